@@ -1,0 +1,131 @@
+"""mktapp (营销管理系统): the application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+from flask import Flask, g, request, session
+
+from mktapp.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BLUEPRINTS = (
+    "mktapp.auth:bp",
+    "mktapp.dashboard:bp",
+    "mktapp.org:bp",
+    "mktapp.core.views:bp",
+)
+
+
+def create_app(config: object | None = None) -> Flask:
+    """Build the app. `config` is a Config instance, a mapping of overrides, or None."""
+    load_dotenv(ROOT / ".env", override=False)
+    instance_path = os.environ.get("MKTAPP_INSTANCE_PATH", str(ROOT / "instance"))
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    if config is None:
+        config = Config(app.instance_path)
+    elif isinstance(config, dict):
+        overrides, config = config, Config(app.instance_path)
+        for key, value in overrides.items():
+            setattr(config, key, value)
+    app.config.from_object(config)
+    logging.basicConfig(level=logging.INFO)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+
+    from mktapp.core.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+    from mktapp.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from mktapp import models  # noqa: F401  (registers every table)
+    from mktapp.core import audit, i18n
+    from mktapp.extensions import babel, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        timezone_selector=i18n.select_timezone,
+        default_translation_directories=str(ROOT / "mktapp" / "translations"),
+    )
+    i18n.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    audit.init_app(app)
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from sqlalchemy import event
+
+        with app.app_context():
+
+            @event.listens_for(db.engine, "connect")
+            def _sqlite_pragmas(dbapi_connection, _record):
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA busy_timeout=5000")
+                cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from importlib import import_module
+
+    for spec in BLUEPRINTS:
+        module_name, attr = spec.split(":")
+        app.register_blueprint(getattr(import_module(module_name), attr))
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _register_hooks(app: Flask) -> None:
+    from mktapp.core.nav import sidebar_for
+
+    app.jinja_env.globals.update(
+        sidebar_for=sidebar_for, has_endpoint=lambda name: name in app.view_functions
+    )
+
+    @app.before_request
+    def _idle_session() -> None:
+        # A permanent session is renewed on each request, so it lapses after
+        # SESSION_IDLE_MINUTES without one.
+        session.permanent = True
+        g.request_id = request.headers.get("X-Request-Id", "")
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config.get("HTTPS"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response

@@ -1,0 +1,1 @@
+"""Machinery that knows no chapter: htmx rendering, permissions, audit, files, PDF, ..."""

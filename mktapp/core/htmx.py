@@ -1,0 +1,70 @@
+"""The one place that reads HX-* headers, and the one way to render a page or a fragment.
+
+A page template holds its fragments as named blocks. render() returns the
+named block to an htmx request that targets it and the whole page to
+everything else (plain browsers, boosted navigation, history restore).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, get_flashed_messages, make_response, redirect, render_template, request
+from jinja2_fragments.flask import render_block
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def is_partial() -> bool:
+    """An htmx request that wants a fragment (not boosted navigation or history restore)."""
+    return (
+        is_htmx()
+        and request.headers.get("HX-Boosted") != "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def hx_target() -> str | None:
+    return request.headers.get("HX-Target") if is_htmx() else None
+
+
+def _toasts_html() -> str:
+    messages = get_flashed_messages(with_categories=True)
+    if not messages:
+        return ""
+    return render_template("_macros/toasts.html", messages=messages, oob=True)
+
+
+def render(template: str, block: str | None = None, status: int = 200, **context: Any) -> Response:
+    """Render the whole page, or only `block` for an htmx fragment request.
+
+    Flash messages ride along with fragments as out-of-band toasts, so a
+    message set by an htmx action is not lost until the next full page.
+    """
+    if block and is_partial():
+        html = render_block(template, block, **context) + _toasts_html()
+    else:
+        html = render_template(template, **context)
+    response = make_response(html, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def redirect_to(url: str) -> Response:
+    """Redirect a plain request with 303, an htmx request with HX-Redirect (a full load)."""
+    if is_htmx() and not request.headers.get("HX-Boosted") == "true":
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, code=303)
+
+
+def trigger(response: Response, event: str, detail: Any = None) -> Response:
+    """Ask htmx to fire a client event after the swap (e.g. to refresh a badge)."""
+    events = json.loads(response.headers.get("HX-Trigger", "{}") or "{}")
+    events[event] = detail if detail is not None else True
+    response.headers["HX-Trigger"] = json.dumps(events)
+    return response

@@ -1,0 +1,162 @@
+"""Who may do what: role permissions, the @require decorator and record rules.
+
+Every view declares what it needs with @require(...) (or @public for the few
+pages an anonymous visitor may open); a test walks the URL map and fails on a
+view that declares nothing. Records are read only through visible(), so a
+record the user may not see is a 404, never a 403 that confirms it exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import Select, false, select, true
+
+from mktapp.extensions import db, login_manager
+
+# Permission names are "<area>.<verb>". A role grants a set of them.
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset(
+        {
+            "users.manage",
+            "posts.edit",
+            "policy.edit",
+            "audit.view",
+            "settings.manage",
+            "training.manage",
+        }
+    ),
+    "marketing_manager": frozenset(
+        {
+            "users.handover",
+            "posts.edit",
+            "policy.edit",
+            "audit.view",
+            "training.manage",
+            "business.all",
+        }
+    ),
+    "market_specialist": frozenset(),
+    "sales_rep": frozenset(),
+    "service_agent": frozenset(),
+    "finance": frozenset(),
+    "executive": frozenset({"audit.view", "business.all"}),
+}
+
+# Roles that see every business record (the marketing manager and executives).
+ALL_RECORDS_ROLES = frozenset({"marketing_manager", "executive"})
+
+
+def permissions_of(user: Any) -> frozenset[str]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    granted: set[str] = set()
+    for code in user.role_codes:
+        granted |= ROLE_PERMISSIONS.get(code, frozenset())
+    return frozenset(granted)
+
+
+def can(user: Any, *permissions: str) -> bool:
+    """True when the user holds every one of the permissions."""
+    held = permissions_of(user)
+    return all(p in held for p in permissions)
+
+
+def require(*permissions: str) -> Callable:
+    """Declare what a view needs: login always, plus every permission named.
+
+    `@require()` means "any signed-in user". Anonymous users are sent to the
+    login page; signed-in users without the permission get the 403 page.
+    """
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if permissions and not can(current_user, *permissions):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_permissions = tuple(permissions)  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view that anonymous visitors may open (login, health check)."""
+    view.is_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def declared(view: Callable) -> bool:
+    """Whether a view function declared its access rule (used by the URL-map test)."""
+    return hasattr(view, "required_permissions") or getattr(view, "is_public", False)
+
+
+# --- record rules -----------------------------------------------------------
+
+
+def sees_all_records(user: Any) -> bool:
+    return bool(user.role_codes & ALL_RECORDS_ROLES)
+
+
+def group_member_ids(user: Any) -> Select:
+    """Ids of the users in the group this user leads."""
+    from mktapp.models import User
+
+    return select(User.id).where(User.group_id == user.group_id)
+
+
+def owner_rule(model: Any, user: Any):
+    """The default rule for owned business records.
+
+    Manager and executives: everything. A group leader: the group's records.
+    Anyone else with a business role: their own. An administrator without a
+    business role: nothing (users and settings only).
+    """
+    if sees_all_records(user):
+        return true()
+    if not (user.role_codes - {"admin"}):
+        return false()
+    if user.leads_group is not None:
+        return model.owner_id.in_(group_member_ids(user))
+    return model.owner_id == user.id
+
+
+def visible(query: Select, user: Any, model: Any = None) -> Select:
+    """Narrow a select() to the records this user may see.
+
+    A model states its rule as a classmethod `visible_to(user)` returning a
+    SQL condition; models with an owner_id fall back to owner_rule().
+    """
+    if model is None:
+        model = query.column_descriptions[0]["entity"]
+    rule = getattr(model, "visible_to", None)
+    if rule is not None:
+        condition = rule(user)
+    elif hasattr(model, "owner_id"):
+        condition = owner_rule(model, user)
+    else:
+        raise TypeError(f"{model.__name__} has no record rule; give it visible_to(user)")
+    return query.where(condition)
+
+
+def get_visible_or_404(model: Any, record_id: Any, user: Any, options: Iterable = ()):
+    """Load one record through the record rules; 404 when missing or not visible."""
+    try:
+        record_id = int(record_id)
+    except (TypeError, ValueError):
+        abort(404)
+    query = visible(select(model).where(model.id == record_id), user, model)
+    for option in options:
+        query = query.options(option)
+    record = db.session.scalars(query).first()
+    if record is None:
+        abort(404)
+    return record

@@ -1,0 +1,7 @@
+"""The workbench: what needs the signed-in user's attention today."""
+
+from flask import Blueprint
+
+bp = Blueprint("dashboard", __name__)
+
+from mktapp.dashboard import routes  # noqa: E402,F401

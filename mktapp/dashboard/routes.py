@@ -1,0 +1,20 @@
+"""Workbench view."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+
+from mktapp.core import nav
+from mktapp.core.htmx import render
+from mktapp.core.permissions import require
+from mktapp.dashboard import bp
+from mktapp.dashboard.services import workbench
+
+nav.add("home", nav.NavEntry("dashboard.index", nav._l("Workbench"), icon="home"))
+
+
+@bp.get("/")
+@require()
+def index():
+    """The signed-in user's workbench."""
+    return render("dashboard/index.html", **workbench(current_user))

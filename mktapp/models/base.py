@@ -1,0 +1,66 @@
+"""Shared column helpers and mixins for every chapter's models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, ForeignKey, Integer
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from mktapp.extensions import db
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, timezone-aware (stored as UTC everywhere)."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(db.TypeDecorator):
+    """A DateTime stored as naive UTC and always read back as aware UTC.
+
+    SQLite drops time zones; this keeps both databases returning the same thing.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
+    )
+
+
+class ArchivableMixin:
+    """Business records are archived, never deleted."""
+
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class OwnedMixin:
+    """A record that belongs to one user; the record rules in core.permissions use owner_id."""
+
+    @declared_attr
+    def owner_id(cls) -> Mapped[int | None]:  # noqa: N805
+        return mapped_column(Integer, ForeignKey("users.id"), index=True, nullable=True)
+
+    @declared_attr
+    def owner(cls):  # noqa: N805
+        return db.relationship("User", foreign_keys=[cls.owner_id], lazy="joined")

@@ -1,0 +1,7 @@
+"""Organisation chapter (P0 general provisions, P1 organisation and duties, P7 staff and policy)."""
+
+from flask import Blueprint
+
+bp = Blueprint("org", __name__, url_prefix="/org")
+
+from mktapp.org import routes  # noqa: E402,F401
