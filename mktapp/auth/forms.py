@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, StringField
+from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -17,7 +17,6 @@ class LoginForm(FlaskForm):
         validators=[DataRequired(), Length(max=200)],
         render_kw={"autocomplete": "current-password"},
     )
-    remember = BooleanField(_l("Keep me signed in on this computer"))
     next = HiddenField()
 
 
