@@ -13,10 +13,11 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from mktapp.core.audit import history_for, noting
 from mktapp.extensions import db
-from mktapp.models import PolicyChapter, PolicyVersion
+from mktapp.models import AuditLog, PolicyChapter, PolicyVersion
 
 # Chapter -> the screens that carry it out, as (endpoint, label). A screen shows
 # only when its endpoint exists, so a chapter whose blueprint is not built yet
@@ -70,6 +71,7 @@ SCREENS: dict[str, list[tuple[str, object]]] = {
 
 SECTION_RE = re.compile(r"^[一二三四五六七八九十]+、")
 CLAUSE_RE = re.compile(r"^(\d+)[.．、]\s*")
+LABEL_RE = re.compile(r"^([^：:，。；]{2,12})[：:]")
 NOTE_RE = re.compile(r"^[【\[](说明|注)[】\]]")
 
 
@@ -83,6 +85,7 @@ class Block:
     text: str
     number: str = ""
     anchor: str = ""
+    label: str = ""  # a clause's lead-in, "目标导向原则" in "1. 目标导向原则：…"
 
 
 def body_blocks(code: str, body: str) -> list[Block]:
@@ -97,7 +100,10 @@ def body_blocks(code: str, body: str) -> list[Block]:
             section += 1
             blocks.append(Block("section", line, anchor=f"{code}.{section}"))
         elif match := CLAUSE_RE.match(line):
-            blocks.append(Block("clause", line[match.end() :], number=match.group(1)))
+            text, label = line[match.end() :], ""
+            if lead := LABEL_RE.match(text):
+                label, text = lead.group(1), text[lead.end() :]
+            blocks.append(Block("clause", text, number=match.group(1), label=label))
         elif NOTE_RE.match(line):
             blocks.append(Block("note", NOTE_RE.sub("", line).lstrip("：: ")))
         else:
@@ -167,11 +173,17 @@ def update_chapter(actor, chapter: PolicyChapter, title: str, body: str, reason:
     return True
 
 
+def version_exists(version: str) -> bool:
+    return (
+        db.session.scalar(select(PolicyVersion.id).where(PolicyVersion.version == version.strip()))
+        is not None
+    )
+
+
 def release_version(actor, version: str, effective_on: date, summary: str) -> PolicyVersion:
     """Record a new version of the policy with its effective date and what changed."""
     version = version.strip()
-    exists = db.session.scalar(select(PolicyVersion.id).where(PolicyVersion.version == version))
-    if exists is not None:
+    if version_exists(version):
         raise DuplicateVersion(version)
     record = PolicyVersion(
         version=version,
@@ -182,6 +194,19 @@ def release_version(actor, version: str, effective_on: date, summary: str) -> Po
     db.session.add(record)
     db.session.flush()
     return record
+
+
+def chapter_edits(limit: int = 50) -> list[tuple[AuditLog, PolicyChapter | None]]:
+    """Recent edits to any chapter (not the initial load), newest first, with their chapter."""
+    rows = db.session.scalars(
+        select(AuditLog)
+        .where(AuditLog.record_type == "PolicyChapter", AuditLog.action != "insert")
+        .options(selectinload(AuditLog.actor))
+        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+        .limit(limit)
+    ).all()
+    by_id = {c.id: c for c in chapters()}
+    return [(row, by_id.get(row.record_id)) for row in rows]
 
 
 def chapter_history(chapter: PolicyChapter):

@@ -167,7 +167,7 @@ CHAPTERS = [
 FIRST_VERSION = (
     "1.0",
     date(2026, 1, 1),
-    "首次发布：依据《小公司营销管理制度》整理为第 P0–P6 章，补充第 P7 章（人员培训、信息管理与附则）。",
+    "首次发布：依据《小公司营销管理制度》整理为 P0–P6 各章，并补充 P7 章（人员培训、信息管理与附则）。",
 )
 
 # username, course, provider, taken on, hours, result, notes

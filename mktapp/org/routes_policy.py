@@ -83,6 +83,7 @@ def policy_versions():
     return render(
         "org/policy_versions.html",
         versions=svc.versions(),
+        edits=svc.chapter_edits(),
         current=svc.current_version(local_today()),
         can_edit=can(current_user, "policy.edit"),
     )
@@ -96,7 +97,12 @@ def policy_version_new():
     status = 200
     if request.method == "POST":
         status = 422
-        if form.validate_on_submit():
+        valid = form.validate_on_submit()
+        if form.version.data and not form.version.errors and svc.version_exists(form.version.data):
+            # Said together with any other mistakes, not after they are fixed.
+            form.version.errors = [_("Version %(v)s exists already.", v=form.version.data)]
+            valid = False
+        if valid:
             try:
                 record = svc.release_version(
                     current_user, form.version.data, form.effective_on.data, form.summary.data

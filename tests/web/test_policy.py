@@ -202,3 +202,45 @@ def test_policy_pdf_downloads(login):
     response = login("service2").get("/org/policy.pdf")
     assert response.status_code == 200
     assert response.data.startswith(b"%PDF")
+
+
+def test_duplicate_version_is_reported_together_with_other_mistakes(app, login):
+    response = login("manager").post(
+        "/org/policy/versions/new",
+        {"version": "1.0", "effective_on": "", "summary": ""},
+        headers=EN,
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    for field in ("version", "effective_on", "summary"):
+        assert f'id="{field}-error"' in page
+    assert "exists already" in page
+    assert version_count(app) == 1
+
+
+def test_chapter_text_is_read_as_sections_clauses_paragraphs_and_notes():
+    from mktapp.org.policy import body_blocks
+
+    blocks = body_blocks(
+        "P9",
+        "一、目的\n本制度旨在规范。\n\n二、原则\n1. 客户至上原则：以客户为先。\n2.没有标签的条款，很长很长很长。\n【说明】原文在此中断。",
+    )
+    assert [b.kind for b in blocks] == ["section", "para", "section", "clause", "clause", "note"]
+    assert blocks[2].anchor == "P9.2"
+    assert (blocks[3].number, blocks[3].label, blocks[3].text) == (
+        "1",
+        "客户至上原则",
+        "以客户为先。",
+    )
+    assert blocks[4].label == "" and blocks[4].text.startswith("没有标签")
+    assert blocks[5].text == "原文在此中断。"
+
+
+def test_versions_page_lists_the_chapter_edits(login):
+    c = login("manager")
+    c.post(
+        "/org/policy/P3/edit",
+        {"title": "品牌推广与市场活动", "body": "一、品牌\n新的正文。", "reason": "精简"},
+    )
+    page = c.get("/org/policy/versions").get_data(as_text=True)
+    assert 'href="/org/policy/P3#history-heading"' in page and "精简" in page
