@@ -285,7 +285,7 @@ ACTION_LABELS: dict[str, Any] = {
     "restore": _l("Restored"),
     "delete": _l("Deleted"),
     "attach": _l("File attached"),
-    "detach": _l("File removed"),
+    "detach": _l("File archived"),
 }
 
 

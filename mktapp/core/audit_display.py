@@ -196,6 +196,11 @@ class Change:
     before: Value
     after: Value
 
+    @property
+    def value(self) -> Value:
+        """The one side that matters for one-sided entries (created, file attached/removed)."""
+        return self.before if self.after.empty else self.after
+
 
 @dataclass
 class Entry:
@@ -214,6 +219,15 @@ class Entry:
     @property
     def is_insert(self) -> bool:
         return self.action == "insert"
+
+    @property
+    def one_sided(self) -> bool:
+        """Entries whose changes read as plain values, not "from → to"."""
+        return (
+            self.action in ("insert", "attach", "detach")
+            or all(c.before.empty for c in self.changes)
+            and self.action != "update"
+        )
 
 
 def _format(record_type: str, key: str, raw: Any, labels: dict) -> Value:
