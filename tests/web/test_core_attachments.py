@@ -285,7 +285,7 @@ def test_manager_and_group_leader_may_download_others_may_not(app, login, record
     assert login("manager").get(f"/attachments/{attachment_id}").status_code == 200
     assert login("sales3").get(f"/attachments/{attachment_id}").status_code == 200
     assert login("sales2").get(f"/attachments/{attachment_id}").status_code == 404
-    assert login("admin").get(f"/attachments/{attachment_id}").status_code == 404
+    assert login("service2").get(f"/attachments/{attachment_id}").status_code == 404
     assert login("sales1").get("/attachments/424242").status_code == 404
 
 
