@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from mktapp.core import nav
-from mktapp.core.htmx import redirect_to, render
+from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.permissions import can, get_visible_or_404, require, require_any, role_label
 from mktapp.extensions import db
 from mktapp.models import Group, Post, User
@@ -67,7 +67,7 @@ def chart():
 def _directory(endpoint: str, admin_mode: bool):
     query = DirectoryQuery.from_args(request.args, default_status="all" if admin_mode else "active")
     page = services.user_directory(current_user, query, current_app.config["PAGE_SIZE"])
-    return render(
+    response = render(
         "org/users.html",
         block="user_rows",
         page=page,
@@ -76,6 +76,10 @@ def _directory(endpoint: str, admin_mode: bool):
         admin_mode=admin_mode,
         role_choices=services.role_choices(),
     )
+    if is_partial():
+        # The address bar shows the tidy address of what is shown (no empty filters).
+        response.headers["HX-Push-Url"] = url_for(endpoint, **query.args())
+    return response
 
 
 @bp.get("/users")

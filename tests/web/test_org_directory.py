@@ -131,6 +131,8 @@ def test_directory_search_is_htmx_debounced_and_returns_only_the_rows(login):
     assert "<html" not in html and "sidebar" not in html
     assert names_in(html) == ["陈静"]
     assert "HX-Request" in fragment.headers.get("Vary", "")
+    tidy = c.get("/org/users?q=陈&group=&role=&status=active&sort=name&dir=asc", htmx="user_rows")
+    assert tidy.headers["HX-Push-Url"] == "/org/users?q=%E9%99%88"
 
 
 def test_directory_shows_a_clear_empty_state(login):
