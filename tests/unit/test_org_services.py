@@ -67,6 +67,7 @@ def test_owned_models_are_found_by_walking_the_mappers(app):
 def test_hand_over_moves_records_and_notes_each_in_the_audit_log(ctx, monkeypatch):
     monkeypatch.setattr(TrainingRecord, "__handover__", True, raising=False)
     a, b, boss = user("sales1"), user("sales2"), user("manager")
+    before = dict((cls, n) for cls, _label, n in services.owned_counts(a)).get(TrainingRecord, 0)
     for i in range(2):
         db.session.add(
             TrainingRecord(
@@ -74,16 +75,18 @@ def test_hand_over_moves_records_and_notes_each_in_the_audit_log(ctx, monkeypatc
             )
         )
     db.session.flush()
-    assert [(cls, n) for cls, _label, n in services.owned_counts(a)] == [(TrainingRecord, 2)]
+    assert [(cls, n) for cls, _label, n in services.owned_counts(a)] == [
+        (TrainingRecord, before + 2)
+    ]
     moved = services.hand_over(boss, a, b)
-    assert sum(moved.values()) == 2
+    assert sum(moved.values()) == before + 2
     assert services.owned_counts(a) == []
     notes = db.session.scalars(
         select(AuditLog.note).where(
             AuditLog.record_type == "TrainingRecord", AuditLog.action == "update"
         )
     ).all()
-    assert notes == ["hand-over from 张伟 (sales1) to 刘洋 (sales2)"] * 2
+    assert notes == ["hand-over from 张伟 (sales1) to 刘洋 (sales2)"] * (before + 2)
 
 
 def test_hand_over_refuses_self_and_inactive(ctx):

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from mktapp.extensions import db
 from mktapp.models import AuditLog, Group, Post, TrainingRecord, User
@@ -155,7 +155,7 @@ def test_admin_edits_roles_group_post_and_contact(app, login, demo):
             .where(AuditLog.record_type == "User", AuditLog.record_id == user.id)
             .order_by(AuditLog.id.desc())
         ).first()
-        assert entry.changes["roles"] == [[], ["sales_rep"]]
+        assert entry.changes["roles"] == [["market_specialist"], ["market_specialist", "sales_rep"]]
 
 
 def edit_data(app, **changes):
@@ -365,9 +365,15 @@ def test_sales_rep_cannot_reset_passwords_or_deactivate(login, demo):
 
 
 @pytest.fixture
-def training_is_handed_over(monkeypatch):
-    """Training records stay with their trainee; for the test, treat them as handed over."""
+def training_is_handed_over(app, demo, monkeypatch):
+    """Training records stay with their trainee; for the test, treat them as handed over.
+
+    The demo's own training records are removed so that counts are the test's.
+    """
     monkeypatch.setattr(TrainingRecord, "__handover__", True, raising=False)
+    with app.app_context():
+        db.session.execute(delete(TrainingRecord))
+        db.session.commit()
 
 
 def add_training(app, owner_id, n):
