@@ -96,7 +96,7 @@ class Post(TimestampMixin, db.Model):
 class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
     __audited__ = True
-    __audit_exclude__ = ("password_hash", "last_login_at", "updated_at")
+    __audit_exclude__ = ("password_hash", "last_login_at", "updated_at", "locale")
     __audit_relations__ = {"roles": "code"}
 
     id: Mapped[int] = mapped_column(primary_key=True)

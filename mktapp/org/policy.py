@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from mktapp.core.audit import history_for, noting
+from mktapp.core.audit import noting
 from mktapp.extensions import db
 from mktapp.models import AuditLog, PolicyChapter, PolicyVersion
 
@@ -33,7 +33,7 @@ SCREENS: dict[str, list[tuple[str, object]]] = {
         ("org.chart_pdf", _l("Org chart and duties (PDF)")),
         ("org.posts", _l("Posts and duties")),
         ("org.users", _l("Directory")),
-        ("org.user_admin", _l("User administration")),
+        ("org.admin_users", _l("User administration")),
     ],
     "P2": [
         ("research.plans", _l("Research plans")),
@@ -207,8 +207,3 @@ def chapter_edits(limit: int = 50) -> list[tuple[AuditLog, PolicyChapter | None]
     ).all()
     by_id = {c.id: c for c in chapters()}
     return [(row, by_id.get(row.record_id)) for row in rows]
-
-
-def chapter_history(chapter: PolicyChapter):
-    """The audit entries of a chapter, newest first."""
-    return history_for(chapter, limit=100)

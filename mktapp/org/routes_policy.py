@@ -133,7 +133,6 @@ def policy_chapter(code: str):
         chapter=chapter,
         blocks=svc.body_blocks(chapter.code, chapter.body),
         screens=svc.SCREENS.get(chapter.code, []),
-        history=svc.chapter_history(chapter),
         previous=previous,
         following=following,
         version=svc.current_version(local_today()),

@@ -1,7 +1,6 @@
 """Training records (P7.1): the list with filters and hours per person, the record, its form.
 
-Certificates are attachments; they join this page once the attachment
-machinery (core) is in place.
+Certificates are attachments (core.attachments) on the record's page.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from mktapp.core import nav
-from mktapp.core.audit import history_for
+from mktapp.core.attachments import register_attachable
 from mktapp.core.htmx import redirect_to, render
 from mktapp.core.permissions import get_visible_or_404, require
 from mktapp.extensions import db
@@ -23,6 +22,11 @@ from mktapp.org import training as svc
 from mktapp.org.forms_training import RESULTS, TrainingForm
 
 nav.add("P1", nav.NavEntry("org.training", nav._l("Training records"), icon="cap"))
+# Certificates: whoever may change the record may attach to it while it is current.
+register_attachable(
+    TrainingRecord,
+    can_edit=lambda user, record: svc.may_change(user, record) and not record.is_archived,
+)
 
 
 @bp.app_template_filter("hours")
@@ -120,7 +124,6 @@ def training_detail(record_id: int):
     return render(
         "org/training_detail.html",
         record=record,
-        history=history_for(record, limit=50),
         may_change=svc.may_change(current_user, record),
     )
 

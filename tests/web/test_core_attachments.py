@@ -102,9 +102,12 @@ REFUSED = {
 @pytest.fixture
 def attachable_training(app):
     """TrainingRecord made attachable for these tests only: its trainee may change files."""
+    previous = att.attachable("TrainingRecord")
     att.register_attachable(TrainingRecord, can_edit=lambda user, rec: rec.owner_id == user.id)
     yield
     att.unregister_attachable(TrainingRecord)
+    if previous is not None:  # the training chapter's own registration
+        att.register_attachable(TrainingRecord, can_edit=previous.can_edit)
 
 
 @pytest.fixture
@@ -297,8 +300,12 @@ def test_anonymous_visitors_are_sent_to_sign_in(app, client, login, record):
 
 def test_files_of_a_type_nobody_registered_are_not_served(app, login, record):
     attachment_id = _one_upload(app, login, record)
+    previous = att.attachable("TrainingRecord")
     att.unregister_attachable(TrainingRecord)
-    assert login("sales1").get(f"/attachments/{attachment_id}").status_code == 404
+    try:
+        assert login("sales1").get(f"/attachments/{attachment_id}").status_code == 404
+    finally:
+        att.register_attachable(TrainingRecord, can_edit=previous.can_edit)
 
 
 # --- archive and history ------------------------------------------------------------

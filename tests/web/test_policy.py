@@ -99,7 +99,7 @@ def test_manager_edits_a_chapter_and_the_history_shows_who_and_why(app, login):
         assert log.note == "年度修订"
         assert set(log.changes) == {"title", "body"}
     page = c.get("/org/policy/P0", headers=EN).get_data(as_text=True)
-    assert "年度修订" in page and "王建国" in page and "Text changed" in page
+    assert "年度修订" in page and "王建国" in page and "history-changes" in page
     assert 'id="P0.4"' in page
 
 

@@ -239,7 +239,7 @@ def test_owner_corrects_a_record_and_history_shows_the_change(app, login, demo):
     response = c.post(f"/org/training/{record}/edit", good(demo["sales1"], hours="15"))
     assert response.status_code == 303
     page = c.get(f"/org/training/{record}").get_data(as_text=True)
-    assert "15" in page and "<del>" in page
+    assert "15" in page and 'class="from"' in page
 
 
 def test_edit_with_bad_input_changes_nothing(app, login, demo):
@@ -279,3 +279,27 @@ def test_owner_archives_and_restores_a_record(app, login, demo):
 def test_training_is_in_the_sidebar(login):
     page = login("sales1").get("/org/training").get_data(as_text=True)
     assert 'href="/org/training"' in page and 'href="/org/policy"' in page
+
+
+def test_trainee_attaches_a_certificate_on_the_record_page(app, login, demo):
+    import io
+
+    record = record_of(app, demo["sales1"])
+    c = login("sales1")
+    page = c.get(f"/org/training/{record}").get_data(as_text=True)
+    assert f"/attachments/TrainingRecord/{record}" in page  # the upload form
+    pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    response = c.post(
+        f"/attachments/TrainingRecord/{record}",
+        data={"file": (io.BytesIO(pdf), "结业证书.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code in (200, 303)
+    assert "结业证书.pdf" in c.get(f"/org/training/{record}").get_data(as_text=True)
+    # Another rep cannot even see the record, let alone attach to it.
+    other = login("sales2").post(
+        f"/attachments/TrainingRecord/{record}",
+        data={"file": (io.BytesIO(pdf), "x.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert other.status_code == 404
