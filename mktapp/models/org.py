@@ -160,6 +160,7 @@ class PolicyVersion(TimestampMixin, db.Model):
 
     __tablename__ = "policy_versions"
     __audited__ = True
+    __audit_label__ = "version"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[str] = mapped_column(String(20), unique=True)
