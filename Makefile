@@ -53,14 +53,21 @@ static/vendor/htmx.min.js:
 build/vendor/axe.min.js:
 	scripts/fetch-npm.sh axe-core@$(AXE_VERSION) axe.min.js $@ $(AXE_SHA256)
 
-# Extract, update and compile the message catalogues.
+# Compile the message catalogues (the .mo files are built, not committed).
 translations: $(VENV)/.installed
-	@$(BIN)/pybabel compile -q -d mktapp/translations 2>/dev/null || true
+	$(BIN)/pybabel -q compile -d mktapp/translations
 
+# Extract the messages, update both catalogues, fill English, compile.
+# zh_Hans entries that come out empty must then be translated in its .po.
 update-translations: $(VENV)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o mktapp/translations/messages.pot .
-	$(BIN)/pybabel update -q -i mktapp/translations/messages.pot -d mktapp/translations --no-fuzzy-matching
-	$(BIN)/pybabel compile -q -d mktapp/translations
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o mktapp/translations/messages.pot .
+	for l in zh_Hans en; do \
+	  test -f mktapp/translations/$$l/LC_MESSAGES/messages.po || \
+	    $(BIN)/pybabel -q init -i mktapp/translations/messages.pot -d mktapp/translations -l $$l; \
+	done
+	$(BIN)/pybabel -q update -i mktapp/translations/messages.pot -d mktapp/translations --no-fuzzy-matching
+	$(BIN)/python scripts/i18n_fill_en.py
+	$(BIN)/pybabel compile -d mktapp/translations --statistics
 
 fmt: $(VENV)/.installed
 	$(BIN)/ruff format .
