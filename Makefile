@@ -60,7 +60,7 @@ translations: $(VENV)/.installed
 # Extract the messages, update both catalogues, fill English, compile.
 # zh_Hans entries that come out empty must then be translated in its .po.
 update-translations: $(VENV)/.installed
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o mktapp/translations/messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs='.* __pycache__' -o mktapp/translations/messages.pot .
 	for l in zh_Hans en; do \
 	  test -f mktapp/translations/$$l/LC_MESSAGES/messages.po || \
 	    $(BIN)/pybabel -q init -i mktapp/translations/messages.pot -d mktapp/translations -l $$l; \

@@ -105,7 +105,16 @@ def create_user(
     email: str = "",
     phone: str = "",
 ) -> User:
-    """Create a user with roles, group and post given by code."""
+    """Create a user with roles, group and post given by code.
+
+    Everything is looked up first, so the new user is written (and audited) once.
+    """
+    role_rows = list(db.session.scalars(select(Role).where(Role.code.in_(list(roles)))))
+    missing = set(roles) - {r.code for r in role_rows}
+    if missing:
+        raise ValueError(f"unknown roles: {', '.join(sorted(missing))}")
+    group = db.session.scalar(select(Group).where(Group.code == group_code)) if group_code else None
+    post = db.session.scalar(select(Post).where(Post.code == post_code)) if post_code else None
     user = User(
         username=username,
         display_name=display_name,
@@ -113,17 +122,11 @@ def create_user(
         email=email,
         phone=phone,
         active=True,
+        roles=role_rows,
+        group=group,
+        post=post,
     )
     db.session.add(user)
-    if roles:
-        user.roles = list(db.session.scalars(select(Role).where(Role.code.in_(list(roles)))))
-        missing = set(roles) - {r.code for r in user.roles}
-        if missing:
-            raise ValueError(f"unknown roles: {', '.join(sorted(missing))}")
-    if group_code:
-        user.group = db.session.scalar(select(Group).where(Group.code == group_code))
-    if post_code:
-        user.post = db.session.scalar(select(Post).where(Post.code == post_code))
     return user
 
 

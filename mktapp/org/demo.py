@@ -175,6 +175,7 @@ def seed(ctx: dict) -> None:
             phone=phone,
         )
         user.joined_on = date(2024, 3, 1)
+        db.session.flush()
         users[username] = user
     db.session.flush()
     for group in db.session.scalars(db.select(Group)):
