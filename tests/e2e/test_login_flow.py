@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from tests.e2e.conftest import SCREENSHOTS, describe_violations, run_axe, sign_in
+from tests.e2e.browser import SCREENSHOTS, describe_violations, run_axe, sign_in
 
 
 def test_wrong_password_shows_message_at_field_then_sign_in_and_switch_language(

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.conftest import (
+from tests.e2e.browser import (
     DEMO_USERS,
     SCREENSHOTS,
     describe_violations,
