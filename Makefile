@@ -12,8 +12,9 @@ AXE_SHA256 := 29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c
 
 RUN_DEB := fonts-noto-cjk libharfbuzz-subset0
 TEST_DEB := $(RUN_DEB) chromium poppler-utils
+LOCALES := zh_Hans en
 
-.PHONY: run test setup test-setup system-deps test-system-deps vendor translations fmt lint db clean bench
+.PHONY: run test setup test-setup system-deps test-system-deps vendor translations update-translations fmt lint db clean bench
 
 run: setup
 	$(FLASK) db upgrade
@@ -53,14 +54,22 @@ static/vendor/htmx.min.js:
 build/vendor/axe.min.js:
 	scripts/fetch-npm.sh axe-core@$(AXE_VERSION) axe.min.js $@ $(AXE_SHA256)
 
-# Extract, update and compile the message catalogues.
+# Compile the message catalogues (part of set-up; the .mo files are not committed).
 translations: $(VENV)/.installed
-	@$(BIN)/pybabel compile -q -d mktapp/translations 2>/dev/null || true
+	@if ls mktapp/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+	  $(BIN)/pybabel -q compile -d mktapp/translations; \
+	else echo "(no message catalogues yet: make update-translations)"; fi
 
+# Extract the messages, start a catalogue for a locale that has none, update, compile.
 update-translations: $(VENV)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o mktapp/translations/messages.pot .
-	$(BIN)/pybabel update -q -i mktapp/translations/messages.pot -d mktapp/translations --no-fuzzy-matching
-	$(BIN)/pybabel compile -q -d mktapp/translations
+	mkdir -p mktapp/translations
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o mktapp/translations/messages.pot .
+	@for locale in $(LOCALES); do \
+	  test -f mktapp/translations/$$locale/LC_MESSAGES/messages.po || \
+	    $(BIN)/pybabel -q init -i mktapp/translations/messages.pot -d mktapp/translations -l $$locale; \
+	done
+	$(BIN)/pybabel -q update -i mktapp/translations/messages.pot -d mktapp/translations --no-fuzzy-matching
+	$(BIN)/pybabel -q compile -d mktapp/translations
 
 fmt: $(VENV)/.installed
 	$(BIN)/ruff format .
