@@ -84,7 +84,8 @@ def scratch_database(tmp_path_factory):
         if not base.startswith("postgresql"):
             pytest.skip("PostgreSQL: set MKTAPP_TEST_DATABASE_URL to a postgresql URL")
         url = make_url(base)
-        url = url.set(database=f"{url.database}_{suffix}")
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # one database per xdist worker
+        url = url.set(database=f"{url.database}_{suffix}{'_' + worker if worker else ''}")
         engine = _server_engine(url)
         with engine.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
