@@ -40,7 +40,8 @@ def login():
                 status = 429 if error.__class__.__name__ == "Throttled" else 422
             else:
                 db.session.commit()
-                login_user(user, remember=form.remember.data)
+                # No "remember me": a session must lapse after the idle time.
+                login_user(user, remember=False)
                 return redirect_to(safe_next(form.next.data))
         else:
             status = 422

@@ -165,3 +165,15 @@ class TrainingRecord(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     hours: Mapped[Decimal] = mapped_column(Numeric(6, 1))
     result: Mapped[str] = mapped_column(String(40), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+
+    @classmethod
+    def visible_to(cls, user):
+        """Own records; a group leader the group's; manager and executives all (owner_rule);
+        and whoever manages training (the administrator too, who sees no business data)."""
+        from sqlalchemy import true
+
+        from mktapp.core.permissions import can, owner_rule
+
+        if can(user, "training.manage"):
+            return true()
+        return owner_rule(cls, user)

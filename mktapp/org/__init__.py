@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("org", __name__, url_prefix="/org")
 
-from mktapp.org import routes  # noqa: E402,F401
+from mktapp.org import routes, routes_policy, routes_training  # noqa: E402,F401
