@@ -23,6 +23,8 @@ CHROMIUM_ARGS = [
 AXE = ROOT / "build" / "vendor" / "axe.min.js"
 ARTIFACTS = ROOT / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
+# The sidebar's links (a page may have an <aside> of its own).
+SIDEBAR_LINKS = "aside.sidebar nav a"
 
 DEMO_USERS = (
     "admin",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from tests.e2e.browser import SCREENSHOTS, describe_violations, run_axe, sign_in
+from tests.e2e.browser import SCREENSHOTS, SIDEBAR_LINKS, describe_violations, run_axe, sign_in
 
 
 def test_wrong_password_shows_message_at_field_then_sign_in_and_switch_language(
@@ -47,14 +47,14 @@ def test_wrong_password_shows_message_at_field_then_sign_in_and_switch_language(
     page.locator("input[name=password]").fill("demo1234")
     page.locator("#login_form button[type=submit]").click()
     page.wait_for_url(lambda url: "/auth/login" not in url)
-    assert page.locator("aside nav a").count() > 0
+    assert page.locator(SIDEBAR_LINKS).count() > 0
 
     # Boosted navigation through the sidebar keeps the page whole.
-    links = page.locator("aside nav a")
+    links = page.locator(SIDEBAR_LINKS)
     target = urlsplit(links.last.get_attribute("href")).path
     links.last.click()
     page.wait_for_url(lambda url: urlsplit(url).path == target)
-    assert page.locator("aside nav a").count() > 0
+    assert page.locator(SIDEBAR_LINKS).count() > 0
     assert page.locator("main#main").count() == 1
 
     page.locator("button[name=locale][value=en]").first.click()
@@ -71,13 +71,15 @@ def test_wrong_password_shows_message_at_field_then_sign_in_and_switch_language(
 
     # On a phone's width the sidebar hides behind a menu toggle reachable by keyboard.
     page.set_viewport_size({"width": 390, "height": 844})
-    sidebar = page.locator("aside")
+    sidebar = page.locator("aside.sidebar")
     assert sidebar.bounding_box()["x"] < 0
     page.keyboard.press("Tab")  # the skip link
     page.keyboard.press("Tab")  # the menu toggle
     assert page.evaluate("document.activeElement.id") == "nav-toggle"
     page.keyboard.press("Space")
-    page.wait_for_function("() => document.querySelector('aside').getBoundingClientRect().x >= 0")
+    page.wait_for_function(
+        "() => document.querySelector('aside.sidebar').getBoundingClientRect().x >= 0"
+    )
     page.screenshot(path=str(SCREENSHOTS / "market2-phone-menu.png"))
     violations = run_axe(page, axe_source)
     assert not violations, "phone width:\n" + describe_violations(violations)

@@ -12,6 +12,7 @@ import pytest
 from tests.e2e.browser import (
     DEMO_USERS,
     SCREENSHOTS,
+    SIDEBAR_LINKS,
     describe_violations,
     page_slug,
     run_axe,
@@ -26,7 +27,7 @@ def test_demo_user_opens_every_sidebar_page_cleanly(username, new_context, axe_s
     sign_in(page, username)
     page.wait_for_url(lambda url: "/auth/login" not in url)
 
-    links = page.locator("aside nav a").evaluate_all("els => els.map(a => a.href)")
+    links = page.locator(SIDEBAR_LINKS).evaluate_all("els => els.map(a => a.href)")
     paths = list(dict.fromkeys(urlsplit(href).path for href in links))
     assert paths, f"{username} sees no sidebar entry"
 
