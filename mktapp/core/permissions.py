@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any
 
 from flask import abort
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import Select, false, select, true
 
@@ -46,6 +47,23 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "finance": frozenset(),
     "executive": frozenset({"audit.view", "business.all"}),
 }
+
+# How each role is named in the interface (English msgids, shown translated).
+ROLE_LABELS: dict[str, object] = {
+    "admin": _l("Administrator"),
+    "marketing_manager": _l("Marketing manager"),
+    "market_specialist": _l("Market specialist"),
+    "sales_rep": _l("Sales rep"),
+    "service_agent": _l("Service agent"),
+    "finance": _l("Finance"),
+    "executive": _l("Executive"),
+}
+
+
+def role_label(code: str) -> str:
+    """The role's name in the user's language (the code itself for an unknown role)."""
+    return str(ROLE_LABELS.get(code, code))
+
 
 # Roles that see every business record (the marketing manager and executives).
 ALL_RECORDS_ROLES = frozenset({"marketing_manager", "executive"})
@@ -83,6 +101,25 @@ def require(*permissions: str) -> Callable:
             return view(*args, **kwargs)
 
         wrapped.required_permissions = tuple(permissions)  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
+
+
+def require_any(*permissions: str) -> Callable:
+    """Like require(), but one of the permissions named is enough."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not any(can(current_user, p) for p in permissions):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_permissions = tuple(permissions)  # type: ignore[attr-defined]
+        wrapped.any_permission = True  # type: ignore[attr-defined]
         return wrapped
 
     return decorator

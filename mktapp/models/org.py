@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, Numeric, String, Table, Text
+from sqlalchemy import true as sql_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mktapp.extensions import db
@@ -61,6 +63,11 @@ class Group(TimestampMixin, db.Model):
         back_populates="group", foreign_keys="User.group_id", order_by="User.display_name"
     )
 
+    @classmethod
+    def visible_to(cls, user):
+        """Every signed-in person may see the organisation (P1)."""
+        return sql_true()
+
 
 class Post(TimestampMixin, db.Model):
     """岗位: a post in the department and its duties (P1.2)."""
@@ -76,6 +83,11 @@ class Post(TimestampMixin, db.Model):
 
     holders: Mapped[list[User]] = relationship(back_populates="post")
 
+    @classmethod
+    def visible_to(cls, user):
+        """Every signed-in person may see the organisation (P1)."""
+        return sql_true()
+
     @property
     def duty_lines(self) -> list[str]:
         return [line.strip() for line in self.duties.splitlines() if line.strip()]
@@ -85,6 +97,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
     __audited__ = True
     __audit_exclude__ = ("password_hash", "last_login_at", "updated_at")
+    __audit_relations__ = {"roles": "code"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(40), unique=True)
@@ -123,6 +136,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     def __repr__(self) -> str:
         return f"<User {self.username}>"
 
+    @classmethod
+    def visible_to(cls, user):
+        """Every signed-in person may see the organisation (P1)."""
+        return sql_true()
+
 
 class PolicyChapter(TimestampMixin, db.Model):
     """One chapter of the marketing policy (P0–P7), its text editable."""
@@ -157,6 +175,9 @@ class TrainingRecord(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
 
     __tablename__ = "training_records"
     __audited__ = True
+    __label__ = _l("Training records")
+    # A course stays with the person who took it: never part of a hand-over.
+    __handover__ = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course: Mapped[str] = mapped_column(String(120))

@@ -1,18 +1,424 @@
-"""Organisation views: the org chart (P1.1)."""
+"""Organisation views (P1.1 org chart, P1.2 posts and duties, P7.2 staff and accounts):
+the org chart, the user directory and profiles, user administration with hand-over,
+groups, posts and duties.
+"""
 
 from __future__ import annotations
 
+from flask import current_app, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
 from mktapp.core import nav
-from mktapp.core.htmx import render
-from mktapp.core.permissions import require
-from mktapp.org import bp
-from mktapp.org.services import org_chart
+from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.permissions import can, get_visible_or_404, require, require_any, role_label
+from mktapp.extensions import db
+from mktapp.models import Group, Post, User
+from mktapp.org import bp, services
+from mktapp.org.forms import (
+    ConfirmForm,
+    GroupForm,
+    HandoverForm,
+    PostForm,
+    ResetPasswordForm,
+    UserCreateForm,
+    UserEditForm,
+)
+from mktapp.org.services import DirectoryQuery, OrgError
 
 nav.add("P1", nav.NavEntry("org.chart", nav._l("Org chart"), icon="org"))
+nav.add("P1", nav.NavEntry("org.users", nav._l("Directory"), icon="people"))
+nav.add("P1", nav.NavEntry("org.posts", nav._l("Posts & duties"), icon="post"))
+nav.add(
+    "admin",
+    nav.NavEntry("org.admin_users", nav._l("User administration"), permissions=("users.manage",)),
+)
+
+
+@bp.context_processor
+def _org_template_helpers():
+    return {"can": can, "role_label": role_label}
+
+
+def _form_failed(form, error: OrgError) -> None:
+    """Put a service's complaint next to its field (or above the form)."""
+    target = getattr(form, error.field, None) if error.field else None
+    if target is not None:
+        target.errors = [*target.errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+# --- org chart ----------------------------------------------------------------
 
 
 @bp.get("/")
 @require()
 def chart():
     """The org chart: the manager, the three groups, their leaders and members."""
-    return render("org/chart.html", **org_chart())
+    return render("org/chart.html", **services.org_chart())
+
+
+# --- directory and profiles ---------------------------------------------------
+
+
+def _directory(endpoint: str, admin_mode: bool):
+    query = DirectoryQuery.from_args(request.args, default_status="all" if admin_mode else "active")
+    page = services.user_directory(current_user, query, current_app.config["PAGE_SIZE"])
+    response = render(
+        "org/users.html",
+        block="user_rows",
+        page=page,
+        query=query,
+        list_endpoint=endpoint,
+        admin_mode=admin_mode,
+        role_choices=services.role_choices(),
+    )
+    if is_partial():
+        # The address bar shows the tidy address of what is shown (no empty filters).
+        response.headers["HX-Push-Url"] = url_for(endpoint, **query.args())
+    return response
+
+
+@bp.get("/users")
+@require()
+def users():
+    """The staff directory: search, filter, sort and page (with or without JavaScript)."""
+    return _directory("org.users", admin_mode=False)
+
+
+@bp.get("/admin/users")
+@require("users.manage")
+def admin_users():
+    """The directory for administrators: every account, with the actions on it."""
+    return _directory("org.admin_users", admin_mode=True)
+
+
+@bp.get("/users/<int:user_id>")
+@require()
+def profile(user_id: int):
+    """A person's profile: contact, post and duties, group, roles."""
+    person = services.user_for_profile(user_id, current_user)
+    team = []
+    if person.leads_group is not None:
+        team = [u for u in person.group.members if u.active and u.id != person.id]
+    return render(
+        "org/profile.html",
+        person=person,
+        team=team,
+        deactivation_problem=services.deactivation_problem(current_user, person),
+    )
+
+
+# --- user administration --------------------------------------------------------
+
+
+def _person_choices(form) -> None:
+    groups = db.session.scalars(select(Group).order_by(Group.sort, Group.id)).all()
+    posts = db.session.scalars(select(Post).order_by(Post.sort, Post.id)).all()
+    form.set_choices(services.role_choices(), groups, posts)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@require("users.manage")
+def admin_user_new():
+    """Create an account: username, name, contact, roles, group, post, initial password."""
+    form = UserCreateForm()
+    _person_choices(form)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                user = services.create_user(
+                    current_user,
+                    username=form.username.data,
+                    display_name=form.display_name.data,
+                    password=form.password.data,
+                    hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+                    roles=form.roles.data,
+                    email=form.email.data,
+                    phone=form.phone.data,
+                    group_id=form.group_id.data,
+                    post_id=form.post_id.data,
+                    joined_on=form.joined_on.data,
+                )
+            except OrgError as error:
+                db.session.rollback()
+                _form_failed(form, error)
+            else:
+                db.session.commit()
+                flash(
+                    _(
+                        "%(name)s can now sign in as %(username)s.",
+                        name=user.display_name,
+                        username=user.username,
+                    ),
+                    "success",
+                )
+                return redirect_to(url_for("org.profile", user_id=user.id))
+        status = 422
+    return render("org/user_form.html", block="user_form", status=status, form=form, person=None)
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@require("users.manage")
+def admin_user_edit(user_id: int):
+    """Change a person's roles, group, post, contact and active state."""
+    person = get_visible_or_404(User, user_id, current_user)
+    if request.method == "GET":
+        form = UserEditForm(obj=person)
+        form.roles.data = [r.code for r in person.roles]
+        form.group_id.data = person.group_id or 0
+        form.post_id.data = person.post_id or 0
+    else:
+        form = UserEditForm()
+    _person_choices(form)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                services.update_user(
+                    current_user,
+                    person,
+                    display_name=form.display_name.data,
+                    roles=form.roles.data,
+                    email=form.email.data,
+                    phone=form.phone.data,
+                    group_id=form.group_id.data,
+                    post_id=form.post_id.data,
+                    joined_on=form.joined_on.data,
+                    active=form.active.data,
+                )
+            except OrgError as error:
+                db.session.rollback()
+                person = get_visible_or_404(User, user_id, current_user)
+                _form_failed(form, error)
+            else:
+                db.session.commit()
+                flash(_("The changes to %(name)s are saved.", name=person.display_name), "success")
+                return redirect_to(url_for("org.profile", user_id=person.id))
+        status = 422
+    return render("org/user_form.html", block="user_form", status=status, form=form, person=person)
+
+
+def _confirm_page(
+    person,
+    *,
+    action: str,
+    title: str,
+    message: str,
+    button: str,
+    danger: bool,
+    problem: str | None = None,
+    status: int = 200,
+):
+    return render(
+        "org/confirm.html",
+        status=status,
+        person=person,
+        form=ConfirmForm(),
+        action=action,
+        title=title,
+        message=message,
+        button=button,
+        danger=danger,
+        problem=problem,
+    )
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["GET", "POST"])
+@require("users.manage")
+def admin_user_deactivate(user_id: int):
+    """Deactivate an account after confirmation (GET shows the confirmation)."""
+    person = get_visible_or_404(User, user_id, current_user)
+    if request.method == "POST":
+        form = ConfirmForm()
+        if form.validate_on_submit():
+            try:
+                services.deactivate_user(current_user, person)
+            except OrgError as error:
+                db.session.rollback()
+                flash(str(error), "error")
+                return redirect_to(url_for("org.profile", user_id=user_id))
+            db.session.commit()
+            flash(
+                _(
+                    "%(name)s has been deactivated and can no longer sign in.",
+                    name=person.display_name,
+                ),
+                "success",
+            )
+            return redirect_to(url_for("org.profile", user_id=person.id))
+    return _confirm_page(
+        person,
+        action=url_for("org.admin_user_deactivate", user_id=person.id),
+        title=_("Deactivate %(name)s?", name=person.display_name),
+        message=_(
+            "%(name)s will no longer be able to sign in. The account and every record stay; "
+            "you can reactivate it later or hand the records to someone else.",
+            name=person.display_name,
+        ),
+        button=_("Deactivate"),
+        danger=True,
+        problem=services.deactivation_problem(current_user, person)
+        or (_("This account is already inactive.") if not person.active else None),
+    )
+
+
+@bp.route("/users/<int:user_id>/reactivate", methods=["GET", "POST"])
+@require("users.manage")
+def admin_user_reactivate(user_id: int):
+    """Reactivate an account after confirmation."""
+    person = get_visible_or_404(User, user_id, current_user)
+    if request.method == "POST" and ConfirmForm().validate_on_submit():
+        services.reactivate_user(current_user, person)
+        db.session.commit()
+        flash(_("%(name)s can sign in again.", name=person.display_name), "success")
+        return redirect_to(url_for("org.profile", user_id=person.id))
+    return _confirm_page(
+        person,
+        action=url_for("org.admin_user_reactivate", user_id=person.id),
+        title=_("Reactivate %(name)s?", name=person.display_name),
+        message=_(
+            "%(name)s will be able to sign in again with their password.", name=person.display_name
+        ),
+        button=_("Reactivate"),
+        danger=False,
+        problem=_("This account is already active.") if person.active else None,
+    )
+
+
+@bp.route("/users/<int:user_id>/reset-password", methods=["GET", "POST"])
+@require("users.manage")
+def admin_user_password(user_id: int):
+    """Set a new password for someone who has forgotten theirs."""
+    person = get_visible_or_404(User, user_id, current_user)
+    form = ResetPasswordForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            services.reset_password(
+                current_user, person, form.password.data, current_app.config["PASSWORD_HASH_METHOD"]
+            )
+            db.session.commit()
+            flash(
+                _(
+                    "The password of %(name)s has been reset. Tell them the new one.",
+                    name=person.display_name,
+                ),
+                "success",
+            )
+            return redirect_to(url_for("org.profile", user_id=person.id))
+        status = 422
+    return render(
+        "org/password.html", block="password_form", status=status, form=form, person=person
+    )
+
+
+@bp.route("/users/<int:user_id>/handover", methods=["GET", "POST"])
+@require_any("users.manage", "users.handover")
+def admin_user_handover(user_id: int):
+    """Hand every record a person owns to another active user, in one step."""
+    person = get_visible_or_404(User, user_id, current_user)
+    candidates = services.handover_candidates(person)
+    form = HandoverForm()
+    form.target_id.choices = [(0, _("— choose a person —"))] + [
+        (u.id, f"{u.display_name} ({u.username})" + (f" · {u.post.name}" if u.post else ""))
+        for u in candidates
+    ]
+    counts = services.owned_counts(person)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            target = db.session.get(User, form.target_id.data)
+            try:
+                moved = services.hand_over(current_user, person, target)
+            except OrgError as error:
+                db.session.rollback()
+                _form_failed(form, error)
+            else:
+                db.session.commit()
+                flash(
+                    _(
+                        "%(count)s records of %(name)s now belong to %(target)s.",
+                        count=sum(moved.values()),
+                        name=person.display_name,
+                        target=target.display_name,
+                    ),
+                    "success",
+                )
+                return redirect_to(url_for("org.profile", user_id=person.id))
+        status = 422
+    return render(
+        "org/handover.html",
+        block="handover_form",
+        status=status,
+        form=form,
+        person=person,
+        counts=counts,
+        total=sum(n for _m, _l, n in counts),
+    )
+
+
+# --- groups and posts -------------------------------------------------------------
+
+
+@bp.route("/groups/<int:group_id>/edit", methods=["GET", "POST"])
+@require_any("users.manage", "posts.edit")
+def group_edit(group_id: int):
+    """Rename a group, describe it and choose its leader among its active members."""
+    group = get_visible_or_404(
+        Group, group_id, current_user, options=(selectinload(Group.members),)
+    )
+    form = GroupForm(obj=group) if request.method == "GET" else GroupForm()
+    if request.method == "GET":
+        form.leader_id.data = group.leader_id or 0
+    form.leader_id.choices = [(0, _("— no leader —"))] + [
+        (u.id, f"{u.display_name} ({u.username})") for u in group.members if u.active
+    ]
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                services.update_group(
+                    current_user,
+                    group,
+                    name=form.name.data,
+                    description=form.description.data,
+                    leader_id=form.leader_id.data,
+                )
+            except OrgError as error:
+                db.session.rollback()
+                _form_failed(form, error)
+            else:
+                db.session.commit()
+                flash(_("The group %(name)s is saved.", name=group.name), "success")
+                return redirect_to(url_for("org.chart") + f"#group-{group.id}")
+        status = 422
+    return render("org/group_form.html", block="group_form", status=status, form=form, group=group)
+
+
+@bp.get("/posts")
+@require()
+def posts():
+    """Every post with its duties (P1.2) and the people who hold it."""
+    return render("org/posts.html", posts=services.posts_with_holders())
+
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@require("posts.edit")
+def posts_edit(post_id: int):
+    """Rename a post and rewrite its duties, one per line."""
+    post = get_visible_or_404(Post, post_id, current_user)
+    form = PostForm(obj=post) if request.method == "GET" else PostForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            services.update_post(current_user, post, name=form.name.data, duties=form.duties.data)
+            db.session.commit()
+            flash(_("The duties of %(name)s are saved.", name=post.name), "success")
+            return redirect_to(url_for("org.posts") + f"#post-{post.id}")
+        status = 422
+    return render("org/post_form.html", block="post_form", status=status, form=form, post=post)

@@ -1,25 +1,556 @@
-"""Organisation logic: the org chart, posts, the user directory and administration."""
+"""Organisation logic (P1.1 structure, P1.2 duties, P7.2 staff): the org chart, posts,
+the user directory and user administration.
+
+Functions take the acting user and plain data and never touch the request.
+Problems a person can fix are raised as OrgError, with the form field they
+belong to when there is one.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from dataclasses import dataclass, field
+from datetime import date
+from math import ceil
 
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from mktapp.core.audit import noting
 from mktapp.extensions import db
-from mktapp.models import Group, Role, User
+from mktapp.models import ROLE_CODES, AuditLog, Group, Post, Role, User
+from mktapp.models.base import utcnow
+
+ADMIN_ROLE = "admin"
+
+
+class OrgError(Exception):
+    """Something about the request a person can put right; `field` names the form field."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+# --- org chart (P1.1) -------------------------------------------------------
 
 
 def org_chart() -> dict:
-    """The manager(s) at the top and each group with its leader and members."""
+    """Executives and the marketing manager on top, each group with its leader and members,
+    and the staff outside the groups (finance, administration)."""
     groups = db.session.scalars(
         select(Group)
-        .options(selectinload(Group.members).selectinload(User.post), selectinload(Group.leader))
-        .order_by(Group.sort)
+        .options(
+            selectinload(Group.members).selectinload(User.post),
+            selectinload(Group.members).selectinload(User.roles),
+        )
+        .order_by(Group.sort, Group.id)
     ).all()
-    managers = db.session.scalars(
+    ungrouped = db.session.scalars(
         select(User)
-        .join(User.roles)
-        .where(Role.code == "marketing_manager", User.active.is_(True))
+        .options(selectinload(User.post))
+        .where(User.group_id.is_(None), User.active.is_(True))
         .order_by(User.display_name)
     ).all()
-    return {"groups": groups, "managers": managers}
+    managers = [u for u in ungrouped if u.has_role("marketing_manager")]
+    executives = [u for u in ungrouped if u.has_role("executive") and u not in managers]
+    # The system administrator keeps the system, not the department: left off the chart.
+    others = [
+        u
+        for u in ungrouped
+        if u not in managers and u not in executives and u.role_codes - {ADMIN_ROLE}
+    ]
+    chart_groups = []
+    for group in groups:
+        members = [u for u in group.members if u.active]
+        leader = next((u for u in members if u.id == group.leader_id), None)
+        rest = [u for u in members if u is not leader]
+        chart_groups.append({"group": group, "leader": leader, "members": rest})
+    return {
+        "executives": executives,
+        "managers": managers,
+        "groups": chart_groups,
+        "others": others,
+    }
+
+
+# --- the user directory ------------------------------------------------------
+
+SORTS = {
+    "name": lambda: User.display_name,
+    "username": lambda: func.lower(User.username),
+    "post": lambda: select(Post.sort).where(Post.id == User.post_id).scalar_subquery(),
+    "group": lambda: select(Group.sort).where(Group.id == User.group_id).scalar_subquery(),
+    "email": lambda: func.lower(User.email),
+    "joined": lambda: User.joined_on,
+    "active": lambda: User.active,
+}
+STATUSES = ("active", "inactive", "all")
+
+
+@dataclass
+class DirectoryQuery:
+    """What the directory shows: search text, filters, sort and page (from the URL)."""
+
+    q: str = ""
+    group: str = ""  # a group id, "none" for people outside the groups, "" for all
+    role: str = ""
+    status: str = "active"
+    sort: str = "name"
+    dir: str = "asc"
+    page: int = 1
+    default_status: str = "active"
+
+    @classmethod
+    def from_args(cls, args, default_status: str = "active") -> DirectoryQuery:
+        """Read the query from request args, ignoring anything it does not understand."""
+        try:
+            page = max(1, int(args.get("page", 1)))
+        except (TypeError, ValueError):
+            page = 1
+        group = (args.get("group") or "").strip()
+        if group != "none" and not group.isdigit():
+            group = ""
+        role = (args.get("role") or "").strip()
+        status = args.get("status") or default_status
+        sort = args.get("sort") or "name"
+        return cls(
+            q=(args.get("q") or "").strip()[:100],
+            group=group,
+            role=role if role in ROLE_CODES else "",
+            status=status if status in STATUSES else default_status,
+            sort=sort if sort in SORTS else "name",
+            dir="desc" if args.get("dir") == "desc" else "asc",
+            page=page,
+            default_status=default_status,
+        )
+
+    def args(self, **changes) -> dict:
+        """URL arguments for this query with some changed (for sort and page links)."""
+        values = {
+            "q": self.q,
+            "group": self.group,
+            "role": self.role,
+            "status": self.status,
+            "sort": self.sort,
+            "dir": self.dir,
+            "page": self.page,
+        }
+        values.update(changes)
+        defaults = {"sort": "name", "dir": "asc", "page": 1, "status": self.default_status}
+        return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.q or self.group or self.role or self.status != self.default_status)
+
+
+@dataclass
+class DirectoryPage:
+    rows: list[User]
+    total: int
+    page: int
+    page_size: int
+    query: DirectoryQuery
+    groups: list[Group] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.page_size))
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.page_size + 1 if self.rows else 0
+
+    @property
+    def last_index(self) -> int:
+        return (self.page - 1) * self.page_size + len(self.rows)
+
+
+def _directory_conditions(query: DirectoryQuery) -> list:
+    conditions = []
+    if query.q:
+        text = query.q
+        conditions.append(
+            User.display_name.icontains(text, autoescape=True)
+            | User.username.icontains(text, autoescape=True)
+            | User.email.icontains(text, autoescape=True)
+            | User.phone.icontains(text, autoescape=True)
+        )
+    if query.group == "none":
+        conditions.append(User.group_id.is_(None))
+    elif query.group:
+        conditions.append(User.group_id == int(query.group))
+    if query.role:
+        conditions.append(User.roles.any(Role.code == query.role))
+    if query.status == "active":
+        conditions.append(User.active.is_(True))
+    elif query.status == "inactive":
+        conditions.append(User.active.is_(False))
+    return conditions
+
+
+def user_directory(viewer: User, query: DirectoryQuery, page_size: int) -> DirectoryPage:
+    """One page of staff, filtered and sorted, in a fixed number of queries.
+
+    The rows, their group, post and roles and the total come back in one
+    statement (joined eager loads; the total as a window count), plus one
+    query for the group filter's choices, whatever the page size.
+    """
+    from mktapp.core.permissions import visible
+
+    conditions = _directory_conditions(query)
+    order = SORTS[query.sort]()
+    order = order.desc() if query.dir == "desc" else order.asc()
+    tiebreak = User.id.desc() if query.dir == "desc" else User.id.asc()
+    offset = (query.page - 1) * page_size
+    statement = (
+        visible(select(User, func.count().over().label("total")), viewer, User)
+        .where(*conditions)
+        .options(joinedload(User.group), joinedload(User.post), joinedload(User.roles))
+        .order_by(order.nulls_last() if query.sort in ("post", "group", "joined") else order)
+        .order_by(tiebreak)
+        .limit(page_size)
+        .offset(offset)
+    )
+    result = db.session.execute(statement).unique().all()
+    rows = [row[0] for row in result]
+    if result:
+        total = result[0][1]
+    else:
+        # Past the last page (or nothing matches): count once to draw the pager.
+        total = db.session.scalar(
+            visible(select(func.count(User.id)), viewer, User).where(*conditions)
+        )
+    groups = db.session.scalars(select(Group).order_by(Group.sort, Group.id)).all()
+    return DirectoryPage(
+        rows=rows,
+        total=total or 0,
+        page=query.page,
+        page_size=page_size,
+        query=query,
+        groups=list(groups),
+    )
+
+
+# --- user administration (P7.2) ---------------------------------------------
+
+
+def username_taken(username: str, except_id: int | None = None) -> bool:
+    statement = select(User.id).where(func.lower(User.username) == username.strip().lower())
+    if except_id is not None:
+        statement = statement.where(User.id != except_id)
+    return db.session.scalar(statement) is not None
+
+
+def _roles_by_code(codes) -> list[Role]:
+    codes = list(dict.fromkeys(codes or ()))
+    unknown = set(codes) - set(ROLE_CODES)
+    if unknown:
+        raise OrgError(_l("Unknown role."), "roles")
+    roles = list(db.session.scalars(select(Role).where(Role.code.in_(codes)).order_by(Role.sort)))
+    missing = set(codes) - {r.code for r in roles}
+    for code in sorted(missing, key=ROLE_CODES.index):
+        role = Role(code=code, sort=ROLE_CODES.index(code))
+        db.session.add(role)
+        roles.append(role)
+    return roles
+
+
+def _group_or_none(group_id: int | None) -> Group | None:
+    if not group_id:
+        return None
+    group = db.session.get(Group, group_id)
+    if group is None:
+        raise OrgError(_l("Unknown group."), "group_id")
+    return group
+
+
+def _post_or_none(post_id: int | None) -> Post | None:
+    if not post_id:
+        return None
+    post = db.session.get(Post, post_id)
+    if post is None:
+        raise OrgError(_l("Unknown post."), "post_id")
+    return post
+
+
+def other_active_admins(user: User) -> int:
+    return db.session.scalar(
+        select(func.count(User.id)).where(
+            User.active.is_(True),
+            User.id != user.id,
+            User.roles.any(Role.code == ADMIN_ROLE),
+        )
+    )
+
+
+def _check_keeps_an_admin(user: User, *, active: bool, role_codes) -> None:
+    """The last active administrator can neither be deactivated nor lose the role."""
+    if not (user.active and user.has_role(ADMIN_ROLE)):
+        return
+    if active and ADMIN_ROLE in role_codes:
+        return
+    if other_active_admins(user) == 0:
+        if not active:
+            raise OrgError(
+                _l("This is the last active administrator; make someone else administrator first."),
+                "active",
+            )
+        raise OrgError(
+            _l("The last active administrator cannot lose the Administrator role."), "roles"
+        )
+
+
+def _check_not_self_deactivation(actor: User, user: User, active: bool) -> None:
+    if not active and user.active and actor.id == user.id:
+        raise OrgError(_l("You cannot deactivate your own account."), "active")
+
+
+def create_user(
+    actor: User,
+    *,
+    username: str,
+    display_name: str,
+    password: str,
+    hash_method: str,
+    roles: list[str],
+    email: str = "",
+    phone: str = "",
+    group_id: int | None = None,
+    post_id: int | None = None,
+    joined_on: date | None = None,
+) -> User:
+    """A new active account; the username is unique whatever its case."""
+    from mktapp.auth.services import hash_password
+
+    username = username.strip()
+    if username_taken(username):
+        raise OrgError(_l("This username is taken (usernames ignore case)."), "username")
+    user = User(
+        username=username,
+        display_name=display_name.strip(),
+        password_hash=hash_password(password, hash_method),
+        email=(email or "").strip(),
+        phone=(phone or "").strip(),
+        active=True,
+        joined_on=joined_on or date.today(),
+    )
+    roles = _roles_by_code(roles)
+    group = _group_or_none(group_id)
+    post = _post_or_none(post_id)
+    user.roles, user.group, user.post = roles, group, post
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def update_user(
+    actor: User,
+    user: User,
+    *,
+    display_name: str,
+    roles: list[str],
+    email: str = "",
+    phone: str = "",
+    group_id: int | None = None,
+    post_id: int | None = None,
+    joined_on: date | None = None,
+    active: bool = True,
+) -> User:
+    """Change a person's contact, roles, group, post and active state."""
+    new_roles = _roles_by_code(roles)
+    group = _group_or_none(group_id)
+    post = _post_or_none(post_id)
+    _check_not_self_deactivation(actor, user, active)
+    _check_keeps_an_admin(user, active=active, role_codes={r.code for r in new_roles})
+    old_group = user.group
+    user.display_name = display_name.strip()
+    user.email = (email or "").strip()
+    user.phone = (phone or "").strip()
+    user.roles = new_roles
+    user.group = group
+    user.post = post
+    user.joined_on = joined_on
+    user.active = active
+    if (
+        old_group is not None
+        and old_group.leader_id == user.id
+        and (group is not old_group or not active)
+    ):
+        # A leader who leaves the group (or the company) no longer leads it.
+        old_group.leader = None
+    db.session.flush()
+    return user
+
+
+def deactivation_problem(actor: User, user: User) -> str | None:
+    """Why this user may not be deactivated now, or None."""
+    try:
+        _check_not_self_deactivation(actor, user, False)
+        _check_keeps_an_admin(user, active=False, role_codes=user.role_codes)
+    except OrgError as error:
+        return str(error)
+    return None
+
+
+def deactivate_user(actor: User, user: User) -> None:
+    """Deactivate an account (never delete it): it can no longer sign in."""
+    problem = deactivation_problem(actor, user)
+    if problem:
+        raise OrgError(problem)
+    if not user.active:
+        return
+    user.active = False
+    group = user.group
+    if group is not None and group.leader_id == user.id:
+        group.leader = None
+    db.session.flush()
+
+
+def reactivate_user(actor: User, user: User) -> None:
+    user.active = True
+    db.session.flush()
+
+
+def reset_password(actor: User, user: User, password: str, hash_method: str) -> None:
+    """An administrator sets a new password for someone (to pass on to them)."""
+    from mktapp.auth.services import hash_password
+
+    user.password_hash = hash_password(password, hash_method)
+    # The hash itself never reaches the audit log; the fact of the reset does.
+    db.session.add(
+        AuditLog(
+            at=utcnow(),
+            actor_id=actor.id,
+            action="password",
+            record_type="User",
+            record_id=user.id,
+            record_label=user.display_name,
+            changes={},
+            note=f"password reset by {actor.username}",
+        )
+    )
+    db.session.flush()
+
+
+# --- hand-over ---------------------------------------------------------------
+
+
+def owned_models() -> list[type]:
+    """Every mapped model with an owner_id column (later chapters' included), by name.
+
+    A model that sets `__handover__ = False` (a person's own training record)
+    stays with its owner.
+    """
+    models = []
+    for mapper in db.Model.registry.mappers:
+        cls = mapper.class_
+        if "owner_id" in mapper.columns and getattr(cls, "__handover__", True):
+            models.append(cls)
+    return sorted(models, key=lambda cls: cls.__name__)
+
+
+def model_label(cls: type) -> str:
+    return str(getattr(cls, "__label__", None) or cls.__name__)
+
+
+def owned_counts(user: User) -> list[tuple[type, str, int]]:
+    """(model, label, how many) for each kind of record this user owns, zero counts left out."""
+    counts = []
+    for cls in owned_models():
+        n = db.session.scalar(select(func.count()).select_from(cls).where(cls.owner_id == user.id))
+        if n:
+            counts.append((cls, model_label(cls), n))
+    return counts
+
+
+def handover_candidates(user: User) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.active.is_(True), User.id != user.id)
+            .options(selectinload(User.post))
+            .order_by(User.display_name)
+        )
+    )
+
+
+def hand_over(actor: User, source: User, target: User) -> dict[str, int]:
+    """Give every record `source` owns to `target`, in the caller's transaction.
+
+    Records are changed through the ORM so that the audit log writes one entry
+    per record, each noted "hand-over from X to Y".
+    """
+    if target.id == source.id:
+        raise OrgError(_l("Choose someone else to hand the records to."), "target_id")
+    if not target.active:
+        raise OrgError(_l("Records can only be handed to an active user."), "target_id")
+    moved: dict[str, int] = {}
+    note = f"hand-over from {source.display_name} ({source.username}) to {target.display_name} ({target.username})"
+    with noting(note):
+        for cls in owned_models():
+            records = db.session.scalars(select(cls).where(cls.owner_id == source.id)).all()
+            for record in records:
+                record.owner_id = target.id
+            if records:
+                moved[model_label(cls)] = len(records)
+        db.session.flush()
+    return moved
+
+
+# --- groups and posts (P1.1, P1.2) ------------------------------------------
+
+
+def update_group(actor: User, group: Group, *, name: str, description: str, leader_id) -> Group:
+    """Rename a group and choose its leader among its active members."""
+    leader = None
+    if leader_id:
+        leader = db.session.get(User, leader_id)
+        if leader is None or leader.group_id != group.id or not leader.active:
+            raise OrgError(_l("The leader must be an active member of the group."), "leader_id")
+    group.name = name.strip()
+    group.description = (description or "").strip()
+    group.leader = leader
+    db.session.flush()
+    return group
+
+
+def posts_with_holders() -> list[Post]:
+    return list(
+        db.session.scalars(
+            select(Post)
+            .options(selectinload(Post.holders).selectinload(User.group))
+            .order_by(Post.sort, Post.id)
+        )
+    )
+
+
+def update_post(actor: User, post: Post, *, name: str, duties: str) -> Post:
+    """Rename a post and rewrite its duties, one per line (blank lines dropped)."""
+    lines = [line.strip() for line in (duties or "").splitlines() if line.strip()]
+    post.name = name.strip()
+    post.duties = "\n".join(lines)
+    db.session.flush()
+    return post
+
+
+def user_for_profile(user_id, viewer: User) -> User:
+    from mktapp.core.permissions import get_visible_or_404
+
+    return get_visible_or_404(
+        User,
+        user_id,
+        viewer,
+        options=(joinedload(User.post), joinedload(User.group).joinedload(Group.leader)),
+    )
+
+
+def role_choices() -> list[tuple[str, str]]:
+    from mktapp.core.permissions import role_label
+
+    return [(code, role_label(code)) for code in ROLE_CODES]

@@ -40,4 +40,13 @@
       ? event.detail.target.querySelector("[aria-invalid='true']") : null;
     if (invalid && event.detail.xhr && event.detail.xhr.status === 422) invalid.focus();
   });
+
+  // Attachments (core): show how far an upload has gone on the form's <progress>.
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var form = event.target.closest ? event.target.closest("form") : null;
+    var bar = form ? form.querySelector("progress.upload-progress") : null;
+    if (bar && event.detail.lengthComputable) {
+      bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
+    }
+  });
 })();

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
-from mktapp.core.permissions import can, get_visible_or_404, visible
+from mktapp.core.permissions import can, get_visible_or_404, owner_rule, visible
 from mktapp.extensions import db
 from mktapp.models import Group, TrainingRecord, User
 
@@ -54,7 +54,12 @@ def test_manager_and_executive_see_everything(app, records):
 
 
 def test_administrator_sees_no_business_records_by_default(app, records):
-    assert _seen_by(app, "admin") == set()
+    # The default owner rule; training records add training.manage for admins.
+    with app.app_context():
+        admin = db.session.scalar(select(User).where(User.username == "admin"))
+        query = select(TrainingRecord).where(owner_rule(TrainingRecord, admin))
+        assert db.session.scalars(query).all() == []
+    assert _seen_by(app, "admin") == set(records)
 
 
 def test_changing_the_leader_moves_the_view(app, records):

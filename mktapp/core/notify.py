@@ -1,0 +1,198 @@
+"""Notifications: an in-app list per user (with the bell's unread count), plus e-mail.
+
+    notify(user, "报销申请待审批", body="...", url=url_for("expense.detail", id=claim.id))
+
+adds a Notification to the session; the caller commits. When the commit
+succeeds the e-mail goes out: through SMTP when MKTAPP_SMTP_HOST is set
+(STARTTLS when MKTAPP_SMTP_TLS, the default; port 465 means implicit TLS),
+otherwise it is written to the log. A failed send is logged, never raised:
+the in-app notification is what counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+
+from flask import current_app, has_request_context, request
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session
+
+from mktapp.extensions import db
+from mktapp.models import Notification, utcnow
+
+log = logging.getLogger("mktapp.notify")
+
+PENDING_KEY = "mktapp_pending_mail"
+
+
+@dataclass
+class Mail:
+    to: str
+    subject: str
+    body: str
+
+
+def notify(user: Any, title: str, body: str = "", url: str = "") -> Notification:
+    """Tell a user something: in the app, and by e-mail after the commit."""
+    note = Notification(
+        user_id=user.id,
+        title=str(title)[:200],
+        body=str(body or ""),
+        url=_safe_url(url),
+        created_at=utcnow(),
+    )
+    db.session.add(note)
+    address = (getattr(user, "email", "") or "").strip()
+    if address:
+        note.emailed = True
+        link = _absolute(note.url)
+        text = note.body + (f"\n\n{link}" if link else "")
+        db.session.info.setdefault(PENDING_KEY, []).append(
+            Mail(to=address, subject=note.title, body=text.strip())
+        )
+    return note
+
+
+def _safe_url(url: str) -> str:
+    """Only a path inside the app: a notification never links to another site."""
+    url = (url or "").strip()
+    if not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return ""
+    return url[:400]
+
+
+def _absolute(path: str) -> str:
+    if not path:
+        return ""
+    base = current_app.config.get("BASE_URL") or (request.host_url if has_request_context() else "")
+    return base.rstrip("/") + path if base else path
+
+
+# --- reading and marking --------------------------------------------------------------
+
+
+def unread_count(user: Any) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(Notification.id)).where(
+                Notification.user_id == user.id, Notification.read_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+@dataclass
+class NotificationPage:
+    items: list[Notification]
+    total: int
+    unread: int
+    page: int
+    pages: int
+
+
+def notifications_page(
+    user: Any, page: int = 1, page_size: int = 25, unread_only: bool = False
+) -> NotificationPage:
+    """A user's notifications, unread first, newest first within each (three queries)."""
+    conditions = [Notification.user_id == user.id]
+    if unread_only:
+        conditions.append(Notification.read_at.is_(None))
+    total = db.session.scalar(select(func.count(Notification.id)).where(*conditions)) or 0
+    unread = total if unread_only else unread_count(user)
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, page), pages)
+    items = db.session.scalars(
+        select(Notification)
+        .where(*conditions)
+        .order_by(
+            Notification.read_at.is_not(None),
+            Notification.created_at.desc(),
+            Notification.id.desc(),
+        )
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
+    return NotificationPage(list(items), total, unread, page, pages)
+
+
+def own_notification(user: Any, notification_id: int) -> Notification | None:
+    """One of the user's own notifications (None for anyone else's)."""
+    return db.session.scalar(
+        select(Notification).where(
+            Notification.id == notification_id, Notification.user_id == user.id
+        )
+    )
+
+
+def mark_read(notification: Notification) -> None:
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+
+
+def mark_all_read(user: Any) -> int:
+    """Mark every unread notification of the user read; returns how many."""
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    return result.rowcount or 0
+
+
+# --- e-mail ------------------------------------------------------------------------
+
+
+def send_mail(mail: Mail, config: Any) -> None:
+    """Send one e-mail by SMTP, or write it to the log when no SMTP host is set."""
+    host = config.get("SMTP_HOST")
+    if not host:
+        log.info("E-mail (no SMTP configured) to %s: %s\n%s", mail.to, mail.subject, mail.body)
+        return
+    message = EmailMessage()
+    message["From"] = config.get("SMTP_FROM") or "mktapp@localhost"
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message.set_content(mail.body or mail.subject)
+    port = int(config.get("SMTP_PORT") or 587)
+    context = ssl.create_default_context()
+    if port == 465:
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=15, context=context)
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=15)
+    with smtp:
+        if port != 465 and config.get("SMTP_TLS", True):
+            smtp.starttls(context=context)
+        if config.get("SMTP_USER"):
+            smtp.login(config["SMTP_USER"], config.get("SMTP_PASSWORD") or "")
+        smtp.send_message(message)
+
+
+def _after_commit(session: Session) -> None:
+    pending = session.info.pop(PENDING_KEY, None)
+    if not pending:
+        return
+    try:
+        config = current_app.config
+    except RuntimeError:  # no app context: nothing to send with
+        return
+    for mail in pending:
+        try:
+            send_mail(mail, config)
+        except (OSError, smtplib.SMTPException) as error:
+            log.warning("E-mail to %s failed: %s", mail.to, error)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(PENDING_KEY, None)
+
+
+def init_app(app) -> None:
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", lambda s, _t: _after_rollback(s))
