@@ -12,8 +12,9 @@ AXE_SHA256 := 29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c
 
 RUN_DEB := fonts-noto-cjk libharfbuzz-subset0
 TEST_DEB := $(RUN_DEB) chromium poppler-utils
+LOCALES := zh_Hans en
 
-.PHONY: run test setup test-setup system-deps test-system-deps vendor translations fmt lint db clean bench
+.PHONY: run test setup test-setup system-deps test-system-deps vendor translations update-translations fmt lint db clean bench
 
 run: setup
 	$(FLASK) db upgrade
@@ -61,7 +62,7 @@ translations: $(VENV)/.installed
 # zh_Hans entries that come out empty must then be translated in its .po.
 update-translations: $(VENV)/.installed
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs='.* __pycache__' -o mktapp/translations/messages.pot .
-	for l in zh_Hans en; do \
+	for l in $(LOCALES); do \
 	  test -f mktapp/translations/$$l/LC_MESSAGES/messages.po || \
 	    $(BIN)/pybabel -q init -i mktapp/translations/messages.pot -d mktapp/translations -l $$l; \
 	done

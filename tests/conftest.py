@@ -60,6 +60,48 @@ def _truncate_all(app) -> None:
                 conn.execute(text("PRAGMA foreign_keys=ON"))
 
 
+@pytest.fixture(scope="session")
+def scratch_database(tmp_path_factory):
+    """scratch_database("migr", "postgresql") -> the URL of a new, empty database of its own.
+
+    SQLite: a file in a temporary folder. PostgreSQL: a database named after the
+    suite's (MKTAPP_TEST_DATABASE_URL) with the suffix, on the same server, dropped
+    at the end of the session. The suite's own test database is never touched.
+    """
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    created: list = []
+
+    def _server_engine(url):
+        return create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+    def _make(suffix: str, kind: str = "sqlite") -> str:
+        if kind == "sqlite":
+            folder = tmp_path_factory.mktemp(f"db-{suffix}")
+            return "sqlite:///" + str(folder / f"{suffix}.db")
+        base = os.environ.get("MKTAPP_TEST_DATABASE_URL", "")
+        if not base.startswith("postgresql"):
+            pytest.skip("PostgreSQL: set MKTAPP_TEST_DATABASE_URL to a postgresql URL")
+        url = make_url(base)
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # one database per xdist worker
+        url = url.set(database=f"{url.database}_{suffix}{'_' + worker if worker else ''}")
+        engine = _server_engine(url)
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+        engine.dispose()
+        created.append(url)
+        return url.render_as_string(hide_password=False)
+
+    yield _make
+    for url in created:
+        engine = _server_engine(url)
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+        engine.dispose()
+
+
 @pytest.fixture(autouse=True)
 def _clean_database(request, app):
     yield

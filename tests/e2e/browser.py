@@ -1,0 +1,153 @@
+"""Helpers for the browser tests: where things are, a live server, a page watcher, axe-core."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("MKTAPP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE = ROOT / "build" / "vendor" / "axe.min.js"
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+# The sidebar's links (a page may have an <aside> of its own).
+SIDEBAR_LINKS = "aside.sidebar nav a"
+
+DEMO_USERS = (
+    "admin",
+    "manager",
+    "market1",
+    "market2",
+    "sales1",
+    "sales2",
+    "sales3",
+    "service1",
+    "service2",
+    "finance1",
+    "boss",
+)
+DEMO_PASSWORD = "demo1234"
+
+
+def cannot_run(reason: str):
+    """Skip with a visible reason; under CI=true a browser test that cannot run fails."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"browser tests cannot run under CI: {reason}", pytrace=False)
+    pytest.skip(f"browser tests skipped: {reason}")
+
+
+class LiveServer:
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = self.server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+class PageWatch:
+    """Everything a page did wrong: console errors, page errors, failed or foreign requests."""
+
+    def __init__(self, base_url: str):
+        self.base = base_url
+        self.problems: list[str] = []
+
+    def attach(self, context) -> None:
+        # Requests to any other host are recorded and never leave the machine.
+        local = re.escape(self.base)
+        context.route(re.compile(rf"^(?!{local}/)(?!data:)(?!blob:)"), self._foreign)
+        context.on("page", self._watch_page)
+
+    def _foreign(self, route):
+        self.problems.append(f"request to another host: {route.request.url}")
+        route.abort()
+
+    def _watch_page(self, page) -> None:
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        page.on("requestfailed", self._failed)
+        page.on("response", self._response)
+
+    def _console(self, msg) -> None:
+        if msg.type == "error":
+            self.problems.append(f"console error: {msg.text}")
+
+    def _failed(self, request) -> None:
+        failure = request.failure or ""
+        if "ERR_ABORTED" in failure:
+            # Cancelled: by the next navigation (a favicon still loading), or by the
+            # route above, which has recorded a foreign request already.
+            return
+        self.problems.append(f"request failed: {request.method} {request.url} ({failure})")
+
+    def _response(self, response) -> None:
+        if response.status >= 400:
+            self.problems.append(
+                f"HTTP {response.status}: {response.request.method} {response.url}"
+            )
+
+    def take(self) -> list[str]:
+        out, self.problems = self.problems, []
+        return out
+
+
+def sign_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the login form like a person would."""
+    page.goto("/auth/login")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(password)
+    page.locator("#login_form button[type=submit]").click()
+
+
+def run_axe(page, axe_source: str) -> list[dict]:
+    """axe-core's violations of impact serious or critical on the current page."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(axe_source)
+    violations = page.evaluate(
+        """async () => {
+            const result = await window.axe.run(document, {resultTypes: ['violations']});
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 5).map(n => ({target: n.target.join(' '),
+                    summary: n.failureSummary}))
+            }));
+        }"""
+    )
+    return [v for v in violations if v["impact"] in ("serious", "critical")]
+
+
+def describe_violations(violations: list[dict]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"  [{v['impact']}] {v['id']}: {v['help']}")
+        for node in v["nodes"]:
+            summary = " ".join((node["summary"] or "").split())
+            lines.append(f"      at {node['target']}: {summary[:300]}")
+    return "\n".join(lines)
+
+
+def page_slug(path: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", path.split("?")[0]).strip("-")
+    return slug or "workbench"

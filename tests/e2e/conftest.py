@@ -1,0 +1,117 @@
+"""Browser tests: a live server on its own database with the demo data, and one Chromium.
+
+The server is werkzeug's, in a thread, on 127.0.0.1 and a free port. Its database is
+a SQLite file in a temporary folder, or, when MKTAPP_TEST_DATABASE_URL names
+PostgreSQL, a database of its own on that server (scratch_database): the suite's
+test database is never touched.
+
+When Chromium or Playwright cannot start, the tests are skipped with the reason
+shown in the summary; under CI=true they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from mktapp import create_app
+from mktapp.config import TestConfig as AppTestConfig
+from mktapp.extensions import db
+from tests.e2e.browser import (
+    AXE,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    LiveServer,
+    PageWatch,
+    cannot_run,
+)
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, scratch_database):
+    """The app with the demo data loaded, served on http://127.0.0.1:<free port>."""
+    from flask_migrate import upgrade
+
+    from mktapp.cli import seed_demo_data
+
+    kind = (
+        "postgresql"
+        if os.environ.get("MKTAPP_TEST_DATABASE_URL", "").startswith("postgresql")
+        else "sqlite"
+    )
+    url = scratch_database("e2e", kind)
+    instance = tmp_path_factory.mktemp("e2e-instance")
+    app = create_app(AppTestConfig(str(instance), database_url=url))
+    with app.app_context():
+        upgrade()
+        seed_demo_data(app.config["PASSWORD_HASH_METHOD"])
+        db.session.remove()
+    server = LiveServer(app)
+    server.start()
+    yield server
+    server.stop()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session."""
+    if not Path(CHROMIUM).exists():
+        cannot_run(f"{CHROMIUM} not found (install Debian's chromium: make test-setup)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:
+        cannot_run(f"the playwright package is not installed ({error})")
+    try:
+        pw = sync_playwright().start()
+    except Exception as error:  # noqa: BLE001
+        cannot_run(f"Playwright could not start: {error}")
+    try:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    except Exception as error:  # noqa: BLE001
+        pw.stop()
+        cannot_run(f"Chromium could not start: {str(error).splitlines()[0]}")
+    yield browser
+    browser.close()
+    pw.stop()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.exists():
+        cannot_run(f"{AXE.relative_to(ROOT)} is missing (run `make test-setup` to fetch axe-core)")
+    return AXE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def new_context(browser, live_server):
+    """new_context() -> (context, watch): a fresh browser context (no cookies) on the live server."""
+    made = []
+
+    def _make(locale: str = "zh-CN"):
+        context = browser.new_context(
+            base_url=live_server.url,
+            locale=locale,
+            viewport={"width": 1280, "height": 860},
+        )
+        context.set_default_timeout(10_000)
+        watch = PageWatch(live_server.url)
+        watch.attach(context)
+        made.append(context)
+        return context, watch
+
+    yield _make
+    for context in made:
+        context.close()
