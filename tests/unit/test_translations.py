@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 
