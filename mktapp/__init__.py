@@ -111,9 +111,14 @@ CSP = (
 
 def _register_hooks(app: Flask) -> None:
     from mktapp.core.nav import sidebar_for
+    from mktapp.core.permissions import can, role_label, role_labels
 
     app.jinja_env.globals.update(
-        sidebar_for=sidebar_for, has_endpoint=lambda name: name in app.view_functions
+        sidebar_for=sidebar_for,
+        has_endpoint=lambda name: name in app.view_functions,
+        can=can,
+        role_label=role_label,
+        role_labels=role_labels,
     )
 
     @app.before_request

@@ -91,6 +91,7 @@ def upgrade():
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_users_display_name'), ['display_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_group_id'), ['group_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_post_id'), ['post_id'], unique=False)
     # groups.leader_id -> users.id closes a cycle (use_alter): SQLite draws it inside
@@ -215,6 +216,7 @@ def downgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_post_id'))
         batch_op.drop_index(batch_op.f('ix_users_group_id'))
+        batch_op.drop_index(batch_op.f('ix_users_display_name'))
 
     if op.get_bind().dialect.name != 'sqlite':
         op.drop_constraint('fk_groups_leader_id_users', 'groups', type_='foreignkey')

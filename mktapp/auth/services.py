@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from mktapp.extensions import db
@@ -131,11 +132,19 @@ def create_user(
 
 
 def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: a deactivated user is signed out on the next request."""
+    """Flask-Login's loader: a deactivated user is signed out on the next request.
+
+    Post and group come in the same query: the layout shows both on every page.
+    """
     try:
-        user = db.session.get(User, int(user_id))
+        user_id = int(user_id)
     except (TypeError, ValueError):
         return None
+    user = db.session.scalar(
+        select(User)
+        .where(User.id == user_id)
+        .options(joinedload(User.post), joinedload(User.group))
+    )
     return user if user is not None and user.active else None
 
 

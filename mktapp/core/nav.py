@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import current_app
+from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from mktapp.core.permissions import can
@@ -53,17 +53,45 @@ def add(section: str, entry: NavEntry) -> None:
     raise KeyError(section)
 
 
-def sidebar_for(user) -> list[tuple[NavSection, list[NavEntry]]]:
+@dataclass(frozen=True)
+class NavItem:
+    """One link as drawn: its URL, label, and whether it is the page (or its area)."""
+
+    url: str
+    label: object
+    active: bool
+    current: bool
+
+
+def sidebar_for(user) -> list[tuple[NavSection, list[NavItem]]]:
+    """The sections and links this user may see, with the active link marked.
+
+    The active link is the one whose URL is the longest prefix of the current
+    path, so /org/training/3 lights up "Training records", not "Org chart".
+    """
     views = current_app.view_functions
+    path = request.path
     out = []
+    best: tuple[int, str] | None = None
     for section in SECTIONS:
-        entries = [
-            e
-            for e in section.entries
-            if e.endpoint in views
-            and can(user, *e.permissions)
-            and (e.when is None or e.when(user))
-        ]
-        if entries:
-            out.append((section, entries))
-    return out
+        items = []
+        for e in section.entries:
+            if e.endpoint not in views or not can(user, *e.permissions):
+                continue
+            if e.when is not None and not e.when(user):
+                continue
+            url = url_for(e.endpoint)
+            items.append((e, url))
+            matches = path == url or (url != "/" and path.startswith(url.rstrip("/") + "/"))
+            if matches and (best is None or len(url) > best[0]):
+                best = (len(url), url)
+        if items:
+            out.append((section, items))
+    active_url = best[1] if best else None
+    return [
+        (
+            section,
+            [NavItem(url, e.label, url == active_url, url == path) for e, url in items],
+        )
+        for section, items in out
+    ]

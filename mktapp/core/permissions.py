@@ -65,17 +65,32 @@ def role_label(code: str) -> str:
     return str(ROLE_LABELS.get(code, code))
 
 
+def role_labels() -> dict[str, str]:
+    """Every role's label in the current language, for lists that show many."""
+    return {code: str(label) for code, label in ROLE_LABELS.items()}
+
+
 # Roles that see every business record (the marketing manager and executives).
 ALL_RECORDS_ROLES = frozenset({"marketing_manager", "executive"})
 
 
 def permissions_of(user: Any) -> frozenset[str]:
+    """The permissions a user's roles grant (kept on the loaded user object)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return frozenset()
+    codes = frozenset(user.role_codes)
+    cached = getattr(user, "_permissions_cache", None)
+    if cached is not None and cached[0] == codes:
+        return cached[1]
     granted: set[str] = set()
-    for code in user.role_codes:
+    for code in codes:
         granted |= ROLE_PERMISSIONS.get(code, frozenset())
-    return frozenset(granted)
+    result = frozenset(granted)
+    try:
+        user._permissions_cache = (codes, result)
+    except AttributeError:  # a proxy or a frozen object: just do not cache
+        pass
+    return result
 
 
 def can(user: Any, *permissions: str) -> bool:

@@ -101,7 +101,7 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(40), unique=True)
-    display_name: Mapped[str] = mapped_column(String(80))
+    display_name: Mapped[str] = mapped_column(String(80), index=True)
     email: Mapped[str] = mapped_column(String(120), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -112,7 +112,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     joined_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
-    roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin")
+    roles: Mapped[list[Role]] = relationship(
+        secondary=user_roles, lazy="selectin", order_by="Role.sort"
+    )
     group: Mapped[Group | None] = relationship(back_populates="members", foreign_keys=[group_id])
     post: Mapped[Post | None] = relationship(back_populates="holders")
 

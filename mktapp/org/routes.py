@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from mktapp.core import nav
 from mktapp.core.htmx import is_partial, redirect_to, render
-from mktapp.core.permissions import can, get_visible_or_404, require, require_any, role_label
+from mktapp.core.permissions import get_visible_or_404, require, require_any
 from mktapp.extensions import db
 from mktapp.models import Group, Post, User
 from mktapp.org import bp, services
@@ -35,11 +35,6 @@ nav.add(
     "admin",
     nav.NavEntry("org.admin_users", nav._l("User administration"), permissions=("users.manage",)),
 )
-
-
-@bp.context_processor
-def _org_template_helpers():
-    return {"can": can, "role_label": role_label}
 
 
 def _form_failed(form, error: OrgError) -> None:

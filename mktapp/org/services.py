@@ -163,6 +163,18 @@ class DirectoryPage:
         return max(1, ceil(self.total / self.page_size))
 
     @property
+    def window(self) -> list[int | None]:
+        """Page numbers to link: the first, the last and two either side; None is a gap."""
+        last = self.pages
+        shown = sorted({1, last, *range(max(1, self.page - 2), min(last, self.page + 2) + 1)})
+        out: list[int | None] = []
+        for n in shown:
+            if out and n - out[-1] > 1:
+                out.append(None)
+            out.append(n)
+        return out
+
+    @property
     def first_index(self) -> int:
         return (self.page - 1) * self.page_size + 1 if self.rows else 0
 
@@ -208,10 +220,14 @@ def user_directory(viewer: User, query: DirectoryQuery, page_size: int) -> Direc
     order = order.desc() if query.dir == "desc" else order.asc()
     tiebreak = User.id.desc() if query.dir == "desc" else User.id.asc()
     offset = (query.page - 1) * page_size
+    # The total as a scalar subquery (an index-only count) rather than a window count,
+    # which would make the database read and sort every matching row; roles by
+    # selectinload, since a joined collection wraps the LIMIT in a subquery.
+    total_q = visible(select(func.count(User.id)), viewer, User).where(*conditions)
     statement = (
-        visible(select(User, func.count().over().label("total")), viewer, User)
+        visible(select(User, total_q.scalar_subquery().label("total")), viewer, User)
         .where(*conditions)
-        .options(joinedload(User.group), joinedload(User.post), joinedload(User.roles))
+        .options(joinedload(User.group), joinedload(User.post), selectinload(User.roles))
         .order_by(order.nulls_last() if query.sort in ("post", "group", "joined") else order)
         .order_by(tiebreak)
         .limit(page_size)
