@@ -14,7 +14,7 @@ RUN_DEB := fonts-noto-cjk libharfbuzz-subset0
 TEST_DEB := $(RUN_DEB) chromium poppler-utils
 LOCALES := zh_Hans en
 
-.PHONY: run test setup test-setup system-deps test-system-deps vendor translations update-translations fmt lint db clean bench
+.PHONY: run test setup test-setup system-deps test-system-deps vendor translations update-translations compile-translations fmt lint db clean bench
 
 run: setup
 	$(FLASK) db upgrade
@@ -30,9 +30,9 @@ test: test-setup
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-setup: system-deps $(VENV)/.installed vendor translations
+setup: system-deps $(VENV)/.installed vendor compile-translations
 
-test-setup: test-system-deps $(VENV)/.installed vendor translations build/vendor/axe.min.js
+test-setup: test-system-deps $(VENV)/.installed vendor compile-translations build/vendor/axe.min.js
 
 system-deps:
 	@scripts/system-deps.sh $(RUN_DEB)
@@ -54,13 +54,14 @@ static/vendor/htmx.min.js:
 build/vendor/axe.min.js:
 	scripts/fetch-npm.sh axe-core@$(AXE_VERSION) axe.min.js $@ $(AXE_SHA256)
 
-# Compile the message catalogues (the .mo files are built, not committed).
-translations: $(VENV)/.installed
+# Compile the message catalogues (part of set-up; the .mo files are not committed).
+compile-translations: $(VENV)/.installed
 	$(BIN)/pybabel -q compile -d mktapp/translations
 
 # Extract the messages, update both catalogues, fill English, compile.
-# zh_Hans entries that come out empty must then be translated in its .po.
-update-translations: $(VENV)/.installed
+# zh_Hans entries that come out empty must then be translated in its .po
+# (the test suite lists them).
+translations update-translations: $(VENV)/.installed
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs='.* __pycache__' -o mktapp/translations/messages.pot .
 	for l in $(LOCALES); do \
 	  test -f mktapp/translations/$$l/LC_MESSAGES/messages.po || \

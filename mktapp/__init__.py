@@ -44,6 +44,9 @@ def create_app(config: object | None = None) -> Flask:
             setattr(config, key, value)
     app.config.from_object(config)
     logging.basicConfig(level=logging.INFO)
+    # Chatty libraries: their progress lines would drown the app's own log.
+    for noisy in ("weasyprint", "fontTools", "alembic.runtime.plugins"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     _init_extensions(app)
     _register_blueprints(app)
