@@ -1,5 +1,6 @@
 """All models; importing this module registers every table with the metadata."""
 
+from mktapp.models.approvals import ApprovalEvent, ApprovalRequest, ApprovalStep, Setting
 from mktapp.models.base import ArchivableMixin, OwnedMixin, TimestampMixin, utcnow
 from mktapp.models.core import Attachment, AuditLog, LoginAttempt, Notification
 from mktapp.models.org import (
@@ -15,6 +16,10 @@ from mktapp.models.org import (
 )
 
 __all__ = [
+    "ApprovalEvent",
+    "ApprovalRequest",
+    "ApprovalStep",
+    "Setting",
     "ROLE_CODES",
     "ArchivableMixin",
     "Attachment",
