@@ -1,0 +1,477 @@
+"""The one approval engine: flows, steps, decisions, history.
+
+A chapter registers a Flow for its document type (an expense claim, a budget,
+later contracts, research reports and activity plans). The engine knows no
+chapter: it stores requests and steps by (doc_type, doc_id), decides who may
+decide each step, records every decision on a timeline, notifies the next
+approvers and the applicant, and calls the flow's hooks so the chapter can move
+its document's status (the only place that status changes).
+
+Rules that hold for every document:
+- nobody decides their own document: a step that would fall to the applicant
+  goes one level up (group leader -> marketing manager -> executive);
+- only the current step can be decided, only by its assignee, exactly once:
+  the decision is an UPDATE ... WHERE status = 'pending', so of two people
+  deciding at the same moment one wins and the other gets AlreadyDecided;
+- a rejection needs a reason, goes back to the applicant, who may edit and
+  resubmit: each submission is a new round and the history keeps them all;
+- the applicant may withdraw until the first decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from mktapp.extensions import db
+from mktapp.models import (
+    ApprovalEvent,
+    ApprovalRequest,
+    ApprovalStep,
+    Role,
+    User,
+    utcnow,
+)
+
+# --- errors -------------------------------------------------------------------
+
+
+class ApprovalError(Exception):
+    """A decision or submission that is not allowed; the message is for the user."""
+
+    status = 422
+
+
+class NotYourStep(ApprovalError):
+    status = 403
+
+
+class AlreadyDecided(ApprovalError):
+    """Somebody decided this step first (or it is no longer current)."""
+
+    status = 409
+
+
+class NoApprover(ApprovalError):
+    pass
+
+
+# --- flows ----------------------------------------------------------------------
+
+# Who stands above whom when a step would fall to the applicant.
+ESCALATION: dict[str, str | None] = {
+    "group_leader": "marketing_manager",
+    "marketing_manager": "executive",
+    "finance": "executive",
+    "executive": None,
+}
+
+ROLE_STEP_LABELS = {
+    "group_leader": _l("Department head"),
+    "marketing_manager": _l("Marketing manager"),
+    "finance": _l("Finance"),
+    "executive": _l("Company leader"),
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a flow.
+
+    `approver` is "group_leader" (the applicant's group leader, i.e. the
+    department head) or a role code. `when(doc)` makes the step conditional
+    (e.g. only from ¥50,000); `when_label` says so on the settings page.
+    """
+
+    code: str
+    label: Any
+    approver: str
+    when: Callable[[Any], bool] | None = None
+    when_label: Any = None
+
+
+@dataclass
+class Flow:
+    doc_type: str
+    model: type
+    label: Any
+    steps: list[Step]
+    endpoint: str  # the document's page: url_for(endpoint, <id_arg>=doc_id)
+    applicant: Callable[[Any], User]
+    title: Callable[[Any], str]
+    id_arg: str = "doc_id"
+    on_submitted: Callable[[Any, User], None] | None = None
+    on_approved: Callable[[Any, User], None] | None = None
+    on_rejected: Callable[[Any, User, str], None] | None = None
+    on_withdrawn: Callable[[Any, User], None] | None = None
+    settings: list[str] = field(default_factory=list)  # keys shown with the flow
+
+    def url(self, doc_id: int) -> str:
+        """The document's path; works outside a request too (jobs, tests)."""
+        if has_request_context():
+            return url_for(self.endpoint, **{self.id_arg: doc_id})
+        adapter = current_app.url_map.bind("localhost")
+        return adapter.build(self.endpoint, {self.id_arg: doc_id})
+
+
+FLOWS: dict[str, Flow] = {}
+
+
+def register_flow(flow: Flow) -> Flow:
+    FLOWS[flow.doc_type] = flow
+    return flow
+
+
+def flow_for(doc: Any) -> Flow:
+    try:
+        return FLOWS[type(doc).__name__]
+    except KeyError as error:
+        raise LookupError(f"no approval flow for {type(doc).__name__}") from error
+
+
+# --- resolving who decides ---------------------------------------------------------
+
+
+def _active_role_holders(role: str, excluding: int) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(User.roles)
+            .where(Role.code == role, User.active.is_(True), User.id != excluding)
+        )
+    )
+
+
+def resolve(approver: str, applicant: User) -> tuple[int | None, str | None, str]:
+    """(user id, role, escalated_from) for a step, never the applicant themselves."""
+    escalated_from = ""
+    current: str | None = approver
+    while current is not None:
+        if current == "group_leader":
+            group = applicant.group
+            leader = group.leader if group is not None else None
+            if leader is not None and leader.active and leader.id != applicant.id:
+                return leader.id, None, escalated_from
+        elif _active_role_holders(current, applicant.id):
+            return None, current, escalated_from
+        escalated_from = escalated_from or current
+        current = ESCALATION.get(current)
+    raise NoApprover(_l("Nobody can approve this: there is no one above the applicant."))
+
+
+def step_label(step: ApprovalStep) -> str:
+    flow = FLOWS.get(step.request.doc_type) if step.request else None
+    if flow is not None:
+        for spec in flow.steps:
+            if spec.code == step.code:
+                return str(spec.label)
+    return step.code
+
+
+def assignee_label(step: ApprovalStep) -> str:
+    if step.assignee_user is not None:
+        return step.assignee_user.display_name
+    if step.assignee_role:
+        return str(ROLE_STEP_LABELS.get(step.assignee_role, step.assignee_role))
+    return ""
+
+
+# --- queries ------------------------------------------------------------------
+
+
+def requests_for(doc: Any) -> list[ApprovalRequest]:
+    return list(
+        db.session.scalars(
+            select(ApprovalRequest)
+            .where(ApprovalRequest.doc_type == type(doc).__name__, ApprovalRequest.doc_id == doc.id)
+            .options(selectinload(ApprovalRequest.steps))
+            .order_by(ApprovalRequest.round)
+        )
+    )
+
+
+def current_request(doc: Any) -> ApprovalRequest | None:
+    rounds = requests_for(doc)
+    return rounds[-1] if rounds else None
+
+
+def pending_step(request: ApprovalRequest | None) -> ApprovalStep | None:
+    if request is None or request.status != "pending":
+        return None
+    return next((s for s in request.steps if s.status == "pending"), None)
+
+
+def may_decide(user: User, step: ApprovalStep) -> bool:
+    if step.status != "pending" or step.request.status != "pending":
+        return False
+    if step.request.applicant_id == user.id:
+        return False
+    if step.assignee_user_id is not None:
+        return step.assignee_user_id == user.id
+    return step.assignee_role in user.role_codes
+
+
+def _inbox_condition(user: User):
+    return and_(
+        ApprovalStep.status == "pending",
+        ApprovalRequest.status == "pending",
+        ApprovalRequest.applicant_id != user.id,
+        or_(
+            ApprovalStep.assignee_user_id == user.id,
+            and_(
+                ApprovalStep.assignee_user_id.is_(None),
+                ApprovalStep.assignee_role.in_(sorted(user.role_codes) or [""]),
+            ),
+        ),
+    )
+
+
+def inbox(user: User, doc_type: str | None = None, limit: int | None = None):
+    """Steps waiting on this user, oldest first, with their request and applicant (2 queries)."""
+    query = (
+        select(ApprovalStep)
+        .join(ApprovalStep.request)
+        .where(_inbox_condition(user))
+        .options(
+            selectinload(ApprovalStep.request).selectinload(ApprovalRequest.applicant),
+        )
+        .order_by(ApprovalRequest.submitted_at, ApprovalStep.id)
+    )
+    if doc_type:
+        query = query.where(ApprovalRequest.doc_type == doc_type)
+    if limit:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def inbox_count(user: User) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(ApprovalStep.id))
+            .join(ApprovalStep.request)
+            .where(_inbox_condition(user))
+        )
+        or 0
+    )
+
+
+def timeline(doc: Any) -> list[ApprovalEvent]:
+    return list(
+        db.session.scalars(
+            select(ApprovalEvent)
+            .where(ApprovalEvent.doc_type == type(doc).__name__, ApprovalEvent.doc_id == doc.id)
+            .options(selectinload(ApprovalEvent.actor))
+            .order_by(ApprovalEvent.at, ApprovalEvent.id)
+        )
+    )
+
+
+def is_locked(doc: Any) -> bool:
+    """A document under review or approved may not be edited (changes need a new document)."""
+    request = current_request(doc)
+    return request is not None and request.status in ("pending", "approved")
+
+
+# --- actions ------------------------------------------------------------------
+
+
+def _event(request: ApprovalRequest, action: str, actor: User | None, step_code="", comment=""):
+    db.session.add(
+        ApprovalEvent(
+            doc_type=request.doc_type,
+            doc_id=request.doc_id,
+            request_id=request.id,
+            round=request.round,
+            step_code=step_code,
+            action=action,
+            actor_id=actor.id if actor else None,
+            comment=comment or "",
+        )
+    )
+
+
+def _tell(users: Iterable[User], title_fn: Callable[[], str], url: str) -> None:
+    """Notify each user in their own language."""
+    from mktapp.core.notify import notify
+
+    for user in users:
+        with force_locale(user.locale or "zh_Hans"):
+            notify(user, title_fn(), url=url)
+
+
+def _step_people(step: ApprovalStep, applicant_id: int) -> list[User]:
+    if step.assignee_user_id is not None:
+        user = db.session.get(User, step.assignee_user_id)
+        return [user] if user is not None else []
+    return _active_role_holders(step.assignee_role, applicant_id)
+
+
+def _activate(request: ApprovalRequest, flow: Flow, doc: Any, actor: User) -> None:
+    """Make the next waiting step current, or finish the round as approved."""
+    step = next((s for s in request.steps if s.status == "waiting"), None)
+    if step is None:
+        request.status = "approved"
+        request.decided_at = utcnow()
+        if flow.on_approved:
+            flow.on_approved(doc, actor)
+        _tell(
+            [request.applicant],
+            lambda: str(_l("Approved: %(title)s", title=request.title)),
+            flow.url(request.doc_id),
+        )
+        return
+    step.status = "pending"
+    db.session.flush()
+    _tell(
+        _step_people(step, request.applicant_id),
+        lambda: str(_l("Waiting for your approval: %(title)s", title=request.title)),
+        flow.url(request.doc_id),
+    )
+
+
+def submit(doc: Any, actor: User) -> ApprovalRequest:
+    """Start a new round for a document; the first applicable step becomes current."""
+    flow = flow_for(doc)
+    previous = current_request(doc)
+    if previous is not None and previous.status in ("pending", "approved"):
+        raise ApprovalError(_l("This document is already under review or approved."))
+    applicant = flow.applicant(doc)
+    if applicant is None or applicant.id != actor.id:
+        raise NotYourStep(_l("Only the applicant may submit this document."))
+    request = ApprovalRequest(
+        doc_type=flow.doc_type,
+        doc_id=doc.id,
+        round=(previous.round + 1) if previous else 1,
+        status="pending",
+        applicant_id=applicant.id,
+        title=flow.title(doc)[:200],
+    )
+    db.session.add(request)
+    for seq, spec in enumerate(flow.steps, start=1):
+        applies = spec.when is None or spec.when(doc)
+        user_id, role, escalated_from = (
+            resolve(spec.approver, applicant) if applies else (None, None, "")
+        )
+        request.steps.append(
+            ApprovalStep(
+                seq=seq,
+                code=spec.code,
+                status="waiting" if applies else "skipped",
+                assignee_user_id=user_id,
+                assignee_role=role,
+                escalated_from=escalated_from,
+            )
+        )
+    db.session.flush()
+    _event(request, "submit", actor)
+    if flow.on_submitted:
+        flow.on_submitted(doc, actor)
+    _activate(request, flow, doc, actor)
+    return request
+
+
+def _decide(step_id: int, actor: User, outcome: str, comment: str) -> ApprovalStep:
+    step = db.session.get(ApprovalStep, step_id)
+    if step is None:
+        raise ApprovalError(_l("There is no such approval step."))
+    if step.status != "pending" or step.request.status != "pending":
+        raise AlreadyDecided(_l("This step has already been decided."))
+    if not may_decide(actor, step):
+        raise NotYourStep(_l("This step is not yours to decide."))
+    # The guard in WHERE makes the decision atomic: of two concurrent deciders
+    # exactly one updates the row.
+    result = db.session.execute(
+        update(ApprovalStep)
+        .where(ApprovalStep.id == step.id, ApprovalStep.status == "pending")
+        .values(status=outcome, decided_by_id=actor.id, decided_at=utcnow(), comment=comment)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise AlreadyDecided(_l("Someone else decided this step a moment ago."))
+    db.session.refresh(step)
+    return step
+
+
+def approve(step_id: int, actor: User, comment: str = "") -> ApprovalRequest:
+    step = _decide(step_id, actor, "approved", comment.strip())
+    request = step.request
+    flow = FLOWS[request.doc_type]
+    doc = db.session.get(flow.model, request.doc_id)
+    _event(request, "approve", actor, step.code, comment)
+    _activate(request, flow, doc, actor)
+    return request
+
+
+def reject(step_id: int, actor: User, comment: str) -> ApprovalRequest:
+    if not (comment or "").strip():
+        raise ApprovalError(_l("Say why: a rejection needs a reason for the applicant."))
+    step = _decide(step_id, actor, "rejected", comment.strip())
+    request = step.request
+    flow = FLOWS[request.doc_type]
+    doc = db.session.get(flow.model, request.doc_id)
+    for other in request.steps:
+        if other.status == "waiting":
+            other.status = "cancelled"
+    request.status = "rejected"
+    request.decided_at = utcnow()
+    _event(request, "reject", actor, step.code, comment)
+    if flow.on_rejected:
+        flow.on_rejected(doc, actor, comment.strip())
+    _tell(
+        [request.applicant],
+        lambda: str(_l("Returned to you: %(title)s", title=request.title)),
+        flow.url(request.doc_id),
+    )
+    return request
+
+
+def withdraw(doc: Any, actor: User) -> ApprovalRequest:
+    request = current_request(doc)
+    if request is None or request.status != "pending":
+        raise ApprovalError(_l("Only a document under review can be withdrawn."))
+    if request.applicant_id != actor.id:
+        raise NotYourStep(_l("Only the applicant may withdraw it."))
+    if any(s.status in ("approved", "rejected") for s in request.steps):
+        raise ApprovalError(_l("Too late to withdraw: a decision has been made."))
+    # Guarded like a decision, so a withdrawal cannot cross an approval in flight.
+    result = db.session.execute(
+        update(ApprovalStep)
+        .where(
+            ApprovalStep.request_id == request.id, ApprovalStep.status.in_(["pending", "waiting"])
+        )
+        .values(status="cancelled")
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 0:
+        db.session.rollback()
+        raise AlreadyDecided(_l("Someone decided this step a moment ago."))
+    for s in request.steps:
+        db.session.refresh(s)
+    if any(s.status in ("approved", "rejected") for s in request.steps):
+        db.session.rollback()
+        raise AlreadyDecided(_l("Too late to withdraw: a decision has been made."))
+    request.status = "withdrawn"
+    request.decided_at = utcnow()
+    flow = FLOWS[request.doc_type]
+    _event(request, "withdraw", actor)
+    if flow.on_withdrawn:
+        flow.on_withdrawn(doc, actor)
+    return request
+
+
+def comment(doc: Any, actor: User, text: str) -> None:
+    text = (text or "").strip()
+    if not text:
+        raise ApprovalError(_l("Write a comment first."))
+    request = current_request(doc)
+    if request is None:
+        raise ApprovalError(_l("Comments belong to a submitted document."))
+    _event(request, "comment", actor, comment=text[:2000])
