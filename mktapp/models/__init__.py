@@ -2,7 +2,16 @@
 
 from mktapp.models.approvals import ApprovalEvent, ApprovalRequest, ApprovalStep, Setting
 from mktapp.models.base import ArchivableMixin, OwnedMixin, TimestampMixin, utcnow
-from mktapp.models.core import Attachment, AuditLog, LoginAttempt, Notification
+from mktapp.models.core import Attachment, AuditLog, DocumentCounter, LoginAttempt, Notification
+from mktapp.models.expense import (
+    CATEGORIES,
+    PAYMENT_METHODS,
+    Budget,
+    BudgetAdjustment,
+    BudgetLine,
+    ExpenseAnomaly,
+    ExpenseClaim,
+)
 from mktapp.models.org import (
     ROLE_CODES,
     Group,
@@ -16,6 +25,14 @@ from mktapp.models.org import (
 )
 
 __all__ = [
+    "CATEGORIES",
+    "PAYMENT_METHODS",
+    "Budget",
+    "BudgetAdjustment",
+    "BudgetLine",
+    "DocumentCounter",
+    "ExpenseAnomaly",
+    "ExpenseClaim",
     "ApprovalEvent",
     "ApprovalRequest",
     "ApprovalStep",

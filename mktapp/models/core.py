@@ -79,3 +79,13 @@ class LoginAttempt(db.Model):
     username: Mapped[str] = mapped_column(String(80))
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DocumentCounter(db.Model):
+    """The last number used for a series of document numbers, e.g. BX-2026 -> 17."""
+
+    __tablename__ = "document_counters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series: Mapped[str] = mapped_column(String(40), unique=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,160 @@
+"""Marketing expenses (P6): budgets by category and month, adjustments, claims, anomalies."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mktapp.extensions import db
+from mktapp.models.base import ArchivableMixin, OwnedMixin, TimestampMixin, UTCDateTime, utcnow
+
+Money = Numeric(14, 2)
+
+# Budget categories of P6.1 (and 其他); stored by code everywhere.
+CATEGORIES: dict[str, object] = {
+    "research": _l("Market research"),
+    "brand": _l("Brand promotion"),
+    "activity": _l("Market activities"),
+    "advertising": _l("Advertising"),
+    "commission": _l("Sales commission"),
+    "customer": _l("Customer upkeep"),
+    "other": _l("Other"),
+}
+
+PAYMENT_METHODS: dict[str, object] = {
+    "bank": _l("Bank transfer"),
+    "cash": _l("Cash"),
+    "card": _l("Corporate card"),
+    "alipay": _l("Alipay / WeChat Pay"),
+    "other": _l("Other"),
+}
+
+
+class Budget(OwnedMixin, TimestampMixin, db.Model):
+    """费用预算: one per fiscal year, approved by the executive (P6.1)."""
+
+    __tablename__ = "budgets"
+    __audited__ = True
+    __audit_label__ = "title"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    title: Mapped[str] = mapped_column(String(120))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # draft / pending / approved / rejected
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    lines: Mapped[list[BudgetLine]] = relationship(
+        back_populates="budget", cascade="all, delete-orphan"
+    )
+
+
+class BudgetLine(db.Model):
+    """The amount for one category in one month of a budget."""
+
+    __tablename__ = "budget_lines"
+    __table_args__ = (
+        UniqueConstraint("budget_id", "category", "month", name="uq_budget_lines_cell"),
+    )
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    budget_id: Mapped[int] = mapped_column(ForeignKey("budgets.id"), index=True)
+    category: Mapped[str] = mapped_column(String(20))
+    month: Mapped[int] = mapped_column(Integer)  # 1..12
+    amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+
+    budget: Mapped[Budget] = relationship(back_populates="lines")
+
+
+class BudgetAdjustment(db.Model):
+    """A change to an approved budget's line, with its reason (never a silent overwrite)."""
+
+    __tablename__ = "budget_adjustments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    budget_id: Mapped[int] = mapped_column(ForeignKey("budgets.id"), index=True)
+    category: Mapped[str] = mapped_column(String(20))
+    month: Mapped[int] = mapped_column(Integer)
+    old_amount: Mapped[Decimal] = mapped_column(Money)
+    new_amount: Mapped[Decimal] = mapped_column(Money)
+    reason: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    author = relationship("User")
+
+
+class ExpenseClaim(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
+    """报销申请 (P6.2). owner = the applicant."""
+
+    __tablename__ = "expense_claims"
+    __table_args__ = (
+        Index("ix_expense_claims_cat_date", "category", "incurred_on"),
+        Index("ix_expense_claims_status", "status"),
+    )
+    __audited__ = True
+    __audit_label__ = "number"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    category: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    incurred_on: Mapped[date] = mapped_column(Date)
+    payment_method: Mapped[str] = mapped_column(String(20))
+    payee_account: Mapped[str] = mapped_column(String(80), default="")
+    invoice_number: Mapped[str] = mapped_column(String(60), default="", index=True)
+    over_budget_reason: Mapped[str] = mapped_column(Text, default="")
+    # What it paid for: a record of another chapter, by type name and id.
+    link_type: Mapped[str] = mapped_column(String(40), default="")
+    link_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # draft / pending / approved / rejected / withdrawn / paid
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    paid_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    payment_reference: Mapped[str] = mapped_column(String(80), default="")
+    paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+    paid_by = relationship("User", foreign_keys=[paid_by_id])
+
+
+class ExpenseAnomaly(db.Model):
+    """A spending anomaly found by the monitoring rules (P6.3), closed by a decision."""
+
+    __tablename__ = "expense_anomalies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # over_budget / pace / outlier / duplicate_invoice / split
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(120), unique=True)  # one anomaly per finding
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    category: Mapped[str] = mapped_column(String(20), default="")
+    month: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("expense_claims.id"), nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # open / closed
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    decision: Mapped[str] = mapped_column(Text, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    claim = relationship("ExpenseClaim")
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
