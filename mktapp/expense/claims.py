@@ -112,10 +112,12 @@ class ClaimError(Exception):
 
     status = 422
 
-    def __init__(self, message: Any, field: str | None = None):
+    def __init__(self, message: Any, field: str | None = None, problems=None):
         super().__init__(str(message))
         self.message = str(message)
         self.field = field
+        # Every problem found, as (field, message); the first is `field`/`message`.
+        self.problems: list[tuple[str | None, str]] = problems or [(field, self.message)]
 
 
 class ClaimLocked(ClaimError):
@@ -405,11 +407,11 @@ def budget_check(category: str, incurred_on: date, amount: Decimal | None) -> Bu
 
 @dataclass
 class ClaimInput:
-    category: str
-    amount: Decimal
-    incurred_on: date
-    reason: str
-    payment_method: str
+    category: str | None
+    amount: Decimal | None
+    incurred_on: date | None
+    reason: str | None
+    payment_method: str | None
     payee_account: str = ""
     invoice_number: str = ""
     over_budget_reason: str = ""
@@ -433,55 +435,92 @@ def _check_receipt(file_storage: Any) -> None:
         )
 
 
-def _validate(data: ClaimInput, today: date, existing_receipts: int) -> BudgetCheck:
-    if data.category not in CATEGORIES:
-        raise ClaimError(_("Choose a category from the list."), "category")
-    if data.payment_method not in PAYMENT_METHODS:
-        raise ClaimError(_("Choose a payment method from the list."), "payment_method")
-    check_amount(data.amount)
-    if data.incurred_on > today:
-        raise ClaimError(
-            _("The date incurred cannot be in the future (today is %(today)s).", today=today),
-            "incurred_on",
+def problems_of(
+    data: ClaimInput, today: date, existing_receipts: int
+) -> tuple[list[tuple[str, str]], BudgetCheck | None]:
+    """Everything wrong with a claim, as (field, message) pairs, and its budget check.
+
+    Fields that are None (not understood by the form) are skipped, so a form that
+    failed its own checks can still show the receipt and budget problems at once.
+    """
+    problems: list[tuple[str, str]] = []
+    if data.category is not None and data.category not in CATEGORIES:
+        problems.append(("category", _("Choose a category from the list.")))
+    if data.payment_method is not None and data.payment_method not in PAYMENT_METHODS:
+        problems.append(("payment_method", _("Choose a payment method from the list.")))
+    amount = data.amount
+    if amount is not None:
+        try:
+            check_amount(amount)
+        except ClaimError as error:
+            problems.append(("amount", error.message))
+            amount = None
+    if data.incurred_on is not None and data.incurred_on > today:
+        problems.append(
+            (
+                "incurred_on",
+                _("The date incurred cannot be in the future (today is %(today)s).", today=today),
+            )
         )
-    if not (data.reason or "").strip():
-        raise ClaimError(_("Say what the money was spent on."), "reason")
+    if data.reason is not None and not data.reason.strip():
+        problems.append(("reason", _("Say what the money was spent on.")))
     for upload in data.receipts:
-        _check_receipt(upload)
+        try:
+            _check_receipt(upload)
+        except ClaimError as error:
+            problems.append(("receipt", error.message))
     threshold = receipt_threshold()
-    if data.amount > threshold and existing_receipts + len(data.receipts) == 0:
-        raise ClaimError(
-            _(
-                "Claims of more than %(amount)s need a receipt: attach the invoice as a PDF "
-                "or a picture.",
-                amount=money(threshold),
-            ),
-            "receipt",
+    if amount is not None and amount > threshold and existing_receipts + len(data.receipts) == 0:
+        problems.append(
+            (
+                "receipt",
+                _(
+                    "Claims of more than %(amount)s need a receipt: attach the invoice as a PDF "
+                    "or a picture.",
+                    amount=money(threshold),
+                ),
+            )
         )
-    check = budget_check(data.category, data.incurred_on, data.amount)
-    if check.over:
-        if hard_stop():
-            raise ClaimError(
-                _(
-                    "This claim exceeds the budget of %(category)s for %(year)s-%(month)02d: "
-                    "%(remaining)s remains. Claims over budget are not accepted; ask the "
-                    "marketing manager to adjust the budget first.",
-                    category=category_label(data.category),
-                    year=check.year,
-                    month=check.month,
-                    remaining=money(check.remaining),
-                ),
-                "amount",
+    check = None
+    if (
+        amount is not None
+        and data.category in CATEGORIES
+        and data.incurred_on is not None
+        and data.incurred_on <= today
+    ):
+        check = budget_check(data.category, data.incurred_on, amount)
+        if check.over and hard_stop():
+            problems.append(
+                (
+                    "amount",
+                    _(
+                        "This claim exceeds the budget of %(category)s for %(month)s: "
+                        "%(remaining)s remains. Claims over budget are not accepted; ask the "
+                        "marketing manager to adjust the budget first.",
+                        category=category_label(data.category),
+                        month=f"{check.year}-{check.month:02d}",
+                        remaining=money(check.remaining),
+                    ),
+                )
             )
-        if not (data.over_budget_reason or "").strip():
-            raise ClaimError(
-                _(
-                    "This claim exceeds what remains of the budget (%(remaining)s): "
-                    "explain why it is needed.",
-                    remaining=money(check.remaining),
-                ),
-                "over_budget_reason",
+        elif check.over and not (data.over_budget_reason or "").strip():
+            problems.append(
+                (
+                    "over_budget_reason",
+                    _(
+                        "This claim exceeds what remains of the budget (%(remaining)s): "
+                        "explain why it is needed.",
+                        remaining=money(check.remaining),
+                    ),
+                )
             )
+    return problems, check
+
+
+def _validate(data: ClaimInput, today: date, existing_receipts: int) -> BudgetCheck:
+    problems, check = problems_of(data, today, existing_receipts)
+    if problems:
+        raise ClaimError(problems[0][1], problems[0][0], problems=problems)
     return check
 
 
@@ -549,6 +588,10 @@ def submit_claim(actor: User, claim: ExpenseClaim, today: date):
         raise ClaimError(
             _("Edit the claim before submitting it: %(problem)s", problem=error.message),
             error.field,
+            problems=[
+                (field, _("Edit the claim before submitting it: %(problem)s", problem=message))
+                for field, message in error.problems
+            ],
         ) from None
     return engine.submit(claim, actor)
 
@@ -563,7 +606,7 @@ def record_payment(actor: User, claim: ExpenseClaim, paid_on: date, reference: s
         raise ClaimError(_("Only an approved claim can be paid."), "paid_on")
     if paid_on > today:
         raise ClaimError(_("The payment date cannot be in the future."), "paid_on")
-    if claim.approved_at is not None and paid_on < claim.approved_at.date():
+    if claim.approved_at is not None and paid_on < _local_date(claim.approved_at):
         raise ClaimError(_("The payment date cannot be before the approval."), "paid_on")
     reference = (reference or "").strip()
     if not reference:
@@ -583,6 +626,14 @@ def record_payment(actor: User, claim: ExpenseClaim, paid_on: date, reference: s
             url=FLOW.url(claim.id),
         )
     return claim
+
+
+def _local_date(moment: datetime) -> date:
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    return moment.astimezone(ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))).date()
 
 
 def archive_claim(actor: User, claim: ExpenseClaim) -> None:

@@ -116,17 +116,26 @@ class ClaimForm(FlaskForm):
     # "What it paid for" (link_type/link_id) stays unused: no chapter has records to
     # link yet (customers, activities, campaigns come with their issues).
 
-    def to_input(self) -> svc.ClaimInput:
+    def to_input(self, valid_only: bool = False) -> svc.ClaimInput:
+        """The claim as plain data; with valid_only, fields that failed are None (skipped)."""
+
+        def value(field, default=None):
+            if valid_only and field.errors:
+                return None
+            return field.data if field.data is not None else default
+
         return svc.ClaimInput(
-            category=self.category.data,
-            amount=self.amount.data,
-            incurred_on=self.incurred_on.data,
-            reason=self.reason.data or "",
-            payment_method=self.payment_method.data,
+            category=value(self.category),
+            amount=value(self.amount),
+            incurred_on=value(self.incurred_on),
+            reason=None if valid_only else (self.reason.data or ""),
+            payment_method=value(self.payment_method),
             payee_account=self.payee_account.data or "",
             invoice_number=self.invoice_number.data or "",
             over_budget_reason=self.over_budget_reason.data or "",
-            receipts=[self.receipt.data] if self.receipt.data else [],
+            receipts=[self.receipt.data]
+            if self.receipt.data and not (valid_only and self.receipt.errors)
+            else [],
         )
 
 

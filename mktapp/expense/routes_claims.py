@@ -20,6 +20,7 @@ from mktapp.core import nav
 from mktapp.core.attachments import attachments_for, register_attachable
 from mktapp.core.exports import xlsx_response
 from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.i18n import money
 from mktapp.core.pdf import pdf_response, render_pdf
 from mktapp.core.permissions import get_visible_or_404, require
 from mktapp.expense import bp
@@ -63,11 +64,13 @@ def _form_failed(form, error: svc.ClaimError) -> None:
     """Put a service's complaint next to its field (or above the form)."""
     if error.status == 403:
         abort(403)
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None and hasattr(target, "errors"):
-        target.errors = [*(target.errors or []), error.message]
-    else:
-        form.form_errors.append(error.message)
+    for name, message in error.problems:
+        target = getattr(form, name, None) if name else None
+        if target is not None and hasattr(target, "errors"):
+            if message not in (target.errors or []):
+                target.errors = [*(target.errors or []), message]
+        else:
+            form.form_errors.append(message)
 
 
 # --- lists ---------------------------------------------------------------------------
@@ -182,6 +185,12 @@ def _budget_for(form) -> svc.BudgetCheck | None:
 
 
 def _form_page(form: ClaimForm, claim: ExpenseClaim | None, status: int = 200):
+    form.receipt.description = _(
+        "The invoice as a PDF or a picture. Required for claims of more than %(amount)s.",
+        amount=money(svc.receipt_threshold()),
+    )
+    if status == 422 and request.method == "POST" and form.receipt.data:
+        form.receipt.description += " " + _("Choose the file again: it was not kept.")
     return render(
         "expense/claim_form.html",
         block="claim_form",
@@ -199,6 +208,16 @@ def _save(form: ClaimForm, claim: ExpenseClaim | None):
     """Validate and write; submit too when the "submit" button was pressed."""
     submit = request.form.get("action") == "submit"
     if not form.validate_on_submit():
+        # Show the receipt and budget problems too, not only the fields' own.
+        problems, _check = svc.problems_of(
+            form.to_input(valid_only=True),
+            local_today(),
+            len(attachments_for(claim)) if claim is not None else 0,
+        )
+        for name, message in problems:
+            target = getattr(form, name, None)
+            if target is not None and not target.errors:
+                target.errors = [message]
         return _form_page(form, claim, 422)
     today = local_today()
     try:
