@@ -249,9 +249,7 @@ def test_returned_claim_is_edited_and_resubmitted(app, login, demo):
         engine.reject(step.id, db.session.get(User, demo["sales3"]), "请补充发票")
         db.session.commit()
     c = login("sales1")
-    response = c.post(
-        f"/expense/claims/{claim_id}/edit", good(amount="330.00", action="submit")
-    )
+    response = c.post(f"/expense/claims/{claim_id}/edit", good(amount="330.00", action="submit"))
     assert response.status_code == 303
     with app.app_context():
         claim = db.session.get(ExpenseClaim, claim_id)
@@ -285,7 +283,8 @@ def test_finance_records_the_payment(app, login):
     claim_id = make_claim(app, "sales1", "approved")
     c = login("finance1")
     bad = c.post(
-        f"/expense/claims/{claim_id}/pay", {"paid_on": today().isoformat(), "reference": ""},
+        f"/expense/claims/{claim_id}/pay",
+        {"paid_on": today().isoformat(), "reference": ""},
         htmx=True,
     )
     assert bad.status_code == 422 and 'id="reference-error"' in bad.get_data(as_text=True)
