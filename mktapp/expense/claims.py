@@ -489,6 +489,7 @@ def problems_of(
         and data.incurred_on <= today
     ):
         check = budget_check(data.category, data.incurred_on, amount)
+        month = f"{check.year}-{check.month:02d}"
         if check.over and hard_stop():
             problems.append(
                 (
@@ -498,7 +499,7 @@ def problems_of(
                         "%(remaining)s remains. Claims over budget are not accepted; ask the "
                         "marketing manager to adjust the budget first.",
                         category=category_label(data.category),
-                        month=f"{check.year}-{check.month:02d}",
+                        month=month,
                         remaining=money(check.remaining),
                     ),
                 )
