@@ -678,7 +678,7 @@ class ClaimQuery:
     applicant: int | None = None
     date_from: date | None = None
     date_to: date | None = None
-    sort: str = "created"
+    sort: str = "date"
     dir: str = "desc"
     page: int = 1
     archived: bool = False
@@ -695,7 +695,7 @@ class ClaimQuery:
             applicant = None
         status = args.get("status") or ""
         category = args.get("category") or ""
-        sort = args.get("sort") or "created"
+        sort = args.get("sort") or "date"
         return cls(
             q=(args.get("q") or "").strip()[:100],
             status=status if status in STATUSES else "",
@@ -703,7 +703,7 @@ class ClaimQuery:
             applicant=applicant,
             date_from=_date_arg(args.get("from")),
             date_to=_date_arg(args.get("to")),
-            sort=sort if sort in SORTS else "created",
+            sort=sort if sort in SORTS else "date",
             dir="asc" if args.get("dir") == "asc" else "desc",
             page=page,
             archived=args.get("archived") == "1",
@@ -723,7 +723,7 @@ class ClaimQuery:
             "archived": "1" if self.archived else "",
         }
         values.update(changes)
-        defaults = {"sort": "created", "dir": "desc", "page": 1}
+        defaults = {"sort": "date", "dir": "desc", "page": 1}
         return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
 
     @property

@@ -21,7 +21,7 @@ TODAY = date(2026, 3, 20)
 
 @pytest.fixture
 def ctx(app, demo):
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         yield demo
         db.session.rollback()
 
