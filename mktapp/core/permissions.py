@@ -44,7 +44,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "market_specialist": frozenset(),
     "sales_rep": frozenset(),
     "service_agent": frozenset(),
-    "finance": frozenset(),
+    "finance": frozenset({"expense.pay"}),
     "executive": frozenset({"audit.view", "business.all"}),
 }
 

@@ -172,16 +172,32 @@ def a_setting(app):
     company_settings.REGISTRY.pop(spec.key, None)
 
 
+def _all_settings(**changes) -> dict:
+    """The settings form as the page fills it: every registered setting at its default."""
+    data = {}
+    for spec in company_settings.REGISTRY.values():
+        if spec.kind == "bool":
+            if spec.default:
+                data[spec.key] = "1"
+        else:
+            data[spec.key] = str(spec.default)
+    data.update(changes)
+    return data
+
+
 def test_settings_page_shows_flows_and_saves_thresholds(app, login, training_flow, a_setting):
     c = login("admin")
     page = c.get("/approvals/settings").get_data(as_text=True)
     assert "Test threshold" in page and "50000.00" in page
-    bad = c.post("/approvals/settings", {"test.threshold": "12.345"})
+    bad = c.post("/approvals/settings", _all_settings(**{"test.threshold": "12.345"}))
     assert bad.status_code == 422 and 'aria-invalid="true"' in bad.get_data(as_text=True)
-    assert c.post("/approvals/settings", {"test.threshold": "-5"}).status_code == 422
+    assert (
+        c.post("/approvals/settings", _all_settings(**{"test.threshold": "-5"})).status_code == 422
+    )
     with app.app_context():
         assert db.session.scalar(select(func.count(Setting.id))) == 0
-    assert c.post("/approvals/settings", {"test.threshold": "80000"}).status_code == 303
+    ok = c.post("/approvals/settings", _all_settings(**{"test.threshold": "80000"}))
+    assert ok.status_code == 303
     with app.app_context():
         assert company_settings.get("test.threshold") == Decimal("80000.00")
 

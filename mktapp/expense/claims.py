@@ -1,0 +1,882 @@
+"""Expense claims (P6.2): 报销申请, their approval flow, payment, the list and the claim form.
+
+A claim is written by its applicant (the owner) as a draft, numbered BX-<year>-NNNN
+when created, and submitted to the approval engine: department head -> finance ->
+company leader (from a configurable amount) -> approved -> paid (finance records
+the payment). The engine's hooks below are the only place a claim's status moves
+on approval events. A claim under review, approved or paid is immutable.
+
+Services take the acting user and plain data and raise ClaimError (with the field
+it concerns) for the route to show; they never touch the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from math import ceil
+from typing import Any
+
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from mktapp.core import approvals as engine
+from mktapp.core import settings
+from mktapp.core.attachments import attachments_for, check_upload, save_upload
+from mktapp.core.audit_display import describe
+from mktapp.core.i18n import money
+from mktapp.core.numbering import next_number
+from mktapp.core.permissions import can, visible
+from mktapp.expense.common import budget_remaining
+from mktapp.extensions import db
+from mktapp.models import CATEGORIES, PAYMENT_METHODS, ExpenseClaim, Group, User, utcnow
+
+MAX_AMOUNT = Decimal(10) ** 12
+CENTS = Decimal("0.01")
+
+STATUSES: dict[str, Any] = {
+    "draft": _l("Draft"),
+    "pending": _l("Under review"),
+    "rejected": _l("Returned"),
+    "withdrawn": _l("Withdrawn"),
+    "approved": _l("Approved"),
+    "paid": _l("Paid"),
+}
+STEP_STATUSES: dict[str, Any] = {
+    "waiting": _l("Not reached yet"),
+    "pending": _l("Waiting for a decision"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+    "skipped": _l("Not needed"),
+    "cancelled": _l("Cancelled"),
+}
+ROUND_STATUSES: dict[str, Any] = {
+    "pending": _l("Under review"),
+    "approved": _l("Approved"),
+    "rejected": _l("Returned"),
+    "withdrawn": _l("Withdrawn"),
+}
+# Who may change a claim: its applicant, while it is not under review or decided.
+EDITABLE = frozenset({"draft", "rejected", "withdrawn"})
+RECEIPT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"})
+
+# --- settings ---------------------------------------------------------------------
+
+GROUP = _l("Marketing expenses")
+RECEIPT_ABOVE = settings.register(
+    settings.SettingSpec(
+        "expense.receipt_required_above",
+        _l("Receipt required above"),
+        Decimal("500.00"),
+        kind="money",
+        help=_l("Claims of more than this amount cannot be saved without a receipt."),
+        group=GROUP,
+    )
+)
+LEADER_THRESHOLD = settings.register(
+    settings.SettingSpec(
+        "expense.leader_threshold",
+        _l("Company leader approves from"),
+        Decimal("0.00"),
+        kind="money",
+        help=_l(
+            "Claims of this amount or more also go to the company leader; 0 means every claim."
+        ),
+        group=GROUP,
+    )
+)
+HARD_STOP = settings.register(
+    settings.SettingSpec(
+        "expense.hard_stop_over_budget",
+        _l("Refuse claims over budget"),
+        False,
+        kind="bool",
+        help=_l(
+            "When on, a claim that exceeds what remains of its category's monthly budget "
+            "cannot be saved; when off, it needs a written justification."
+        ),
+        group=GROUP,
+    )
+)
+
+
+# --- errors -------------------------------------------------------------------------
+
+
+class ClaimError(Exception):
+    """Something a user asked of a claim that cannot be done; str() is the message."""
+
+    status = 422
+
+    def __init__(self, message: Any, field: str | None = None, problems=None):
+        super().__init__(str(message))
+        self.message = str(message)
+        self.field = field
+        # Every problem found, as (field, message); the first is `field`/`message`.
+        self.problems: list[tuple[str | None, str]] = problems or [(field, self.message)]
+
+
+class ClaimLocked(ClaimError):
+    """The claim is under review, approved or paid: it cannot be changed."""
+
+
+class NotAllowed(ClaimError):
+    status = 403
+
+
+# --- small rules ----------------------------------------------------------------------
+
+
+def category_label(code: str) -> str:
+    return str(CATEGORIES.get(code, code))
+
+
+def method_label(code: str) -> str:
+    return str(PAYMENT_METHODS.get(code, code))
+
+
+def status_label(code: str) -> str:
+    return str(STATUSES.get(code, code))
+
+
+def step_status_label(code: str) -> str:
+    return str(STEP_STATUSES.get(code, code))
+
+
+def round_status_label(code: str) -> str:
+    return str(ROUND_STATUSES.get(code, code))
+
+
+def may_claim(user) -> bool:
+    """Anyone with a business role may claim expenses (an administrator alone may not)."""
+    return bool(getattr(user, "is_authenticated", False) and (user.role_codes - {"admin"}))
+
+
+def may_see_claims(user) -> bool:
+    """Whether the claims list means anything to this user (not to an administrator alone)."""
+    return may_claim(user)
+
+
+def may_edit(user, claim: ExpenseClaim) -> bool:
+    return claim.owner_id == user.id and claim.status in EDITABLE and not claim.is_archived
+
+
+def may_pay(user, claim: ExpenseClaim) -> bool:
+    return can(user, "expense.pay") and claim.status == "approved" and not claim.is_archived
+
+
+def locked_message(claim: ExpenseClaim) -> str:
+    if claim.status == "pending":
+        return _("This claim is under review and cannot be changed. Withdraw it first.")
+    if claim.status == "paid":
+        return _("This claim has been paid and cannot be changed. Write a new claim instead.")
+    return _("This claim has been approved and cannot be changed. Write a new claim instead.")
+
+
+def parse_amount(raw: Any) -> Decimal:
+    """A money amount typed by a person ("1,234.50", "¥88") as Decimal; ClaimError if not one."""
+    text = str(raw if raw is not None else "").strip().replace(",", "").replace("，", "")
+    text = text.lstrip("¥￥").strip()
+    if not text:
+        raise ClaimError(_("Enter the amount."), "amount")
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise ClaimError(_("Enter the amount as a number, like 1234.50."), "amount") from None
+    return check_amount(value)
+
+
+def check_amount(value: Decimal) -> Decimal:
+    """An amount a claim may carry: finite, more than 0, at most two decimals, below ¥10¹²."""
+    if not value.is_finite():
+        raise ClaimError(_("Enter the amount as a number, like 1234.50."), "amount")
+    if value <= 0:
+        raise ClaimError(_("The amount must be more than zero."), "amount")
+    if value != value.quantize(CENTS):
+        raise ClaimError(_("Use at most two decimals (yuan and fen)."), "amount")
+    if value >= MAX_AMOUNT:
+        raise ClaimError(_("The amount must be less than ¥1,000,000,000,000."), "amount")
+    return value.quantize(CENTS)
+
+
+def receipt_threshold() -> Decimal:
+    return settings.get(RECEIPT_ABOVE.key)
+
+
+def leader_threshold() -> Decimal:
+    return settings.get(LEADER_THRESHOLD.key)
+
+
+def hard_stop() -> bool:
+    return bool(settings.get(HARD_STOP.key))
+
+
+def needs_leader(claim: ExpenseClaim) -> bool:
+    return claim.amount >= leader_threshold()
+
+
+def _leader_when_label() -> str:
+    threshold = leader_threshold()
+    if threshold <= 0:
+        return _("Every claim")
+    return _("Claims of %(amount)s or more", amount=money(threshold))
+
+
+# --- the Chinese capital amount (大写) -------------------------------------------------
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+
+
+def _four_digits(value: int) -> str:
+    out, zero = "", False
+    for place, unit in ((1000, "仟"), (100, "佰"), (10, "拾"), (1, "")):
+        digit = value // place % 10
+        if digit == 0:
+            zero = bool(out)
+        else:
+            if zero:
+                out += "零"
+                zero = False
+            out += _DIGITS[digit] + unit
+    return out
+
+
+def amount_in_chinese(value: Decimal | int | str) -> str:
+    """An amount in Chinese capitals as written on a 报销单.
+
+    1234.5 -> 壹仟贰佰叁拾肆元伍角; 1005 -> 壹仟零伍元整; 100010 -> 壹拾万零壹拾元整;
+    0.05 -> 伍分; 0 -> 零元整. Rounded half-up to the fen.
+    """
+    amount = Decimal(str(value)).quantize(CENTS, rounding=ROUND_HALF_UP)
+    sign = "负" if amount < 0 else ""
+    amount = abs(amount)
+    cents = int(amount * 100)
+    whole, fraction = divmod(cents, 100)
+    jiao, fen = divmod(fraction, 10)
+    if whole == 0 and fraction == 0:
+        return "零元整"
+    text = ""
+    if whole:
+        yi, rest = divmod(whole, 10**8)
+        wan, unit = divmod(rest, 10**4)
+        started, gap = False, False
+        for part, name in ((yi, "亿"), (wan, "万"), (unit, "")):
+            if part == 0:
+                gap = gap or started
+                continue
+            if started and (gap or part < 1000):
+                text += "零"
+            text += _four_digits(part) + name
+            started, gap = True, False
+        text += "元"
+    if fraction == 0:
+        return sign + text + "整"
+    if jiao:
+        text += _DIGITS[jiao] + "角"
+    elif whole:
+        text += "零"
+    if fen:
+        text += _DIGITS[fen] + "分"
+    return sign + text
+
+
+# --- the approval flow -------------------------------------------------------------------
+
+
+def on_submitted(claim: ExpenseClaim, actor: User) -> None:
+    claim.status = "pending"
+    claim.submitted_at = utcnow()
+
+
+def on_approved(claim: ExpenseClaim, actor: User) -> None:
+    claim.status = "approved"
+    claim.approved_at = utcnow()
+
+
+def on_rejected(claim: ExpenseClaim, actor: User, reason: str) -> None:
+    claim.status = "rejected"
+
+
+def on_withdrawn(claim: ExpenseClaim, actor: User) -> None:
+    claim.status = "withdrawn"
+
+
+def claim_title(claim: ExpenseClaim) -> str:
+    reason = " ".join((claim.reason or "").split())
+    return f"报销 {claim.number} · {money(claim.amount)} · {reason[:40]}"
+
+
+FLOW = engine.register_flow(
+    engine.Flow(
+        doc_type="ExpenseClaim",
+        model=ExpenseClaim,
+        label=_l("Expense claim"),
+        steps=[
+            engine.Step("head", _l("Department head"), "group_leader"),
+            engine.Step("finance", _l("Finance"), "finance"),
+            engine.Step(
+                "leader",
+                _l("Company leader"),
+                "executive",
+                when=needs_leader,
+                when_label=LazyString(_leader_when_label),
+            ),
+        ],
+        endpoint="expense.claim_detail",
+        id_arg="claim_id",
+        applicant=lambda claim: claim.owner,
+        title=claim_title,
+        on_submitted=on_submitted,
+        on_approved=on_approved,
+        on_rejected=on_rejected,
+        on_withdrawn=on_withdrawn,
+        settings=[LEADER_THRESHOLD.key, RECEIPT_ABOVE.key, HARD_STOP.key],
+    )
+)
+
+describe(
+    ExpenseClaim,
+    title=_l("Expense claim"),
+    fields={
+        "category": _l("Category"),
+        "reason": _l("Reason"),
+        "incurred_on": _l("Date incurred"),
+        "payment_method": _l("Payment method"),
+        "payee_account": _l("Payee account"),
+        "invoice_number": _l("Invoice number"),
+        "over_budget_reason": _l("Reason for exceeding the budget"),
+        "submitted_at": _l("Submitted"),
+        "approved_at": _l("Approved"),
+        "paid_on": _l("Paid on"),
+        "payment_reference": _l("Payment reference"),
+        "paid_by_id": _l("Paid by"),
+        "owner_id": _l("Applicant"),
+        "link_type": _l("Paid for"),
+        "link_id": _l("Paid for"),
+    },
+    values={"status": status_label, "category": category_label, "payment_method": method_label},
+)
+
+
+# --- the budget check -----------------------------------------------------------------------
+
+
+@dataclass
+class BudgetCheck:
+    category: str
+    year: int
+    month: int
+    budget: Decimal
+    spent: Decimal
+    remaining: Decimal
+    amount: Decimal | None
+
+    @property
+    def after(self) -> Decimal | None:
+        return None if self.amount is None else self.remaining - self.amount
+
+    @property
+    def over(self) -> bool:
+        return self.amount is not None and self.amount > self.remaining
+
+    @property
+    def has_budget(self) -> bool:
+        return self.budget > 0
+
+    @property
+    def used_percent(self) -> int:
+        if self.budget <= 0:
+            return 100
+        spent = self.spent + (self.amount or 0)
+        return max(0, min(100, int(spent * 100 / self.budget)))
+
+
+def budget_check(category: str, incurred_on: date, amount: Decimal | None) -> BudgetCheck:
+    budget, spent, remaining = budget_remaining(category, incurred_on.year, incurred_on.month)
+    return BudgetCheck(
+        category, incurred_on.year, incurred_on.month, budget, spent, remaining, amount
+    )
+
+
+# --- writing claims ---------------------------------------------------------------------------
+
+
+@dataclass
+class ClaimInput:
+    category: str | None
+    amount: Decimal | None
+    incurred_on: date | None
+    reason: str | None
+    payment_method: str | None
+    payee_account: str = ""
+    invoice_number: str = ""
+    over_budget_reason: str = ""
+    receipts: list[Any] = field(default_factory=list)  # uploaded files (FileStorage)
+
+
+def _check_receipt(file_storage: Any) -> None:
+    from mktapp.core.attachments import UploadRejected
+
+    try:
+        content_type = check_upload(file_storage)
+    except UploadRejected as error:
+        raise ClaimError(error.message, "receipt") from None
+    if content_type not in RECEIPT_TYPES:
+        raise ClaimError(
+            _(
+                "A receipt must be a PDF or a picture (PNG, JPEG, GIF, WebP). "
+                "Office documents are not accepted as receipts: scan or photograph the invoice."
+            ),
+            "receipt",
+        )
+
+
+def problems_of(
+    data: ClaimInput, today: date, existing_receipts: int
+) -> tuple[list[tuple[str, str]], BudgetCheck | None]:
+    """Everything wrong with a claim, as (field, message) pairs, and its budget check.
+
+    Fields that are None (not understood by the form) are skipped, so a form that
+    failed its own checks can still show the receipt and budget problems at once.
+    """
+    problems: list[tuple[str, str]] = []
+    if data.category is not None and data.category not in CATEGORIES:
+        problems.append(("category", _("Choose a category from the list.")))
+    if data.payment_method is not None and data.payment_method not in PAYMENT_METHODS:
+        problems.append(("payment_method", _("Choose a payment method from the list.")))
+    amount = data.amount
+    if amount is not None:
+        try:
+            check_amount(amount)
+        except ClaimError as error:
+            problems.append(("amount", error.message))
+            amount = None
+    if data.incurred_on is not None and data.incurred_on > today:
+        problems.append(
+            (
+                "incurred_on",
+                _("The date incurred cannot be in the future (today is %(today)s).", today=today),
+            )
+        )
+    if data.reason is not None and not data.reason.strip():
+        problems.append(("reason", _("Say what the money was spent on.")))
+    for upload in data.receipts:
+        try:
+            _check_receipt(upload)
+        except ClaimError as error:
+            problems.append(("receipt", error.message))
+    threshold = receipt_threshold()
+    if amount is not None and amount > threshold and existing_receipts + len(data.receipts) == 0:
+        problems.append(
+            (
+                "receipt",
+                _(
+                    "Claims of more than %(amount)s need a receipt: attach the invoice as a PDF "
+                    "or a picture.",
+                    amount=money(threshold),
+                ),
+            )
+        )
+    check = None
+    if (
+        amount is not None
+        and data.category in CATEGORIES
+        and data.incurred_on is not None
+        and data.incurred_on <= today
+    ):
+        check = budget_check(data.category, data.incurred_on, amount)
+        month = f"{check.year}-{check.month:02d}"
+        if check.over and hard_stop():
+            problems.append(
+                (
+                    "amount",
+                    _(
+                        "This claim exceeds the budget of %(category)s for %(month)s: "
+                        "%(remaining)s remains. Claims over budget are not accepted; ask the "
+                        "marketing manager to adjust the budget first.",
+                        category=category_label(data.category),
+                        month=month,
+                        remaining=money(check.remaining),
+                    ),
+                )
+            )
+        elif check.over and not (data.over_budget_reason or "").strip():
+            problems.append(
+                (
+                    "over_budget_reason",
+                    _(
+                        "This claim exceeds what remains of the budget (%(remaining)s): "
+                        "explain why it is needed.",
+                        remaining=money(check.remaining),
+                    ),
+                )
+            )
+    return problems, check
+
+
+def _validate(data: ClaimInput, today: date, existing_receipts: int) -> BudgetCheck:
+    problems, check = problems_of(data, today, existing_receipts)
+    if problems:
+        raise ClaimError(problems[0][1], problems[0][0], problems=problems)
+    return check
+
+
+def _apply(claim: ExpenseClaim, data: ClaimInput, over: bool) -> None:
+    claim.category = data.category
+    claim.amount = data.amount
+    claim.incurred_on = data.incurred_on
+    claim.reason = data.reason.strip()
+    claim.payment_method = data.payment_method
+    claim.payee_account = (data.payee_account or "").strip()
+    claim.invoice_number = (data.invoice_number or "").strip()
+    claim.over_budget_reason = (data.over_budget_reason or "").strip() if over else ""
+
+
+def create_claim(actor: User, data: ClaimInput, today: date) -> ExpenseClaim:
+    """A new draft claim by `actor`, numbered BX-<this year>-NNNN, with its receipts."""
+    if not may_claim(actor):
+        raise NotAllowed(_("Only staff with a business role can claim expenses."))
+    check = _validate(data, today, existing_receipts=0)
+    claim = ExpenseClaim(owner_id=actor.id, status="draft", number=next_number("BX", today.year))
+    claim.owner = actor
+    _apply(claim, data, check.over)
+    db.session.add(claim)
+    db.session.flush()
+    for upload in data.receipts:
+        save_upload(upload, claim, actor)
+    return claim
+
+
+def update_claim(actor: User, claim: ExpenseClaim, data: ClaimInput, today: date) -> ExpenseClaim:
+    """Change a draft, returned or withdrawn claim (its applicant only)."""
+    ensure_editable(actor, claim)
+    check = _validate(data, today, existing_receipts=len(attachments_for(claim)))
+    _apply(claim, data, check.over)
+    for upload in data.receipts:
+        save_upload(upload, claim, actor)
+    return claim
+
+
+def ensure_editable(actor: User, claim: ExpenseClaim) -> None:
+    if claim.status not in EDITABLE:
+        raise ClaimLocked(locked_message(claim))
+    if claim.owner_id != actor.id:
+        raise NotAllowed(_("Only the applicant may change this claim."))
+    if claim.is_archived:
+        raise ClaimLocked(_("This claim is archived."))
+
+
+def submit_claim(actor: User, claim: ExpenseClaim, today: date):
+    """Send a claim into the approval flow (again, after a return); checks it once more first."""
+    ensure_editable(actor, claim)
+    data = ClaimInput(
+        category=claim.category,
+        amount=claim.amount,
+        incurred_on=claim.incurred_on,
+        reason=claim.reason,
+        payment_method=claim.payment_method,
+        payee_account=claim.payee_account,
+        invoice_number=claim.invoice_number,
+        over_budget_reason=claim.over_budget_reason,
+    )
+    try:
+        _validate(data, today, existing_receipts=len(attachments_for(claim)))
+    except ClaimError as error:
+        raise ClaimError(
+            _("Edit the claim before submitting it: %(problem)s", problem=error.message),
+            error.field,
+            problems=[
+                (field, _("Edit the claim before submitting it: %(problem)s", problem=message))
+                for field, message in error.problems
+            ],
+        ) from None
+    return engine.submit(claim, actor)
+
+
+def record_payment(actor: User, claim: ExpenseClaim, paid_on: date, reference: str, today: date):
+    """Finance records that an approved claim was paid: date and payment reference."""
+    if not can(actor, "expense.pay"):
+        raise NotAllowed(_("Only finance records payments."))
+    if claim.status == "paid":
+        raise ClaimError(_("This claim has already been paid."), "paid_on")
+    if claim.status != "approved":
+        raise ClaimError(_("Only an approved claim can be paid."), "paid_on")
+    if paid_on > today:
+        raise ClaimError(_("The payment date cannot be in the future."), "paid_on")
+    if claim.approved_at is not None and paid_on < _local_date(claim.approved_at):
+        raise ClaimError(_("The payment date cannot be before the approval."), "paid_on")
+    reference = (reference or "").strip()
+    if not reference:
+        raise ClaimError(
+            _("Enter the payment reference (bank slip or voucher number)."), "reference"
+        )
+    claim.status = "paid"
+    claim.paid_on = paid_on
+    claim.payment_reference = reference[:80]
+    claim.paid_by_id = actor.id
+    from mktapp.core.notify import notify
+
+    if claim.owner is not None:
+        notify(
+            claim.owner,
+            _("Paid: %(title)s", title=claim_title(claim)),
+            url=FLOW.url(claim.id),
+        )
+    return claim
+
+
+def _local_date(moment: datetime) -> date:
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    return moment.astimezone(ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))).date()
+
+
+def archive_claim(actor: User, claim: ExpenseClaim) -> None:
+    """Archive a draft (kept, not deleted); only drafts that were never submitted."""
+    if claim.owner_id != actor.id:
+        raise NotAllowed(_("Only the applicant may archive this claim."))
+    if claim.status != "draft":
+        raise ClaimError(_("Only a draft can be archived."))
+    if claim.archived_at is None:
+        claim.archived_at = utcnow()
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+SORTS = {
+    "number": ExpenseClaim.number,
+    "date": ExpenseClaim.incurred_on,
+    "amount": ExpenseClaim.amount,
+    "applicant": User.display_name,
+    "category": ExpenseClaim.category,
+    "status": ExpenseClaim.status,
+    "created": ExpenseClaim.created_at,
+}
+
+
+def _date_arg(raw: str | None) -> date | None:
+    try:
+        value = date.fromisoformat((raw or "").strip())
+    except ValueError:
+        return None
+    return value if 1990 <= value.year <= 2100 else None
+
+
+@dataclass
+class ClaimQuery:
+    """What a claims list shows, read from the URL; anything not understood is ignored."""
+
+    q: str = ""
+    status: str = ""
+    category: str = ""
+    applicant: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "date"
+    dir: str = "desc"
+    page: int = 1
+    archived: bool = False
+
+    @classmethod
+    def from_args(cls, args) -> ClaimQuery:
+        try:
+            page = max(1, min(100_000, int(args.get("page", 1))))
+        except (TypeError, ValueError):
+            page = 1
+        try:
+            applicant = int(args.get("applicant") or 0) or None
+        except (TypeError, ValueError):
+            applicant = None
+        status = args.get("status") or ""
+        category = args.get("category") or ""
+        sort = args.get("sort") or "date"
+        return cls(
+            q=(args.get("q") or "").strip()[:100],
+            status=status if status in STATUSES else "",
+            category=category if category in CATEGORIES else "",
+            applicant=applicant,
+            date_from=_date_arg(args.get("from")),
+            date_to=_date_arg(args.get("to")),
+            sort=sort if sort in SORTS else "date",
+            dir="asc" if args.get("dir") == "asc" else "desc",
+            page=page,
+            archived=args.get("archived") == "1",
+        )
+
+    def args(self, **changes) -> dict:
+        values = {
+            "q": self.q,
+            "status": self.status,
+            "category": self.category,
+            "applicant": self.applicant,
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "sort": self.sort,
+            "dir": self.dir,
+            "page": self.page,
+            "archived": "1" if self.archived else "",
+        }
+        values.update(changes)
+        defaults = {"sort": "date", "dir": "desc", "page": 1}
+        return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
+
+    @property
+    def filtered(self) -> bool:
+        return bool(
+            self.q
+            or self.status
+            or self.category
+            or self.applicant
+            or self.date_from
+            or self.date_to
+            or self.archived
+        )
+
+
+@dataclass
+class ClaimPage:
+    rows: list[ExpenseClaim]
+    total: int
+    amount: Decimal
+    by_status: list[tuple[str, int, Decimal]]
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.page_size))
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.page_size + 1 if self.total else 0
+
+    @property
+    def last_index(self) -> int:
+        return min(self.total, self.page * self.page_size)
+
+    @property
+    def window(self) -> list[int | None]:
+        last = self.pages
+        shown = sorted({1, last, *range(max(1, self.page - 2), min(last, self.page + 2) + 1)})
+        out: list[int | None] = []
+        for n in shown:
+            if out and n - out[-1] > 1:
+                out.append(None)
+            out.append(n)
+        return out
+
+
+def _filtered(user: User, query: ClaimQuery, mine: bool):
+    stmt = visible(select(ExpenseClaim), user, ExpenseClaim)
+    conditions = [
+        ExpenseClaim.archived_at.is_not(None)
+        if query.archived
+        else ExpenseClaim.archived_at.is_(None)
+    ]
+    if mine:
+        conditions.append(ExpenseClaim.owner_id == user.id)
+    if query.status:
+        conditions.append(ExpenseClaim.status == query.status)
+    if query.category:
+        conditions.append(ExpenseClaim.category == query.category)
+    if query.applicant and not mine:
+        conditions.append(ExpenseClaim.owner_id == query.applicant)
+    if query.date_from:
+        conditions.append(ExpenseClaim.incurred_on >= query.date_from)
+    if query.date_to:
+        conditions.append(ExpenseClaim.incurred_on <= query.date_to)
+    if query.q:
+        pattern = "%" + query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(
+            or_(
+                ExpenseClaim.number.ilike(pattern, escape="\\"),
+                ExpenseClaim.reason.ilike(pattern, escape="\\"),
+                ExpenseClaim.invoice_number.ilike(pattern, escape="\\"),
+                cast(ExpenseClaim.amount, String).like(pattern, escape="\\"),
+            )
+        )
+    return stmt.where(*conditions)
+
+
+def _ordered(stmt, query: ClaimQuery):
+    column = SORTS[query.sort]
+    order = column.asc() if query.dir == "asc" else column.desc()
+    tie = ExpenseClaim.id.asc() if query.dir == "asc" else ExpenseClaim.id.desc()
+    return stmt.join(User, User.id == ExpenseClaim.owner_id).order_by(order, tie)
+
+
+def list_claims(user: User, query: ClaimQuery, page_size: int, mine: bool = False) -> ClaimPage:
+    """One page of the claims this user may see, with totals of the whole filtered set.
+
+    Two queries whatever the page: the totals by status, and the page's rows with
+    their applicants and groups.
+    """
+    base = _filtered(user, query, mine)
+    ids = base.with_only_columns(ExpenseClaim.id).scalar_subquery()
+    totals = db.session.execute(
+        select(
+            ExpenseClaim.status,
+            func.count(ExpenseClaim.id),
+            func.coalesce(func.sum(ExpenseClaim.amount), 0),
+        )
+        .where(ExpenseClaim.id.in_(ids))
+        .group_by(ExpenseClaim.status)
+    ).all()
+    by_status = [
+        (status, count, Decimal(str(amount)).quantize(CENTS))
+        for status, count, amount in sorted(totals, key=lambda t: list(STATUSES).index(t[0]))
+        if status in STATUSES
+    ]
+    total = sum(count for _s, count, _a in by_status)
+    amount = sum((a for _s, _c, a in by_status), Decimal("0.00"))
+    pages = max(1, ceil(total / page_size))
+    page = min(query.page, pages)
+    rows = list(
+        db.session.scalars(
+            _ordered(base, query)
+            .options(joinedload(ExpenseClaim.owner).joinedload(User.group))
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        ).unique()
+    )
+    return ClaimPage(rows, total, amount, by_status, page, page_size)
+
+
+def export_rows(user: User, query: ClaimQuery, mine: bool = False, limit: int = 100_000):
+    """Every claim of the filtered list (not only one page), for the .xlsx export."""
+    return list(
+        db.session.scalars(
+            _ordered(_filtered(user, query, mine), query)
+            .options(joinedload(ExpenseClaim.owner).joinedload(User.group))
+            .limit(limit)
+        ).unique()
+    )
+
+
+def applicant_choices(user: User) -> list[tuple[int, str]]:
+    """People whose claims this user may see and filter by (one query)."""
+    stmt = (
+        select(User.id, User.display_name)
+        .where(User.id.in_(visible(select(ExpenseClaim.owner_id), user, ExpenseClaim)))
+        .order_by(User.display_name)
+    )
+    return [(uid, name) for uid, name in db.session.execute(stmt)]
+
+
+def department_of(user: User | None) -> str:
+    if user is None:
+        return ""
+    group: Group | None = user.group
+    if group is not None:
+        return group.name
+    return user.post.name if getattr(user, "post", None) is not None else ""
+
+
+def local_date_of(value: datetime | None, tz) -> date | None:
+    return value.astimezone(tz).date() if value else None

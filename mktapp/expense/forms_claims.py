@@ -1,0 +1,155 @@
+"""Forms of expense claims (P6.2): the claim, the payment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from mktapp.core.attachments import AttachmentField
+from mktapp.expense import claims as svc
+from mktapp.models import CATEGORIES, PAYMENT_METHODS
+from mktapp.org.forms_policy import LocalDateField, sensible_date
+
+
+def local_today():
+    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+class MoneyField(StringField):
+    """An amount in yuan typed as text ("1,234.50"); .data is a Decimal or None.
+
+    A text input (not type=number) so that what was typed comes back as typed
+    with the message, and "1,234.50" or "¥88" are understood.
+    """
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else ""
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        try:
+            self.data = svc.parse_amount(valuelist[0])
+        except svc.ClaimError as error:
+            self.data = None
+            raise ValueError(error.message) from None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return f"{self.data:.2f}" if self.data is not None else ""
+
+
+def not_in_future(form, field) -> None:
+    if field.data is not None and field.data > local_today():
+        raise ValidationError(_l("The date incurred cannot be in the future."))
+
+
+def receipt_kind(form, field) -> None:
+    """A receipt is a PDF or a picture; Office files are refused with a clear reason."""
+    content_type = getattr(field, "content_type", None)
+    if field.data and content_type and content_type not in svc.RECEIPT_TYPES:
+        raise ValidationError(
+            _l(
+                "A receipt must be a PDF or a picture (PNG, JPEG, GIF, WebP). "
+                "Office documents are not accepted as receipts: scan or photograph the invoice."
+            )
+        )
+
+
+def _choices(mapping) -> list[tuple[str, object]]:
+    return [(code, label) for code, label in mapping.items()]
+
+
+class ClaimForm(FlaskForm):
+    category = SelectField(
+        _l("Category"),
+        choices=lambda: [("", _l("Choose a category")), *_choices(CATEGORIES)],
+        validators=[DataRequired(message=_l("Choose a category from the list."))],
+        validate_choice=True,
+        invalid_choice_message=_l("Choose a category from the list."),
+    )
+    amount = MoneyField(
+        _l("Amount (yuan)"),
+        validators=[InputRequired(message=_l("Enter the amount."))],
+        render_kw={"inputmode": "decimal", "autocomplete": "off", "placeholder": "0.00"},
+    )
+    incurred_on = LocalDateField(
+        _l("Date incurred"), validators=[InputRequired(), sensible_date, not_in_future]
+    )
+    payment_method = SelectField(
+        _l("Payment method"),
+        choices=lambda: _choices(PAYMENT_METHODS),
+        default="bank",
+        validators=[DataRequired()],
+        invalid_choice_message=_l("Choose a payment method from the list."),
+    )
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[DataRequired(message=_l("Say what the money was spent on.")), Length(max=2000)],
+        description=_l("What was bought or paid, for which customer, activity or purpose."),
+        render_kw={"rows": 3},
+    )
+    payee_account = StringField(
+        _l("Payee account"),
+        validators=[Optional(), Length(max=80)],
+        description=_l("Bank, account number and name, if the money goes to an account."),
+    )
+    invoice_number = StringField(_l("Invoice number"), validators=[Optional(), Length(max=60)])
+    over_budget_reason = TextAreaField(
+        _l("Reason for exceeding the budget"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Needed only when the claim exceeds what remains of the month's budget."),
+        render_kw={"rows": 2},
+    )
+    receipt = AttachmentField(
+        _l("Receipt"),
+        validators=[receipt_kind],
+        description=_l("The invoice or receipt as a PDF or a picture."),
+        render_kw={"accept": ".pdf,.png,.jpg,.jpeg,.gif,.webp"},
+    )
+    # "What it paid for" (link_type/link_id) stays unused: no chapter has records to
+    # link yet (customers, activities, campaigns come with their issues).
+
+    def to_input(self, valid_only: bool = False) -> svc.ClaimInput:
+        """The claim as plain data; with valid_only, fields that failed are None (skipped)."""
+
+        def value(field, default=None):
+            if valid_only and field.errors:
+                return None
+            return field.data if field.data is not None else default
+
+        return svc.ClaimInput(
+            category=value(self.category),
+            amount=value(self.amount),
+            incurred_on=value(self.incurred_on),
+            reason=None if valid_only else (self.reason.data or ""),
+            payment_method=value(self.payment_method),
+            payee_account=self.payee_account.data or "",
+            invoice_number=self.invoice_number.data or "",
+            over_budget_reason=self.over_budget_reason.data or "",
+            receipts=[self.receipt.data]
+            if self.receipt.data and not (valid_only and self.receipt.errors)
+            else [],
+        )
+
+
+class PaymentForm(FlaskForm):
+    paid_on = LocalDateField(_l("Paid on"), validators=[InputRequired(), sensible_date])
+    reference = StringField(
+        _l("Payment reference"),
+        validators=[
+            DataRequired(message=_l("Enter the payment reference (bank slip or voucher number).")),
+            Length(max=80),
+        ],
+        description=_l("The bank slip, transfer or voucher number."),
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A POST with only its CSRF token (submit, archive)."""

@@ -1,0 +1,1 @@
+"""Budgets (P6.1): built by helper G; a placeholder until merged."""

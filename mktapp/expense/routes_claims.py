@@ -1,0 +1,442 @@
+"""Expense claim views (P6.2): the lists and their export, the form with the live budget
+check, the claim's page (receipts, approval, history, payment) and the claim form PDF.
+
+Approving, rejecting, withdrawing and commenting go through the approval engine's
+own endpoints (blueprint `approvals`), shown on the claim's page by its panel.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from mktapp.core import approvals as engine
+from mktapp.core import nav
+from mktapp.core.attachments import attachments_for, register_attachable
+from mktapp.core.exports import xlsx_response
+from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.i18n import money
+from mktapp.core.pdf import pdf_response, render_pdf
+from mktapp.core.permissions import get_visible_or_404, require
+from mktapp.expense import bp
+from mktapp.expense import claims as svc
+from mktapp.expense.forms_claims import ClaimForm, ConfirmForm, PaymentForm, local_today
+from mktapp.extensions import db
+from mktapp.models import CATEGORIES, ExpenseClaim
+
+nav.add(
+    "P6",
+    nav.NavEntry("expense.claims", nav._l("Expense claims"), icon="money", when=svc.may_see_claims),
+)
+nav.add(
+    "P6", nav.NavEntry("expense.my_claims", nav._l("My claims"), icon="doc", when=svc.may_claim)
+)
+
+# Receipts are attached through the claim's own form, which accepts only PDF and
+# pictures; the general upload endpoint (which also takes Office files) is closed
+# to claims, so a receipt cannot arrive by another door.
+register_attachable(ExpenseClaim, can_edit=lambda user, claim: False)
+
+
+@bp.app_template_filter("cn_amount")
+def cn_amount_filter(value) -> str:
+    """1234.5 -> 壹仟贰佰叁拾肆元伍角 (the amount in Chinese capitals)."""
+    return "" if value is None else svc.amount_in_chinese(value)
+
+
+@bp.app_context_processor
+def _claim_labels():
+    return {
+        "claim_status_label": svc.status_label,
+        "claim_category_label": svc.category_label,
+        "claim_method_label": svc.method_label,
+        "claim_step_status": svc.step_status_label,
+        "claim_round_status": svc.round_status_label,
+    }
+
+
+def _form_failed(form, error: svc.ClaimError) -> None:
+    """Put a service's complaint next to its field (or above the form)."""
+    if error.status == 403:
+        abort(403)
+    for name, message in error.problems:
+        target = getattr(form, name, None) if name else None
+        if target is not None and hasattr(target, "errors"):
+            if message not in (target.errors or []):
+                target.errors = [*(target.errors or []), message]
+        else:
+            form.form_errors.append(message)
+
+
+# --- lists ---------------------------------------------------------------------------
+
+
+def _listing(endpoint: str, mine: bool):
+    query = svc.ClaimQuery.from_args(request.args)
+    page = svc.list_claims(current_user, query, current_app.config["PAGE_SIZE"], mine=mine)
+    response = render(
+        "expense/claims.html",
+        block="claim_rows",
+        page=page,
+        query=query,
+        mine=mine,
+        list_endpoint=endpoint,
+        export_endpoint="expense.my_claims_xlsx" if mine else "expense.claims_xlsx",
+        statuses=svc.STATUSES,
+        categories=CATEGORIES,
+        applicants=[] if mine else svc.applicant_choices(current_user),
+        may_create=svc.may_claim(current_user),
+    )
+    if is_partial():
+        response.headers["HX-Push-Url"] = url_for(endpoint, **query.args())
+    return response
+
+
+@bp.get("/claims")
+@require()
+def claims():
+    """Every claim this user may see: filters, search, sort, paging and totals."""
+    return _listing("expense.claims", mine=False)
+
+
+@bp.get("/claims/mine")
+@require()
+def my_claims():
+    """The user's own claims, in every state."""
+    return _listing("expense.my_claims", mine=True)
+
+
+def _export(mine: bool):
+    query = svc.ClaimQuery.from_args(request.args)
+    rows = svc.export_rows(current_user, query, mine=mine)
+    header = [
+        _("Number"),
+        _("Applicant"),
+        _("Department"),
+        _("Category"),
+        _("Reason"),
+        _("Amount"),
+        _("Date incurred"),
+        _("Payment method"),
+        _("Payee account"),
+        _("Invoice number"),
+        _("Status"),
+        _("Submitted"),
+        _("Approved"),
+        _("Paid on"),
+        _("Payment reference"),
+        _("Reason for exceeding the budget"),
+    ]
+    data = [
+        [
+            c.number,
+            c.owner.display_name if c.owner else "",
+            svc.department_of(c.owner),
+            svc.category_label(c.category),
+            c.reason,
+            c.amount,
+            c.incurred_on,
+            svc.method_label(c.payment_method),
+            c.payee_account,
+            c.invoice_number,
+            svc.status_label(c.status),
+            c.submitted_at,
+            c.approved_at,
+            c.paid_on,
+            c.payment_reference,
+            c.over_budget_reason,
+        ]
+        for c in rows
+    ]
+    if data:
+        data.append(["", "", "", "", _("Total"), sum((c.amount for c in rows), Decimal("0.00"))])
+    name = _("My claims") if mine else _("Expense claims")
+    return xlsx_response(f"{name}-{local_today():%Y%m%d}.xlsx", [(name, header, data)])
+
+
+@bp.get("/claims.xlsx")
+@require()
+def claims_xlsx():
+    """The filtered claims list (all pages) as an Excel workbook."""
+    return _export(mine=False)
+
+
+@bp.get("/claims/mine.xlsx")
+@require()
+def my_claims_xlsx():
+    """The user's own claims (filtered) as an Excel workbook."""
+    return _export(mine=True)
+
+
+# --- the form --------------------------------------------------------------------------
+
+
+def _budget_for(form) -> svc.BudgetCheck | None:
+    category = form.category.data
+    day = form.incurred_on.data
+    if category not in CATEGORIES or not isinstance(day, date):
+        return None
+    return svc.budget_check(category, day, form.amount.data)
+
+
+def _form_page(form: ClaimForm, claim: ExpenseClaim | None, status: int = 200):
+    form.receipt.description = _(
+        "The invoice as a PDF or a picture. Required for claims of more than %(amount)s.",
+        amount=money(svc.receipt_threshold()),
+    )
+    if status == 422 and request.method == "POST" and form.receipt.data:
+        form.receipt.description += " " + _("Choose the file again: it was not kept.")
+    return render(
+        "expense/claim_form.html",
+        block="claim_form",
+        status=status,
+        form=form,
+        claim=claim,
+        check=_budget_for(form),
+        receipts=attachments_for(claim) if claim is not None else [],
+        receipt_above=svc.receipt_threshold(),
+        hard_stop=svc.hard_stop(),
+    )
+
+
+def _save(form: ClaimForm, claim: ExpenseClaim | None):
+    """Validate and write; submit too when the "submit" button was pressed."""
+    submit = request.form.get("action") == "submit"
+    if not form.validate_on_submit():
+        # Show the receipt and budget problems too, not only the fields' own.
+        problems, _check = svc.problems_of(
+            form.to_input(valid_only=True),
+            local_today(),
+            len(attachments_for(claim)) if claim is not None else 0,
+        )
+        for name, message in problems:
+            target = getattr(form, name, None)
+            if target is not None and not target.errors:
+                target.errors = [message]
+        return _form_page(form, claim, 422)
+    today = local_today()
+    try:
+        if claim is None:
+            claim = svc.create_claim(current_user, form.to_input(), today)
+        else:
+            svc.update_claim(current_user, claim, form.to_input(), today)
+        if submit:
+            svc.submit_claim(current_user, claim, today)
+    except (svc.ClaimError, engine.ApprovalError) as error:
+        db.session.rollback()
+        if isinstance(error, engine.ApprovalError):
+            error = svc.ClaimError(str(error))
+        _form_failed(form, error)
+        fresh = (
+            None if claim is None or claim.id is None else db.session.get(ExpenseClaim, claim.id)
+        )
+        return _form_page(form, fresh, 422)
+    db.session.commit()
+    if submit:
+        flash(_("Claim %(number)s submitted for approval.", number=claim.number), "success")
+    else:
+        flash(_("Claim %(number)s saved as a draft.", number=claim.number), "success")
+    return redirect_to(url_for("expense.claim_detail", claim_id=claim.id))
+
+
+@bp.route("/claims/new", methods=["GET", "POST"])
+@require()
+def claim_new():
+    """Write a claim: save it as a draft, or submit it for approval at once."""
+    if not svc.may_claim(current_user):
+        abort(403)
+    form = ClaimForm()
+    if request.method == "GET":
+        form.incurred_on.data = local_today()
+        return _form_page(form, None)
+    return _save(form, None)
+
+
+@bp.route("/claims/<int:claim_id>/edit", methods=["GET", "POST"])
+@require()
+def claim_edit(claim_id: int):
+    """Change a draft, returned or withdrawn claim; a claim under review or decided is refused."""
+    claim = get_visible_or_404(ExpenseClaim, claim_id, current_user)
+    if claim.owner_id != current_user.id:
+        abort(403)
+    form = ClaimForm(obj=claim) if request.method == "GET" else ClaimForm()
+    if not svc.may_edit(current_user, claim):
+        form.form_errors.append(
+            svc.locked_message(claim)
+            if claim.status not in svc.EDITABLE
+            else _("This claim is archived.")
+        )
+        return _form_page(form, claim, 422)
+    if request.method == "GET":
+        return _form_page(form, claim)
+    return _save(form, claim)
+
+
+@bp.get("/claims/budget")
+@require()
+def claim_budget():
+    """The live budget box of the form: what remains of the category's budget that month."""
+    category = request.args.get("category", "")
+    try:
+        day = date.fromisoformat(request.args.get("incurred_on", "").strip())
+    except ValueError:
+        day = None
+    try:
+        amount = svc.parse_amount(request.args.get("amount", ""))
+    except svc.ClaimError:
+        amount = None
+    check = None
+    if category in CATEGORIES and day is not None and 1990 <= day.year <= 2100:
+        check = svc.budget_check(category, day, amount)
+    return render_template("expense/_claim_budget.html", check=check, hard_stop=svc.hard_stop())
+
+
+# --- one claim ----------------------------------------------------------------------------
+
+
+def _trail(claim: ExpenseClaim) -> list[dict]:
+    """Each round of approval with its steps: who was to decide, who did, when, what they said."""
+    rounds = []
+    for request_ in engine.requests_for(claim):
+        steps = [
+            {
+                "label": engine.step_label(step),
+                "assignee": engine.assignee_label(step),
+                "status": step.status,
+                "by": step.decided_by.display_name if step.decided_by else "",
+                "at": step.decided_at,
+                "comment": step.comment,
+            }
+            for step in request_.steps
+        ]
+        rounds.append(
+            {
+                "round": request_.round,
+                "status": request_.status,
+                "submitted_at": request_.submitted_at,
+                "decided_at": request_.decided_at,
+                "steps": steps,
+            }
+        )
+    return rounds
+
+
+def _detail_context(claim: ExpenseClaim, pay_form: PaymentForm | None = None) -> dict:
+    request_ = engine.current_request(claim)
+    step = engine.pending_step(request_)
+    if pay_form is None and svc.may_pay(current_user, claim):
+        pay_form = PaymentForm()
+        pay_form.paid_on.data = local_today()
+    return {
+        "claim": claim,
+        "receipts": attachments_for(claim),
+        "trail": _trail(claim),
+        "waiting_on": engine.assignee_label(step) if step else "",
+        "waiting_step": engine.step_label(step) if step else "",
+        "may_edit": svc.may_edit(current_user, claim),
+        "may_pay": svc.may_pay(current_user, claim),
+        "pay_form": pay_form,
+        "confirm": ConfirmForm(),
+        "check": svc.budget_check(claim.category, claim.incurred_on, None),
+    }
+
+
+@bp.get("/claims/<int:claim_id>")
+@require()
+def claim_detail(claim_id: int):
+    """A claim: its details, receipts, approval, payment and history."""
+    claim = get_visible_or_404(ExpenseClaim, claim_id, current_user)
+    return render("expense/claim_detail.html", **_detail_context(claim))
+
+
+@bp.post("/claims/<int:claim_id>/submit")
+@require()
+def claim_submit(claim_id: int):
+    """Send a draft, returned or withdrawn claim for approval."""
+    claim = get_visible_or_404(ExpenseClaim, claim_id, current_user)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        svc.submit_claim(current_user, claim, local_today())
+    except (svc.ClaimError, engine.ApprovalError) as error:
+        db.session.rollback()
+        if getattr(error, "status", 422) == 403:
+            abort(403)
+        claim = get_visible_or_404(ExpenseClaim, claim_id, current_user)
+        context = _detail_context(claim)
+        context["action_error"] = str(error)
+        return render("expense/claim_detail.html", status=422, **context)
+    db.session.commit()
+    flash(_("Claim %(number)s submitted for approval.", number=claim.number), "success")
+    return redirect_to(url_for("expense.claim_detail", claim_id=claim.id))
+
+
+@bp.post("/claims/<int:claim_id>/pay")
+@require("expense.pay")
+def claim_pay(claim_id: int):
+    """Finance records the payment of an approved claim: date and reference."""
+    claim = get_visible_or_404(ExpenseClaim, claim_id, current_user)
+    form = PaymentForm()
+    if form.validate_on_submit():
+        try:
+            svc.record_payment(
+                current_user, claim, form.paid_on.data, form.reference.data, local_today()
+            )
+        except svc.ClaimError as error:
+            db.session.rollback()
+            claim = get_visible_or_404(ExpenseClaim, claim_id, current_user)
+            _form_failed(form, error)
+        else:
+            db.session.commit()
+            flash(_("Payment of %(number)s recorded.", number=claim.number), "success")
+            return redirect_to(url_for("expense.claim_detail", claim_id=claim.id))
+    context = _detail_context(claim, pay_form=form)
+    context["may_pay"] = True
+    return render("expense/claim_detail.html", block="claim_payment", status=422, **context)
+
+
+@bp.post("/claims/<int:claim_id>/archive")
+@require()
+def claim_archive(claim_id: int):
+    """Archive a draft that will not be submitted (it is kept, not deleted)."""
+    claim = get_visible_or_404(ExpenseClaim, claim_id, current_user)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        svc.archive_claim(current_user, claim)
+    except svc.ClaimError as error:
+        db.session.rollback()
+        if error.status == 403:
+            abort(403)
+        context = _detail_context(claim)
+        context["action_error"] = error.message
+        return render("expense/claim_detail.html", status=422, **context)
+    db.session.commit()
+    flash(_("Claim %(number)s archived.", number=claim.number), "success")
+    return redirect_to(url_for("expense.my_claims"))
+
+
+@bp.get("/claims/<int:claim_id>.pdf")
+@require()
+def claim_pdf(claim_id: int):
+    """The claim form (报销单) as a PDF, with its receipts and approval trail."""
+    claim = get_visible_or_404(ExpenseClaim, claim_id, current_user)
+    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    data = render_pdf(
+        "reports/claim_form.html",
+        claim=claim,
+        department=svc.department_of(claim.owner),
+        receipts=attachments_for(claim),
+        trail=_trail(claim),
+        events=engine.timeline(claim),
+        today=local_today(),
+        submitted_on=svc.local_date_of(claim.submitted_at, tz),
+    )
+    return pdf_response(data, f"报销单-{claim.number}.pdf", fallback=f"{claim.number}.pdf")
