@@ -21,6 +21,7 @@ BLUEPRINTS = (
     "mktapp.core.audit_views:bp",
     "mktapp.core.attachment_views:bp",
     "mktapp.core.notification_views:bp",
+    "mktapp.expense:bp",
 )
 
 

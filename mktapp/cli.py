@@ -10,7 +10,11 @@ from mktapp.extensions import db
 
 # Each chapter adds its demo records through a function seed(ctx) in its demo module,
 # called in this order; ctx is a dict shared between them (users by username, ...).
-DEMO_SEEDERS = ("mktapp.org.demo:seed", "mktapp.org.policy_seed:seed")
+DEMO_SEEDERS = (
+    "mktapp.org.demo:seed",
+    "mktapp.org.policy_seed:seed",
+    "mktapp.expense.demo_budget:seed",
+)
 
 DEMO_PASSWORD = "demo1234"
 

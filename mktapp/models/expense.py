@@ -63,6 +63,15 @@ class Budget(OwnedMixin, TimestampMixin, db.Model):
         back_populates="budget", cascade="all, delete-orphan"
     )
 
+    @classmethod
+    def visible_to(cls, user):
+        """Budgets are read by those who set, approve or monitor them (P6.1, P6.3)."""
+        from sqlalchemy import false, true
+
+        from mktapp.core.permissions import can
+
+        return true() if can(user, "expense.budget") or can(user, "expense.monitor") else false()
+
 
 class BudgetLine(db.Model):
     """The amount for one category in one month of a budget."""
@@ -158,3 +167,12 @@ class ExpenseAnomaly(db.Model):
 
     claim = relationship("ExpenseClaim")
     decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+    @classmethod
+    def visible_to(cls, user):
+        """Anomalies are for the people who monitor spending (P6.3)."""
+        from sqlalchemy import false, true
+
+        from mktapp.core.permissions import can
+
+        return true() if can(user, "expense.monitor") else false()
