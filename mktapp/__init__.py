@@ -18,6 +18,7 @@ BLUEPRINTS = (
     "mktapp.dashboard:bp",
     "mktapp.org:bp",
     "mktapp.core.views:bp",
+    "mktapp.core.approval_views:bp",
     "mktapp.core.audit_views:bp",
     "mktapp.core.attachment_views:bp",
     "mktapp.core.notification_views:bp",

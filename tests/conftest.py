@@ -225,3 +225,43 @@ def count_queries(app):
 def table_names(app) -> set[str]:
     with app.app_context():
         return set(inspect(db.engine).get_table_names())
+
+
+TRAINING_FLOW_CALLS: list[tuple[str, int]] = []
+
+
+@pytest.fixture
+def training_flow(app):
+    """A throwaway approval flow over training records (the engine knows no chapter).
+
+    Department head, finance, and the executive from 10 hours up.
+    """
+    from mktapp.core import approvals as engine
+    from mktapp.models import TrainingRecord
+
+    TRAINING_FLOW_CALLS.clear()
+    spec = engine.Flow(
+        doc_type="TrainingRecord",
+        model=TrainingRecord,
+        label="test",
+        steps=[
+            engine.Step("head", "Department head", "group_leader"),
+            engine.Step("finance", "Finance", "finance"),
+            engine.Step("leader", "Company leader", "executive", when=lambda doc: doc.hours >= 10),
+        ],
+        endpoint="org.training_detail",
+        id_arg="record_id",
+        applicant=lambda doc: doc.owner,
+        title=lambda doc: f"培训 {doc.course}",
+        on_submitted=lambda doc, actor: TRAINING_FLOW_CALLS.append(("submitted", doc.id)),
+        on_approved=lambda doc, actor: TRAINING_FLOW_CALLS.append(("approved", doc.id)),
+        on_rejected=lambda doc, actor, reason: TRAINING_FLOW_CALLS.append(("rejected", doc.id)),
+        on_withdrawn=lambda doc, actor: TRAINING_FLOW_CALLS.append(("withdrawn", doc.id)),
+    )
+    spec.calls = TRAINING_FLOW_CALLS
+    previous = engine.FLOWS.get("TrainingRecord")
+    engine.register_flow(spec)
+    yield spec
+    engine.FLOWS.pop("TrainingRecord", None)
+    if previous is not None:
+        engine.register_flow(previous)

@@ -73,6 +73,30 @@ ESCALATION: dict[str, str | None] = {
     "executive": None,
 }
 
+REQUEST_STATUS_LABELS = {
+    "pending": _l("Under review"),
+    "approved": _l("Approved"),
+    "rejected": _l("Returned"),
+    "withdrawn": _l("Withdrawn"),
+}
+
+STEP_STATUS_LABELS = {
+    "waiting": _l("Not reached yet"),
+    "pending": _l("Waiting for decision"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+    "skipped": _l("Not needed"),
+    "cancelled": _l("Cancelled"),
+}
+
+ACTION_LABELS = {
+    "submit": _l("Submitted"),
+    "approve": _l("Approved"),
+    "reject": _l("Rejected"),
+    "withdraw": _l("Withdrew"),
+    "comment": _l("Commented"),
+}
+
 ROLE_STEP_LABELS = {
     "group_leader": _l("Department head"),
     "marketing_manager": _l("Marketing manager"),
@@ -233,8 +257,8 @@ def _inbox_condition(user: User):
     )
 
 
-def inbox(user: User, doc_type: str | None = None, limit: int | None = None):
-    """Steps waiting on this user, oldest first, with their request and applicant (2 queries)."""
+def inbox(user: User, doc_type: str | None = None, limit: int | None = None, offset: int = 0):
+    """Steps waiting on this user, oldest first, with their request and applicant (3 queries)."""
     query = (
         select(ApprovalStep)
         .join(ApprovalStep.request)
@@ -247,19 +271,17 @@ def inbox(user: User, doc_type: str | None = None, limit: int | None = None):
     if doc_type:
         query = query.where(ApprovalRequest.doc_type == doc_type)
     if limit:
-        query = query.limit(limit)
+        query = query.limit(limit).offset(offset)
     return list(db.session.scalars(query))
 
 
-def inbox_count(user: User) -> int:
-    return (
-        db.session.scalar(
-            select(func.count(ApprovalStep.id))
-            .join(ApprovalStep.request)
-            .where(_inbox_condition(user))
-        )
-        or 0
+def inbox_count(user: User, doc_type: str | None = None) -> int:
+    query = (
+        select(func.count(ApprovalStep.id)).join(ApprovalStep.request).where(_inbox_condition(user))
     )
+    if doc_type:
+        query = query.where(ApprovalRequest.doc_type == doc_type)
+    return db.session.scalar(query) or 0
 
 
 def timeline(doc: Any) -> list[ApprovalEvent]:

@@ -23,6 +23,8 @@ class NavEntry:
     icon: str = "dot"
     # A callable(user) -> bool for rules a permission cannot express.
     when: object = None
+    # An endpoint answering a small count fragment, polled by the sidebar (e.g. approvals waiting).
+    badge: str | None = None
 
 
 @dataclass
@@ -61,6 +63,7 @@ class NavItem:
     label: object
     active: bool
     current: bool
+    badge_url: str | None = None
 
 
 def sidebar_for(user) -> list[tuple[NavSection, list[NavItem]]]:

@@ -20,4 +20,13 @@ def workbench(user: User) -> dict:
         .order_by(Notification.created_at.desc())
         .limit(5)
     ).all()
-    return {"me": user, "unread": unread or 0, "recent_notifications": recent}
+    from mktapp.core import approvals
+
+    return {
+        "me": user,
+        "unread": unread or 0,
+        "recent_notifications": recent,
+        "waiting_total": approvals.inbox_count(user),
+        "waiting": approvals.inbox(user, limit=5),
+        "flows": approvals.FLOWS,
+    }

@@ -13,37 +13,10 @@ from mktapp.core import approvals as engine
 from mktapp.extensions import db
 from mktapp.models import ApprovalEvent, Group, Notification, TrainingRecord, User
 
-CALLS: list[tuple[str, int]] = []
-
 
 @pytest.fixture
-def flow(app):
-    """A three-step flow: department head, finance, and the executive from 10 hours up."""
-    CALLS.clear()
-    spec = engine.Flow(
-        doc_type="TrainingRecord",
-        model=TrainingRecord,
-        label="test",
-        steps=[
-            engine.Step("head", "Department head", "group_leader"),
-            engine.Step("finance", "Finance", "finance"),
-            engine.Step("leader", "Company leader", "executive", when=lambda doc: doc.hours >= 10),
-        ],
-        endpoint="org.training_detail",
-        id_arg="record_id",
-        applicant=lambda doc: doc.owner,
-        title=lambda doc: f"培训 {doc.course}",
-        on_submitted=lambda doc, actor: CALLS.append(("submitted", doc.id)),
-        on_approved=lambda doc, actor: CALLS.append(("approved", doc.id)),
-        on_rejected=lambda doc, actor, reason: CALLS.append(("rejected", doc.id)),
-        on_withdrawn=lambda doc, actor: CALLS.append(("withdrawn", doc.id)),
-    )
-    previous = engine.FLOWS.get("TrainingRecord")
-    engine.register_flow(spec)
-    yield spec
-    engine.FLOWS.pop("TrainingRecord", None)
-    if previous is not None:
-        engine.register_flow(previous)
+def flow(training_flow):
+    return training_flow
 
 
 @pytest.fixture
@@ -74,7 +47,7 @@ def test_first_step_goes_to_the_applicants_group_leader(ctx, flow):
     engine.submit(record, user("sales1"))
     step = current(record)
     assert step.code == "head" and step.assignee_user_id == user("sales3").id
-    assert ("submitted", record.id) in CALLS
+    assert ("submitted", record.id) in flow.calls
     # The leader is told.
     titles = db.session.scalars(
         select(Notification.title).where(Notification.user_id == user("sales3").id)
@@ -108,7 +81,7 @@ def test_whole_flow_approves_and_skips_the_conditional_step(ctx, flow):
     request = engine.approve(current(record).id, user("finance1"))
     assert request.status == "approved"
     assert [s.status for s in request.steps] == ["approved", "approved", "skipped"]
-    assert ("approved", record.id) in CALLS
+    assert ("approved", record.id) in flow.calls
     actions = [e.action for e in engine.timeline(record)]
     assert actions == ["submit", "approve", "approve"]
     assert engine.is_locked(record)
@@ -157,7 +130,7 @@ def test_reject_needs_a_reason_returns_and_allows_a_new_round(ctx, flow):
     request = engine.reject(step_id, user("finance1"), "发票抬头不对")
     assert request.status == "rejected"
     assert [s.status for s in request.steps] == ["approved", "rejected", "skipped"]
-    assert ("rejected", record.id) in CALLS
+    assert ("rejected", record.id) in flow.calls
     assert not engine.is_locked(record)
     second = engine.submit(record, user("sales1"))
     assert second.round == 2 and current(record).code == "head"
@@ -180,7 +153,7 @@ def test_withdraw_only_by_the_applicant_before_the_first_decision(ctx, flow):
     with pytest.raises(engine.NotYourStep):
         engine.withdraw(record, user("sales3"))
     request = engine.withdraw(record, user("sales1"))
-    assert request.status == "withdrawn" and ("withdrawn", record.id) in CALLS
+    assert request.status == "withdrawn" and ("withdrawn", record.id) in flow.calls
     engine.submit(record, user("sales1"))
     engine.approve(current(record).id, user("sales3"))
     with pytest.raises(engine.ApprovalError):
