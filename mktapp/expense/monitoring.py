@@ -129,7 +129,7 @@ class Cell:
 @dataclass
 class Row:
     code: str
-    label: str
+    label: object  # a lazy string: shown in the reader's language
     months: list[Cell]
     total: Cell
     elapsed: Decimal
@@ -224,7 +224,8 @@ def report(year: int, today: date | None = None) -> Report:
             sum((c.actual for c in cells), ZERO),
             sum((c.committed for c in cells), ZERO),
         )
-        rows.append(Row(code, category_label(code), cells, total, elapsed))
+        # Lazy labels: the report is also computed outside a request (the daily scan).
+        rows.append(Row(code, CATEGORIES.get(code, code), cells, total, elapsed))
     month_totals = [
         Cell(
             sum((r.months[i].budget for r in rows), ZERO),
@@ -238,7 +239,7 @@ def report(year: int, today: date | None = None) -> Report:
         sum((c.actual for c in month_totals), ZERO),
         sum((c.committed for c in month_totals), ZERO),
     )
-    total_row = Row("", str(_l("Total")), month_totals, grand, elapsed)
+    total_row = Row("", _l("Total"), month_totals, grand, elapsed)
     return Report(year, budget, rows, month_totals, total_row, elapsed, today)
 
 

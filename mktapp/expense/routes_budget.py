@@ -35,6 +35,14 @@ nav.add(
 )
 
 
+@bp.app_template_filter("yuan")
+def yuan_filter(value) -> str:
+    """An amount in a dense grid: 1,234.50 (the column heads say ¥)."""
+    from mktapp.core.i18n import money
+
+    return money(value, currency="")
+
+
 def _grid_context(raw: dict[str, str], errors: dict[str, str], cells, spread_errors=None):
     return {
         "categories": category_choices(),

@@ -6,6 +6,7 @@ from datetime import date
 
 import click
 from flask import flash, request, url_for
+from flask.cli import with_appcontext
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -79,6 +80,8 @@ def _charts(rep: svc.Report) -> dict:
             committed=money(rep.total.total.committed),
         ),
         fmt=fmt,
+        width=600,
+        height=290,
     )
     cum_budget, cum_actual, run_b, run_a = [], [], 0, 0
     current_month = (
@@ -106,6 +109,8 @@ def _charts(rep: svc.Report) -> dict:
         ),
         fmt=fmt,
         marker=marker,
+        width=600,
+        height=290,
     )
     pace = {
         row.code: charts.pace_bar(
@@ -215,7 +220,7 @@ def anomalies():
         "expense/anomalies.html",
         block="anomaly_rows",
         rows=svc.list_anomalies(year, status or None),
-        status=status,
+        filter_status=status,
         year=year,
         describe=svc.describe,
         kind_labels=svc.KIND_LABELS,
@@ -271,6 +276,7 @@ def anomaly_decide(anomaly_id: int):
 
 
 @click.command("expense-scan")
+@with_appcontext
 @click.option("--year", "years", type=int, multiple=True, help="Year to scan (default: this year).")
 def expense_scan(years: tuple[int, ...]) -> None:
     """Look for spending anomalies (for a daily cron job); each is notified once."""
