@@ -37,6 +37,9 @@ nav.add(
 )
 
 
+SHOWN = 12  # open anomalies listed on the monitoring page (all of them on /anomalies)
+
+
 def _year_arg() -> int:
     try:
         year = int(request.args.get("year", ""))
@@ -136,14 +139,16 @@ def monitoring():
     rep = svc.report(year)
     new = svc.scan(year, rep)
     db.session.commit()
-    anomalies = [a for a in svc.list_anomalies(year, "open")]
+    anomalies = svc.list_anomalies(year, "open", limit=SHOWN + 1)
     return render(
         "expense/monitoring.html",
         rep=rep,
         year=year,
         years=svc.years_available(),
         new_count=len(new),
-        anomalies=anomalies,
+        anomalies=anomalies[:SHOWN],
+        more_anomalies=len(anomalies) > SHOWN,
+        open_count=svc.open_count(year),
         describe=svc.describe,
         kind_labels=svc.KIND_LABELS,
         rules=_rules(),
