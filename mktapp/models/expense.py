@@ -26,9 +26,9 @@ Money = Numeric(14, 2)
 
 # Budget categories of P6.1 (and 其他); stored by code everywhere.
 CATEGORIES: dict[str, object] = {
-    "research": _l("Market research"),
+    "research": _l("Market research costs"),
     "brand": _l("Brand promotion"),
-    "activity": _l("Market activities"),
+    "activity": _l("Market activity costs"),
     "advertising": _l("Advertising"),
     "commission": _l("Sales commission"),
     "customer": _l("Customer upkeep"),

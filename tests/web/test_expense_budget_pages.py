@@ -110,7 +110,7 @@ def test_missing_title_and_bad_year_are_refused(login, app):
     assert budget_id(app, 1800) is None
     data = grid() | {"year": str(date.today().year)}
     r = manager.post("/expense/budgets/new", data)
-    assert r.status_code == 422 and "already a budget" in r.get_data(as_text=True)
+    assert r.status_code == 422 and 'id="year-error"' in r.get_data(as_text=True)
 
 
 def test_spread_fills_a_row_without_saving(login, app):
@@ -198,8 +198,9 @@ def test_closing_needs_confirmation_then_refuses_adjustments(login, app):
         f"/expense/budgets/{bid}/adjust",
         {"category": "brand", "month": "1", "new_amount": "1500", "reason": "x"},
     )
-    assert r.status_code == 422 and f"{YEAR}" in r.get_data(as_text=True)
-    assert "closed" in r.get_data(as_text=True) or "关闭" in r.get_data(as_text=True)
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'class="form-alert"' in page
+    assert f"{YEAR} 年度已关账" in page or f"The year {YEAR} is closed" in page
     with app.app_context():
         assert (
             db.session.scalar(
