@@ -13,6 +13,7 @@ from mktapp.extensions import db
 DEMO_SEEDERS = (
     "mktapp.org.demo:seed",
     "mktapp.org.policy_seed:seed",
+    "mktapp.expense.demo_budget:seed",
     "mktapp.expense.demo_claims:seed",
 )
 

@@ -39,13 +39,16 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "audit.view",
             "training.manage",
             "business.all",
+            "expense.budget",
+            "expense.monitor",
+            "expense.close",
         }
     ),
     "market_specialist": frozenset(),
     "sales_rep": frozenset(),
     "service_agent": frozenset(),
-    "finance": frozenset({"expense.pay"}),
-    "executive": frozenset({"audit.view", "business.all"}),
+    "finance": frozenset({"expense.pay", "expense.monitor", "expense.close"}),
+    "executive": frozenset({"audit.view", "business.all", "expense.monitor"}),
 }
 
 # How each role is named in the interface (English msgids, shown translated).

@@ -1,18 +1,134 @@
-"""Shared helpers of the expense chapter (owned by helper G; helper F adds at the end)."""
+"""What the expense chapter's parts share: categories, money input, periods (P6).
+
+Budgets, monitoring and the claim form all use these.
+"""
 
 from __future__ import annotations
 
-# --- budget remaining for the claim form (helper F) -------------------------------
-from calendar import monthrange  # noqa: E402
-from datetime import date  # noqa: E402
-from decimal import Decimal  # noqa: E402
+import calendar
+from calendar import monthrange
+from datetime import date
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
-from sqlalchemy import func, select  # noqa: E402
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
-from mktapp.extensions import db  # noqa: E402
-from mktapp.models import Budget, BudgetLine, ExpenseClaim  # noqa: E402
+from mktapp.extensions import db
+from mktapp.models import Budget, BudgetLine, ExpenseClaim
+from mktapp.models.expense import CATEGORIES
 
-# Claims that use up budget: under review, approved, paid (not drafts, rejected, withdrawn).
+MONEY_LIMIT = Decimal(10) ** 12
+CENT = Decimal("0.01")
+MONTHS = tuple(range(1, 13))
+QUARTERS = ((1, (1, 2, 3)), (2, (4, 5, 6)), (3, (7, 8, 9)), (4, (10, 11, 12)))
+
+
+# The policy's own names (business text, for notes written into records and logs).
+CATEGORY_NAMES_ZH = {
+    "research": "市场调研费",
+    "brand": "品牌推广费",
+    "activity": "市场活动费",
+    "advertising": "广告投放费",
+    "commission": "销售提成",
+    "customer": "客户维护费",
+    "other": "其他",
+}
+
+
+class MoneyError(ValueError):
+    """An amount that cannot be accepted; str() is the message for the user."""
+
+
+def category_choices() -> list[tuple[str, str]]:
+    """(code, label) for a select, in the policy's order."""
+    return [(code, str(label)) for code, label in CATEGORIES.items()]
+
+
+def category_label(code: str) -> str:
+    label = CATEGORIES.get(code)
+    return str(label) if label is not None else code
+
+
+def parse_money(raw: object, allow_zero: bool = True, blank_is_zero: bool = True) -> Decimal:
+    """A user's amount as Decimal cents, or MoneyError with a message.
+
+    Accepts "1234.5", "1,234.50", "¥1,234.50", full-width digits; rejects
+    negatives, NaN/Infinity, more than two decimals and anything from ¥10¹².
+    """
+    text = str(raw if raw is not None else "").strip()
+    for junk in ("¥", "￥", ",", "，", " ", "\u00a0"):
+        text = text.replace(junk, "")
+    text = text.translate({0xFF10 + i: 0x30 + i for i in range(10)} | {0xFF0E: 0x2E})
+    if not text:
+        if blank_is_zero:
+            return Decimal("0.00")
+        raise MoneyError(_l("Enter an amount."))
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, ValueError) as error:
+        raise MoneyError(_l("Enter an amount as a number, like 12000 or 12000.50.")) from error
+    if not value.is_finite():
+        raise MoneyError(_l("Enter an amount as a number, like 12000 or 12000.50."))
+    if value < 0:
+        raise MoneyError(_l("The amount cannot be negative."))
+    if value == 0 and not allow_zero:
+        raise MoneyError(_l("The amount must be more than zero."))
+    if value != value.quantize(CENT, rounding=ROUND_DOWN):
+        raise MoneyError(_l("Use at most two decimals (fen)."))
+    if value >= MONEY_LIMIT:
+        raise MoneyError(_l("The amount must be below ¥1,000,000,000,000."))
+    return value.quantize(CENT)
+
+
+def spread_evenly(total: Decimal, parts: int = 12) -> list[Decimal]:
+    """Split an amount into equal parts in whole fen; the leftover fen go to the first parts."""
+    cents = int((total / CENT).to_integral_value())
+    base, extra = divmod(cents, parts)
+    return [Decimal(base + (1 if i < extra else 0)) * CENT for i in range(parts)]
+
+
+def month_label(month: int) -> str:
+    return str(MONTH_LABELS[month - 1])
+
+
+MONTH_LABELS = (
+    _l("Jan"),
+    _l("Feb"),
+    _l("Mar"),
+    _l("Apr"),
+    _l("May"),
+    _l("Jun"),
+    _l("Jul"),
+    _l("Aug"),
+    _l("Sep"),
+    _l("Oct"),
+    _l("Nov"),
+    _l("Dec"),
+)
+
+
+def quarter_of(month: int) -> int:
+    return (month - 1) // 3 + 1
+
+
+def year_bounds(year: int) -> tuple[date, date]:
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def elapsed_share(year: int, today: date | None = None) -> Decimal:
+    """How much of the year has passed, 0..1 (today counts as passed)."""
+    today = today or date.today()
+    if today.year < year:
+        return Decimal(0)
+    if today.year > year:
+        return Decimal(1)
+    days = 366 if calendar.isleap(year) else 365
+    return Decimal(today.timetuple().tm_yday) / Decimal(days)
+
+
+# --- the budget check while filling in a claim (P6.2) --------------------------
+
+
 CLAIM_STATUSES_SPENDING = ("pending", "approved", "paid")
 
 

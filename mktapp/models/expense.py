@@ -26,9 +26,9 @@ Money = Numeric(14, 2)
 
 # Budget categories of P6.1 (and 其他); stored by code everywhere.
 CATEGORIES: dict[str, object] = {
-    "research": _l("Market research"),
+    "research": _l("Market research costs"),
     "brand": _l("Brand promotion"),
-    "activity": _l("Market activities"),
+    "activity": _l("Market activity costs"),
     "advertising": _l("Advertising"),
     "commission": _l("Sales commission"),
     "customer": _l("Customer upkeep"),
@@ -62,6 +62,15 @@ class Budget(OwnedMixin, TimestampMixin, db.Model):
     lines: Mapped[list[BudgetLine]] = relationship(
         back_populates="budget", cascade="all, delete-orphan"
     )
+
+    @classmethod
+    def visible_to(cls, user):
+        """Budgets are read by those who set, approve or monitor them (P6.1, P6.3)."""
+        from sqlalchemy import false, true
+
+        from mktapp.core.permissions import can
+
+        return true() if can(user, "expense.budget") or can(user, "expense.monitor") else false()
 
 
 class BudgetLine(db.Model):
@@ -175,3 +184,12 @@ class ExpenseAnomaly(db.Model):
 
     claim = relationship("ExpenseClaim")
     decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+    @classmethod
+    def visible_to(cls, user):
+        """Anomalies are for the people who monitor spending (P6.3)."""
+        from sqlalchemy import false, true
+
+        from mktapp.core.permissions import can
+
+        return true() if can(user, "expense.monitor") else false()

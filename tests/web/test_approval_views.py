@@ -68,7 +68,9 @@ def test_the_same_step_twice_is_409_and_records_one_decision(app, login, submitt
     assert again.status_code == 409
     with app.app_context():
         n = db.session.scalar(
-            select(func.count(ApprovalEvent.id)).where(ApprovalEvent.action == "approve")
+            select(func.count(ApprovalEvent.id)).where(
+                ApprovalEvent.action == "approve", ApprovalEvent.doc_type == "TrainingRecord"
+            )
         )
     assert n == 1
 

@@ -1,0 +1,79 @@
+"""Demo budgets (P6.1): this year's approved budget, last year's closed one, one adjustment.
+
+Runs before the claims seeder, so the claims find a budget to count against.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from mktapp.core import approvals as engine
+from mktapp.expense import budget as svc
+from mktapp.expense.common import MONTHS
+from mktapp.extensions import db
+
+# Yearly amounts (yuan) and how they fall over the months: product launches in
+# spring, the 618 and Double 11 campaigns, trade fairs in autumn, commission
+# following sales.
+PLAN = {
+    "research": (120_000, [6, 10, 12, 8, 6, 6, 6, 8, 12, 10, 8, 8]),
+    "brand": (300_000, [6, 7, 10, 9, 8, 8, 7, 7, 9, 10, 10, 9]),
+    "activity": (360_000, [4, 5, 12, 11, 8, 7, 5, 6, 12, 13, 10, 7]),
+    "advertising": (420_000, [6, 5, 7, 7, 9, 14, 6, 6, 7, 9, 16, 8]),
+    "commission": (300_000, [6, 6, 8, 8, 8, 9, 8, 8, 9, 9, 10, 11]),
+    "customer": (120_000, [14, 6, 7, 7, 7, 7, 7, 7, 9, 8, 7, 14]),
+    "other": (60_000, [8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9]),
+}
+
+
+def plan_cells(scale: Decimal = Decimal(1)) -> dict[tuple[str, int], Decimal]:
+    """Monthly amounts in whole hundreds of yuan that add up to each category's year."""
+    cells = {}
+    for category, (yearly, weights) in PLAN.items():
+        total = (Decimal(yearly) * scale).quantize(Decimal("1000"))
+        weight_sum = sum(weights)
+        parts = [(total * w / weight_sum).quantize(Decimal("100")) for w in weights]
+        parts[-1] += total - sum(parts)
+        for month, amount in zip(MONTHS, parts, strict=True):
+            cells[(category, month)] = amount.quantize(Decimal("0.01"))
+    return cells
+
+
+def _approved_budget(year: int, scale: Decimal, manager, boss, notes: str):
+    budget = svc.create_budget(manager, year, f"{year}年度营销预算", notes, plan_cells(scale))
+    svc.submit_budget(manager, budget)
+    step = engine.pending_step(engine.current_request(budget))
+    engine.approve(step.id, boss, "同意，按季度跟踪执行情况。")
+    db.session.flush()
+    return budget
+
+
+def seed(ctx: dict) -> None:
+    users = ctx["users"]
+    manager, boss = users["manager"], users["boss"]
+    year = date.today().year
+    last = _approved_budget(
+        year - 1,
+        Decimal("0.9"),
+        manager,
+        boss,
+        "上年度预算，已执行完毕。",
+    )
+    svc.close_budget(users.get("finance1", manager), last)
+    current = _approved_budget(
+        year,
+        Decimal(1),
+        manager,
+        boss,
+        "按公司年度经营计划编制；重点投入618与双十一线上推广、春秋两季展会。",
+    )
+    svc.adjust(
+        manager,
+        current,
+        "advertising",
+        11,
+        Decimal("80000.00"),
+        "双十一大促追加线上广告投放预算，经营销例会讨论同意。",
+    )
+    ctx["budgets"] = {"current": current, "last": last}
