@@ -44,20 +44,19 @@ ZERO = Decimal("0.00")
 
 SPLIT_KEY = "expense.split_threshold"
 LEADER_KEY = "expense.leader_threshold"
-if LEADER_KEY not in settings.REGISTRY:
-    settings.register(
-        SettingSpec(
-            SPLIT_KEY,
-            _l("Split-claim threshold"),
-            Decimal("5000.00"),
-            kind="money",
-            help=_l(
-                "Claims of one applicant, day and category that are each below this amount"
-                " but together reach it are reported as a possible split."
-            ),
-            group=_l("Marketing expenses"),
-        )
+settings.register(
+    SettingSpec(
+        SPLIT_KEY,
+        _l("Split-claim threshold"),
+        Decimal("5000.00"),
+        kind="money",
+        help=_l(
+            "Claims of one applicant, day and category that are each below this amount"
+            " but together reach it are reported as a possible split."
+        ),
+        group=_l("Marketing expenses"),
     )
+)
 
 KINDS = ("over_budget", "pace", "outlier", "duplicate_invoice", "split")
 KIND_LABELS = {
@@ -94,9 +93,16 @@ class AnomalyError(Exception):
 
 
 def split_threshold() -> Decimal:
-    """The approval threshold a split claim stays under (the claims' setting when there is one)."""
-    key = LEADER_KEY if LEADER_KEY in settings.REGISTRY else SPLIT_KEY
-    return Decimal(settings.get(key))
+    """The approval threshold a split claim stays under.
+
+    The company leader's threshold for claims when one is set (a split keeps
+    each claim below it); otherwise the split-claim setting.
+    """
+    if LEADER_KEY in settings.REGISTRY:
+        leader = Decimal(settings.get(LEADER_KEY))
+        if leader > 0:
+            return leader
+    return Decimal(settings.get(SPLIT_KEY))
 
 
 def _money(value) -> Decimal:

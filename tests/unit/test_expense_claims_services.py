@@ -22,6 +22,13 @@ TODAY = date(2026, 3, 20)
 @pytest.fixture
 def ctx(app, demo):
     with app.test_request_context(headers={"Accept-Language": "en"}):
+        # These tests make the budgets they need; the demo's budgets would collide.
+        from sqlalchemy import delete
+
+        from mktapp.models import Budget, BudgetAdjustment, BudgetLine
+
+        for model in (BudgetAdjustment, BudgetLine, Budget):
+            db.session.execute(delete(model))
         yield demo
         db.session.rollback()
 
@@ -312,4 +319,7 @@ def test_record_rule_on_claims(ctx):
     assert len(everyone) == 2 and seen("finance1") == everyone and seen("boss") == everyone
     assert seen("sales1") == {mine.id} and seen("sales3") == {mine.id}
     assert seen("sales2") == set() and seen("admin") == set()
-    assert db.session.scalar(select(ApprovalEvent.id)) is None
+    assert (
+        db.session.scalar(select(ApprovalEvent.id).where(ApprovalEvent.doc_type == "ExpenseClaim"))
+        is None
+    )

@@ -23,6 +23,19 @@ from mktapp.models import Attachment, ExpenseClaim, User
 EN = {"Accept-Language": "en"}
 
 
+@pytest.fixture(autouse=True)
+def _no_demo_budgets(app, demo):
+    """These tests set up the budgets they need; the demo's own would change the sums."""
+    from sqlalchemy import delete
+
+    from mktapp.models import Budget, BudgetAdjustment, BudgetLine
+
+    with app.app_context():
+        for model in (BudgetAdjustment, BudgetLine, Budget):
+            db.session.execute(delete(model))
+        db.session.commit()
+
+
 def today():
     return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
