@@ -11,11 +11,14 @@ def test_gettext_follows_force_locale_within_one_request(app):
         assert gettext("Directory") == "人员目录"
         assert render_template_string("{{ _('Directory') }}") == "人员目录"
         with force_locale("en"):
+            assert render_template_string("{{ _('Directory') }}") == "Directory"
             assert gettext("Directory") == "Directory"
             assert str(lazy_gettext("Directory")) == "Directory"
-            assert render_template_string("{{ _('Directory') }}") == "Directory"
-        assert gettext("Directory") == "人员目录"
         assert render_template_string("{{ _('Directory') }}") == "人员目录"
+        assert gettext("Directory") == "人员目录"
+        with force_locale("en"):
+            assert gettext("Directory") == "Directory"
+        assert gettext("Directory") == "人员目录"
 
 
 def test_template_gettext_escapes_and_formats_like_jinja(app):
