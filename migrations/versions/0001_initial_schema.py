@@ -93,6 +93,7 @@ def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_display_name'), ['display_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_group_id'), ['group_id'], unique=False)
+        batch_op.create_index('ix_users_inactive', ['id'], unique=False, sqlite_where=sa.text('active IS 0'), postgresql_where=sa.text('active IS false'))
         batch_op.create_index(batch_op.f('ix_users_post_id'), ['post_id'], unique=False)
     # groups.leader_id -> users.id closes a cycle (use_alter): SQLite draws it inside
     # CREATE TABLE groups, other databases skip it there and need it added here.
@@ -215,6 +216,7 @@ def downgrade():
     op.drop_table('attachments')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_post_id'))
+        batch_op.drop_index('ix_users_inactive', sqlite_where=sa.text('active IS 0'), postgresql_where=sa.text('active IS false'))
         batch_op.drop_index(batch_op.f('ix_users_group_id'))
         batch_op.drop_index(batch_op.f('ix_users_display_name'))
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from mktapp.extensions import db
@@ -131,20 +132,26 @@ def create_user(
     return user
 
 
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: a deactivated user is signed out on the next request.
+@cache
+def _user_by_id():
+    """load_user's statement, built once (building and option-parsing cost more than the
+    query). Post and group come in the same query: the layout shows both on every page;
+    the roles on first use (the permission check), by the relationship's lazy loader,
+    which is cheaper for one user than a select-in load."""
+    return (
+        select(User)
+        .where(User.id == bindparam("user_id"))
+        .options(joinedload(User.post), joinedload(User.group), lazyload(User.roles))
+    )
 
-    Post and group come in the same query: the layout shows both on every page.
-    """
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: a deactivated user is signed out on the next request."""
     try:
         user_id = int(user_id)
     except (TypeError, ValueError):
         return None
-    user = db.session.scalar(
-        select(User)
-        .where(User.id == user_id)
-        .options(joinedload(User.post), joinedload(User.group))
-    )
+    user = db.session.scalar(_user_by_id(), {"user_id": user_id})
     return user if user is not None and user.active else None
 
 

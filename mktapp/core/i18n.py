@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask import current_app, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask import current_app, g, request, session
+from flask_babel import Domain, format_date, format_datetime, get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 SUPPORTED = ("zh_Hans", "en")
 LANGUAGE_NAMES = {"zh_Hans": "简体中文", "en": "English"}
@@ -74,7 +76,60 @@ def local_date(value: date | datetime | None, fmt: str = "yyyy-MM-dd") -> str:
     return format_date(value, fmt)
 
 
+# --- translations, looked up once per request ----------------------------------------
+#
+# Flask-Babel finds the catalogue anew on every gettext call (the request's context,
+# domain and locale, each through Flask's context proxies, and the locale's name as a
+# cache key): a page with a hundred strings paid for it a hundred times. The catalogue
+# is remembered in Flask-Babel's own per-request namespace together with the locale
+# object and domain it was found for, so flask_babel.force_locale() and refresh(),
+# which replace or drop that locale, are obeyed.
+
+
+class RequestCachedDomain(Domain):
+    """Flask-Babel's domain, remembering the request's catalogue (lazy_gettext, gettext)."""
+
+    def get_translations(self):
+        try:
+            ctx = g._flask_babel
+            hit = ctx.mktapp_translations
+            if hit[0] is ctx.babel_locale and hit[1] is self:
+                return hit[2]
+        except (AttributeError, RuntimeError):  # first call, or outside a request
+            pass
+        translations = super().get_translations()
+        try:
+            g._flask_babel.mktapp_translations = (g._flask_babel.babel_locale, self, translations)
+        except (AttributeError, RuntimeError):
+            pass
+        return translations
+
+
+def _catalogue():
+    try:
+        ctx = g._flask_babel
+        hit = ctx.mktapp_translations
+        if hit[0] is ctx.babel_locale and hit[1] is ctx.babel_domain:
+            return hit[2]
+    except (AttributeError, RuntimeError):
+        pass
+    return get_translations()
+
+
+@pass_eval_context
+def template_gettext(eval_ctx, __string: str, **variables) -> str:
+    """Templates' _() and gettext(): Jinja's new-style gettext, minus two call layers."""
+    rv = _catalogue().ugettext(__string)
+    if eval_ctx.autoescape:
+        rv = Markup(rv)
+    # Like Jinja's: always a format string, so "%%" means "%" with or without variables.
+    return rv % variables
+
+
 def init_app(app) -> None:
+    babel = app.extensions["babel"].instance
+    babel.domain_instance = RequestCachedDomain(domain=app.config.get("BABEL_DOMAIN", "messages"))
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext)
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["dt"] = local_datetime
     app.jinja_env.filters["d"] = local_date
