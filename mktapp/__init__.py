@@ -65,6 +65,8 @@ def create_app(config: object | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
     from mktapp import models  # noqa: F401  (registers every table)
     from mktapp.core import audit, i18n
     from mktapp.extensions import babel, csrf, db, login_manager, migrate
@@ -82,6 +84,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
+    login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.session_protection = "basic"
     audit.init_app(app)
 
