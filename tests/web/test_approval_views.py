@@ -207,3 +207,29 @@ def test_settings_page_shows_flows_and_saves_thresholds(app, login, training_flo
 def test_only_the_administrator_changes_settings(login):
     assert login("manager").get("/approvals/settings").status_code == 403
     assert login("sales1").post("/approvals/settings", {}).status_code == 403
+
+
+def test_inbox_costs_a_fixed_number_of_queries(app, login, training_flow, count_queries, demo):
+    c = login("sales3")
+
+    def submit(n):
+        with app.test_request_context():
+            applicant = db.session.get(User, demo["sales1"])
+            for i in range(n):
+                record = TrainingRecord(
+                    owner_id=applicant.id, course=f"课程{i}", taken_on=date(2026, 3, 1), hours=1
+                )
+                db.session.add(record)
+                db.session.flush()
+                engine.submit(record, applicant)
+            db.session.commit()
+
+    submit(3)
+    c.get("/approvals/")
+    with count_queries() as few:
+        c.get("/approvals/")
+    submit(60)
+    with count_queries() as many:
+        page = c.get("/approvals/").get_data(as_text=True)
+    assert few.count == many.count <= 6
+    assert "课程59" in page or "课程10" in page
