@@ -30,7 +30,7 @@ FIELD_LABELS: dict[str, Any] = {
     "name": _l("Name"),
     "title": _l("Title"),
     "code": _l("Code"),
-    "number": _l("Number"),
+    "number": _l("No."),
     "description": _l("Description"),
     "body": _l("Text"),
     "notes": _l("Notes"),

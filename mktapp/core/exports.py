@@ -5,7 +5,7 @@ shown as ¥#,##0.00, dates are dates, datetimes are local date-times, booleans
 and integers stay what they are, everything else is text. The header row is bold
 and frozen, and columns are wide enough to read.
 
-    return xlsx_response("报销申请.xlsx", [(_("Claims"), [_("Number"), ...], rows)])
+    return xlsx_response("报销申请.xlsx", [(_("Claims"), [_("No."), ...], rows)])
 """
 
 from __future__ import annotations

@@ -115,7 +115,7 @@ def _export(mine: bool):
     query = svc.ClaimQuery.from_args(request.args)
     rows = svc.export_rows(current_user, query, mine=mine)
     header = [
-        _("Number"),
+        _("No."),
         _("Applicant"),
         _("Department"),
         _("Category"),
