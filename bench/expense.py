@@ -175,9 +175,14 @@ def fill_inbox(n_waiting: int) -> int:
             or 0
         )
         if have < n_waiting:
+            # Claims under review that have no approval round yet (the demo's own
+            # pending claims already have theirs).
+            has_round = select(ApprovalRequest.doc_id).where(
+                ApprovalRequest.doc_type == "ExpenseClaim"
+            )
             claims = db.session.execute(
                 select(ExpenseClaim.id, ExpenseClaim.owner_id, ExpenseClaim.number)
-                .where(ExpenseClaim.status == "pending")
+                .where(ExpenseClaim.status == "pending", ExpenseClaim.id.not_in(has_round))
                 .order_by(ExpenseClaim.id)
                 .limit(n_waiting - have)
             ).all()
