@@ -116,6 +116,10 @@ class ExpenseClaim(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     __table_args__ = (
         Index("ix_expense_claims_cat_date", "category", "incurred_on"),
         Index("ix_expense_claims_status", "status"),
+        # The claims list (migration 0004): its default order, and its totals by status
+        # read from the index alone.
+        Index("ix_expense_claims_list", "archived_at", "incurred_on", "id"),
+        Index("ix_expense_claims_totals", "archived_at", "status", "amount"),
     )
     __audited__ = True
     __audit_label__ = "number"
