@@ -5,8 +5,9 @@ Revises: 0003
 Create Date: 2026-11-27 05:30:00.000000
 
 The expense claims list with tens of thousands of claims: its default order
-(unarchived, newest date first) walks ix_expense_claims_list instead of sorting
-every claim, and its totals by status are read from ix_expense_claims_totals alone.
+(newest date first) walks ix_expense_claims_list instead of sorting every claim;
+with a status filter it walks ix_expense_claims_status_list, from which the totals
+by status are also read alone (a covering index).
 """
 from alembic import op
 
@@ -20,11 +21,15 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table('expense_claims', schema=None) as batch_op:
-        batch_op.create_index('ix_expense_claims_list', ['archived_at', 'incurred_on', 'id'], unique=False)
-        batch_op.create_index('ix_expense_claims_totals', ['archived_at', 'status', 'amount'], unique=False)
+        batch_op.create_index('ix_expense_claims_list', ['incurred_on', 'id'], unique=False)
+        batch_op.create_index(
+            'ix_expense_claims_status_list',
+            ['status', 'archived_at', 'incurred_on', 'id', 'amount'],
+            unique=False,
+        )
 
 
 def downgrade():
     with op.batch_alter_table('expense_claims', schema=None) as batch_op:
-        batch_op.drop_index('ix_expense_claims_totals')
+        batch_op.drop_index('ix_expense_claims_status_list')
         batch_op.drop_index('ix_expense_claims_list')

@@ -819,7 +819,7 @@ def list_claims(user: User, query: ClaimQuery, page_size: int, mine: bool = Fals
     """
     base = _filtered(user, query, mine)
     # The filters as plain WHERE conditions (no `id IN (subquery)`), so the totals can be
-    # read from the index ix_expense_claims_totals (archived_at, status, amount) alone.
+    # read from the index ix_expense_claims_status_list (a covering index) alone.
     totals = db.session.execute(
         base.with_only_columns(
             ExpenseClaim.status,

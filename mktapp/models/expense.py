@@ -116,10 +116,15 @@ class ExpenseClaim(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     __table_args__ = (
         Index("ix_expense_claims_cat_date", "category", "incurred_on"),
         Index("ix_expense_claims_status", "status"),
-        # The claims list (migration 0004): its default order, and its totals by status
-        # read from the index alone.
-        Index("ix_expense_claims_list", "archived_at", "incurred_on", "id"),
-        Index("ix_expense_claims_totals", "archived_at", "status", "amount"),
+        # The claims list (migration 0004): its default order (newest first) walks
+        # ix_expense_claims_list; a status filter walks ix_expense_claims_status_list in
+        # the same order, and the totals by status are read from it alone (it covers
+        # status, archived_at and amount). archived_at is not a leading column: nearly
+        # every claim is unarchived, and SQLite without statistics would take it as selective.
+        Index("ix_expense_claims_list", "incurred_on", "id"),
+        Index(
+            "ix_expense_claims_status_list", "status", "archived_at", "incurred_on", "id", "amount"
+        ),
     )
     __audited__ = True
     __audit_label__ = "number"
