@@ -22,7 +22,7 @@ from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, cast, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 
 from mktapp.core import approvals as engine
 from mktapp.core import settings
@@ -839,7 +839,11 @@ def list_claims(user: User, query: ClaimQuery, page_size: int, mine: bool = Fals
     rows = list(
         db.session.scalars(
             _ordered(base, query)
-            .options(joinedload(ExpenseClaim.owner).joinedload(User.group))
+            .options(
+                # The applicants' names and groups; not their roles (the list does not show
+                # them, and User.roles would otherwise be loaded by one more query).
+                joinedload(ExpenseClaim.owner).options(joinedload(User.group), lazyload(User.roles))
+            )
             .limit(page_size)
             .offset((page - 1) * page_size)
         ).unique()
