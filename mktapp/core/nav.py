@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import current_app, request, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
-from mktapp.core.permissions import can
+from mktapp.core.permissions import permissions_of
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ def add(section: str, entry: NavEntry) -> None:
         if s.code == section:
             if all(e.endpoint != entry.endpoint for e in s.entries):
                 s.entries.append(entry)
+                global _generation
+                _generation += 1  # an entry added late (tests): sidebars are built anew
             return
     raise KeyError(section)
 
@@ -66,25 +70,58 @@ class NavItem:
     badge_url: str | None = None
 
 
+# The links a permission set may see in a language, built once: (section, [(entry, url,
+# label)]) for entries whose endpoint exists and whose permissions the set holds. What
+# depends on the user beyond their permissions (NavEntry.when) and on the page (active,
+# current) is still decided on every request.
+_CACHE_LIMIT = 256
+_generation = 0
+
+
+def _drawn(label):
+    """The label in this language, drawn as before: a lazy string by its __html__ (its
+    text as it is), anything else as text."""
+    return Markup(label.__html__()) if hasattr(label, "__html__") else str(label)
+
+
+def _links_for(perms: frozenset, locale: str) -> list:
+    app = current_app._get_current_object()
+    views = app.view_functions
+    cache = app.extensions.setdefault("mktapp_sidebar", {})
+    key = (perms, locale, request.script_root, len(views), _generation)
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    out = []
+    for section in SECTIONS:
+        items = [
+            (e, url_for(e.endpoint), _drawn(e.label))
+            for e in section.entries
+            if e.endpoint in views and all(p in perms for p in e.permissions)
+        ]
+        if items:
+            out.append((NavSection(section.code, _drawn(section.label)), items))
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = out
+    return out
+
+
 def sidebar_for(user) -> list[tuple[NavSection, list[NavItem]]]:
     """The sections and links this user may see, with the active link marked.
 
     The active link is the one whose URL is the longest prefix of the current
     path, so /org/training/3 lights up "Training records", not "Org chart".
     """
-    views = current_app.view_functions
     path = request.path
     out = []
     best: tuple[int, str] | None = None
-    for section in SECTIONS:
+    for section, links in _links_for(permissions_of(user), str(get_locale())):
         items = []
-        for e in section.entries:
-            if e.endpoint not in views or not can(user, *e.permissions):
-                continue
+        for e, url, label in links:
             if e.when is not None and not e.when(user):
                 continue
-            url = url_for(e.endpoint)
-            items.append((e, url))
+            items.append((url, label))
             matches = path == url or (url != "/" and path.startswith(url.rstrip("/") + "/"))
             if matches and (best is None or len(url) > best[0]):
                 best = (len(url), url)
@@ -94,7 +131,7 @@ def sidebar_for(user) -> list[tuple[NavSection, list[NavItem]]]:
     return [
         (
             section,
-            [NavItem(url, e.label, url == active_url, url == path) for e, url in items],
+            [NavItem(url, label, url == active_url, url == path) for url, label in items],
         )
         for section, items in out
     ]
