@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import wraps
 
 from flask import current_app, g, request, session
 from flask_babel import Domain, format_date, format_datetime, get_locale, get_translations
@@ -114,6 +115,24 @@ def _catalogue():
     except (AttributeError, RuntimeError):
         pass
     return get_translations()
+
+
+def per_language(fn):
+    """Remember a no-argument function's result per translation catalogue: for lists of
+    labels (role names) that only change with the language. Callers get a copy."""
+    memo: dict = {}
+
+    @wraps(fn)
+    def wrapper():
+        key = _catalogue()
+        hit = memo.get(key)
+        if hit is None:
+            if len(memo) >= 16:  # catalogues are few; outside a request each call makes one
+                memo.clear()
+            hit = memo[key] = fn()
+        return hit.copy()
+
+    return wrapper
 
 
 @pass_eval_context

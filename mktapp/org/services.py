@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from mktapp.core.audit import noting
+from mktapp.core.i18n import per_language
 from mktapp.extensions import db
 from mktapp.models import ROLE_CODES, AuditLog, Group, Post, Role, User
 from mktapp.models.base import utcnow
@@ -636,6 +637,7 @@ def user_for_profile(user_id, viewer: User) -> User:
     )
 
 
+@per_language
 def role_choices() -> list[tuple[str, str]]:
     from mktapp.core.permissions import role_label
 
