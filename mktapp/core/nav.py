@@ -135,3 +135,40 @@ def sidebar_for(user) -> list[tuple[NavSection, list[NavItem]]]:
         )
         for section, items in out
     ]
+
+
+# The layout's fixed links (stylesheet, scripts, the top bar's forms and menu), built once
+# per application and script root instead of by a dozen url_for calls on every page.
+_LAYOUT_LINKS = {
+    "css": ("static", {"filename": "css/app.css"}),
+    "favicon": ("static", {"filename": "favicon.svg"}),
+    "htmx": ("static", {"filename": "vendor/htmx.min.js"}),
+    "js": ("static", {"filename": "js/app.js"}),
+    "home": ("dashboard.index", {}),
+    "set_language": ("core.set_language", {}),
+    "notifications": ("notifications.index", {}),
+    "bell": ("notifications.bell", {}),
+    "password": ("auth.password", {}),
+    "logout": ("auth.logout", {}),
+}
+
+
+def layout_links() -> dict[str, str]:
+    """URLs the layout draws on every page (those whose endpoint exists), and
+    `profile_prefix`: a profile's URL without the id."""
+    app = current_app._get_current_object()
+    views = app.view_functions
+    cache = app.extensions.setdefault("mktapp_layout_links", {})
+    key = (request.script_root, len(views))
+    links = cache.get(key)
+    if links is None:
+        links = {
+            name: url_for(endpoint, **values)
+            for name, (endpoint, values) in _LAYOUT_LINKS.items()
+            if endpoint in views
+        }
+        if "org.profile" in views:
+            links["profile_prefix"] = url_for("org.profile", user_id=0)[:-1]
+        cache.clear()
+        cache[key] = links
+    return links
