@@ -8,6 +8,7 @@ built yet simply has no entries.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flask import current_app, request, url_for
 from flask_babel import get_locale
@@ -59,9 +60,9 @@ def add(section: str, entry: NavEntry) -> None:
     raise KeyError(section)
 
 
-@dataclass(frozen=True)
-class NavItem:
-    """One link as drawn: its URL, label, and whether it is the page (or its area)."""
+class NavItem(NamedTuple):
+    """One link as drawn: its URL, label, and whether it is the page (or its area).
+    (A named tuple: a sidebar makes a dozen on every page.)"""
 
     url: str
     label: object
