@@ -141,8 +141,9 @@ def template_gettext(eval_ctx, __string: str, **variables) -> str:
     rv = _catalogue().ugettext(__string)
     if eval_ctx.autoescape:
         rv = Markup(rv)
-    # Like Jinja's: always a format string, so "%%" means "%" with or without variables.
-    return rv % variables
+    # Like Jinja's: always a format string, so "%%" means "%" with or without variables
+    # (a text without "%" and without variables is its own result: no formatting).
+    return rv % variables if variables or "%" in rv else rv
 
 
 def init_app(app) -> None:
