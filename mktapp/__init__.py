@@ -118,11 +118,12 @@ CSP = (
 
 
 def _register_hooks(app: Flask) -> None:
-    from mktapp.core.nav import sidebar_for
+    from mktapp.core.nav import layout_links, sidebar_for
     from mktapp.core.permissions import can, role_label, role_labels
 
     app.jinja_env.globals.update(
         sidebar_for=sidebar_for,
+        layout_links=layout_links,
         has_endpoint=lambda name: name in app.view_functions,
         can=can,
         role_label=role_label,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import wraps
 
 from flask import current_app, g, request, session
 from flask_babel import Domain, format_date, format_datetime, get_locale, get_translations
@@ -116,14 +117,33 @@ def _catalogue():
     return get_translations()
 
 
+def per_language(fn):
+    """Remember a no-argument function's result per translation catalogue: for lists of
+    labels (role names) that only change with the language. Callers get a copy."""
+    memo: dict = {}
+
+    @wraps(fn)
+    def wrapper():
+        key = _catalogue()
+        hit = memo.get(key)
+        if hit is None:
+            if len(memo) >= 16:  # catalogues are few; outside a request each call makes one
+                memo.clear()
+            hit = memo[key] = fn()
+        return hit.copy()
+
+    return wrapper
+
+
 @pass_eval_context
 def template_gettext(eval_ctx, __string: str, **variables) -> str:
     """Templates' _() and gettext(): Jinja's new-style gettext, minus two call layers."""
     rv = _catalogue().ugettext(__string)
     if eval_ctx.autoescape:
         rv = Markup(rv)
-    # Like Jinja's: always a format string, so "%%" means "%" with or without variables.
-    return rv % variables
+    # Like Jinja's: always a format string, so "%%" means "%" with or without variables
+    # (a text without "%" and without variables is its own result: no formatting).
+    return rv % variables if variables or "%" in rv else rv
 
 
 def init_app(app) -> None:

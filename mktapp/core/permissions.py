@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import Select, false, select, true
 
+from mktapp.core.i18n import per_language
 from mktapp.extensions import db, login_manager
 
 # Permission names are "<area>.<verb>". A role grants a set of them.
@@ -68,6 +69,7 @@ def role_label(code: str) -> str:
     return str(ROLE_LABELS.get(code, code))
 
 
+@per_language
 def role_labels() -> dict[str, str]:
     """Every role's label in the current language, for lists that show many."""
     return {code: str(label) for code, label in ROLE_LABELS.items()}

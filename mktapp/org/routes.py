@@ -62,18 +62,20 @@ def chart():
 def _directory(endpoint: str, admin_mode: bool):
     query = DirectoryQuery.from_args(request.args, default_status="all" if admin_mode else "active")
     page = services.user_directory(current_user, query, current_app.config["PAGE_SIZE"])
+    list_url = url_for(endpoint)
     response = render(
         "org/users.html",
         block="user_rows",
         page=page,
         query=query,
         list_endpoint=endpoint,
+        list_url=list_url,
         admin_mode=admin_mode,
         role_choices=services.role_choices(),
     )
     if is_partial():
         # The address bar shows the tidy address of what is shown (no empty filters).
-        response.headers["HX-Push-Url"] = url_for(endpoint, **query.args())
+        response.headers["HX-Push-Url"] = query.url(list_url)
     return response
 
 

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from math import ceil
+from urllib.parse import urlencode
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from mktapp.core.audit import noting
+from mktapp.core.i18n import per_language
 from mktapp.extensions import db
 from mktapp.models import ROLE_CODES, AuditLog, Group, Post, Role, User
 from mktapp.models.base import utcnow
@@ -146,9 +148,20 @@ class DirectoryQuery:
         defaults = {"sort": "name", "dir": "asc", "page": 1, "status": self.default_status}
         return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
 
+    def url(self, base: str, **changes) -> str:
+        """The list's address (`base`, from url_for once per page) with args(**changes):
+        the same string url_for(endpoint, **args(...)) builds, without a routing build per
+        sort header and pager link."""
+        args = self.args(**changes)
+        # Werkzeug's query encoding (werkzeug.urls._urlencode): the same safe characters.
+        return f"{base}?{urlencode(args, safe=_URL_SAFE)}" if args else base
+
     @property
     def filtered(self) -> bool:
         return bool(self.q or self.group or self.role or self.status != self.default_status)
+
+
+_URL_SAFE = "!$'()*,/:;?@"
 
 
 @dataclass
@@ -160,7 +173,8 @@ class DirectoryPage:
     page: int
     page_size: int
     query: DirectoryQuery
-    groups: list[Group] = field(default_factory=list)
+    # The group filter's choices: rows with id and name.
+    groups: list = field(default_factory=list)
     # Each row's role codes (by user id), in the roles' order.
     role_codes: dict[int, list[str]] = field(default_factory=dict)
 
@@ -238,6 +252,23 @@ def _row_aliases():
     return aliased(Group, name="row_group"), aliased(Post, name="row_post")
 
 
+@cache
+def _page_roles():
+    """The page's (user id, role code) pairs, in the roles' order (built once)."""
+    return (
+        select(user_roles.c.user_id, Role.code)
+        .join(Role, Role.id == user_roles.c.role_id)
+        .where(user_roles.c.user_id.in_(bindparam("user_ids", expanding=True)))
+        .order_by(Role.sort, Role.id)
+    )
+
+
+@cache
+def _filter_groups():
+    """The group filter's choices: id and name rows (built once; no Group objects)."""
+    return select(Group.id, Group.name).order_by(Group.sort, Group.id)
+
+
 def user_directory(viewer: User, query: DirectoryQuery, page_size: int) -> DirectoryPage:
     """One page of staff, filtered and sorted, in a fixed number of queries.
 
@@ -291,15 +322,10 @@ def user_directory(viewer: User, query: DirectoryQuery, page_size: int) -> Direc
         total = db.session.scalar(select(total))
     role_codes: dict[int, list[str]] = {}
     if rows:
-        pairs = db.session.execute(
-            select(user_roles.c.user_id, Role.code)
-            .join(Role, Role.id == user_roles.c.role_id)
-            .where(user_roles.c.user_id.in_([u.id for u in rows]))
-            .order_by(Role.sort, Role.id)
-        )
+        pairs = db.session.execute(_page_roles(), {"user_ids": [u.id for u in rows]})
         for user_id, code in pairs:
             role_codes.setdefault(user_id, []).append(code)
-    groups = db.session.scalars(select(Group).order_by(Group.sort, Group.id)).all()
+    groups = db.session.execute(_filter_groups()).all()
     return DirectoryPage(
         rows=rows,
         total=total or 0,
@@ -624,6 +650,7 @@ def user_for_profile(user_id, viewer: User) -> User:
     )
 
 
+@per_language
 def role_choices() -> list[tuple[str, str]]:
     from mktapp.core.permissions import role_label
 
