@@ -107,7 +107,7 @@ class TestConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = database_url or os.environ.get(
             "MKTAPP_TEST_DATABASE_URL", "sqlite:///" + os.path.join(instance_path, "test.db")
         )
-        self.SECRET_KEY = "test-" + secrets.token_hex(8)
+        self.SECRET_KEY = secrets.token_hex(16)  # a fresh random key per test run
         # scrypt is deliberately slow; the suite hashes hundreds of passwords.
         self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
         self.SERVER_NAME = None
