@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from mktapp.auth.services import ensure_roles
 from mktapp.core.audit import noting
 from mktapp.core.i18n import per_language
 from mktapp.extensions import db
@@ -352,31 +353,27 @@ def _roles_by_code(codes) -> list[Role]:
     unknown = set(codes) - set(ROLE_CODES)
     if unknown:
         raise OrgError(_l("Unknown role."), "roles")
-    roles = list(db.session.scalars(select(Role).where(Role.code.in_(codes)).order_by(Role.sort)))
-    missing = set(codes) - {r.code for r in roles}
-    for code in sorted(missing, key=ROLE_CODES.index):
-        role = Role(code=code, sort=ROLE_CODES.index(code))
-        db.session.add(role)
-        roles.append(role)
-    return roles
+    # Roles are fixed by the code; make sure their rows exist (one place does that).
+    ensure_roles()
+    return list(db.session.scalars(select(Role).where(Role.code.in_(codes)).order_by(Role.sort)))
+
+
+def _optional(model, record_id: int | None, message, field: str):
+    """The record with this id, None for "none chosen", an OrgError on the field if unknown."""
+    if not record_id:
+        return None
+    record = db.session.get(model, record_id)
+    if record is None:
+        raise OrgError(message, field)
+    return record
 
 
 def _group_or_none(group_id: int | None) -> Group | None:
-    if not group_id:
-        return None
-    group = db.session.get(Group, group_id)
-    if group is None:
-        raise OrgError(_l("Unknown group."), "group_id")
-    return group
+    return _optional(Group, group_id, _l("Unknown group."), "group_id")
 
 
 def _post_or_none(post_id: int | None) -> Post | None:
-    if not post_id:
-        return None
-    post = db.session.get(Post, post_id)
-    if post is None:
-        raise OrgError(_l("Unknown post."), "post_id")
-    return post
+    return _optional(Post, post_id, _l("Unknown post."), "post_id")
 
 
 def other_active_admins(user: User) -> int:
