@@ -23,6 +23,8 @@ BLUEPRINTS = (
     "mktapp.core.attachment_views:bp",
     "mktapp.core.notification_views:bp",
     "mktapp.expense:bp",
+    "mktapp.sales:bp",
+    "mktapp.contracts:bp",
 )
 
 

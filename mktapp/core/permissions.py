@@ -43,13 +43,25 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "expense.budget",
             "expense.monitor",
             "expense.close",
+            "sales.view",
+            "sales.edit",
+            "sales.assign",
+            "sales.import",
+            "sales.merge",
+            "products.edit",
+            "contracts.view",
+            "contracts.draft",
         }
     ),
-    "market_specialist": frozenset(),
-    "sales_rep": frozenset(),
-    "service_agent": frozenset(),
-    "finance": frozenset({"expense.pay", "expense.monitor", "expense.close"}),
-    "executive": frozenset({"audit.view", "business.all", "expense.monitor"}),
+    "market_specialist": frozenset({"sales.view", "sales.edit", "sales.assign", "sales.import"}),
+    "sales_rep": frozenset(
+        {"sales.view", "sales.edit", "sales.import", "contracts.view", "contracts.draft"}
+    ),
+    "service_agent": frozenset({"sales.view", "contracts.view", "contracts.archive"}),
+    "finance": frozenset({"expense.pay", "expense.monitor", "expense.close", "contracts.view"}),
+    "executive": frozenset(
+        {"audit.view", "business.all", "expense.monitor", "sales.view", "contracts.view"}
+    ),
 }
 
 # How each role is named in the interface (English msgids, shown translated).

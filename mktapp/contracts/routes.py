@@ -1,0 +1,3 @@
+"""Contract routes."""
+
+from mktapp.contracts import bp  # noqa: F401

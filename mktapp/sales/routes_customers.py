@@ -1,0 +1,3 @@
+"""Sales routes: customers."""
+
+from mktapp.sales import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Sales routes: followups."""
+
+from mktapp.sales import bp  # noqa: F401

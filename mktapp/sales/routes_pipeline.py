@@ -1,0 +1,3 @@
+"""Sales routes: pipeline."""
+
+from mktapp.sales import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Sales routes: products."""
+
+from mktapp.sales import bp  # noqa: F401
