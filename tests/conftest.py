@@ -47,6 +47,9 @@ def app(tmp_path_factory):
 
 
 def _truncate_all(app) -> None:
+    from mktapp.core import fragments
+
+    fragments.clear()  # the rendered fragments of the data being removed
     with app.app_context():
         db.session.remove()
         tables = [t.name for t in db.metadata.sorted_tables]

@@ -38,16 +38,25 @@ def _toasts_html() -> str:
     return render_template("_macros/toasts.html", messages=messages, oob=True)
 
 
-def render(template: str, block: str | None = None, status: int = 200, **context: Any) -> Response:
+def render(
+    template: str,
+    block: str | None = None,
+    status: int = 200,
+    fragment: Any = None,
+    **context: Any,
+) -> Response:
     """Render the whole page, or only `block` for an htmx fragment request.
 
+    `fragment`, when given, is `block` already rendered (core/fragments.py): it is the
+    whole answer to a fragment request, and the page's block shows it as it is.
     Flash messages ride along with fragments as out-of-band toasts, so a
     message set by an htmx action is not lost until the next full page.
     """
     if block and is_partial():
-        html = render_block(template, block, **context) + _toasts_html()
+        html = fragment if fragment is not None else render_block(template, block, **context)
+        html = html + _toasts_html()
     else:
-        html = render_template(template, **context)
+        html = render_template(template, fragment=fragment, **context)
     response = make_response(html, status)
     response.vary.add("HX-Request")
     return response

@@ -2,7 +2,14 @@
 
 from mktapp.models.approvals import ApprovalEvent, ApprovalRequest, ApprovalStep, Setting
 from mktapp.models.base import ArchivableMixin, OwnedMixin, TimestampMixin, utcnow
-from mktapp.models.core import Attachment, AuditLog, DocumentCounter, LoginAttempt, Notification
+from mktapp.models.core import (
+    Attachment,
+    AuditLog,
+    DataVersion,
+    DocumentCounter,
+    LoginAttempt,
+    Notification,
+)
 from mktapp.models.expense import (
     CATEGORIES,
     PAYMENT_METHODS,
@@ -60,6 +67,7 @@ __all__ = [
     "Budget",
     "BudgetAdjustment",
     "BudgetLine",
+    "DataVersion",
     "DocumentCounter",
     "ExpenseAnomaly",
     "ExpenseClaim",

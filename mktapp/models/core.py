@@ -89,3 +89,13 @@ class DocumentCounter(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     series: Mapped[str] = mapped_column(String(40), unique=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DataVersion(db.Model):
+    """A counter per group of tables, bumped in the same transaction as any change to
+    them (core/fragments.py): rendered fragments are reused until it moves."""
+
+    __tablename__ = "data_versions"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)

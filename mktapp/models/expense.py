@@ -126,6 +126,7 @@ class ExpenseClaim(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
             "ix_expense_claims_status_list", "status", "archived_at", "incurred_on", "id", "amount"
         ),
     )
+    __fragment_versions__ = ("claims",)  # the cached claims list (core/fragments.py)
     __audited__ = True
     __audit_label__ = "number"
 

@@ -58,6 +58,7 @@ class Group(TimestampMixin, db.Model):
     """市场组 / 业务组 / 客服组: a group of the marketing department, with its leader."""
 
     __tablename__ = "groups"
+    __fragment_versions__ = ("people",)  # shown in cached lists (core/fragments.py)
     __audited__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,6 +85,7 @@ class Post(TimestampMixin, db.Model):
     """岗位: a post in the department and its duties (P1.2)."""
 
     __tablename__ = "posts"
+    __fragment_versions__ = ("people",)  # shown in cached lists (core/fragments.py)
     __audited__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -106,6 +108,7 @@ class Post(TimestampMixin, db.Model):
 
 class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
+    __fragment_versions__ = ("people",)  # shown in cached lists (core/fragments.py)
     __audited__ = True
     __audit_exclude__ = ("password_hash", "last_login_at", "updated_at", "locale")
     __audit_relations__ = {"roles": "code"}

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from mktapp.core import nav
+from mktapp.core import fragments, nav
 from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.permissions import get_visible_or_404, require, require_any
 from mktapp.extensions import db
@@ -61,16 +61,31 @@ def chart():
 
 def _directory(endpoint: str, admin_mode: bool):
     query = DirectoryQuery.from_args(request.args, default_status="all" if admin_mode else "active")
-    page = services.user_directory(current_user, query, current_app.config["PAGE_SIZE"])
     list_url = url_for(endpoint)
+    page_size = current_app.config["PAGE_SIZE"]
+    # The rows are the busiest fragment of the app: kept rendered until people change.
+    rows = fragments.cached_block(
+        "org/users.html",
+        "user_rows",
+        key=(endpoint, admin_mode, repr(query), page_size),
+        depends=("people",),
+        scope=fragments.scope_of(current_user, User),
+        context=lambda: {
+            "page": services.user_directory(current_user, query, page_size),
+            "query": query,
+            "list_url": list_url,
+            "admin_mode": admin_mode,
+        },
+    )
     response = render(
         "org/users.html",
         block="user_rows",
-        page=page,
+        fragment=rows,
         query=query,
         list_endpoint=endpoint,
         list_url=list_url,
         admin_mode=admin_mode,
+        groups=services.filter_groups(),
         role_choices=services.role_choices(),
     )
     if is_partial():

@@ -174,8 +174,6 @@ class DirectoryPage:
     page: int
     page_size: int
     query: DirectoryQuery
-    # The group filter's choices: rows with id and name.
-    groups: list = field(default_factory=list)
     # Each row's role codes (by user id), in the roles' order.
     role_codes: dict[int, list[str]] = field(default_factory=dict)
 
@@ -270,6 +268,11 @@ def _filter_groups():
     return select(Group.id, Group.name).order_by(Group.sort, Group.id)
 
 
+def filter_groups() -> list:
+    """The group filter's choices: (id, name) rows."""
+    return db.session.execute(_filter_groups()).all()
+
+
 def user_directory(viewer: User, query: DirectoryQuery, page_size: int) -> DirectoryPage:
     """One page of staff, filtered and sorted, in a fixed number of queries.
 
@@ -326,14 +329,12 @@ def user_directory(viewer: User, query: DirectoryQuery, page_size: int) -> Direc
         pairs = db.session.execute(_page_roles(), {"user_ids": [u.id for u in rows]})
         for user_id, code in pairs:
             role_codes.setdefault(user_id, []).append(code)
-    groups = db.session.execute(_filter_groups()).all()
     return DirectoryPage(
         rows=rows,
         total=total or 0,
         page=query.page,
         page_size=page_size,
         query=query,
-        groups=list(groups),
         role_codes=role_codes,
     )
 

@@ -1,0 +1,150 @@
+"""Rendered fragments reused until the data they show changes.
+
+A busy list (the staff directory, the claims list) renders the same rows for many
+requests. cached_block() keeps a rendered template block in the worker's memory,
+keyed by
+- the template, the block and the caller's key (the list's filters, sort and page),
+- the language, the script root and the local date,
+- the reader's scope: what the record rules let them see (scope_of),
+- the versions of the data the block shows.
+
+A version is a row of data_versions, bumped in the same transaction as any change to a
+model that names it in `__fragment_versions__` (an ORM insert, update or delete, or an
+ORM bulk UPDATE/DELETE). Every request reads the versions (one primary-key query)
+before it looks in the cache, so a change committed by any worker is seen by every
+worker on its next request. The versions are read before the data, so a fragment can
+only ever be stored under a version older than what it shows, never newer.
+
+A version row starts at the clock in milliseconds, not at 1, so a database emptied and
+refilled (a restore, the test suite) never meets fragments of its former life.
+Changes that bypass the ORM (a Core insert in a bulk load) must call bump() themselves.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from datetime import date
+from itertools import chain
+from typing import Any
+
+from flask import request
+from flask_babel import get_locale
+from jinja2_fragments.flask import render_block
+from markupsafe import Markup
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from mktapp.extensions import db
+from mktapp.models import DataVersion
+
+_PENDING = "mktapp_fragment_versions"
+_LIMIT = 512
+_store: OrderedDict = OrderedDict()
+
+
+def _names_of(cls: type) -> tuple[str, ...]:
+    return getattr(cls, "__fragment_versions__", ())
+
+
+def bump(connection, names: Iterable[str]) -> None:
+    """Move the versions on `connection`, inside its transaction (an upsert per name)."""
+    table = DataVersion.__table__
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    start = int(time.time() * 1000)
+    for name in sorted(set(names)):
+        statement = insert(table).values(name=name, version=start)
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[table.c.name], set_={"version": table.c.version + 1}
+            )
+        )
+
+
+def _after_flush(session: Session, _context) -> None:
+    # In after_flush the session still lists what the flush wrote.
+    names: set[str] = set()
+    for obj in chain(session.new, session.dirty, session.deleted):
+        names.update(_names_of(type(obj)))
+    if names:
+        bump(session.connection(), names)
+
+
+def _on_orm_execute(state) -> None:
+    if not (state.is_update or state.is_delete) or state.bind_mapper is None:
+        return
+    names = _names_of(state.bind_mapper.class_)
+    if names:
+        bump(state.session.connection(), names)
+
+
+def init_app(app) -> None:
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+    if not event.contains(Session, "do_orm_execute", _on_orm_execute):
+        event.listen(Session, "do_orm_execute", _on_orm_execute)
+
+
+def versions(names: Iterable[str]) -> tuple[int, ...]:
+    """The current versions of `names` (0 for one never bumped), in one query."""
+    names = tuple(names)
+    found = dict(
+        db.session.execute(
+            select(DataVersion.name, DataVersion.version).where(DataVersion.name.in_(names))
+        ).all()
+    )
+    return tuple(found.get(name, 0) for name in names)
+
+
+def scope_of(user: Any, *models: type) -> str:
+    """What the record rules let `user` see of `models`, as text: the SQL of each
+    model's visible_to(user) with its values inlined ("true", "owner_id = 7" ...).
+    Two readers with the same scope are shown the same rows."""
+    dialect = db.session.get_bind().dialect
+    parts = []
+    for model in models:
+        clause = model.visible_to(user)
+        parts.append(str(clause.compile(dialect=dialect, compile_kwargs={"literal_binds": True})))
+    return " | ".join(parts)
+
+
+def cached_block(
+    template: str,
+    block: str,
+    key: Any,
+    depends: tuple[str, ...],
+    context: Callable[[], dict],
+    scope: str = "",
+) -> Markup:
+    """The rendered `block` of `template`: from memory when nothing it `depends` on has
+    changed since it was rendered for the same key, scope and language; else rendered
+    with context() (which runs the list's queries) and kept."""
+    full_key = (
+        template,
+        block,
+        key,
+        scope,
+        versions(depends),
+        str(get_locale()),
+        request.script_root,
+        date.today(),
+    )
+    html = _store.get(full_key)
+    if html is None:
+        html = Markup(render_block(template, block, **context()))
+        _store[full_key] = html
+        while len(_store) > _LIMIT:
+            _store.popitem(last=False)
+    else:
+        _store.move_to_end(full_key)
+    return html
+
+
+def clear() -> None:
+    """Forget every fragment (tests, after emptying the database behind the app's back)."""
+    _store.clear()

@@ -1,0 +1,69 @@
+"""Cached list rows (core/fragments.py): a change made anywhere shows on the next request,
+and readers with different record rules never share rows."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from mktapp.core import fragments
+from mktapp.extensions import db
+from mktapp.models import DataVersion, Group, User
+
+
+def test_renaming_someone_shows_in_the_directory_at_once(app, login, demo):
+    client = login("sales1")
+    assert "试改名者甲" not in client.get("/org/users").get_data(as_text=True)
+    with app.app_context():
+        user = db.session.get(User, demo["sales2"])
+        user.display_name = "试改名者甲"
+        db.session.commit()
+    assert "试改名者甲" in client.get("/org/users").get_data(as_text=True)
+
+
+def test_a_bulk_update_and_a_group_rename_also_count_as_changes(app, login, demo):
+    client = login("manager")
+    client.get("/org/users")
+    with app.app_context():
+        db.session.execute(
+            update(User).where(User.id == demo["sales3"]).values(phone="139-9999-0001")
+        )
+        group = db.session.scalars(select(Group).where(Group.code == "sales")).one()
+        group.name = "华东业务组"
+        db.session.commit()
+    page = client.get("/org/users").get_data(as_text=True)
+    assert "139-9999-0001" in page
+    assert "华东业务组" in page
+
+
+def test_the_htmx_fragment_and_the_page_show_the_same_rows(login):
+    client = login("market1")
+    full = client.get("/org/users?q=sales").get_data(as_text=True)
+    part = client.get("/org/users?q=sales", htmx=True).get_data(as_text=True)
+    assert part.strip().startswith('<div id="user_rows"')
+    assert part.strip() in full
+
+
+def test_a_version_starts_at_the_clock_and_moves_by_one(app):
+    with app.app_context():
+        fragments.bump(db.session.connection(), ["probe"])
+        first = db.session.scalar(select(DataVersion.version).where(DataVersion.name == "probe"))
+        fragments.bump(db.session.connection(), ["probe"])
+        db.session.commit()
+        assert fragments.versions(["probe", "never"]) == (first + 1, 0)
+        assert first > 1_600_000_000_000  # milliseconds, not 1
+
+
+def test_readers_with_different_record_rules_get_different_scopes(app, demo):
+    from mktapp.models import ExpenseClaim
+
+    with app.test_request_context():
+        sales1 = db.session.get(User, demo["sales1"])
+        sales2 = db.session.get(User, demo["sales2"])
+        manager = db.session.get(User, demo["manager"])
+        finance = db.session.get(User, demo["finance1"])
+        scopes = {
+            name: fragments.scope_of(u, ExpenseClaim)
+            for name, u in [("s1", sales1), ("s2", sales2), ("m", manager), ("f", finance)]
+        }
+    assert scopes["s1"] != scopes["s2"]
+    assert scopes["m"] == scopes["f"]  # both see every claim
