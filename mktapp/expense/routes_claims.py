@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from mktapp.core import approvals as engine
-from mktapp.core import nav
+from mktapp.core import fragments, nav
 from mktapp.core.attachments import attachments_for, register_attachable
 from mktapp.core.exports import xlsx_response
 from mktapp.core.htmx import is_partial, redirect_to, render
@@ -78,11 +78,26 @@ def _form_failed(form, error: svc.ClaimError) -> None:
 
 def _listing(endpoint: str, mine: bool):
     query = svc.ClaimQuery.from_args(request.args)
-    page = svc.list_claims(current_user, query, current_app.config["PAGE_SIZE"], mine=mine)
+    page_size = current_app.config["PAGE_SIZE"]
+    # The rows and totals, kept rendered until a claim or a person changes.
+    rows = fragments.cached_block(
+        "expense/claims.html",
+        "claim_rows",
+        key=(endpoint, repr(query), page_size, current_user.id if mine else None),
+        depends=("claims", "people"),
+        scope=fragments.scope_of(current_user, ExpenseClaim),
+        context=lambda: {
+            "page": svc.list_claims(current_user, query, page_size, mine=mine),
+            "query": query,
+            "mine": mine,
+            "list_endpoint": endpoint,
+            "export_endpoint": "expense.my_claims_xlsx" if mine else "expense.claims_xlsx",
+        },
+    )
     response = render(
         "expense/claims.html",
         block="claim_rows",
-        page=page,
+        fragment=rows,
         query=query,
         mine=mine,
         list_endpoint=endpoint,

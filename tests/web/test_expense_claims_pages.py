@@ -411,8 +411,9 @@ def test_list_query_count_does_not_grow_with_rows(app, login, count_queries):
     c = login("finance1")
     make_claim(app, "sales1")
     c.get("/expense/claims")
+    make_claim(app, "sales2")  # a change: the rows are rendered anew, not taken from memory
     with count_queries() as few:
-        assert c.get("/expense/claims").status_code == 200
+        assert c.get("/expense/claims?sort=applicant").status_code == 200
     for owner in ("sales2", "market1", "market2", "service1", "service2", "sales3") * 3:
         make_claim(app, owner)
     with count_queries() as many:

@@ -67,3 +67,24 @@ def test_readers_with_different_record_rules_get_different_scopes(app, demo):
         }
     assert scopes["s1"] != scopes["s2"]
     assert scopes["m"] == scopes["f"]  # both see every claim
+
+
+def test_a_new_claim_shows_in_the_claims_list_and_its_totals_at_once(app, login, demo):
+    from tests.web.test_expense_claims_pages import make_claim
+
+    finance = login("finance1")
+    make_claim(app, "sales1", "paid", amount="10.00", reason="第一笔快递费")
+    first = finance.get("/expense/claims").get_data(as_text=True)
+    assert "第一笔快递费" in first
+    make_claim(app, "sales2", "paid", amount="20.00", reason="第二笔快递费")
+    second = finance.get("/expense/claims").get_data(as_text=True)
+    assert "第二笔快递费" in second and "30.00" in second
+
+
+def test_my_claims_are_never_shown_to_someone_else(app, login, demo):
+    from tests.web.test_expense_claims_pages import make_claim
+
+    make_claim(app, "sales1", "draft", reason="只属于业务员一")
+    assert "只属于业务员一" in login("sales1").get("/expense/claims/mine").get_data(as_text=True)
+    other = login("sales2").get("/expense/claims/mine").get_data(as_text=True)
+    assert "只属于业务员一" not in other
