@@ -113,23 +113,48 @@ def scope_of(user: Any, *models: type) -> str:
     return " | ".join(parts)
 
 
+# Record rules depend on the reader's roles and on the people (groups, leaders): a
+# reader's scope is remembered until "people" moves.
+_scopes: OrderedDict = OrderedDict()
+
+
+def _scope(user: Any, models: tuple[type, ...], people_version: int) -> str:
+    key = (getattr(user, "id", None), frozenset(user.role_codes), models, people_version)
+    found = _scopes.get(key)
+    if found is None:
+        found = _scopes[key] = scope_of(user, *models)
+        while len(_scopes) > _LIMIT:
+            _scopes.popitem(last=False)
+    return found
+
+
 def cached_block(
     template: str,
     block: str,
     key: Any,
     depends: tuple[str, ...],
     context: Callable[[], dict],
-    scope: str = "",
+    reader: Any = None,
+    rules: tuple[type, ...] = (),
 ) -> Markup:
     """The rendered `block` of `template`: from memory when nothing it `depends` on has
-    changed since it was rendered for the same key, scope and language; else rendered
-    with context() (which runs the list's queries) and kept."""
+    changed since it was rendered for the same key, reader's scope and language; else
+    rendered with context() (which runs the list's queries) and kept.
+
+    `rules`: the models whose record rules decide what `reader` sees in the block;
+    readers with the same scope share the rendered block.
+    """
+    names = tuple(depends) + (("people",) if rules and "people" not in depends else ())
+    found = versions(names)
+    scope = ""
+    if rules:
+        scope = _scope(reader, tuple(rules), found[names.index("people")])
     full_key = (
         template,
         block,
         key,
         scope,
-        versions(depends),
+        found,
         str(get_locale()),
         request.script_root,
         date.today(),
@@ -148,3 +173,4 @@ def cached_block(
 def clear() -> None:
     """Forget every fragment (tests, after emptying the database behind the app's back)."""
     _store.clear()
+    _scopes.clear()

@@ -85,7 +85,8 @@ def _listing(endpoint: str, mine: bool):
         "claim_rows",
         key=(endpoint, repr(query), page_size, current_user.id if mine else None),
         depends=("claims", "people"),
-        scope=fragments.scope_of(current_user, ExpenseClaim),
+        reader=current_user,
+        rules=(ExpenseClaim,),
         context=lambda: {
             "page": svc.list_claims(current_user, query, page_size, mine=mine),
             "query": query,
@@ -104,7 +105,17 @@ def _listing(endpoint: str, mine: bool):
         export_endpoint="expense.my_claims_xlsx" if mine else "expense.claims_xlsx",
         statuses=svc.STATUSES,
         categories=CATEGORIES,
-        applicants=[] if mine else svc.applicant_choices(current_user),
+        applicant_options=""
+        if mine or is_partial()
+        else fragments.cached_block(
+            "expense/claims.html",
+            "applicant_options",
+            key=query.applicant,
+            depends=("claims", "people"),
+            reader=current_user,
+            rules=(ExpenseClaim,),
+            context=lambda: {"applicants": svc.applicant_choices(current_user), "query": query},
+        ),
         may_create=svc.may_claim(current_user),
     )
     if is_partial():

@@ -69,7 +69,8 @@ def _directory(endpoint: str, admin_mode: bool):
         "user_rows",
         key=(endpoint, admin_mode, repr(query), page_size),
         depends=("people",),
-        scope=fragments.scope_of(current_user, User),
+        reader=current_user,
+        rules=(User,),
         context=lambda: {
             "page": services.user_directory(current_user, query, page_size),
             "query": query,
