@@ -30,6 +30,7 @@ from mktapp.core.attachments import attachments_for, check_upload, save_upload
 from mktapp.core.audit_display import describe
 from mktapp.core.i18n import money
 from mktapp.core.numbering import next_number
+from mktapp.core.paging import Paging
 from mktapp.core.permissions import can, visible
 from mktapp.expense.common import budget_remaining
 from mktapp.extensions import db
@@ -740,36 +741,13 @@ class ClaimQuery:
 
 
 @dataclass
-class ClaimPage:
+class ClaimPage(Paging):
     rows: list[ExpenseClaim]
     total: int
     amount: Decimal
     by_status: list[tuple[str, int, Decimal]]
     page: int
     page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.page_size))
-
-    @property
-    def first_index(self) -> int:
-        return (self.page - 1) * self.page_size + 1 if self.total else 0
-
-    @property
-    def last_index(self) -> int:
-        return min(self.total, self.page * self.page_size)
-
-    @property
-    def window(self) -> list[int | None]:
-        last = self.pages
-        shown = sorted({1, last, *range(max(1, self.page - 2), min(last, self.page + 2) + 1)})
-        out: list[int | None] = []
-        for n in shown:
-            if out and n - out[-1] > 1:
-                out.append(None)
-            out.append(n)
-        return out
 
 
 def _filtered(user: User, query: ClaimQuery, mine: bool):

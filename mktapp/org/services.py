@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from math import ceil
 from urllib.parse import urlencode
 
 from flask_babel import lazy_gettext as _l
@@ -21,6 +20,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from mktapp.auth.services import ensure_roles
 from mktapp.core.audit import noting
 from mktapp.core.i18n import per_language
+from mktapp.core.paging import Paging
 from mktapp.extensions import db
 from mktapp.models import ROLE_CODES, AuditLog, Group, Post, Role, User
 from mktapp.models.base import utcnow
@@ -166,7 +166,7 @@ _URL_SAFE = "!$'()*,/:;?@"
 
 
 @dataclass
-class DirectoryPage:
+class DirectoryPage(Paging):
     # Rows with id, username, display_name, email, phone, active, group_id, post_id,
     # group_name, group_leader_id and post_name.
     rows: list
@@ -176,30 +176,6 @@ class DirectoryPage:
     query: DirectoryQuery
     # Each row's role codes (by user id), in the roles' order.
     role_codes: dict[int, list[str]] = field(default_factory=dict)
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.page_size))
-
-    @property
-    def window(self) -> list[int | None]:
-        """Page numbers to link: the first, the last and two either side; None is a gap."""
-        last = self.pages
-        shown = sorted({1, last, *range(max(1, self.page - 2), min(last, self.page + 2) + 1)})
-        out: list[int | None] = []
-        for n in shown:
-            if out and n - out[-1] > 1:
-                out.append(None)
-            out.append(n)
-        return out
-
-    @property
-    def first_index(self) -> int:
-        return (self.page - 1) * self.page_size + 1 if self.rows else 0
-
-    @property
-    def last_index(self) -> int:
-        return (self.page - 1) * self.page_size + len(self.rows)
 
 
 def _directory_conditions(query: DirectoryQuery, status: bool = True) -> list:

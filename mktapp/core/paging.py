@@ -1,0 +1,37 @@
+"""What every paged list knows about its pages: how many, which to link, which rows."""
+
+from __future__ import annotations
+
+from math import ceil
+
+
+class Paging:
+    """Mixed into a list's page dataclass, which has `total`, `page` and `page_size`."""
+
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.page_size))
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.page_size + 1 if self.total else 0
+
+    @property
+    def last_index(self) -> int:
+        return min(self.total, self.page * self.page_size)
+
+    @property
+    def window(self) -> list[int | None]:
+        """Page numbers to link: the first, the last and two either side; None is a gap."""
+        last = self.pages
+        shown = sorted({1, last, *range(max(1, self.page - 2), min(last, self.page + 2) + 1)})
+        out: list[int | None] = []
+        for n in shown:
+            if out and n - out[-1] > 1:
+                out.append(None)
+            out.append(n)
+        return out
