@@ -29,7 +29,7 @@ class ProductForm(FlaskForm):
     unit = StringField(
         _l("Unit"),
         validators=[Optional(), Length(max=20)],
-        description=_l("台, 套, 年, 人天 ..."),
+        description=_l("e.g. piece, set, year, person-day"),
     )
     list_price = AmountField(
         _l("List price (yuan)"),
