@@ -445,7 +445,11 @@ def opportunity_move(opportunity_id: int):
     """Move an opportunity to another stage, win it, or lose it (with the reason)."""
     opportunity = get_visible_or_404(Opportunity, opportunity_id, current_user)
     view = "board" if request.form.get("view") == "board" else "detail"
-    form = MoveForm()
+    # A card's buttons send `stage`; its select (htmx, on change) sends `stage_pick`.
+    formdata = request.form.copy()
+    if not formdata.get("stage") and formdata.get("stage_pick"):
+        formdata["stage"] = formdata["stage_pick"]
+    form = MoveForm(formdata=formdata)
     # The won form has a "mark the customer as deal closed" box; other moves (board) do.
     customer_won = (
         request.form.get("customer_won") == "y" if "customer_won_choice" in request.form else True

@@ -363,3 +363,20 @@ def test_customer_page_registry_offers_action_panel_and_timeline(app, login, dem
         assert kinds and items[0].at >= items[-1].at
         other = db.session.get(User, demo["sales2"])
         assert not [i for i in cp.timeline_for(customer, other, 10) if i.kind == "opportunity"]
+
+
+def test_the_cards_stage_select_moves_it_and_a_button_wins_over_the_select(app, login, demo):
+    opp = opp_of(app, demo["sales1"], "prospect")
+    client = login("sales1")
+    picked = client.post(
+        f"/sales/opportunities/{opp}/move",
+        data={"stage_pick": "needs", "view": "board"},
+        htmx=True,
+    )
+    assert picked.status_code == 200 and stage_of(app, opp) == "needs"
+    both = client.post(
+        f"/sales/opportunities/{opp}/move",
+        data={"stage": "proposal", "stage_pick": "needs", "view": "board"},
+        htmx=True,
+    )
+    assert both.status_code == 200 and stage_of(app, opp) == "proposal"
