@@ -653,6 +653,15 @@ def owner_choices(user) -> list[tuple[int, str]]:
     ]
 
 
+def opportunity_customer_choices(user, limit: int = 500) -> list[tuple[int, str]]:
+    """Customers that have an opportunity this user may see, by name (one query)."""
+    has = visible(
+        select(Opportunity.id).where(Opportunity.customer_id == Customer.id), user, Opportunity
+    ).exists()
+    stmt = select(Customer.id, Customer.name).where(has).order_by(Customer.name).limit(limit)
+    return [(cid, name) for cid, name in db.session.execute(stmt)]
+
+
 def customer_choices(user, limit: int = 500) -> list[tuple[int, str]]:
     """Customers the user may open an opportunity for, by name (one query)."""
     stmt = visible(

@@ -247,6 +247,7 @@ def opportunities():
         page=page,
         query=query,
         owners=svc.owner_choices(current_user),
+        customers=[] if is_partial() else svc.opportunity_customer_choices(current_user),
         may_create=can(current_user, "sales.edit"),
         today=local_today(),
     )

@@ -17,7 +17,7 @@ from mktapp.sales import pipeline as svc
 
 @pytest.fixture
 def ctx(app, demo):
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         yield {name: db.session.get(User, uid) for name, uid in demo.items()}
 
 

@@ -380,3 +380,20 @@ def test_the_cards_stage_select_moves_it_and_a_button_wins_over_the_select(app, 
         htmx=True,
     )
     assert both.status_code == 200 and stage_of(app, opp) == "proposal"
+
+
+def test_list_filters_by_customer_and_close_range(app, login, demo):
+    client = login("manager")
+    customer = customer_of(app, demo["sales1"])
+    page = client.get("/sales/opportunities", headers=EN).get_data(as_text=True)
+    assert f'<option value="{customer}">' in page
+    with app.app_context():
+        expected = db.session.scalar(
+            select(func.count(Opportunity.id)).where(Opportunity.customer_id == customer)
+        )
+    html = client.get(
+        f"/sales/opportunities?customer={customer}", htmx="opportunity_rows", headers=EN
+    ).get_data(as_text=True)
+    assert f"of {expected} opportunities" in html
+    none = client.get("/sales/opportunities?from=2099-01-01", headers=EN).get_data(as_text=True)
+    assert "No opportunity matches these filters." in none
