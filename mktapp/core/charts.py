@@ -283,13 +283,13 @@ def funnel_chart(
     stages: Sequence[tuple[str, int | float, str]],
     title: str,
     desc: str,
-    width: int = 760,
-    row_height: int = 40,
+    width: int = 560,
+    row_height: int = 36,
     css: str = "",
 ) -> Markup:
     """A funnel: one centred bar per stage, as wide as its count relative to the widest,
     labelled "name · count · note" (note: e.g. the amount). Stages in funnel order."""
-    gap, label_w = 6, 210
+    gap, label_w = 6, 150
     height = max(1, len(stages)) * (row_height + gap) + gap
     parts, _uid = _open(width, height, title, desc, css)
     peak = max((_num(n) for _name, n, _note in stages), default=0.0) or 1.0

@@ -600,11 +600,14 @@ def _ordered(stmt, query: OpportunityQuery):
     column = SORTS[query.sort]
     order = column.asc() if query.dir == "asc" else column.desc()
     tie = Opportunity.id.asc() if query.dir == "asc" else Opportunity.id.desc()
-    nulls = Opportunity.expected_close.is_(None) if query.sort == "close" else None
+    first = []
+    if query.sort == "close":
+        # Open opportunities first (the ones still to close), those without a date last.
+        first = [Opportunity.closed_at.is_not(None), Opportunity.expected_close.is_(None)]
     stmt = stmt.join(Customer, Customer.id == Opportunity.customer_id).outerjoin(
         User, User.id == Opportunity.owner_id
     )
-    return stmt.order_by(*([nulls] if nulls is not None else []), order, tie)
+    return stmt.order_by(*first, order, tie)
 
 
 def list_opportunities(user, query: OpportunityQuery, page_size: int) -> OpportunityPage:

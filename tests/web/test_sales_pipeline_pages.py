@@ -397,3 +397,13 @@ def test_list_filters_by_customer_and_close_range(app, login, demo):
     assert f"of {expected} opportunities" in html
     none = client.get("/sales/opportunities?from=2099-01-01", headers=EN).get_data(as_text=True)
     assert "No opportunity matches these filters." in none
+
+
+def test_list_shows_open_opportunities_first_by_close_date(app, login, demo):
+    opp = opp_of(app, demo["sales1"], "negotiation")
+    client = login("sales1")
+    client.post(f"/sales/opportunities/{opp}/move", data={"stage": "won"})
+    html = client.get("/sales/opportunities", headers=EN).get_data(as_text=True)
+    rows = html.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
+    assert "stage-won" in rows[-1]
+    assert all("stage-won" not in row for row in rows[:-1])
