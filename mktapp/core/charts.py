@@ -9,6 +9,7 @@ the browser. Every chart is an image to assistive technology (role="img" with
               title="...", desc="...", fmt=money)
     line_chart(labels, [Series(...), ...], title=..., marker=(index, "今天"))
     pace_bar(spent_share, elapsed_share, label)
+    funnel_chart([("寻找潜在客户", 120, "¥3,600,000.00"), ...], title=..., desc=...)
 """
 
 from __future__ import annotations
@@ -273,3 +274,48 @@ def pace_bar(
         f'stroke-width="2"/>'
         "</svg>"
     )
+
+
+FUNNEL = ("#1d4ed8", "#2f62e0", "#4a7be6", "#6b93ea", "#8aa9ee", "#a5b4d4")
+
+
+def funnel_chart(
+    stages: Sequence[tuple[str, int | float, str]],
+    title: str,
+    desc: str,
+    width: int = 560,
+    row_height: int = 36,
+    css: str = "",
+) -> Markup:
+    """A funnel: one centred bar per stage, as wide as its count relative to the widest,
+    labelled "name · count · note" (note: e.g. the amount). Stages in funnel order."""
+    gap, label_w = 6, 150
+    height = max(1, len(stages)) * (row_height + gap) + gap
+    parts, _uid = _open(width, height, title, desc, css)
+    peak = max((_num(n) for _name, n, _note in stages), default=0.0) or 1.0
+    plot_w = width - label_w - 12
+    centre = label_w + plot_w / 2
+    for i, (name, n, note) in enumerate(stages):
+        y = gap + i * (row_height + gap)
+        w = max(plot_w * _num(n) / peak, 4.0)
+        color = FUNNEL[min(i, len(FUNNEL) - 1)]
+        parts.append(
+            f'<rect x="{centre - w / 2:.1f}" y="{y}" width="{w:.1f}" height="{row_height}" '
+            f'rx="3" fill="{color}"/>'
+        )
+        parts.append(
+            f'<text x="{label_w - 10}" y="{y + row_height / 2 + 4:.1f}" text-anchor="end" '
+            f'fill="{TEXT}" font-weight="600">{escape(name)}</text>'
+        )
+        inside = w > 150
+        ink = "#ffffff" if i < 3 else TEXT  # the lighter bars take dark text
+        parts.append(
+            f'<text x="{centre:.1f}" y="{y + row_height / 2 + 4:.1f}" text-anchor="middle" '
+            f'fill="{ink}">'
+            f"{escape(str(n))} · {escape(note)}</text>"
+            if inside
+            else f'<text x="{centre + w / 2 + 8:.1f}" y="{y + row_height / 2 + 4:.1f}" '
+            f'fill="{TEXT}">{escape(str(n))} · {escape(note)}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -77,3 +77,12 @@ def trigger(response: Response, event: str, detail: Any = None) -> Response:
     events[event] = detail if detail is not None else True
     response.headers["HX-Trigger"] = json.dumps(events)
     return response
+
+
+def retarget(response: Response, selector: str, swap: str | None = None) -> Response:
+    """Tell htmx to put this response somewhere else than the element that asked
+    (e.g. a board move whose answer is a form for the card it came from)."""
+    response.headers["HX-Retarget"] = selector
+    if swap:
+        response.headers["HX-Reswap"] = swap
+    return response

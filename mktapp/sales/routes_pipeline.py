@@ -1,3 +1,530 @@
-"""Sales routes: pipeline."""
+"""Pipeline views (P4.1 steps 1–5): the board by stage, the list and its export, the
+funnel and weighted pipeline, one opportunity (form, page, stage history, moves).
 
-from mktapp.sales import bp  # noqa: F401
+Also plugs the pipeline into the customer's page (action, panel, timeline source).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from mktapp.core import nav
+from mktapp.core.charts import ACTUAL, BUDGET, Series, bar_chart, funnel_chart
+from mktapp.core.exports import xlsx_response
+from mktapp.core.htmx import is_partial, redirect_to, render, retarget
+from mktapp.core.i18n import money
+from mktapp.core.permissions import can, get_visible_or_404, require
+from mktapp.extensions import db
+from mktapp.models.sales import OPEN_STAGES, OPPORTUNITY_STAGES, STAGE_PROBABILITY, Opportunity
+from mktapp.sales import bp
+from mktapp.sales import customer_page as cp
+from mktapp.sales import pipeline as svc
+from mktapp.sales.forms_pipeline import ConfirmForm, MoveForm, OpportunityForm
+
+nav.add("P4", nav.NavEntry("sales.pipeline", _l("Sales pipeline"), ("sales.view",), icon="chart"))
+nav.add("P4", nav.NavEntry("sales.opportunities", _l("Opportunities"), ("sales.view",), icon="doc"))
+
+
+@bp.app_context_processor
+def _pipeline_labels():
+    return {
+        "stage_label": svc.stage_label,
+        "OPEN_STAGES": OPEN_STAGES,
+        "OPPORTUNITY_STAGES": OPPORTUNITY_STAGES,
+    }
+
+
+def local_today():
+    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+# --- the customer's page ----------------------------------------------------------------
+
+cp.register_action(
+    cp.Action("sales.opportunity_new", _l("New opportunity"), ("sales.edit",), order=20)
+)
+
+
+def _panel(customer, user) -> dict:
+    return {"opportunities": svc.customer_opportunities(customer, user)}
+
+
+cp.register_panel(
+    cp.Panel(
+        "opportunities",
+        _l("Opportunities"),
+        "sales/_customer_opportunities.html",
+        _panel,
+        ("sales.view",),
+        order=20,
+    )
+)
+
+
+def _timeline(customer, user, limit: int) -> list[cp.TimelineItem]:
+    items = []
+    for at, from_stage, to_stage, opp_id, title, amount, reason, who in svc.customer_stage_changes(
+        customer, user, limit
+    ):
+        if not from_stage:
+            head = _("Opportunity created: %(title)s", title=title)
+            body = _(
+                "%(stage)s · %(amount)s", stage=svc.stage_label(to_stage), amount=money(amount)
+            )
+        else:
+            head = _(
+                "Opportunity %(title)s: %(from)s → %(to)s",
+                title=title,
+                **{"from": svc.stage_label(from_stage), "to": svc.stage_label(to_stage)},
+            )
+            body = reason if to_stage == "lost" else ""
+        items.append(
+            cp.TimelineItem(
+                at=at,
+                kind="opportunity",
+                title=head,
+                body=body,
+                url=url_for("sales.opportunity_detail", opportunity_id=opp_id),
+                who=who or "",
+                extra={"stage": to_stage},
+            )
+        )
+    return items
+
+
+cp.register_timeline_source("opportunity", _timeline)
+
+
+# --- the board --------------------------------------------------------------------------
+
+
+def board_ui() -> dict:
+    """What every card of the board shares, worked out once per request (not 150 times)."""
+    names = {code: str(label) for code, label in OPPORTUNITY_STAGES.items()}
+    user = current_user._get_current_object()
+    return {
+        "names": names,
+        "open": OPEN_STAGES,
+        "index": {s: i for i, s in enumerate(OPEN_STAGES)},
+        "prefix": url_for("sales.opportunity_detail", opportunity_id=0)[:-1],
+        "csrf": generate_csrf(),
+        "today": local_today(),
+        "may_move": lambda o: svc.may_change(user, o),
+        "probability": _("Probability"),
+        "close_on": _("Close %(date)s", date="{date}"),
+        "no_close": _("No close date"),
+        "move_label": _("Move to"),
+        "lost": _("Lost…"),
+        "back_to": {s: _("Move back to %(stage)s", stage=names[s]) for s in OPEN_STAGES},
+        "on_to": {s: _("Move on to %(stage)s", stage=names[s]) for s in OPEN_STAGES},
+    }
+
+
+def _board_context(query: svc.OpportunityQuery, **extra) -> dict:
+    query.stage = ""  # the board's columns are the stages
+    return {
+        "board": svc.board(current_user, query),
+        "query": query,
+        "owners": svc.owner_choices(current_user),
+        "ui": board_ui(),
+        "may_create": can(current_user, "sales.edit"),
+        **extra,
+    }
+
+
+@bp.get("/pipeline")
+@require("sales.view")
+def pipeline():
+    """The board: a column per open stage with its count and sum, the first cards by close date."""
+    query = svc.OpportunityQuery.from_args(request.args)
+    response = render("sales/pipeline.html", block="pipeline_board", **_board_context(query))
+    if is_partial():
+        response.headers["HX-Push-Url"] = url_for("sales.pipeline", **query.args())
+    return response
+
+
+@bp.get("/pipeline/<stage>/more")
+@require("sales.view")
+def pipeline_more(stage: str):
+    """More cards of one column, after the ones shown (the column's "more" link)."""
+    if stage not in OPEN_STAGES:
+        abort(404)
+    query = svc.OpportunityQuery.from_args(request.args)
+    query.stage = ""
+    if not is_partial():  # without JavaScript: the list of that stage
+        return redirect_to(url_for("sales.opportunities", stage=stage, **query.args()))
+    try:
+        offset = max(0, int(request.args.get("offset", 0)))
+    except ValueError:
+        offset = 0
+    totals = svc.stage_totals(current_user, query)
+    cards = svc.column_cards(current_user, query, stage, offset)
+    return render(
+        "sales/pipeline.html",
+        block="column_more",
+        stage=stage,
+        cards=cards,
+        offset=offset + len(cards),
+        remaining=max(0, totals[stage].count - offset - len(cards)),
+        query=query,
+        ui=board_ui(),
+    )
+
+
+@bp.get("/pipeline/summary")
+@require("sales.view")
+def pipeline_summary():
+    """The funnel (count and amount per stage) and the weighted pipeline by stage and month."""
+    query = svc.OpportunityQuery.from_args(request.args)
+    totals = svc.stage_totals(current_user, query)
+    months = svc.by_close_month(current_user, query)
+    reached = svc.funnel(current_user, query)
+    funnel = funnel_chart(
+        [(svc.stage_label(s), reached[s][0], money(reached[s][1])) for s in (*OPEN_STAGES, "won")],
+        title=_("Sales funnel"),
+        desc=_(
+            "How many opportunities reached each stage, with their amount, and how many were won."
+        ),
+    )
+    open_cols = [totals[s] for s in OPEN_STAGES]
+    by_stage = bar_chart(
+        [c.label for c in open_cols],
+        [
+            Series(_("Amount"), [c.amount for c in open_cols], BUDGET),
+            Series(_("Weighted amount"), [c.weighted for c in open_cols], ACTUAL),
+        ],
+        title=_("Weighted pipeline by stage"),
+        desc=_("Amount and amount × probability of the open opportunities in each stage."),
+    )
+    month_labels = [k if k else _("No date") for k in months]
+    by_month = bar_chart(
+        month_labels,
+        [
+            Series(_("Amount"), [v[0] for v in months.values()], BUDGET),
+            Series(_("Weighted amount"), [v[1] for v in months.values()], ACTUAL),
+        ],
+        title=_("Weighted pipeline by expected close month"),
+        desc=_(
+            "Amount and amount × probability of the open opportunities by the month they should close."
+        ),
+    )
+    return render(
+        "sales/pipeline_summary.html",
+        query=query,
+        totals=totals,
+        open_cols=open_cols,
+        months=months,
+        funnel=funnel,
+        reached=reached,
+        by_stage=by_stage,
+        by_month=by_month,
+        open_amount=sum((c.amount for c in open_cols), svc.Decimal("0.00")),
+        open_weighted=sum((c.weighted for c in open_cols), svc.Decimal("0.00")),
+        open_count=sum(c.count for c in open_cols),
+        owners=svc.owner_choices(current_user),
+    )
+
+
+# --- the list -----------------------------------------------------------------------------
+
+
+@bp.get("/opportunities")
+@require("sales.view")
+def opportunities():
+    """Every opportunity this user may see: search, filters, sort, paging, totals."""
+    query = svc.OpportunityQuery.from_args(request.args)
+    page = svc.list_opportunities(current_user, query, current_app.config["PAGE_SIZE"])
+    response = render(
+        "sales/opportunities.html",
+        block="opportunity_rows",
+        page=page,
+        query=query,
+        owners=svc.owner_choices(current_user),
+        customers=[] if is_partial() else svc.opportunity_customer_choices(current_user),
+        may_create=can(current_user, "sales.edit"),
+        today=local_today(),
+    )
+    if is_partial():
+        response.headers["HX-Push-Url"] = url_for("sales.opportunities", **query.args())
+    return response
+
+
+@bp.get("/opportunities.xlsx")
+@require("sales.view")
+def opportunities_xlsx():
+    """The filtered list (all pages) as an Excel workbook."""
+    query = svc.OpportunityQuery.from_args(request.args)
+    rows = svc.export_rows(current_user, query)
+    header = [
+        _("Customer"),
+        _("Title"),
+        _("Stage"),
+        _("Amount"),
+        _("Probability (%)"),
+        _("Weighted amount"),
+        _("Expected close"),
+        _("Next step"),
+        _("Owner"),
+        _("Lost reason"),
+        _("Created"),
+        _("Closed"),
+    ]
+    data = [
+        [
+            o.customer.name if o.customer else "",
+            o.title,
+            svc.stage_label(o.stage),
+            o.amount,
+            o.probability,
+            svc.weighted(o.amount, o.probability),
+            o.expected_close,
+            o.next_step,
+            o.owner.display_name if o.owner else "",
+            o.lost_reason,
+            o.created_at,
+            o.closed_at,
+        ]
+        for o in rows
+    ]
+    name = _("Opportunities")
+    return xlsx_response(f"{name}-{local_today():%Y%m%d}.xlsx", [(name, header, data)])
+
+
+# --- the form ---------------------------------------------------------------------------------
+
+
+def _form_page(form: OpportunityForm, opportunity: Opportunity | None, status: int = 200):
+    return render(
+        "sales/opportunity_form.html",
+        block="opportunity_form",
+        status=status,
+        form=form,
+        opportunity=opportunity,
+        stage_probability=STAGE_PROBABILITY,
+    )
+
+
+def _customer_choices(form: OpportunityForm, keep: int | None = None) -> None:
+    choices = svc.customer_choices(current_user)
+    if keep and all(cid != keep for cid, _n in choices):
+        customer = svc.visible_customer(current_user, keep)
+        if customer is not None:
+            choices.insert(0, (customer.id, customer.name))
+    form.customer_id.choices = [("", _("Choose a customer")), *choices]
+
+
+def _save(form: OpportunityForm, opportunity: Opportunity | None):
+    if not form.validate_on_submit():
+        return _form_page(form, opportunity, 422)
+    try:
+        if opportunity is None:
+            opportunity = svc.create_opportunity(current_user, form.to_input())
+        else:
+            svc.update_opportunity(current_user, opportunity, form.to_input())
+    except svc.PipelineError as error:
+        db.session.rollback()
+        if error.status == 403:
+            abort(403)
+        target = getattr(form, error.field or "", None)
+        if target is not None and hasattr(target, "errors"):
+            target.errors = [*(target.errors or []), error.message]
+        else:
+            form.form_errors.append(error.message)
+        return _form_page(form, opportunity if opportunity and opportunity.id else None, 422)
+    db.session.commit()
+    flash(_("Opportunity “%(title)s” saved.", title=opportunity.title), "success")
+    return redirect_to(url_for("sales.opportunity_detail", opportunity_id=opportunity.id))
+
+
+@bp.route("/opportunities/new", methods=["GET", "POST"])
+@require("sales.edit")
+def opportunity_new():
+    """A new opportunity, for a customer chosen here or passed as ?customer_id=."""
+    form = OpportunityForm()
+    wanted = request.args.get("customer_id", type=int)
+    if wanted and svc.visible_customer(current_user, wanted) is None:
+        abort(404)
+    _customer_choices(form, keep=wanted)
+    if request.method == "GET":
+        form.customer_id.data = wanted
+        return _form_page(form, None)
+    return _save(form, None)
+
+
+@bp.route("/opportunities/<int:opportunity_id>/edit", methods=["GET", "POST"])
+@require("sales.edit")
+def opportunity_edit(opportunity_id: int):
+    """Change an opportunity's customer, title, amount, probability, close date, next step."""
+    opportunity = get_visible_or_404(Opportunity, opportunity_id, current_user)
+    if not svc.may_change(current_user, opportunity):
+        abort(403)
+    form = OpportunityForm(obj=opportunity) if request.method == "GET" else OpportunityForm()
+    _customer_choices(form, keep=opportunity.customer_id)
+    if request.method == "GET":
+        return _form_page(form, opportunity)
+    return _save(form, opportunity)
+
+
+# --- one opportunity ----------------------------------------------------------------------------
+
+
+def _detail_context(opportunity: Opportunity, **extra) -> dict:
+    history = svc.stage_history(opportunity)
+    may_contract = (
+        "contracts.new" in current_app.view_functions
+        and can(current_user, "contracts.draft")
+        and opportunity.stage in ("negotiation", "won")
+    )
+    return {
+        "o": opportunity,
+        "history": history,
+        "duration": svc.duration_text,
+        "may_change": svc.may_change(current_user, opportunity),
+        "may_contract": may_contract,
+        "move_form": extra.pop("move_form", None) or MoveForm(stage=opportunity.stage),
+        "confirm": ConfirmForm(),
+        "next_stage": svc.next_stage(opportunity.stage),
+        "previous_stage": svc.previous_stage(opportunity.stage),
+        "weighted": svc.weighted(opportunity.amount, opportunity.probability),
+        "today": local_today(),
+        **extra,
+    }
+
+
+@bp.get("/opportunities/<int:opportunity_id>")
+@require("sales.view")
+def opportunity_detail(opportunity_id: int):
+    """An opportunity: what it is, where it stands, its stage history and time in each stage."""
+    opportunity = get_visible_or_404(Opportunity, opportunity_id, current_user)
+    return render("sales/opportunity_detail.html", **_detail_context(opportunity))
+
+
+def _lose_page(opportunity: Opportunity, form: MoveForm, view: str, status: int = 200):
+    return render(
+        "sales/opportunity_lose.html",
+        block="lose_form",
+        status=status,
+        o=opportunity,
+        form=form,
+        view=view,
+        query=svc.OpportunityQuery.from_args(request.values),
+    )
+
+
+@bp.get("/opportunities/<int:opportunity_id>/lose")
+@require("sales.edit")
+def opportunity_lose(opportunity_id: int):
+    """The small form that asks why an opportunity was lost."""
+    opportunity = get_visible_or_404(Opportunity, opportunity_id, current_user)
+    if not svc.may_change(current_user, opportunity):
+        abort(403)
+    view = "board" if request.args.get("view") == "board" else "detail"
+    return _lose_page(opportunity, MoveForm(stage="lost"), view)
+
+
+def _board_answer(status: int = 200, **extra):
+    query = svc.OpportunityQuery.from_args(request.form)
+    response = render(
+        "sales/pipeline.html",
+        block="pipeline_board",
+        status=status,
+        **_board_context(query, **extra),
+    )
+    return retarget(response, "#pipeline_board", "outerHTML") if is_partial() else response
+
+
+@bp.post("/opportunities/<int:opportunity_id>/move")
+@require("sales.edit")
+def opportunity_move(opportunity_id: int):
+    """Move an opportunity to another stage, win it, or lose it (with the reason)."""
+    opportunity = get_visible_or_404(Opportunity, opportunity_id, current_user)
+    view = "board" if request.form.get("view") == "board" else "detail"
+    # A card's buttons send `stage`; its select (htmx, on change) sends `stage_pick`.
+    formdata = request.form.copy()
+    if not formdata.get("stage") and formdata.get("stage_pick"):
+        formdata["stage"] = formdata["stage_pick"]
+    form = MoveForm(formdata=formdata)
+    # The won form has a "mark the customer as deal closed" box; other moves (board) do.
+    customer_won = (
+        request.form.get("customer_won") == "y" if "customer_won_choice" in request.form else True
+    )
+    if not form.validate_on_submit():
+        message = "; ".join(str(m) for errors in form.errors.values() for m in errors)
+        if view == "board":
+            return _board_answer(422, board_error=message)
+        return render(
+            "sales/opportunity_detail.html",
+            status=422,
+            **_detail_context(opportunity, action_error=message),
+        )
+    to_stage = form.stage.data
+    title = opportunity.title
+    try:
+        svc.move_stage(
+            current_user,
+            opportunity,
+            to_stage,
+            lost_reason=form.lost_reason.data or "",
+            customer_won=customer_won,
+        )
+    except svc.PipelineError as error:
+        db.session.rollback()
+        if error.status == 403:
+            abort(403)
+        opportunity = get_visible_or_404(Opportunity, opportunity_id, current_user)
+        if error.field == "lost_reason":
+            form.lost_reason.errors = [error.message]
+            response = _lose_page(opportunity, form, view, 422)
+            if is_partial() and view == "board":
+                retarget(response, f"#card-{opportunity.id}", "outerHTML")
+            return response
+        if view == "board":
+            return _board_answer(422, board_error=error.message)
+        return render(
+            "sales/opportunity_detail.html",
+            status=422,
+            **_detail_context(opportunity, action_error=error.message),
+        )
+    db.session.commit()
+    if to_stage == "won":
+        flash(_("“%(title)s” won. Congratulations!", title=title), "success")
+    elif to_stage == "lost":
+        flash(_("“%(title)s” marked as lost.", title=title), "success")
+    else:
+        flash(
+            _("“%(title)s” moved to %(stage)s.", title=title, stage=svc.stage_label(to_stage)),
+            "success",
+        )
+    if view == "board":
+        if is_partial():
+            return _board_answer()
+        query = svc.OpportunityQuery.from_args(request.form)
+        return redirect_to(url_for("sales.pipeline", **query.args()))
+    return redirect_to(url_for("sales.opportunity_detail", opportunity_id=opportunity_id))
+
+
+@bp.post("/opportunities/<int:opportunity_id>/archive")
+@require("sales.edit")
+def opportunity_archive(opportunity_id: int):
+    """Archive an opportunity (kept, not deleted): it leaves the board and the totals."""
+    opportunity = get_visible_or_404(Opportunity, opportunity_id, current_user)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        svc.archive_opportunity(current_user, opportunity)
+    except svc.PipelineError as error:
+        db.session.rollback()
+        if error.status == 403:
+            abort(403)
+        raise
+    db.session.commit()
+    flash(_("Opportunity “%(title)s” archived.", title=opportunity.title), "success")
+    return redirect_to(url_for("sales.opportunities"))

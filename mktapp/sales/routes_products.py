@@ -1,3 +1,150 @@
-"""Sales routes: products."""
+"""Product views: the list (search, sort, paging, export), the form (manager), archive."""
 
-from mktapp.sales import bp  # noqa: F401
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from mktapp.core import nav
+from mktapp.core.exports import xlsx_response
+from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.permissions import can, require
+from mktapp.extensions import db
+from mktapp.models.sales import Product
+from mktapp.sales import bp
+from mktapp.sales import products as svc
+from mktapp.sales.forms_pipeline import ConfirmForm
+from mktapp.sales.forms_products import ProductForm
+
+nav.add("P4", nav.NavEntry("sales.products", _l("Products"), ("sales.view",), icon="box"))
+
+
+@bp.app_template_global("product_margin")
+def product_margin(product):
+    return svc.margin(product)
+
+
+@bp.get("/products")
+@require("sales.view")
+def products():
+    """The product list: code, name, specification, price, cost and margin."""
+    query = svc.ProductQuery.from_args(request.args)
+    page = svc.list_products(query, current_app.config["PAGE_SIZE"])
+    response = render(
+        "sales/products.html",
+        block="product_rows",
+        page=page,
+        query=query,
+        may_edit=can(current_user, "products.edit"),
+    )
+    if is_partial():
+        response.headers["HX-Push-Url"] = url_for("sales.products", **query.args())
+    return response
+
+
+@bp.get("/products.xlsx")
+@require("sales.view")
+def products_xlsx():
+    """The filtered product list as an Excel workbook."""
+    query = svc.ProductQuery.from_args(request.args)
+    header = [
+        _("Product code"),
+        _("Product name"),
+        _("Specification"),
+        _("Unit"),
+        _("List price"),
+        _("Unit cost"),
+        _("Margin (%)"),
+        _("Description"),
+    ]
+    data = [
+        [
+            p.code,
+            p.name,
+            p.specification,
+            p.unit,
+            p.list_price,
+            p.unit_cost,
+            float(svc.margin(p)) if svc.margin(p) is not None else None,
+            p.description,
+        ]
+        for p in svc.export_rows(query)
+    ]
+    today = datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    name = _("Products")
+    return xlsx_response(f"{name}-{today:%Y%m%d}.xlsx", [(name, header, data)])
+
+
+def _get(product_id: int) -> Product:
+    product = db.session.get(Product, product_id)
+    if product is None:
+        abort(404)
+    return product
+
+
+def _form_page(form: ProductForm, product: Product | None, status: int = 200):
+    return render(
+        "sales/product_form.html", block="product_form", status=status, form=form, product=product
+    )
+
+
+def _save(form: ProductForm, product: Product | None):
+    if not form.validate_on_submit():
+        return _form_page(form, product, 422)
+    try:
+        if product is None:
+            product = svc.create_product(current_user, form.to_input())
+        else:
+            svc.update_product(current_user, product, form.to_input())
+    except svc.PipelineError as error:
+        db.session.rollback()
+        if error.status == 403:
+            abort(403)
+        target = getattr(form, error.field or "", None)
+        if target is not None:
+            target.errors = [*(target.errors or []), error.message]
+        else:
+            form.form_errors.append(error.message)
+        return _form_page(form, product if product and product.id else None, 422)
+    db.session.commit()
+    flash(_("Product %(code)s saved.", code=product.code), "success")
+    return redirect_to(url_for("sales.products"))
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+@require("products.edit")
+def product_new():
+    """Add a product to the list."""
+    form = ProductForm()
+    if request.method == "GET":
+        return _form_page(form, None)
+    return _save(form, None)
+
+
+@bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
+@require("products.edit")
+def product_edit(product_id: int):
+    """Change a product's code, name, specification, price or cost."""
+    product = _get(product_id)
+    form = ProductForm(obj=product) if request.method == "GET" else ProductForm()
+    if request.method == "GET":
+        return _form_page(form, product)
+    return _save(form, product)
+
+
+@bp.post("/products/<int:product_id>/archive")
+@require("products.edit")
+def product_archive(product_id: int):
+    """Archive a product no longer sold (kept for the contracts that name it)."""
+    product = _get(product_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    svc.archive_product(current_user, product)
+    db.session.commit()
+    flash(_("Product %(code)s archived.", code=product.code), "success")
+    return redirect_to(url_for("sales.products"))

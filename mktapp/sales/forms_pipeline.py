@@ -1,0 +1,100 @@
+"""Forms of the pipeline (P4.1): the opportunity, a stage move, losing one."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from mktapp.models.sales import OPEN_STAGES, OPPORTUNITY_STAGES
+from mktapp.org.forms_policy import LocalDateField, sensible_date
+from mktapp.sales import pipeline as svc
+
+
+class AmountField(StringField):
+    """An amount in yuan typed as text ("1,234.50", "¥88"); .data is a Decimal or None."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        try:
+            self.data = svc.parse_amount(valuelist[0])
+        except svc.PipelineError as error:
+            self.data = None
+            raise ValueError(error.message) from None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return f"{self.data:.2f}" if self.data is not None else ""
+
+
+class OpportunityForm(FlaskForm):
+    customer_id = SelectField(
+        _l("Customer"),
+        coerce=lambda v: int(v) if str(v or "").isdigit() else None,
+        validators=[DataRequired(message=_l("Choose a customer from the list."))],
+        validate_choice=False,
+    )
+    title = StringField(
+        _l("Title"),
+        validators=[DataRequired(message=_l("Give the opportunity a title.")), Length(max=200)],
+        description=_l(
+            "What the customer would buy, e.g. “50 smart meeting screens for the new office”."
+        ),
+    )
+    stage = SelectField(
+        _l("Stage"),
+        choices=lambda: [(s, OPPORTUNITY_STAGES[s]) for s in OPEN_STAGES],
+        default="prospect",
+        invalid_choice_message=_l("Choose a stage from the list."),
+    )
+    amount = AmountField(
+        _l("Amount (yuan)"),
+        validators=[Optional()],
+        render_kw={"inputmode": "decimal", "autocomplete": "off", "placeholder": "0.00"},
+    )
+    probability = IntegerField(
+        _l("Probability (%)"),
+        validators=[
+            Optional(),
+            NumberRange(0, 100, message=_l("The probability is a percentage from 0 to 100.")),
+        ],
+        description=_l("Leave empty for the stage's usual probability."),
+        render_kw={"inputmode": "numeric", "min": 0, "max": 100},
+    )
+    expected_close = LocalDateField(_l("Expected close"), validators=[Optional(), sensible_date])
+    next_step = StringField(
+        _l("Next step"),
+        validators=[Optional(), Length(max=300)],
+        description=_l("The next thing to do, e.g. “send the quotation on Friday”."),
+    )
+
+    def to_input(self) -> svc.OpportunityInput:
+        return svc.OpportunityInput(
+            customer_id=self.customer_id.data,
+            title=self.title.data or "",
+            amount=self.amount.data if self.amount.data is not None else svc.Decimal("0.00"),
+            probability=self.probability.data,
+            expected_close=self.expected_close.data,
+            next_step=self.next_step.data or "",
+            stage=self.stage.data or "prospect",
+        )
+
+
+class MoveForm(FlaskForm):
+    stage = SelectField(
+        _l("Move to"),
+        choices=lambda: list(OPPORTUNITY_STAGES.items()),
+        validators=[InputRequired()],
+        invalid_choice_message=_l("Choose a stage from the list."),
+    )
+    lost_reason = TextAreaField(
+        _l("Why was it lost?"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 2}
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A POST with only its CSRF token (archive)."""
