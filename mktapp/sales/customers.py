@@ -333,6 +333,21 @@ def find_duplicates(
     return list(db.session.scalars(stmt))
 
 
+def load_visible(user: User, customer_id: int) -> Customer | None:
+    """One customer this user may see, with contacts, owner and creator (one query)."""
+    return (
+        db.session.scalars(
+            visible(select(Customer).where(Customer.id == customer_id), user, Customer).options(
+                joinedload(Customer.contacts),
+                joinedload(Customer.owner).lazyload("*"),
+                joinedload(Customer.created_by).lazyload("*"),
+            )
+        )
+        .unique()
+        .first()
+    )
+
+
 # --- create, change, archive --------------------------------------------------------------------
 
 

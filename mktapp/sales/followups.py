@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, url_for
@@ -291,11 +292,9 @@ def change_source(customer: Customer, user: User, limit: int) -> list[TimelineIt
         .limit(limit)
     ).all()
     out = []
-    for entry in present(logs):
+    for entry in present([_shown(log) for log in logs]):
         parts = []
         for change in entry.changes:
-            if change.key in ("name_key", "phone_key", "assigned_at"):
-                continue
             if entry.one_sided:
                 parts.append(f"{change.label}: {change.value.short}")
             else:
@@ -314,6 +313,28 @@ def change_source(customer: Customer, user: User, limit: int) -> list[TimelineIt
             )
         )
     return out
+
+
+# Keys not worth a line on the timeline; leaving the foreign keys out also spares the
+# queries that would name them (the owner is named: one users query at most).
+HIDDEN_KEYS = frozenset(
+    {"name_key", "phone_key", "assigned_at", "customer_id", "created_by_id", "merged_into_id"}
+)
+
+
+def _shown(log: AuditLog) -> SimpleNamespace:
+    """A read-only stand-in for a log entry without the hidden keys (the entry itself is
+    never changed: it is in the session)."""
+    return SimpleNamespace(
+        at=log.at,
+        actor=log.actor,
+        action=log.action,
+        record_type=log.record_type,
+        record_id=log.record_id,
+        record_label=log.record_label,
+        note=log.note,
+        changes={k: v for k, v in (log.changes or {}).items() if k not in HIDDEN_KEYS},
+    )
 
 
 customer_page.register_timeline_source("followup", followup_source)

@@ -9,7 +9,6 @@ from flask import abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy.orm import selectinload
 
 from mktapp.core import nav
 from mktapp.core.exports import xlsx_response
@@ -288,9 +287,11 @@ def customer_edit(customer_id: int):
 
 
 def _load(customer_id: int) -> Customer:
-    return get_visible_or_404(
-        Customer, customer_id, current_user, options=(selectinload(Customer.contacts),)
-    )
+    """The customer with its contacts, owner and creator, in one query (404 if not visible)."""
+    record = svc.load_visible(current_user, customer_id)
+    if record is None:
+        abort(404)
+    return record
 
 
 def _detail_context(customer: Customer, followup_form: FollowupForm | None = None, **extra) -> dict:
