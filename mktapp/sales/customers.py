@@ -425,8 +425,10 @@ def _check_contact(data: ContactInput) -> None:
 
 def add_contact(user: User, customer: Customer, data: ContactInput) -> Contact:
     _check_contact(data)
-    contact = Contact(customer=customer)
-    _apply_contact(customer, contact, data)
+    contact = Contact()
+    with db.session.no_autoflush:
+        customer.contacts.append(contact)
+        _apply_contact(customer, contact, data)
     db.session.add(contact)
     return contact
 
