@@ -5,6 +5,8 @@ timeline), hand-off (assign, release, claim), merge, archive, and the import of 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -28,6 +30,7 @@ from mktapp.models.sales import (
 from mktapp.sales import bp, customer_page, importing
 from mktapp.sales import customers as svc
 from mktapp.sales.followups import local_today
+from mktapp.sales.followups import tz as followup_tz
 from mktapp.sales.forms_customers import (
     AssignForm,
     ConfirmForm,
@@ -54,7 +57,9 @@ nav.add(
     "P4",
     nav.NavEntry("sales.customers_pool", nav._l("Customer pool"), ("sales.view",), icon="inbox"),
 )
-nav.add("P4", nav.NavEntry("sales.followups", nav._l("Follow-ups"), ("sales.edit",), icon="clock"))
+nav.add(
+    "P4", nav.NavEntry("sales.followups", nav._l("My follow-ups"), ("sales.edit",), icon="clock")
+)
 nav.add(
     "P4",
     nav.NavEntry(
@@ -298,7 +303,9 @@ def _detail_context(customer: Customer, followup_form: FollowupForm | None = Non
     user = current_user
     if followup_form is None and can_follow(customer):
         followup_form = _followup_form(customer)
-        followup_form.happened_at.data = None
+        followup_form.happened_at.data = datetime.now(followup_tz()).replace(
+            second=0, microsecond=0, tzinfo=None
+        )
     timeline, more = customer_page.timeline_page(customer, user, TIMELINE_PAGE, 0)
     assign_form = None
     if svc.may_assign(user, customer):
