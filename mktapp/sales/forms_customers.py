@@ -177,7 +177,7 @@ class FollowupForm(FlaskForm):
     )
     contact_id = SelectField(_l("Contact"), coerce=str, choices=[], validate_choice=False)
     notes = TextAreaField(
-        _l("Notes"),
+        _l("What was said or agreed"),
         validators=[DataRequired(message=_l("Write what was said or agreed.")), Length(max=5000)],
         render_kw={"rows": 3},
     )

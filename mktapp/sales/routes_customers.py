@@ -302,7 +302,7 @@ def _load(customer_id: int) -> Customer:
 def _detail_context(customer: Customer, followup_form: FollowupForm | None = None, **extra) -> dict:
     user = current_user
     if followup_form is None and can_follow(customer):
-        followup_form = _followup_form(customer)
+        followup_form = _followup_form(customer, fresh=True)
         followup_form.happened_at.data = datetime.now(followup_tz()).replace(
             second=0, microsecond=0, tzinfo=None
         )
@@ -343,8 +343,8 @@ def can_follow(customer: Customer) -> bool:
     return may_follow_up(current_user, customer)
 
 
-def _followup_form(customer: Customer) -> FollowupForm:
-    form = FollowupForm()
+def _followup_form(customer: Customer, fresh: bool = False) -> FollowupForm:
+    form = FollowupForm(formdata=None) if fresh else FollowupForm()
     form.contact_id.choices = [("", _("No contact"))] + [
         (str(c.id), f"{c.name}{' · ' + c.title if c.title else ''}") for c in customer.contacts
     ]
