@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import secrets
@@ -330,6 +331,11 @@ def store_upload(user: User, data: bytes, filename: str) -> tuple[str, Table]:
     (_folder() / f"{user.id}-{token}.name").write_text(
         os.path.basename(filename)[:200], encoding="utf-8"
     )
+    # The table as read, so that the next steps need not parse the workbook again.
+    (_folder() / f"{user.id}-{token}.json").write_text(
+        json.dumps({"headers": table.headers, "rows": table.rows}, ensure_ascii=False),
+        encoding="utf-8",
+    )
     return token, table
 
 
@@ -340,6 +346,13 @@ def load_upload(user: User, token: str) -> tuple[Table, str] | None:
         return None
     name_file = path.with_suffix(".name")
     filename = name_file.read_text(encoding="utf-8") if name_file.exists() else path.name
+    parsed = path.with_suffix(".json")
+    if parsed.exists():
+        try:
+            kept = json.loads(parsed.read_text(encoding="utf-8"))
+            return Table(kept["headers"], kept["rows"]), filename
+        except (ValueError, KeyError):
+            pass
     return read_table(path.read_bytes(), path.name), filename
 
 
@@ -348,6 +361,7 @@ def discard_upload(user: User, token: str) -> None:
     if path is not None:
         path.unlink(missing_ok=True)
         path.with_suffix(".name").unlink(missing_ok=True)
+        path.with_suffix(".json").unlink(missing_ok=True)
 
 
 def _clean_old() -> None:
@@ -601,11 +615,20 @@ def run_import(
                 "updated_at": now,
             }
         )
-    ids = list(
-        db.session.scalars(
-            insert(Customer).returning(Customer.id, sort_by_parameter_order=True), customers
-        )
+    # One executemany without RETURNING (row-at-a-time on SQLite), then the new ids in one
+    # query: the rows are told apart by their folded names, unique within an import (a
+    # name seen twice in the file is reported as a duplicate, not imported).
+    db.session.execute(insert(Customer.__table__), customers)
+    new_ids = dict(
+        db.session.execute(
+            select(Customer.name_key, Customer.id).where(
+                Customer.created_by_id == user.id,
+                Customer.created_at == now,
+                Customer.archived_at.is_(None),
+            )
+        ).all()
     )
+    ids = [new_ids[c["name_key"]] for c in customers]
     contacts = []
     for cid, r in zip(ids, rows, strict=True):
         v = r.values
@@ -625,7 +648,7 @@ def run_import(
                 }
             )
     if contacts:
-        db.session.execute(insert(Contact), contacts)
+        db.session.execute(insert(Contact.__table__), contacts)
     actor = current_actor_id()
     note = _("Imported from %(file)s", file=filename) if filename else _("Imported")
     db.session.execute(
