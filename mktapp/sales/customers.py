@@ -542,6 +542,12 @@ def merge(user: User, survivor: Customer, loser: Customer) -> dict[str, int]:
         )
         if result.rowcount:
             moved[column.table.name] = result.rowcount
+    # Customers merged into the loser earlier now point at the survivor.
+    db.session.execute(
+        update(Customer)
+        .where(Customer.merged_into_id == loser.id)
+        .values(merged_into_id=survivor.id)
+    )
     for name in FILLABLE:
         if not getattr(survivor, name) and getattr(loser, name):
             setattr(survivor, name, getattr(loser, name))
