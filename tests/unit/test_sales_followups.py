@@ -101,3 +101,18 @@ def test_due_list_has_overdue_first_and_only_my_open_steps(app_ctx, demo):
     mine = [i for i in svc.due_for(rep, today) if i.customer_id in (a.id, b.id)]
     assert mine == [overdue, soon]
     assert all(i.owner_id == rep.id for i in svc.due_for(rep, today))
+
+
+def test_sales_reminders_command_sends_due_reminders_once(app, demo):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["sales-reminders", "--date", "2030-01-01"])
+    assert first.exit_code == 0, first.output
+    sent = int(first.output.split(": ")[1].split()[0])
+    assert sent >= 1
+    again = runner.invoke(args=["sales-reminders", "--date", "2030-01-01"])
+    assert "0 reminders sent" in again.output
+    with app.app_context():
+        note = db.session.scalar(
+            select(Notification).where(Notification.url.like("/sales/customers/%"))
+        )
+        assert note is not None
