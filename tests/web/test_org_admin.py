@@ -430,7 +430,7 @@ def test_handover_refuses_inactive_or_same_or_unknown_target(
 
 
 def test_handover_with_nothing_owned_says_so(login, demo):
-    html = login("admin").get(f"/org/users/{demo['sales1']}/handover").get_data(as_text=True)
+    html = login("admin").get(f"/org/users/{demo['service2']}/handover").get_data(as_text=True)
     assert "nothing to hand over" in html or "无" in html
 
 
