@@ -15,7 +15,7 @@ DEMO_SEEDERS = (
     "mktapp.org.policy_seed:seed",
     "mktapp.expense.demo_budget:seed",
     "mktapp.expense.demo_claims:seed",
-    # After "mktapp.sales.demo_customers:seed" once that exists (it makes the customers).
+    "mktapp.sales.demo_customers:seed",
     "mktapp.sales.demo_pipeline:seed",
 )
 

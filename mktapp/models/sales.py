@@ -41,7 +41,7 @@ LEAD_SOURCES: dict[str, object] = {
     "web": _l("Web search"),
     "referral": _l("Customer referral"),
     "activity": _l("Market activity"),
-    "ads": _l("Advertising"),
+    "ads": _l("Advertising campaign"),
     "other": _l("Other"),
 }
 

@@ -112,3 +112,16 @@ def timeline_for(customer, user, limit: int = 50) -> list[TimelineItem]:
         items.extend(source(customer, user, limit))
     items.sort(key=lambda i: i.at, reverse=True)
     return items[:limit]
+
+
+def timeline_page(customer, user, limit: int = 50, offset: int = 0):
+    """(entries offset .. offset+limit, whether more follow): the "show more" pages.
+
+    Each source is asked for its newest offset+limit+1 entries, so a later page is still
+    one query per source.
+    """
+    items: list[TimelineItem] = []
+    for source in _sources.values():
+        items.extend(source(customer, user, offset + limit + 1))
+    items.sort(key=lambda i: i.at, reverse=True)
+    return items[offset : offset + limit], len(items) > offset + limit

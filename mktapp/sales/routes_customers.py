@@ -1,3 +1,750 @@
-"""Sales routes: customers."""
+"""Customer views (P4.1 step 1): the lists (all, mine, the pool) and their export, the
+customer form with its duplicate warning, the customer page (contacts, panels, the
+timeline), hand-off (assign, release, claim), merge, archive, and the import of leads.
+"""
 
-from mktapp.sales import bp  # noqa: F401
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import abort, current_app, flash, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+
+from mktapp.core import nav
+from mktapp.core.exports import xlsx_response
+from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.permissions import get_visible_or_404, require
+from mktapp.extensions import db
+from mktapp.models.sales import (
+    COMPANY_SIZES,
+    CUSTOMER_GRADES,
+    CUSTOMER_KINDS,
+    CUSTOMER_STATUSES,
+    INTERACTION_KINDS,
+    LEAD_SOURCES,
+    Contact,
+    Customer,
+)
+from mktapp.sales import bp, customer_page, importing
+from mktapp.sales import customers as svc
+from mktapp.sales.followups import local_today
+from mktapp.sales.followups import tz as followup_tz
+from mktapp.sales.forms_customers import (
+    AssignForm,
+    ConfirmForm,
+    ContactForm,
+    CustomerForm,
+    FollowupForm,
+    ImportOptionsForm,
+    MergeForm,
+    UploadForm,
+)
+
+nav.add("P4", nav.NavEntry("sales.customers", nav._l("Customers"), ("sales.view",), icon="users"))
+nav.add(
+    "P4",
+    nav.NavEntry(
+        "sales.customers_mine",
+        nav._l("My customers"),
+        ("sales.edit",),
+        icon="user",
+        when=lambda user: "sales_rep" in user.role_codes,
+    ),
+)
+nav.add(
+    "P4",
+    nav.NavEntry("sales.customers_pool", nav._l("Customer pool"), ("sales.view",), icon="inbox"),
+)
+nav.add(
+    "P4", nav.NavEntry("sales.followups", nav._l("My follow-ups"), ("sales.edit",), icon="clock")
+)
+nav.add(
+    "P4",
+    nav.NavEntry(
+        "sales.customers_import", nav._l("Import leads"), ("sales.import",), icon="upload"
+    ),
+)
+
+TIMELINE_PAGE = 50
+VIEW_ENDPOINTS = {
+    "all": "sales.customers",
+    "mine": "sales.customers_mine",
+    "pool": "sales.customers_pool",
+}
+
+
+@bp.app_context_processor
+def _customer_labels():
+    return {
+        "customer_status_label": lambda c: svc.label(CUSTOMER_STATUSES, c),
+        "customer_source_label": lambda c: svc.label(LEAD_SOURCES, c),
+        "customer_kind_label": lambda c: svc.label(CUSTOMER_KINDS, c),
+        "customer_size_label": lambda c: svc.label(COMPANY_SIZES, c),
+        "followup_kind_label": lambda c: svc.label(INTERACTION_KINDS, c),
+    }
+
+
+def _owner_choices(user, blank_label) -> list[tuple[str, str]]:
+    return [("", str(blank_label))] + [(str(i), n) for i, n in svc.owner_choices(user)]
+
+
+def _error_to_form(form, error: svc.CustomerError) -> None:
+    if error.status == 403:
+        abort(403)
+    target = getattr(form, error.field, None) if error.field else None
+    if target is not None and hasattr(target, "errors"):
+        target.errors = [*(target.errors or []), error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+def _listing(view: str):
+    query = svc.CustomerQuery.from_args(request.args)
+    endpoint = VIEW_ENDPOINTS[view]
+    page = svc.list_customers(current_user, query, current_app.config["PAGE_SIZE"], view=view)
+    response = render(
+        "sales/customers.html",
+        block="customer_rows",
+        page=page,
+        query=query,
+        view=view,
+        page_title={"all": _("Customers"), "mine": _("My customers"), "pool": _("Customer pool")}[
+            view
+        ],
+        list_endpoint=endpoint,
+        grades=CUSTOMER_GRADES,
+        sources=LEAD_SOURCES,
+        statuses=CUSTOMER_STATUSES,
+        provinces=svc.PROVINCES,
+        owners=svc.owner_filter_choices(current_user) if view == "all" else [],
+    )
+    if is_partial():
+        response.headers["HX-Push-Url"] = url_for(endpoint, **query.args())
+    return response
+
+
+@bp.get("/customers/")
+@require("sales.view")
+def customers():
+    """Every customer this user may see: search, filters, sort, paging."""
+    return _listing("all")
+
+
+@bp.get("/customers/mine")
+@require("sales.view")
+def customers_mine():
+    """The customers the user owns."""
+    return _listing("mine")
+
+
+@bp.get("/customers/pool")
+@require("sales.view")
+def customers_pool():
+    """The shared pool: customers with no owner, which a rep may claim."""
+    return _listing("pool")
+
+
+@bp.get("/customers.xlsx")
+@require("sales.view")
+def customers_xlsx():
+    """The filtered customer list (every page) as an Excel workbook."""
+    query = svc.CustomerQuery.from_args(request.args)
+    view = request.args.get("view", "all")
+    view = view if view in VIEW_ENDPOINTS else "all"
+    rows, primary = svc.export_rows(current_user, query, view=view)
+    header = [
+        _("Name"),
+        _("Kind"),
+        _("Industry"),
+        _("Province"),
+        _("City"),
+        _("Grade"),
+        _("Status"),
+        _("Lead source"),
+        _("Source detail"),
+        _("Owner"),
+        _("Contact"),
+        _("Phone"),
+        _("E-mail"),
+        _("WeChat"),
+        _("Created"),
+        _("Updated"),
+    ]
+    data = []
+    for c in rows:
+        contact = primary.get(c.id)
+        data.append(
+            [
+                c.name,
+                svc.label(CUSTOMER_KINDS, c.kind),
+                c.industry,
+                c.province,
+                c.city,
+                c.grade,
+                svc.label(CUSTOMER_STATUSES, c.status),
+                svc.label(LEAD_SOURCES, c.source),
+                c.source_detail,
+                c.owner.display_name if c.owner else _("Pool"),
+                contact.name if contact else "",
+                contact.phone if contact else "",
+                contact.email if contact else "",
+                contact.wechat if contact else "",
+                c.created_at,
+                c.updated_at,
+            ]
+        )
+    name = _("Customers")
+    return xlsx_response(f"{name}-{local_today():%Y%m%d}.xlsx", [(name, header, data)])
+
+
+# --- the form -------------------------------------------------------------------------------------
+
+
+def _form_page(form: CustomerForm, customer: Customer | None, status: int = 200, matches=()):
+    return render(
+        "sales/customer_form.html",
+        block="customer_form",
+        status=status,
+        form=form,
+        customer=customer,
+        matches=list(matches),
+        may_choose_owner=svc.is_assigner(current_user),
+    )
+
+
+def _customer_form(customer: Customer | None = None) -> CustomerForm:
+    form = CustomerForm(obj=customer) if request.method == "GET" else CustomerForm()
+    form.owner_id.choices = _owner_choices(current_user, _("Pool (no owner)"))
+    if request.method == "GET" and customer is not None:
+        form.owner_id.data = str(customer.owner_id or "")
+    return form
+
+
+@bp.route("/customers/new", methods=["GET", "POST"])
+@require("sales.edit")
+def customer_new():
+    """Add a customer or a lead; warns of a likely duplicate before saving."""
+    form = _customer_form()
+    if request.method == "GET":
+        return _form_page(form, None)
+    if not form.validate_on_submit():
+        return _form_page(form, None, 422)
+    try:
+        customer = svc.create_customer(
+            current_user,
+            form.to_input(),
+            form.contact_input(),
+            confirm_duplicate=form.confirm_duplicate.data == "1",
+        )
+    except svc.DuplicateFound as found:
+        db.session.rollback()
+        form.confirm_duplicate.data = "1"
+        return _form_page(form, None, 422, matches=found.matches)
+    except svc.CustomerError as error:
+        db.session.rollback()
+        _error_to_form(form, error)
+        return _form_page(form, None, 422)
+    db.session.commit()
+    flash(_("Customer %(name)s added.", name=customer.name), "success")
+    return redirect_to(url_for("sales.customer", customer_id=customer.id))
+
+
+@bp.route("/customers/<int:customer_id>/edit", methods=["GET", "POST"])
+@require("sales.edit")
+def customer_edit(customer_id: int):
+    """Change a customer's details."""
+    customer = get_visible_or_404(Customer, customer_id, current_user)
+    if not svc.may_edit(current_user, customer):
+        abort(403)
+    form = _customer_form(customer)
+    if request.method == "GET":
+        return _form_page(form, customer)
+    if not form.validate_on_submit():
+        return _form_page(form, customer, 422)
+    try:
+        svc.update_customer(
+            current_user,
+            customer,
+            form.to_input(),
+            confirm_duplicate=form.confirm_duplicate.data == "1",
+        )
+    except svc.DuplicateFound as found:
+        db.session.rollback()
+        form.confirm_duplicate.data = "1"
+        customer = get_visible_or_404(Customer, customer_id, current_user)
+        return _form_page(form, customer, 422, matches=found.matches)
+    except svc.CustomerError as error:
+        db.session.rollback()
+        _error_to_form(form, error)
+        customer = get_visible_or_404(Customer, customer_id, current_user)
+        return _form_page(form, customer, 422)
+    db.session.commit()
+    flash(_("Customer %(name)s saved.", name=customer.name), "success")
+    return redirect_to(url_for("sales.customer", customer_id=customer.id))
+
+
+# --- the customer's page ---------------------------------------------------------------------------------
+
+
+def _load(customer_id: int) -> Customer:
+    """The customer with its contacts, owner and creator, in one query (404 if not visible)."""
+    record = svc.load_visible(current_user, customer_id)
+    if record is None:
+        abort(404)
+    return record
+
+
+def _detail_context(customer: Customer, followup_form: FollowupForm | None = None, **extra) -> dict:
+    user = current_user
+    if followup_form is None and can_follow(customer):
+        followup_form = _followup_form(customer, fresh=True)
+        followup_form.happened_at.data = datetime.now(followup_tz()).replace(
+            second=0, microsecond=0, tzinfo=None
+        )
+    timeline, more = customer_page.timeline_page(customer, user, TIMELINE_PAGE, 0)
+    assign_form = None
+    if svc.may_assign(user, customer):
+        assign_form = AssignForm()
+        assign_form.owner_id.choices = _owner_choices(user, _("Choose a sales rep"))
+    context = {
+        "customer": customer,
+        "actions": customer_page.actions_for(customer, user),
+        "panels": [
+            (panel, Markup(render_template(panel.template, customer=customer, **loaded)))
+            for panel, loaded in customer_page.panels_for(customer, user)
+        ],
+        "timeline": timeline,
+        "timeline_more": more,
+        "timeline_offset": TIMELINE_PAGE,
+        "may_edit": svc.may_edit(user, customer),
+        "may_claim": svc.may_claim(user, customer),
+        "may_release": svc.may_release(user, customer),
+        "assign_form": assign_form,
+        "may_merge": svc.can(user, "sales.merge") and not customer.is_archived,
+        "followup_form": followup_form,
+        "confirm": ConfirmForm(),
+        "contact_form": None,
+        "merged_into": db.session.get(Customer, customer.merged_into_id)
+        if customer.merged_into_id
+        else None,
+    }
+    context.update(extra)
+    return context
+
+
+def can_follow(customer: Customer) -> bool:
+    from mktapp.sales.followups import may_follow_up
+
+    return may_follow_up(current_user, customer)
+
+
+def _followup_form(customer: Customer, fresh: bool = False) -> FollowupForm:
+    form = FollowupForm(formdata=None) if fresh else FollowupForm()
+    form.contact_id.choices = [("", _("No contact"))] + [
+        (str(c.id), f"{c.name}{' · ' + c.title if c.title else ''}") for c in customer.contacts
+    ]
+    return form
+
+
+@bp.get("/customers/<int:customer_id>")
+@require("sales.view")
+def customer(customer_id: int):
+    """A customer: key facts and actions, contacts, panels, and one timeline."""
+    record = _load(customer_id)
+    return render("sales/customer_detail.html", **_detail_context(record))
+
+
+@bp.get("/customers/<int:customer_id>/timeline")
+@require("sales.view")
+def customer_timeline(customer_id: int):
+    """The next entries of the timeline ("show more")."""
+    record = get_visible_or_404(Customer, customer_id, current_user)
+    try:
+        offset = max(0, min(int(request.args.get("offset", 0)), 100_000))
+    except ValueError:
+        offset = 0
+    items, more = customer_page.timeline_page(record, current_user, TIMELINE_PAGE, offset)
+    return render(
+        "sales/customer_detail.html",
+        block="timeline_more",
+        customer=record,
+        timeline=items,
+        timeline_more=more,
+        timeline_offset=offset + TIMELINE_PAGE,
+        standalone=True,
+    )
+
+
+def _action(customer_id: int, do, message: str):
+    record = get_visible_or_404(Customer, customer_id, current_user)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        do(record)
+    except svc.CustomerError as error:
+        db.session.rollback()
+        if error.status == 403:
+            abort(403)
+        record = _load(customer_id)
+        return render(
+            "sales/customer_detail.html",
+            status=422,
+            action_error=error.message,
+            **_detail_context(record),
+        )
+    db.session.commit()
+    flash(message % {"name": record.name}, "success")
+    return redirect_to(url_for("sales.customer", customer_id=record.id))
+
+
+@bp.post("/customers/<int:customer_id>/archive")
+@require("sales.edit")
+def customer_archive(customer_id: int):
+    """Archive a customer (kept, not deleted)."""
+    return _action(
+        customer_id,
+        lambda c: svc.archive_customer(current_user, c),
+        _("Customer %(name)s archived."),
+    )
+
+
+@bp.post("/customers/<int:customer_id>/restore")
+@require("sales.assign")
+def customer_restore(customer_id: int):
+    """Bring an archived customer back."""
+    return _action(
+        customer_id,
+        lambda c: svc.restore_customer(current_user, c),
+        _("Customer %(name)s restored."),
+    )
+
+
+@bp.post("/customers/<int:customer_id>/claim")
+@require("sales.edit")
+def customer_claim(customer_id: int):
+    """A rep takes a customer from the pool."""
+    return _action(
+        customer_id, lambda c: svc.claim(current_user, c), _("%(name)s is now your customer.")
+    )
+
+
+@bp.post("/customers/<int:customer_id>/release")
+@require("sales.edit")
+def customer_release(customer_id: int):
+    """Give a customer back to the pool."""
+    return _action(
+        customer_id,
+        lambda c: svc.release(current_user, c),
+        _("%(name)s is back in the customer pool."),
+    )
+
+
+@bp.post("/customers/<int:customer_id>/assign")
+@require("sales.edit")
+def customer_assign(customer_id: int):
+    """Hand a customer to a sales rep (who is notified)."""
+    record = _load(customer_id)
+    form = AssignForm()
+    form.owner_id.choices = _owner_choices(current_user, _("Choose a sales rep"))
+    if form.validate_on_submit():
+        try:
+            svc.assign(
+                current_user, record, int(form.owner_id.data) if form.owner_id.data.isdigit() else 0
+            )
+        except svc.CustomerError as error:
+            db.session.rollback()
+            _error_to_form(form, error)
+        else:
+            db.session.commit()
+            owner = record.owner.display_name if record.owner else ""
+            flash(_("%(name)s handed to %(owner)s.", name=record.name, owner=owner), "success")
+            return redirect_to(url_for("sales.customer", customer_id=record.id))
+    record = _load(customer_id)
+    return render(
+        "sales/customer_detail.html",
+        block="customer_assign",
+        status=422,
+        **_detail_context(record, assign_form=form),
+    )
+
+
+@bp.route("/customers/<int:customer_id>/merge", methods=["GET", "POST"])
+@require("sales.merge")
+def customer_merge(customer_id: int):
+    """Merge a duplicate into this customer: its records move here, it is archived."""
+    record = _load(customer_id)
+    form = MergeForm()
+    candidates = svc.merge_candidates(record)
+    status = 200
+    if request.method == "POST":
+        other = None
+        if form.validate_on_submit():
+            other_id = svc._int_arg(form.other_id.data)
+            other = db.session.get(Customer, other_id) if other_id else None
+            if other is None:
+                form.other_id.errors = [_("No customer with this number.")]
+        if other is not None:
+            try:
+                moved = svc.merge(current_user, record, other)
+            except svc.CustomerError as error:
+                db.session.rollback()
+                _error_to_form(form, error)
+            else:
+                db.session.commit()
+                flash(
+                    _(
+                        "%(loser)s merged into %(name)s (%(n)s records moved).",
+                        loser=other.name,
+                        name=record.name,
+                        n=sum(moved.values()),
+                    ),
+                    "success",
+                )
+                return redirect_to(url_for("sales.customer", customer_id=customer_id))
+        status = 422
+        record = _load(customer_id)
+    return render(
+        "sales/customer_merge.html",
+        status=status,
+        customer=record,
+        form=form,
+        candidates=candidates,
+    )
+
+
+# --- contacts (htmx on the customer page) ------------------------------------------------------------------
+
+
+def _contacts_block(customer: Customer, form=None, editing: Contact | None = None, status=200):
+    return render(
+        "sales/customer_detail.html",
+        block="customer_contacts",
+        status=status,
+        customer=customer,
+        contact_form=form,
+        editing=editing,
+        may_edit=svc.may_edit(current_user, customer),
+    )
+
+
+@bp.route("/customers/<int:customer_id>/contacts/new", methods=["GET", "POST"])
+@require("sales.edit")
+def contact_new(customer_id: int):
+    """Add a contact to a customer (the contacts block comes back)."""
+    record = _load(customer_id)
+    if not svc.may_edit(current_user, record):
+        abort(403)
+    form = ContactForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                svc.add_contact(current_user, record, form.to_input())
+            except svc.CustomerError as error:
+                db.session.rollback()
+                record = _load(customer_id)
+                _error_to_form(form, error)
+            else:
+                db.session.commit()
+                flash(_("Contact added."), "success")
+                if not is_partial():
+                    return redirect_to(url_for("sales.customer", customer_id=customer_id))
+                return _contacts_block(_load(customer_id))
+        return _contacts_block(record, form, status=422)
+    return _contacts_block(record, form)
+
+
+@bp.route("/customers/<int:customer_id>/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+@require("sales.edit")
+def contact_edit(customer_id: int, contact_id: int):
+    """Change a contact (the contacts block comes back)."""
+    record = _load(customer_id)
+    contact = next((c for c in record.contacts if c.id == contact_id), None)
+    if contact is None:
+        abort(404)
+    if not svc.may_edit(current_user, record):
+        abort(403)
+    form = ContactForm(obj=contact) if request.method == "GET" else ContactForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                svc.update_contact(current_user, contact, form.to_input())
+            except svc.CustomerError as error:
+                db.session.rollback()
+                record = _load(customer_id)
+                contact = next(c for c in record.contacts if c.id == contact_id)
+                _error_to_form(form, error)
+            else:
+                db.session.commit()
+                flash(_("Contact saved."), "success")
+                if not is_partial():
+                    return redirect_to(url_for("sales.customer", customer_id=customer_id))
+                return _contacts_block(_load(customer_id))
+        return _contacts_block(record, form, editing=contact, status=422)
+    return _contacts_block(record, form, editing=contact)
+
+
+# --- import -----------------------------------------------------------------------------------------------
+
+
+def _options_form() -> ImportOptionsForm:
+    form = ImportOptionsForm()
+    if svc.is_assigner(current_user):
+        form.owner_id.choices = _owner_choices(current_user, _("Pool (no owner)"))
+    else:
+        form.owner_id.choices = [("", _("Me"))]
+    return form
+
+
+@bp.route("/customers/import", methods=["GET", "POST"])
+@require("sales.import")
+def customers_import():
+    """Step 1 of the import: upload an .xlsx or .csv file of leads."""
+    form = UploadForm()
+    if request.method == "GET":
+        return render("sales/import_upload.html", form=form, max_rows=importing.MAX_ROWS)
+    upload = request.files.get("file")
+    error = None
+    if not form.validate_on_submit():
+        error = _("The form expired; upload the file again.")
+    elif upload is None or not upload.filename:
+        error = _("Choose a file to upload.")
+    else:
+        data = upload.read(importing.MAX_BYTES + 1)
+        try:
+            token, _table = importing.store_upload(current_user, data, upload.filename)
+        except importing.ImportRefused as refused:
+            error = str(refused)
+        else:
+            return redirect_to(url_for("sales.customers_import_map", token=token))
+    form.file.errors = [error]
+    return render("sales/import_upload.html", form=form, status=422, max_rows=importing.MAX_ROWS)
+
+
+def _loaded(token: str):
+    try:
+        loaded = importing.load_upload(current_user, token)
+    except importing.ImportRefused:
+        loaded = None
+    if loaded is None:
+        flash(
+            _("That upload is gone (imported, expired, or not yours). Upload the file again."),
+            "warning",
+        )
+        return None
+    return loaded
+
+
+def _mapping_from_form(width: int) -> list[str]:
+    return [request.form.get(f"col{i}", "") for i in range(width)]
+
+
+@bp.route("/customers/import/<token>", methods=["GET", "POST"])
+@require("sales.import")
+def customers_import_map(token: str):
+    """Step 2 and 3: map the columns (guessed from the headers) with a preview; then the
+    report of what would be imported, invalid rows and likely duplicates."""
+    loaded = _loaded(token)
+    if loaded is None:
+        return redirect_to(url_for("sales.customers_import"))
+    table, filename = loaded
+    options = _options_form()
+    width = len(table.headers)
+    mapping = importing.guess_mapping(table.headers)
+    report = None
+    error = None
+    status = 200
+    if request.method == "POST":
+        mapping = _mapping_from_form(width)
+        if not options.validate_on_submit():
+            status = 422
+        else:
+            try:
+                report = importing.analyse(table, mapping, options.source.data)
+            except importing.ImportRefused as refused:
+                error, status = str(refused), 422
+    return render(
+        "sales/import_map.html",
+        status=status,
+        token=token,
+        filename=filename,
+        table=table,
+        preview=table.rows[: importing.PREVIEW_ROWS],
+        mapping=mapping,
+        fields=importing.FIELDS,
+        options=options,
+        report=report,
+        error=error,
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.post("/customers/import/<token>/run")
+@require("sales.import")
+def customers_import_run(token: str):
+    """Step 4: import the valid rows, all in one transaction, and remove the file."""
+    loaded = _loaded(token)
+    if loaded is None:
+        return redirect_to(url_for("sales.customers_import"))
+    table, filename = loaded
+    options = _options_form()
+    mapping = _mapping_from_form(len(table.headers))
+    error = None
+    report = None
+    if options.validate_on_submit():
+        try:
+            report = importing.analyse(table, mapping, options.source.data)
+            owner = options.owner_id.data
+            count = importing.run_import(
+                current_user,
+                report,
+                options.source.data,
+                options.source_detail.data or "",
+                int(owner) if owner and owner.isdigit() else None,
+                filename,
+            )
+        except importing.ImportRefused as refused:
+            db.session.rollback()
+            error = str(refused)
+        else:
+            if count == 0:
+                error = _("No valid row to import: correct the file and upload it again.")
+            else:
+                db.session.commit()
+                importing.discard_upload(current_user, token)
+                flash(
+                    _(
+                        "%(n)s customers imported; %(skipped)s rows skipped.",
+                        n=count,
+                        skipped=len(report.rows) - count,
+                    ),
+                    "success",
+                )
+                view = (
+                    "customers_pool"
+                    if svc.is_assigner(current_user) and not owner
+                    else "customers_mine"
+                )
+                if svc.is_assigner(current_user) and owner:
+                    view = "customers"
+                return redirect_to(url_for(f"sales.{view}"))
+    else:
+        error = _("The form expired; check the file again.")
+    return render(
+        "sales/import_map.html",
+        status=422,
+        token=token,
+        filename=filename,
+        table=table,
+        preview=table.rows[: importing.PREVIEW_ROWS],
+        mapping=mapping,
+        fields=importing.FIELDS,
+        options=options,
+        report=report,
+        error=error,
+        confirm=ConfirmForm(),
+    )

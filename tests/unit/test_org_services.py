@@ -67,7 +67,10 @@ def test_owned_models_are_found_by_walking_the_mappers(app):
 def test_hand_over_moves_records_and_notes_each_in_the_audit_log(ctx, monkeypatch):
     monkeypatch.setattr(TrainingRecord, "__handover__", True, raising=False)
     a, b, boss = user("sales1"), user("sales2"), user("manager")
-    before = dict((cls, n) for cls, _label, n in services.owned_counts(a)).get(TrainingRecord, 0)
+    counts = {cls: n for cls, _label, n in services.owned_counts(a)}
+    before = counts.get(TrainingRecord, 0)
+    # The demo gives sales1 some customers and follow-ups too; they move with the rest.
+    before_all = sum(counts.values())
     for i in range(2):
         db.session.add(
             TrainingRecord(
@@ -75,11 +78,11 @@ def test_hand_over_moves_records_and_notes_each_in_the_audit_log(ctx, monkeypatc
             )
         )
     db.session.flush()
-    # The demo gives sales1 customers and opportunities too; they move with the rest.
     counts = {cls: n for cls, _label, n in services.owned_counts(a)}
     assert counts[TrainingRecord] == before + 2
+    assert sum(counts.values()) == before_all + 2
     moved = services.hand_over(boss, a, b)
-    assert sum(moved.values()) == sum(counts.values())
+    assert sum(moved.values()) == before_all + 2
     assert services.owned_counts(a) == []
     notes = db.session.scalars(
         select(AuditLog.note).where(

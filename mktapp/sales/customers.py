@@ -1,0 +1,796 @@
+"""Customers and leads (P4.1 step 1): 客户, 联系人, duplicates, merge, hand-off, the list.
+
+Services take the acting user and plain data and raise CustomerError (with the field
+it concerns) for the route to show; they never touch the request. A customer's
+name_key and its contacts' phone_key are kept here, so duplicate checks are one
+indexed lookup.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload, lazyload
+
+from mktapp.core import audit
+from mktapp.core.audit_display import describe
+from mktapp.core.notify import notify
+from mktapp.core.permissions import can, group_member_ids, visible
+from mktapp.extensions import db
+from mktapp.models import User, utcnow
+from mktapp.models.sales import (
+    COMPANY_SIZES,
+    CUSTOMER_GRADES,
+    CUSTOMER_KINDS,
+    CUSTOMER_STATUSES,
+    LEAD_SOURCES,
+    Contact,
+    Customer,
+)
+
+# Legal-form endings left out when names are compared ("华为技术有限公司" = "华为技术").
+NAME_SUFFIXES = (
+    "股份有限公司",
+    "有限责任公司",
+    "有限公司",
+    "集团公司",
+    "公司",
+    "corporation",
+    "company",
+    "limited",
+    "coltd",
+    "corp",
+    "ltd",
+    "inc",
+    "llc",
+    "co",
+)
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+# Provinces (for the region filter and the import's check); cities are free text.
+PROVINCES = (
+    "北京",
+    "天津",
+    "上海",
+    "重庆",
+    "河北",
+    "山西",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "海南",
+    "四川",
+    "贵州",
+    "云南",
+    "陕西",
+    "甘肃",
+    "青海",
+    "台湾",
+    "内蒙古",
+    "广西",
+    "西藏",
+    "宁夏",
+    "新疆",
+    "香港",
+    "澳门",
+)
+
+describe(
+    "Customer",
+    _l("Customer"),
+    fields={
+        "name": _l("Name"),
+        "kind": _l("Kind"),
+        "industry": _l("Industry"),
+        "size": _l("Company size"),
+        "province": _l("Province"),
+        "city": _l("City"),
+        "address": _l("Address"),
+        "grade": _l("Grade"),
+        "status": _l("Status"),
+        "source": _l("Lead source"),
+        "source_detail": _l("Source detail"),
+        "owner_id": _l("Owner"),
+        "notes": _l("Notes"),
+        "merged_into_id": _l("Merged into"),
+        "assigned_at": _l("Assigned"),
+        "name_key": _l("Name for duplicate checks"),
+    },
+    values={
+        "kind": lambda v: str(CUSTOMER_KINDS.get(v, v)),
+        "status": lambda v: str(CUSTOMER_STATUSES.get(v, v)),
+        "source": lambda v: str(LEAD_SOURCES.get(v, v)),
+        "size": lambda v: str(COMPANY_SIZES.get(v, v)),
+    },
+)
+describe(
+    "Contact",
+    _l("Contact"),
+    fields={
+        "name": _l("Name"),
+        "title": _l("Job title"),
+        "phone": _l("Phone"),
+        "email": _l("E-mail"),
+        "wechat": _l("WeChat"),
+        "is_primary": _l("Primary contact"),
+        "customer_id": _l("Customer"),
+        "phone_key": _l("Phone for duplicate checks"),
+    },
+)
+audit.describe_action("merge", _l("Merged"))
+audit.describe_action("assign", _l("Assigned"))
+
+
+class CustomerError(Exception):
+    """Something asked of a customer that cannot be done; str() is the message."""
+
+    status = 422
+
+    def __init__(self, message: Any, field: str | None = None, status: int = 422):
+        super().__init__(str(message))
+        self.message = str(message)
+        self.field = field
+        self.status = status
+
+
+class DuplicateFound(CustomerError):
+    """The customer looks like one that exists; the user may confirm "create anyway"."""
+
+    def __init__(self, matches: list[Customer]):
+        super().__init__(_("A customer with this name or phone number exists already."), "name")
+        self.matches = matches
+
+
+# --- keys ---------------------------------------------------------------------------------
+
+
+def name_key(name: str) -> str:
+    """The name folded for duplicate checks: full-width to half-width, lower case, no spaces
+    or punctuation, legal-form endings (有限公司, Co., Ltd. ...) removed."""
+    text = unicodedata.normalize("NFKC", name or "").lower()
+    text = _NOT_WORD.sub("", text)
+    changed = True
+    while changed and text:
+        changed = False
+        for suffix in NAME_SUFFIXES:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text = text[: -len(suffix)]
+                changed = True
+                break
+    return text[:200]
+
+
+def phone_key(phone: str) -> str:
+    """Digits only, without China's +86 / 0086 prefix on a mobile number."""
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", phone or "") if ch.isdigit())
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
+            digits = digits[len(prefix) :]
+    return digits[:40]
+
+
+# --- who may do what ------------------------------------------------------------------------
+
+
+def is_assigner(user: User) -> bool:
+    """The marketing manager and market specialists hand leads out (sales.assign)."""
+    return can(user, "sales.assign")
+
+
+def may_edit(user: User, customer: Customer) -> bool:
+    """Who may change a customer: its owner, the 业务组 leader for the group's, and those who
+    hand out leads (manager, market specialists). A pool customer is claimed first."""
+    if not can(user, "sales.edit") or customer.is_archived:
+        return False
+    if is_assigner(user) or customer.owner_id == user.id:
+        return True
+    return bool(
+        user.leads_group is not None
+        and customer.owner is not None
+        and customer.owner.group_id == user.group_id
+    )
+
+
+def may_claim(user: User, customer: Customer) -> bool:
+    return (
+        customer.owner_id is None
+        and not customer.is_archived
+        and "sales_rep" in user.role_codes
+        and can(user, "sales.edit")
+    )
+
+
+def may_release(user: User, customer: Customer) -> bool:
+    return customer.owner_id is not None and not customer.is_archived and may_edit(user, customer)
+
+
+def may_assign(user: User, customer: Customer) -> bool:
+    """Hand a customer to a rep: those with sales.assign, and the 业务组 leader for the group."""
+    if customer.is_archived:
+        return False
+    return is_assigner(user) or (user.leads_group is not None and may_edit(user, customer))
+
+
+def owner_choices(user: User) -> list[tuple[int, str]]:
+    """The sales reps this user may hand customers to (one query)."""
+    from mktapp.models import Role
+
+    stmt = (
+        select(User.id, User.display_name)
+        .where(User.roles.any(Role.code == "sales_rep"), User.active.is_(True))
+        .order_by(User.display_name)
+    )
+    if not is_assigner(user):
+        stmt = stmt.where(User.id.in_(group_member_ids(user)))
+    return [(uid, name) for uid, name in db.session.execute(stmt)]
+
+
+# --- input ----------------------------------------------------------------------------------
+
+
+@dataclass
+class CustomerInput:
+    name: str
+    kind: str = "company"
+    industry: str = ""
+    size: str = ""
+    province: str = ""
+    city: str = ""
+    address: str = ""
+    grade: str = "C"
+    status: str = "potential"
+    source: str = "other"
+    source_detail: str = ""
+    notes: str = ""
+    owner_id: int | None = None
+
+
+@dataclass
+class ContactInput:
+    name: str
+    title: str = ""
+    phone: str = ""
+    email: str = ""
+    wechat: str = ""
+    is_primary: bool = False
+
+
+def _check(data: CustomerInput) -> None:
+    if not (data.name or "").strip():
+        raise CustomerError(_("Enter the customer's name."), "name")
+    if not name_key(data.name):
+        raise CustomerError(_("The name needs at least one letter or digit."), "name")
+    for value, choices, name in (
+        (data.kind, CUSTOMER_KINDS, "kind"),
+        (data.grade, CUSTOMER_GRADES, "grade"),
+        (data.status, CUSTOMER_STATUSES, "status"),
+        (data.source, LEAD_SOURCES, "source"),
+    ):
+        if value not in choices:
+            raise CustomerError(_("Choose a value from the list."), name)
+    if data.size and data.size not in COMPANY_SIZES:
+        raise CustomerError(_("Choose a value from the list."), "size")
+
+
+def _apply(customer: Customer, data: CustomerInput) -> None:
+    customer.name = data.name.strip()
+    customer.name_key = name_key(data.name)
+    customer.kind = data.kind
+    customer.industry = data.industry.strip()
+    customer.size = data.size if data.kind == "company" else ""
+    customer.province = data.province.strip()
+    customer.city = data.city.strip()
+    customer.address = data.address.strip()
+    customer.grade = data.grade
+    customer.status = data.status
+    customer.source = data.source
+    customer.source_detail = data.source_detail.strip()
+    customer.notes = data.notes.strip()
+
+
+# --- duplicates -------------------------------------------------------------------------------
+
+
+def find_duplicates(
+    name: str, phones: list[str] = (), exclude_id: int | None = None, limit: int = 5
+) -> list[Customer]:
+    """Customers (not archived) whose folded name or a contact's phone matches (one query)."""
+    key = name_key(name)
+    phone_keys = sorted({k for k in (phone_key(p) for p in phones) if len(k) >= 6})
+    conditions = [Customer.name_key == key] if key else []
+    if phone_keys:
+        conditions.append(
+            Customer.id.in_(select(Contact.customer_id).where(Contact.phone_key.in_(phone_keys)))
+        )
+    if not conditions:
+        return []
+    stmt = (
+        select(Customer)
+        .options(lazyload(Customer.owner))
+        .where(or_(*conditions), Customer.archived_at.is_(None))
+        .order_by(Customer.id)
+        .limit(limit)
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(Customer.id != exclude_id)
+    return list(db.session.scalars(stmt))
+
+
+def load_visible(user: User, customer_id: int) -> Customer | None:
+    """One customer this user may see, with contacts, owner and creator (one query)."""
+    return (
+        db.session.scalars(
+            visible(select(Customer).where(Customer.id == customer_id), user, Customer).options(
+                joinedload(Customer.contacts),
+                joinedload(Customer.owner).lazyload("*"),
+                joinedload(Customer.created_by).lazyload("*"),
+            )
+        )
+        .unique()
+        .first()
+    )
+
+
+# --- create, change, archive --------------------------------------------------------------------
+
+
+def create_customer(
+    user: User,
+    data: CustomerInput,
+    contact: ContactInput | None = None,
+    confirm_duplicate: bool = False,
+) -> Customer:
+    """A new customer (and its first contact). A rep's own customer; a market specialist's or
+    manager's goes to the owner chosen, or to the pool."""
+    if not can(user, "sales.edit"):
+        raise CustomerError(_("You may not add customers."), status=403)
+    _check(data)
+    if not confirm_duplicate:
+        matches = find_duplicates(data.name, [contact.phone] if contact else [])
+        if matches:
+            raise DuplicateFound(matches)
+    customer = Customer(created_by_id=user.id)
+    _apply(customer, data)
+    if is_assigner(user):
+        customer.owner_id = data.owner_id
+    else:
+        customer.owner_id = user.id
+    if customer.owner_id is not None:
+        customer.assigned_at = utcnow()
+    db.session.add(customer)
+    if contact is not None and contact.name.strip():
+        add_contact(user, customer, ContactInput(**{**contact.__dict__, "is_primary": True}))
+    db.session.flush()
+    if customer.owner_id not in (None, user.id):
+        _tell_owner(customer)
+    return customer
+
+
+def update_customer(
+    user: User, customer: Customer, data: CustomerInput, confirm_duplicate: bool = False
+) -> Customer:
+    if not may_edit(user, customer):
+        raise CustomerError(_("You may not change this customer."), status=403)
+    _check(data)
+    if not confirm_duplicate and name_key(data.name) != customer.name_key:
+        matches = find_duplicates(data.name, exclude_id=customer.id)
+        if matches:
+            raise DuplicateFound(matches)
+    _apply(customer, data)
+    return customer
+
+
+def archive_customer(user: User, customer: Customer) -> None:
+    if not may_edit(user, customer):
+        raise CustomerError(_("You may not archive this customer."), status=403)
+    customer.archived_at = utcnow()
+
+
+def restore_customer(user: User, customer: Customer) -> None:
+    if not is_assigner(user):
+        raise CustomerError(_("You may not restore this customer."), status=403)
+    if customer.merged_into_id is not None:
+        raise CustomerError(_("A customer merged into another cannot be restored."))
+    customer.archived_at = None
+
+
+# --- contacts -------------------------------------------------------------------------------------
+
+
+def _check_contact(data: ContactInput) -> None:
+    if not data.name.strip():
+        raise CustomerError(_("Enter the contact's name."), "name")
+    if data.phone.strip() and len(phone_key(data.phone)) < 5:
+        raise CustomerError(_("Enter a phone number with at least 5 digits."), "phone")
+    if data.email.strip() and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", data.email.strip()):
+        raise CustomerError(_("Enter an e-mail address like name@example.com."), "email")
+
+
+def add_contact(user: User, customer: Customer, data: ContactInput) -> Contact:
+    _check_contact(data)
+    contact = Contact()
+    with db.session.no_autoflush:
+        customer.contacts.append(contact)
+        _apply_contact(customer, contact, data)
+    db.session.add(contact)
+    return contact
+
+
+def update_contact(user: User, contact: Contact, data: ContactInput) -> Contact:
+    _check_contact(data)
+    _apply_contact(contact.customer, contact, data)
+    return contact
+
+
+def _apply_contact(customer: Customer, contact: Contact, data: ContactInput) -> None:
+    contact.name = data.name.strip()
+    contact.title = data.title.strip()
+    contact.phone = data.phone.strip()
+    contact.phone_key = phone_key(data.phone)
+    contact.email = data.email.strip()
+    contact.wechat = data.wechat.strip()
+    if data.is_primary:
+        for other in customer.contacts:
+            if other is not contact and other.is_primary:
+                other.is_primary = False
+    contact.is_primary = data.is_primary or not any(
+        c.is_primary for c in customer.contacts if c is not contact
+    )
+
+
+# --- hand-off: assign, release, claim ------------------------------------------------------------
+
+
+def _tell_owner(customer: Customer) -> None:
+    from flask import url_for
+
+    owner = db.session.get(User, customer.owner_id)
+    if owner is None:
+        return
+    notify(
+        owner,
+        _("New customer for you: %(name)s", name=customer.name),
+        body=_(
+            "%(name)s (%(source)s) has been handed to you. Contact them and record the follow-up.",
+            name=customer.name,
+            source=LEAD_SOURCES.get(customer.source, customer.source),
+        ),
+        url=url_for("sales.customer", customer_id=customer.id),
+    )
+
+
+def assign(user: User, customer: Customer, owner_id: int) -> None:
+    """Hand a customer to a sales rep, who is notified."""
+    if not may_assign(user, customer):
+        raise CustomerError(_("You may not hand this customer to someone."), status=403)
+    allowed = dict(owner_choices(user))
+    if owner_id not in allowed:
+        raise CustomerError(_("Choose a sales rep from the list."), "owner_id")
+    if customer.owner_id == owner_id:
+        return
+    customer.owner_id = owner_id
+    customer.assigned_at = utcnow()
+    db.session.flush()
+    _tell_owner(customer)
+
+
+def release(user: User, customer: Customer) -> None:
+    """Give a customer back to the shared pool (no owner)."""
+    if not may_release(user, customer):
+        raise CustomerError(_("You may not release this customer."), status=403)
+    customer.owner_id = None
+    customer.assigned_at = None
+
+
+def claim(user: User, customer: Customer) -> None:
+    """A rep takes a customer from the pool."""
+    if not may_claim(user, customer):
+        raise CustomerError(_("This customer is not in the pool any more."))
+    customer.owner_id = user.id
+    customer.assigned_at = utcnow()
+
+
+# --- merge -------------------------------------------------------------------------------------------
+
+FILLABLE = ("industry", "size", "province", "city", "address", "source_detail", "notes")
+
+
+def customer_id_columns() -> list:
+    """Every column named customer_id in the schema (contacts, follow-ups, opportunities,
+    contracts ... whatever a chapter adds), found through the metadata."""
+    return [
+        table.c.customer_id
+        for table in db.metadata.sorted_tables
+        if "customer_id" in table.c and table.name != "customers"
+    ]
+
+
+def merge(user: User, survivor: Customer, loser: Customer) -> dict[str, int]:
+    """Move every record of `loser` to `survivor`, fill the survivor's empty fields from the
+    loser, and archive the loser (merged_into_id). Returns {table: rows moved}."""
+    if not can(user, "sales.merge"):
+        raise CustomerError(_("You may not merge customers."), status=403)
+    if survivor.id == loser.id:
+        raise CustomerError(_("Choose two different customers."), "other_id")
+    if survivor.is_archived or loser.is_archived:
+        raise CustomerError(_("Archived customers cannot be merged."), "other_id")
+    moved: dict[str, int] = {}
+    if any(c.is_primary for c in survivor.contacts):
+        db.session.execute(
+            update(Contact).where(Contact.customer_id == loser.id).values(is_primary=False)
+        )
+    for column in customer_id_columns():
+        result = db.session.execute(
+            update(column.table).where(column == loser.id).values(customer_id=survivor.id)
+        )
+        if result.rowcount:
+            moved[column.table.name] = result.rowcount
+    # Customers merged into the loser earlier now point at the survivor.
+    db.session.execute(
+        update(Customer)
+        .where(Customer.merged_into_id == loser.id)
+        .values(merged_into_id=survivor.id)
+    )
+    for name in FILLABLE:
+        if not getattr(survivor, name) and getattr(loser, name):
+            setattr(survivor, name, getattr(loser, name))
+    if survivor.owner_id is None and loser.owner_id is not None:
+        survivor.owner_id = loser.owner_id
+    loser.merged_into_id = survivor.id
+    loser.archived_at = utcnow()
+    db.session.flush()
+    audit.log(
+        survivor,
+        "merge",
+        {"merged": [loser.name, survivor.name], **{t: [0, n] for t, n in moved.items()}},
+        note=_("%(loser)s merged into %(survivor)s", loser=loser.name, survivor=survivor.name),
+    )
+    db.session.expire_all()
+    return moved
+
+
+# --- the list ----------------------------------------------------------------------------------------
+
+SORTS = {
+    "updated": (Customer.updated_at,),
+    "name": (Customer.name,),
+    "grade": (Customer.grade,),
+    "created": (Customer.created_at,),
+}
+VIEWS = ("all", "mine", "pool")
+
+
+def _int_arg(value) -> int | None:
+    try:
+        return int(value) or None
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
+class CustomerQuery:
+    """What a customer list shows, read from the URL; anything not understood is ignored."""
+
+    q: str = ""
+    owner: int | None = None
+    grade: str = ""
+    source: str = ""
+    status: str = ""
+    province: str = ""
+    sort: str = "updated"
+    dir: str = "desc"
+    page: int = 1
+    archived: bool = False
+
+    @classmethod
+    def from_args(cls, args) -> CustomerQuery:
+        page = _int_arg(args.get("page")) or 1
+        grade = args.get("grade") or ""
+        source = args.get("source") or ""
+        status = args.get("status") or ""
+        province = (args.get("province") or "").strip()
+        sort = args.get("sort") or "updated"
+        return cls(
+            q=(args.get("q") or "").strip()[:100],
+            owner=_int_arg(args.get("owner")),
+            grade=grade if grade in CUSTOMER_GRADES else "",
+            source=source if source in LEAD_SOURCES else "",
+            status=status if status in CUSTOMER_STATUSES else "",
+            province=province if province in PROVINCES else "",
+            sort=sort if sort in SORTS else "updated",
+            dir="asc" if args.get("dir") == "asc" else "desc",
+            page=max(1, min(page, 100_000)),
+            archived=args.get("archived") == "1",
+        )
+
+    def args(self, **changes) -> dict:
+        values = {
+            "q": self.q,
+            "owner": self.owner,
+            "grade": self.grade,
+            "source": self.source,
+            "status": self.status,
+            "province": self.province,
+            "sort": self.sort,
+            "dir": self.dir,
+            "page": self.page,
+            "archived": "1" if self.archived else "",
+        }
+        values.update(changes)
+        defaults = {"sort": "updated", "dir": "desc", "page": 1}
+        return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
+
+    @property
+    def filtered(self) -> bool:
+        return bool(
+            self.q
+            or self.owner
+            or self.grade
+            or self.source
+            or self.status
+            or self.province
+            or self.archived
+        )
+
+
+@dataclass
+class CustomerPage:
+    rows: list[Customer]
+    page: int
+    page_size: int
+    has_more: bool
+    primary: dict[int, Contact] = field(default_factory=dict)
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.page_size + 1
+
+    @property
+    def last_index(self) -> int:
+        return self.first_index + len(self.rows) - 1
+
+
+def _filtered(user: User, query: CustomerQuery, view: str):
+    stmt = visible(select(Customer), user, Customer)
+    if query.archived:
+        stmt = stmt.where(Customer.archived_at.is_not(None))
+    else:
+        stmt = stmt.where(Customer.archived_at.is_(None))
+    if view == "mine":
+        stmt = stmt.where(Customer.owner_id == user.id)
+    elif view == "pool":
+        stmt = stmt.where(Customer.owner_id.is_(None))
+    elif query.owner:
+        stmt = stmt.where(Customer.owner_id == query.owner)
+    for column, value in (
+        (Customer.grade, query.grade),
+        (Customer.source, query.source),
+        (Customer.status, query.status),
+        (Customer.province, query.province),
+    ):
+        if value:
+            stmt = stmt.where(column == value)
+    if query.q:
+        like = f"%{query.q.replace('%', '').replace('_', '')}%"
+        conditions = [Customer.name.ilike(like)]
+        key = name_key(query.q)
+        if key:
+            conditions.append(Customer.name_key.like(f"%{key}%"))
+        digits = phone_key(query.q)
+        if len(digits) >= 4:
+            conditions.append(
+                Customer.id.in_(
+                    select(Contact.customer_id).where(Contact.phone_key.like(f"%{digits}%"))
+                )
+            )
+        conditions.append(
+            Customer.id.in_(select(Contact.customer_id).where(Contact.name.ilike(like)))
+        )
+        stmt = stmt.where(or_(*conditions))
+    return stmt
+
+
+def _ordered(stmt, query: CustomerQuery):
+    columns = SORTS[query.sort]
+    if query.dir == "asc":
+        return stmt.order_by(*(c.asc() for c in columns), Customer.id.asc())
+    return stmt.order_by(*(c.desc() for c in columns), Customer.id.desc())
+
+
+def list_customers(user: User, query: CustomerQuery, page_size: int, view: str = "all"):
+    """One page of the customers this user may see (two queries: the rows with their owners,
+    and their primary contacts). No COUNT over the whole table: one row more than the page
+    says whether there is a next page."""
+    stmt = (
+        _ordered(_filtered(user, query, view), query)
+        .options(joinedload(Customer.owner).lazyload("*"))
+        .limit(page_size + 1)
+        .offset((query.page - 1) * page_size)
+    )
+    rows = list(db.session.scalars(stmt).unique())
+    has_more = len(rows) > page_size
+    rows = rows[:page_size]
+    primary: dict[int, Contact] = {}
+    if rows:
+        for contact in db.session.scalars(
+            select(Contact)
+            .where(Contact.customer_id.in_([c.id for c in rows]))
+            .order_by(Contact.is_primary.desc(), Contact.id)
+        ):
+            primary.setdefault(contact.customer_id, contact)
+    return CustomerPage(rows, query.page, page_size, has_more, primary)
+
+
+def export_rows(user: User, query: CustomerQuery, view: str = "all", limit: int = 100_000):
+    """The filtered list (every page) with each customer's primary contact."""
+    rows = list(
+        db.session.scalars(
+            _ordered(_filtered(user, query, view), query)
+            .options(joinedload(Customer.owner).lazyload("*"))
+            .limit(limit)
+        ).unique()
+    )
+    primary: dict[int, Contact] = {}
+    ids = [c.id for c in rows]
+    for start in range(0, len(ids), 500):
+        for contact in db.session.scalars(
+            select(Contact)
+            .where(Contact.customer_id.in_(ids[start : start + 500]))
+            .order_by(Contact.is_primary.desc(), Contact.id)
+        ):
+            primary.setdefault(contact.customer_id, contact)
+    return rows, primary
+
+
+def owner_filter_choices(user: User) -> list[tuple[int, str]]:
+    """Owners to filter the list by: the reps this user may see customers of."""
+    from mktapp.models import Role
+
+    stmt = (
+        select(User.id, User.display_name)
+        .where(User.roles.any(Role.code == "sales_rep"))
+        .order_by(User.display_name)
+    )
+    if not is_assigner(user) and not (user.role_codes & {"executive", "service_agent"}):
+        if user.leads_group is not None:
+            stmt = stmt.where(User.id.in_(group_member_ids(user)))
+        else:
+            stmt = stmt.where(User.id == user.id)
+    return [(uid, name) for uid, name in db.session.execute(stmt)]
+
+
+def label(mapping: dict, code: str) -> str:
+    value = mapping.get(code)
+    return str(value) if value is not None else (code or "")
+
+
+def merge_candidates(customer: Customer, limit: int = 20) -> list[Customer]:
+    """Likely duplicates of a customer first (same folded name or phone), for the merge form."""
+    phones = [c.phone for c in customer.contacts if c.phone]
+    return find_duplicates(customer.name, phones, exclude_id=customer.id, limit=limit)
+
+
+def local_today_default() -> date:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    return datetime.now(ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))).date()

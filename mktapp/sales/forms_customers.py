@@ -1,0 +1,251 @@
+"""Forms of customers, contacts, follow-ups, hand-off, merge and import (P4.1)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+
+from mktapp.models.sales import (
+    COMPANY_SIZES,
+    CUSTOMER_GRADES,
+    CUSTOMER_KINDS,
+    CUSTOMER_STATUSES,
+    INTERACTION_KINDS,
+    LEAD_SOURCES,
+)
+from mktapp.org.forms_policy import LocalDateField, sensible_date
+from mktapp.sales import customers as svc
+from mktapp.sales.followups import FollowupInput
+
+
+def _choices(mapping) -> list[tuple[str, object]]:
+    return [(code, label) for code, label in mapping.items()]
+
+
+CHOOSE = _l("Choose a value from the list.")
+EMAIL = Regexp(
+    r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail address like name@example.com.")
+)
+
+
+class CustomerForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(message=_l("Enter the customer's name.")), Length(max=200)],
+        description=_l("The company's full registered name, or the person's name."),
+    )
+    kind = SelectField(
+        _l("Kind"),
+        choices=lambda: _choices(CUSTOMER_KINDS),
+        default="company",
+        invalid_choice_message=CHOOSE,
+    )
+    industry = StringField(_l("Industry"), validators=[Optional(), Length(max=80)])
+    size = SelectField(
+        _l("Company size"),
+        choices=lambda: [("", _l("Not known")), *_choices(COMPANY_SIZES)],
+        default="",
+        validate_choice=True,
+        invalid_choice_message=CHOOSE,
+    )
+    province = SelectField(
+        _l("Province"),
+        choices=lambda: [("", _l("Not known")), *((p, p) for p in svc.PROVINCES)],
+        default="",
+        invalid_choice_message=CHOOSE,
+    )
+    city = StringField(_l("City"), validators=[Optional(), Length(max=40)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    grade = SelectField(
+        _l("Grade"),
+        choices=lambda: _choices(CUSTOMER_GRADES),
+        default="C",
+        invalid_choice_message=CHOOSE,
+        description=_l("A: key customer, B: normal, C: small or unsure."),
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=lambda: _choices(CUSTOMER_STATUSES),
+        default="potential",
+        invalid_choice_message=CHOOSE,
+    )
+    source = SelectField(
+        _l("Lead source"),
+        choices=lambda: _choices(LEAD_SOURCES),
+        default="fair",
+        invalid_choice_message=CHOOSE,
+    )
+    source_detail = StringField(
+        _l("Source detail"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Which fair, who referred them, which search or campaign."),
+    )
+    owner_id = SelectField(_l("Owner"), coerce=str, choices=[], validate_choice=False)
+    notes = TextAreaField(
+        _l("Notes"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 3}
+    )
+    # The first contact (new customers only)
+    contact_name = StringField(_l("Contact"), validators=[Optional(), Length(max=80)])
+    contact_title = StringField(_l("Job title"), validators=[Optional(), Length(max=80)])
+    contact_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    contact_email = StringField(
+        _l("E-mail"),
+        validators=[Optional(), Length(max=120), EMAIL],
+    )
+    contact_wechat = StringField(_l("WeChat"), validators=[Optional(), Length(max=80)])
+    confirm_duplicate = HiddenField(default="")
+
+    def to_input(self) -> svc.CustomerInput:
+        owner = self.owner_id.data
+        return svc.CustomerInput(
+            name=self.name.data or "",
+            kind=self.kind.data,
+            industry=self.industry.data or "",
+            size=self.size.data or "",
+            province=self.province.data or "",
+            city=self.city.data or "",
+            address=self.address.data or "",
+            grade=self.grade.data,
+            status=self.status.data,
+            source=self.source.data,
+            source_detail=self.source_detail.data or "",
+            notes=self.notes.data or "",
+            owner_id=int(owner) if owner and str(owner).isdigit() else None,
+        )
+
+    def contact_input(self) -> svc.ContactInput | None:
+        if not (self.contact_name.data or "").strip():
+            return None
+        return svc.ContactInput(
+            name=self.contact_name.data or "",
+            title=self.contact_title.data or "",
+            phone=self.contact_phone.data or "",
+            email=self.contact_email.data or "",
+            wechat=self.contact_wechat.data or "",
+            is_primary=True,
+        )
+
+
+class ContactForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(message=_l("Enter the contact's name.")), Length(max=80)],
+    )
+    title = StringField(_l("Job title"), validators=[Optional(), Length(max=80)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    email = StringField(
+        _l("E-mail"),
+        validators=[Optional(), Length(max=120), EMAIL],
+    )
+    wechat = StringField(_l("WeChat"), validators=[Optional(), Length(max=80)])
+    is_primary = BooleanField(_l("Primary contact"))
+
+    def to_input(self) -> svc.ContactInput:
+        return svc.ContactInput(
+            name=self.name.data or "",
+            title=self.title.data or "",
+            phone=self.phone.data or "",
+            email=self.email.data or "",
+            wechat=self.wechat.data or "",
+            is_primary=bool(self.is_primary.data),
+        )
+
+
+class FollowupForm(FlaskForm):
+    kind = SelectField(
+        _l("Kind"),
+        choices=lambda: _choices(INTERACTION_KINDS),
+        default="call",
+        invalid_choice_message=CHOOSE,
+    )
+    happened_at = DateTimeLocalField(
+        _l("When"),
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        validators=[InputRequired(message=_l("Enter when it happened."))],
+    )
+    contact_id = SelectField(_l("Contact"), coerce=str, choices=[], validate_choice=False)
+    notes = TextAreaField(
+        _l("What was said or agreed"),
+        validators=[DataRequired(message=_l("Write what was said or agreed.")), Length(max=5000)],
+        render_kw={"rows": 3},
+    )
+    next_date = LocalDateField(_l("Next follow-up"), validators=[Optional(), sensible_date])
+    next_action = StringField(
+        _l("Next action"),
+        validators=[Optional(), Length(max=300)],
+        description=_l("You will be reminded on the day of the next follow-up."),
+    )
+
+    def to_input(self) -> FollowupInput:
+        contact = self.contact_id.data
+        happened: datetime = self.happened_at.data
+        return FollowupInput(
+            kind=self.kind.data,
+            happened_at=happened,
+            notes=self.notes.data or "",
+            contact_id=int(contact) if contact and str(contact).isdigit() else None,
+            next_date=self.next_date.data,
+            next_action=self.next_action.data or "",
+        )
+
+
+class AssignForm(FlaskForm):
+    owner_id = SelectField(
+        _l("Hand to"),
+        coerce=str,
+        choices=[],
+        validate_choice=False,
+        validators=[DataRequired(message=_l("Choose a sales rep from the list."))],
+    )
+
+
+class MergeForm(FlaskForm):
+    other_id = StringField(
+        _l("Customer to merge into this one"),
+        validators=[DataRequired(message=_l("Choose the duplicate customer."))],
+        description=_l(
+            "Its contacts, follow-ups, opportunities and contracts move here; it is archived."
+        ),
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A POST with only its CSRF token (archive, release, claim)."""
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        _l("File"),
+        description=_l(
+            "An Excel workbook (.xlsx) or a CSV file; the first row holds the column names."
+        ),
+        render_kw={"accept": ".xlsx,.csv"},
+    )
+
+
+class ImportOptionsForm(FlaskForm):
+    source = SelectField(
+        _l("Lead source"),
+        choices=lambda: _choices(LEAD_SOURCES),
+        default="fair",
+        invalid_choice_message=CHOOSE,
+        description=_l("For rows whose file gives no source."),
+    )
+    source_detail = StringField(
+        _l("Source detail"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("e.g. the fair's name: 2026 中国国际工业博览会."),
+    )
+    owner_id = SelectField(_l("Owner"), coerce=str, choices=[], validate_choice=False)
