@@ -78,6 +78,8 @@ def test_a_lost_card_asks_for_its_reason_on_the_board(new_context):
     page.goto("/sales/pipeline")
     card = page.locator(".stage-col-needs article.deal-card").first
     title = card.locator("h3").inner_text()
+    # the demo may hold other opportunities of the same title: one card fewer, not none
+    before = page.locator("article.deal-card", has_text=title).count()
     card.get_by_role("link", name="Lost…").click()
     form = page.locator("form.deal-lose-form")
     form.get_by_role("button", name="Mark as lost").click()
@@ -85,7 +87,7 @@ def test_a_lost_card_asks_for_its_reason_on_the_board(new_context):
     page.locator("form.deal-lose-form textarea").fill("客户预算削减，项目取消")
     page.locator("form.deal-lose-form").get_by_role("button", name="Mark as lost").click()
     page.get_by_text("marked as lost").first.wait_for()
-    assert page.locator("article.deal-card", has_text=title).count() == 0
+    assert page.locator("article.deal-card", has_text=title).count() == before - 1
     # the empty reason is answered with 422 on purpose
     problems = [p for p in watch.take() if "422" not in p]
     assert not problems
