@@ -34,7 +34,7 @@ from mktapp.models.sales import (
 CENTS = Decimal("0.01")
 MAX_AMOUNT = Decimal(10) ** 12
 CLOSED_STAGES = ("won", "lost")
-BOARD_CARDS = 30  # cards drawn per column; the rest behind "more"
+BOARD_CARDS = 12  # cards drawn per column; the rest behind "more"
 
 
 # --- errors ----------------------------------------------------------------------------
