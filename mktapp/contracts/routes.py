@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 import click
+from flask.cli import with_appcontext
 from flask import abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -674,12 +675,16 @@ def pdf(contract_id: int):
 
 
 @click.command("contracts-scan")
+@with_appcontext
 @click.option("--date", "day", default="", help="Scan as of this date (YYYY-MM-DD); default today.")
 def contracts_scan(day: str) -> None:
     """Notify owners and the marketing manager of overdue deliveries and payments (once)."""
+    from mktapp.core.audit import acting_as
+
     today = date.fromisoformat(day) if day else local_today()
-    count = svc.scan_overdue(today)
-    db.session.commit()
+    with acting_as(None, note="contracts-scan"):
+        count = svc.scan_overdue(today)
+        db.session.commit()
     click.echo(f"{count} overdue milestones notified")
 
 

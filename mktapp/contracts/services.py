@@ -470,23 +470,37 @@ def _line_key(line: dict) -> str:
 
 def _line_label(line: dict) -> str:
     spec = f"（{line['specification']}）" if line.get("specification") else ""
-    return f"{line['name']}{spec} × {line['quantity']} {line.get('unit', '')}".strip()
+    qty = _shown("quantity", line.get("quantity"))
+    price = _shown("unit_price", line.get("unit_price"))
+    return f"{line['name']}{spec} × {qty} {line.get('unit', '')} @ {price}".strip()
 
 
 def _milestone_label(m: dict, kind: str, n: int) -> str:
     text = f"#{n} {m['planned_date']}"
     if kind == "payment":
-        text += f" ¥{m['amount']}"
+        text += f" {_shown('amount', m.get('amount'))}"
     if m.get("description"):
         text += f" {m['description']}"
     return text
+
+
+MONEY_KEYS = frozenset({"amount_excl_tax", "tax_amount", "total", "unit_price", "amount"})
+
+
+def _shown(key: str, value) -> str:
+    """A snapshot value as the diff shows it: amounts as ¥1,234.50."""
+    if key in MONEY_KEYS and value not in (None, ""):
+        return money(Decimal(value))
+    if key == "quantity" and value not in (None, ""):
+        return f"{Decimal(value):g}"
+    return value or ""
 
 
 def diff_terms(old: dict, new: dict, old_no: int = 0, new_no: int = 0) -> VersionDiff:
     """What changed between two snapshots: fields old -> new, lines added / removed /
     changed (matched by product, else by name), milestones by position."""
     fields = [
-        (label, old.get(key, ""), new.get(key, ""))
+        (label, _shown(key, old.get(key)), _shown(key, new.get(key)))
         for key, label in FIELD_LABELS.items()
         if (old.get(key) or "") != (new.get(key) or "")
     ]
@@ -499,7 +513,7 @@ def diff_terms(old: dict, new: dict, old_no: int = 0, new_no: int = 0) -> Versio
             continue
         was = before[key]
         changes = [
-            (label, was.get(k, ""), ln.get(k, ""))
+            (label, _shown(k, was.get(k)), _shown(k, ln.get(k)))
             for k, label in LINE_LABELS.items()
             if (was.get(k) or "") != (ln.get(k) or "")
         ]
@@ -520,7 +534,7 @@ def diff_terms(old: dict, new: dict, old_no: int = 0, new_no: int = 0) -> Versio
                 section.removed.append(_milestone_label(was_list[i], kind, i + 1))
             else:
                 changes = [
-                    (label, was_list[i].get(k, ""), now_list[i].get(k, ""))
+                    (label, _shown(k, was_list[i].get(k)), _shown(k, now_list[i].get(k)))
                     for k, label in MILESTONE_LABELS.items()
                     if k in was_list[i] or k in now_list[i]
                     if (was_list[i].get(k) or "") != (now_list[i].get(k) or "")
