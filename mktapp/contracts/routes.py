@@ -9,8 +9,8 @@ from datetime import date
 from decimal import Decimal
 
 import click
-from flask.cli import with_appcontext
 from flask import abort, current_app, flash, render_template, request, url_for
+from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user

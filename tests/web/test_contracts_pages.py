@@ -103,7 +103,9 @@ def count(app, model) -> int:
 
 
 def make_contract(app, client, customer_id, **over) -> int:
-    r = client.post(f"/contracts/new?customer_id={customer_id}", data=form_data(customer_id, **over))
+    r = client.post(
+        f"/contracts/new?customer_id={customer_id}", data=form_data(customer_id, **over)
+    )
     assert r.status_code == 303, r.get_data(as_text=True)[:2000]
     return int(r.headers["Location"].rstrip("/").split("/")[-1])
 
@@ -204,10 +206,12 @@ def test_add_line_button_returns_form_with_another_row_and_saves_nothing(app, lo
 def test_choosing_a_product_fills_its_specification_unit_and_price(app, login, setup):
     sales = login("sales1")
     data = form_data(setup["mine"], action="prefill")
-    data.update({"lines-0-product_id": str(setup["p1"]), "lines-0-name": "", "lines-0-unit_price": ""})
-    html = sales.post(
-        f"/contracts/new?customer_id={setup['mine']}", data=data, htmx=True
-    ).get_data(as_text=True)
+    data.update(
+        {"lines-0-product_id": str(setup["p1"]), "lines-0-name": "", "lines-0-unit_price": ""}
+    )
+    html = sales.post(f"/contracts/new?customer_id={setup['mine']}", data=data, htmx=True).get_data(
+        as_text=True
+    )
     assert 'value="测试会议平板"' in html and 'value="10000.00"' in html
 
 
@@ -332,7 +336,9 @@ def test_signing_needs_the_scan_and_a_date_not_before_the_draft(app, login, demo
 def test_editing_a_signed_contract_outside_an_amendment_is_refused(app, login, demo, setup):
     cid = signed_contract(app, login, demo, setup)
     sales = login("sales1")
-    r = sales.post(f"/contracts/{cid}/edit", data=form_data(setup["mine"], title="改了"), headers=EN)
+    r = sales.post(
+        f"/contracts/{cid}/edit", data=form_data(setup["mine"], title="改了"), headers=EN
+    )
     assert r.status_code == 422
     assert "only through an amendment" in r.get_data(as_text=True)
     with app.app_context():
@@ -430,9 +436,7 @@ def test_terminating_needs_a_reason(app, login, demo, setup):
 # --- amendments ----------------------------------------------------------------------------
 
 
-def test_amendment_approved_makes_version_two_with_a_readable_difference(
-    app, login, demo, setup
-):
+def test_amendment_approved_makes_version_two_with_a_readable_difference(app, login, demo, setup):
     cid = signed_contract(app, login, demo, setup)
     sales = login("sales1")
     form = sales.get(f"/contracts/{cid}/amend").get_data(as_text=True)
