@@ -492,7 +492,7 @@ def _shown(key: str, value) -> str:
     if key in MONEY_KEYS and value not in (None, ""):
         return money(Decimal(value))
     if key == "quantity" and value not in (None, ""):
-        return f"{Decimal(value):g}"
+        return f"{Decimal(value).normalize():f}"
     return value or ""
 
 
