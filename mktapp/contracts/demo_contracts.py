@@ -173,9 +173,9 @@ def _terms(rng: random.Random, products: list[Product], start: date) -> svc.Term
     second = (total * Decimal("0.6")).quantize(Decimal("0.01"))
     delivery = terms.deliveries[0].planned_date
     terms.instalments = [
-        svc.MilestoneInput(start + timedelta(days=7), "预付款（30%）", first),
-        svc.MilestoneInput(delivery + timedelta(days=10), "到货验收款（60%）", second),
-        svc.MilestoneInput(delivery + timedelta(days=90), "尾款（10%）", total - first - second),
+        svc.MilestoneInput(start + timedelta(days=7), "预付款", first),
+        svc.MilestoneInput(delivery + timedelta(days=10), "到货验收款", second),
+        svc.MilestoneInput(delivery + timedelta(days=90), "尾款", total - first - second),
     ]
     return terms
 
@@ -244,7 +244,7 @@ def seed(ctx: dict) -> None:
                     for d in new_terms.deliveries:
                         d.planned_date += timedelta(days=30)
                 else:
-                    new_terms.instalments[1].description = "验收合格后付款（60%）"
+                    new_terms.instalments[1].description = "验收合格后付款"
                     new_terms.instalments[1].planned_date += timedelta(days=15)
                 if kind == 0:
                     total = svc.totals_of(new_terms).total

@@ -83,7 +83,7 @@ class InstalmentForm(Form):
 
 
 class TermsForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[Length(max=200)])
+    title = StringField(_l("Contract title"), validators=[Length(max=200)])
     tax_rate = DecimalText(
         _l("Tax rate (%)"), default=Decimal("13.00"), render_kw={"inputmode": "decimal"}
     )

@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from mktapp.core import approvals as engine
 from mktapp.core import settings
-from mktapp.core.attachments import save_upload
+from mktapp.core.attachments import AttachmentError, check_upload, save_upload
 from mktapp.core.audit_display import describe
 from mktapp.core.i18n import money
 from mktapp.core.notify import notify
@@ -411,7 +411,7 @@ def terms_from_snapshot(snap: dict) -> TermsInput:
 
 
 FIELD_LABELS: dict[str, Any] = {
-    "title": _l("Title"),
+    "title": _l("Contract title"),
     "tax_rate": _l("Tax rate (%)"),
     "payment_method": _l("Payment method"),
     "after_sales_terms": _l("After-sales terms"),
@@ -792,6 +792,19 @@ AMENDMENT_FLOW = engine.register_flow(
 # --- signing, execution, closing -----------------------------------------------------------
 
 
+def scan_problem(scan) -> str | None:
+    """The signed scan must be a PDF or a picture (what a scanner or a phone produces)."""
+    if not scan:
+        return None
+    try:
+        content_type = check_upload(scan)
+    except AttachmentError as error:
+        return error.message
+    if content_type not in SCAN_TYPES:
+        return _("The scan must be a PDF or a picture (PNG, JPEG, GIF, WebP).")
+    return None
+
+
 def _snapshot_version(contract: Contract, actor: User) -> None:
     contract.version = 1
     db.session.add(
@@ -828,6 +841,8 @@ def sign_contract(actor: User, contract: Contract, signed_on: date | None, scan,
         problems.append(("signed_on", _("The signing date cannot be in the future.")))
     if not scan:
         problems.append(("scan", _("Attach the scanned signed contract (PDF or picture).")))
+    elif problem := scan_problem(scan):
+        problems.append(("scan", problem))
     if problems:
         raise ContractError(problems[0][1], problems[0][0], problems)
     attachment = save_upload(scan, contract, actor)
@@ -968,6 +983,8 @@ def archive_contract(
         problems.append(("location", _("Say where the paper contract is kept.")))
     if contract.scan_id is None and not scan:
         problems.append(("scan", _("The signed scan is missing: attach it to archive.")))
+    elif problem := scan_problem(scan):
+        problems.append(("scan", problem))
     if problems:
         raise ContractError(problems[0][1], problems[0][0], problems)
     if scan:
@@ -1040,7 +1057,7 @@ describe(
     Contract,
     title=_l("Sales contract"),
     fields={
-        "title": _l("Title"),
+        "title": _l("Contract title"),
         "status": _l("Status"),
         "total": _l("Total"),
         "tax_rate": _l("Tax rate (%)"),

@@ -552,3 +552,61 @@ def test_overdue_scan_notifies_owner_and_manager_once(app, login, demo, setup):
             select(func.count(Notification.id)).where(Notification.url == f"/contracts/{cid}")
         )
     assert again == after
+
+
+def test_signing_with_an_office_file_as_scan_is_refused(app, login, demo, setup):
+    import io
+    import zipfile
+
+    sales = login("sales1")
+    cid = make_contract(app, sales, setup["mine"], action="submit")
+    approve_all(app, cid, demo)
+    out = io.BytesIO()
+    main = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            f'content-types"><Override PartName="/word/document.xml" ContentType="{main}"/></Types>',
+        )
+        z.writestr("word/document.xml", "<doc/>")
+    out.seek(0)
+    r = sales.post(
+        f"/contracts/{cid}/sign",
+        data={"signed_on": today().isoformat(), "scan": (out, "合同.docx")},
+        content_type="multipart/form-data",
+        headers=EN,
+    )
+    assert r.status_code == 422
+    assert "The scan must be a PDF or a picture" in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Contract, cid).status == "approved"
+
+
+# --- the customer page ---------------------------------------------------------------------
+
+
+def test_customer_page_gets_action_panel_and_timeline_from_contracts(app, login, demo, setup):
+    from flask import render_template
+    from flask_login import login_user
+
+    from mktapp.contracts import customer_links
+    from mktapp.sales import customer_page
+
+    make_contract(app, login("sales1"), setup["mine"], title="客户页上的合同")
+    with app.test_request_context("/"):
+        user = db.session.get(User, demo["sales1"])
+        login_user(user)
+        customer = db.session.get(Customer, setup["mine"])
+        actions = customer_page.actions_for(customer, user)
+        assert any(url.startswith("/contracts/new?customer_id=") for url, _label in actions)
+        panels = customer_page.panels_for(customer, user)
+        panel, context = next((p, c) for p, c in panels if p.key == "contracts")
+        html = render_template(panel.template, **context)
+        assert "客户页上的合同" in html
+        items = customer_page.timeline_for(customer, user, limit=10)
+        assert any(i.kind == "contract" and "/contracts/" in i.url for i in items)
+        # Another rep does not see the contract in the panel or the timeline.
+        other = db.session.get(User, demo["sales2"])
+        assert customer_links.load_panel(customer, other)["customer_contracts"] == []
+        assert customer_links.timeline(customer, other, 10) == []
