@@ -55,7 +55,7 @@ class DecimalText(StringField):
 
 
 def _product_choices():
-    return [("", _l("— not from the catalogue —"))] + [
+    return [("", _l("(free text)"))] + [
         (str(p.id), f"{p.code} {p.name}") for p in svc.product_choices()
     ]
 

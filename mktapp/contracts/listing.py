@@ -8,7 +8,7 @@ from decimal import Decimal
 from math import ceil
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from mktapp.contracts.services import STATUSES
 from mktapp.core.permissions import visible
@@ -166,11 +166,10 @@ def list_contracts(
     ).one()
     pages = max(1, ceil((count or 0) / page_size))
     page = min(query.page, pages)
-    rows = list(
-        db.session.scalars(
-            _ordered(base, query).limit(page_size).offset((page - 1) * page_size)
-        ).unique()
-    )
+    stmt = _ordered(base, query).limit(page_size).offset((page - 1) * page_size)
+    if archived_only:
+        stmt = stmt.options(joinedload(Contract.archived_by))
+    rows = list(db.session.scalars(stmt).unique())
     return Page(rows, count or 0, Decimal(str(amount)).quantize(Decimal("0.01")), page, page_size)
 
 

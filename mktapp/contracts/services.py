@@ -852,10 +852,6 @@ def sign_contract(actor: User, contract: Contract, signed_on: date | None, scan,
     contract.signed_by_id = actor.id
     contract.status = "signed"
     _snapshot_version(contract, actor)
-    if contract.opportunity is not None and contract.opportunity.stage != "won":
-        contract.opportunity.stage = "won"
-        contract.opportunity.probability = 100
-        contract.opportunity.closed_at = utcnow()
     return contract
 
 

@@ -610,3 +610,22 @@ def test_customer_page_gets_action_panel_and_timeline_from_contracts(app, login,
         other = db.session.get(User, demo["sales2"])
         assert customer_links.load_panel(customer, other)["customer_contracts"] == []
         assert customer_links.timeline(customer, other, 10) == []
+
+
+def test_list_and_archive_cost_a_fixed_number_of_queries(app, login, demo, setup, count_queries):
+    manager = login("manager")
+    sales = login("sales1")
+    make_contract(app, sales, setup["mine"])
+    manager.get("/contracts/")
+    with count_queries() as few:
+        manager.get("/contracts/")
+    with count_queries() as few_archive:
+        manager.get("/contracts/archive")
+    for _ in range(4):
+        make_contract(app, sales, setup["mine"])
+    with count_queries() as many:
+        manager.get("/contracts/")
+    with count_queries() as many_archive:
+        manager.get("/contracts/archive")
+    assert few.count == many.count
+    assert few_archive.count == many_archive.count
