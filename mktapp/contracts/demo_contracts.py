@@ -93,7 +93,9 @@ PLAN = (
     + ["completed"] * 14
     + ["terminated"] * 4
 )
-HANDFUL = ["draft", "pending", "rejected", "approved", "signed", "executing", "completed"]
+# Without the bulk demo (tests): a few contracts that leave nothing waiting (no pending
+# approval step, no signed scan), which other chapters' tests would otherwise count.
+HANDFUL = ["draft", "rejected", "approved", "draft"]
 
 
 def _scan(number: str) -> FileStorage:
