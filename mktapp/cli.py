@@ -17,6 +17,7 @@ DEMO_SEEDERS = (
     "mktapp.expense.demo_claims:seed",
     "mktapp.sales.demo_customers:seed",
     "mktapp.sales.demo_pipeline:seed",
+    "mktapp.contracts.demo_contracts:seed",
 )
 
 DEMO_PASSWORD = "demo1234"

@@ -7,7 +7,7 @@ from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, select
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from mktapp.extensions import db
@@ -135,13 +135,12 @@ def create_user(
 @cache
 def _user_by_id():
     """load_user's statement, built once (building and option-parsing cost more than the
-    query). Post and group come in the same query: the layout shows both on every page;
-    the roles on first use (the permission check), by the relationship's lazy loader,
-    which is cheaper for one user than a select-in load."""
+    query). Post, group and roles come in the same query: the layout shows the first two
+    on every page and every permission check reads the roles."""
     return (
         select(User)
         .where(User.id == bindparam("user_id"))
-        .options(joinedload(User.post), joinedload(User.group), lazyload(User.roles))
+        .options(joinedload(User.post), joinedload(User.group), joinedload(User.roles))
     )
 
 
@@ -151,7 +150,7 @@ def load_user(user_id: str) -> User | None:
         user_id = int(user_id)
     except (TypeError, ValueError):
         return None
-    user = db.session.scalar(_user_by_id(), {"user_id": user_id})
+    user = db.session.execute(_user_by_id(), {"user_id": user_id}).unique().scalar_one_or_none()
     return user if user is not None and user.active else None
 
 

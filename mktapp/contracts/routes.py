@@ -1,3 +1,693 @@
-"""Contract routes."""
+"""Sales contract views (P4.3): the list and its export, the form (lines, deliveries and
+instalments added with htmx), the contract's page (review through the approval engine,
+signing, execution, amendments and versions), the archive and the contract as a PDF.
+"""
 
-from mktapp.contracts import bp  # noqa: F401
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import click
+from flask import abort, current_app, flash, render_template, request, url_for
+from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from mktapp.contracts import bp, customer_links
+from mktapp.contracts import listing as lst
+from mktapp.contracts import services as svc
+from mktapp.contracts.forms import (
+    AmendmentForm,
+    ArchiveForm,
+    ConfirmForm,
+    ContractForm,
+    MilestoneForm,
+    SignForm,
+    TerminateForm,
+    local_today,
+    put_problems,
+)
+from mktapp.core import approvals as engine
+from mktapp.core import nav
+from mktapp.core.attachments import AttachmentError, attachments_for, register_attachable
+from mktapp.core.exports import xlsx_response
+from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.i18n import amount_in_chinese
+from mktapp.core.pdf import pdf_response, render_pdf
+from mktapp.core.permissions import can, get_visible_or_404, require
+from mktapp.extensions import db
+from mktapp.models import (
+    Contract,
+    ContractAmendment,
+    ContractMilestone,
+    Customer,
+    Opportunity,
+)
+
+nav.add("P4", nav.NavEntry("contracts.index", _l("Sales contracts"), ("contracts.view",), "doc"))
+nav.add(
+    "P4",
+    nav.NavEntry("contracts.archive", _l("Contract archive"), ("contracts.view",), "doc"),
+)
+
+# The signed scan arrives through the sign and archive forms only; other files (the
+# customer's letters, delivery notes) may be added by the owner or the service group.
+register_attachable(
+    Contract,
+    can_edit=lambda user, c: c.owner_id == user.id or "service_agent" in user.role_codes,
+)
+customer_links.register()
+
+
+@bp.app_template_filter("cn_amount")
+def cn_amount_filter(value) -> str:
+    """1234.5 -> 壹仟贰佰叁拾肆元伍角 (the amount in Chinese capitals)."""
+    return "" if value is None else amount_in_chinese(value)
+
+
+@bp.app_context_processor
+def _labels():
+    return {
+        "contract_status_label": svc.status_label,
+        "amendment_status_label": svc.amendment_status_label,
+        "milestone_kind_label": svc.kind_label,
+    }
+
+
+def _fail(form, error: svc.ContractError) -> None:
+    if error.status == 403:
+        abort(403)
+    put_problems(form, error.problems)
+
+
+# --- lists ---------------------------------------------------------------------------
+
+
+def _listing(archived_only: bool):
+    endpoint = "contracts.archive" if archived_only else "contracts.index"
+    query = lst.ContractQuery.from_args(request.args)
+    page = lst.list_contracts(
+        current_user, query, current_app.config["PAGE_SIZE"], archived_only=archived_only
+    )
+    response = render(
+        "contracts/archive.html" if archived_only else "contracts/index.html",
+        block="contract_rows",
+        page=page,
+        query=query,
+        list_endpoint=endpoint,
+        export_endpoint="contracts.archive_xlsx" if archived_only else "contracts.index_xlsx",
+        statuses=svc.STATUSES,
+        owners=lst.owner_choices(current_user),
+        details=lst.archive_details(page.rows) if archived_only else {},
+        may_draft=can(current_user, "contracts.draft"),
+    )
+    if is_partial():
+        response.headers["HX-Push-Url"] = url_for(endpoint, **query.args())
+    return response
+
+
+@bp.get("/")
+@require("contracts.view")
+def index():
+    """Every contract this user may see: search, filters, sort, paging."""
+    return _listing(False)
+
+
+@bp.get("/archive")
+@require("contracts.view")
+def archive():
+    """The contract archive: archived contracts with their signing, execution and changes."""
+    return _listing(True)
+
+
+def _export(archived_only: bool):
+    query = lst.ContractQuery.from_args(request.args)
+    rows = lst.export_rows(current_user, query, archived_only)
+    header = [
+        _("No."),
+        _("Title"),
+        _("Customer"),
+        _("Sales rep"),
+        _("Status"),
+        _("Amount excl. tax"),
+        _("Tax"),
+        _("Total"),
+        _("Drafted on"),
+        _("Signed on"),
+        _("Version"),
+        _("Received"),
+        _("Archive number"),
+        _("Archive location"),
+    ]
+    data = [
+        [
+            c.number,
+            c.title,
+            c.customer.name if c.customer else "",
+            c.owner.display_name if c.owner else "",
+            svc.status_label(c.status),
+            c.amount_excl_tax,
+            c.tax_amount,
+            c.total,
+            c.draft_date,
+            c.signed_on,
+            c.version or "",
+            sum(
+                (m.actual_amount or Decimal("0") for m in c.milestones if m.kind == "payment"),
+                Decimal("0.00"),
+            ),
+            c.archive_no,
+            c.archive_location,
+        ]
+        for c in rows
+    ]
+    name = _("Contract archive") if archived_only else _("Sales contracts")
+    return xlsx_response(f"{name}-{local_today():%Y%m%d}.xlsx", [(name, header, data)])
+
+
+@bp.get("/list.xlsx")
+@require("contracts.view")
+def index_xlsx():
+    """The filtered contracts list (all pages) as an Excel workbook."""
+    return _export(False)
+
+
+@bp.get("/archive.xlsx")
+@require("contracts.view")
+def archive_xlsx():
+    """The filtered archive as an Excel workbook."""
+    return _export(True)
+
+
+# --- the form ------------------------------------------------------------------------------
+
+ROW_ACTIONS = ("add_line", "add_delivery", "add_instalment", "prefill")
+
+
+def _row_action(form) -> bool:
+    """Add or remove a row, or fill a row from its product: the form comes back, unsaved."""
+    action = request.form.get("action", "")
+    lists = {"line": form.lines, "delivery": form.deliveries, "instalment": form.instalments}
+    if action.startswith("add_") and action[4:] in lists:
+        target = lists[action[4:]]
+        if len(target.entries) < target.max_entries:
+            target.append_entry()
+        return True
+    if action.startswith("remove_"):
+        kind, _sep, index = action[7:].partition("-")
+        target = lists.get(kind)
+        if target is not None and index.isdigit() and len(target.entries) > 1:
+            position = int(index)
+            if position < len(target.entries):
+                target.entries.pop(position)
+        return True
+    return action == "prefill"
+
+
+def _totals(form):
+    try:
+        return svc.totals_of(form.to_terms())
+    except (TypeError, ArithmeticError):
+        return None
+
+
+def _form_page(form, contract=None, customer=None, opportunity=None, status=200):
+    form.prefill_products()
+    return render(
+        "contracts/form.html",
+        block="contract_form",
+        status=status,
+        form=form,
+        contract=contract,
+        customer=customer or (contract.customer if contract else None),
+        opportunity=opportunity,
+        totals=_totals(form),
+        action_url=request.path,
+    )
+
+
+def _source(args):
+    """The customer (and opportunity) a new contract is drafted for: both visible, or 404."""
+    opportunity = None
+    if args.get("opportunity_id"):
+        opportunity = get_visible_or_404(Opportunity, args.get("opportunity_id"), current_user)
+        customer = get_visible_or_404(Customer, opportunity.customer_id, current_user)
+    elif args.get("customer_id"):
+        customer = get_visible_or_404(Customer, args.get("customer_id"), current_user)
+    else:
+        customer = None
+    return customer, opportunity
+
+
+@bp.post("/totals")
+@require("contracts.draft")
+def totals():
+    """The totals box of the form, recomputed from the rows as they are typed."""
+    form = AmendmentForm()
+    return render_template("contracts/_totals.html", totals=_totals(form))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require("contracts.draft")
+def new():
+    """Draft a contract for a customer or from an opportunity."""
+    source = request.args if request.method == "GET" else request.form
+    customer, opportunity = _source(source)
+    if customer is None:
+        flash(_("Draft a contract from a customer's page or an opportunity."), "warning")
+        return redirect_to(url_for("contracts.index"))
+    form = ContractForm()
+    if request.method == "GET":
+        form.customer_id.data = str(customer.id)
+        form.opportunity_id.data = str(opportunity.id) if opportunity else ""
+        form.title.data = opportunity.title if opportunity else ""
+        return _form_page(form, None, customer, opportunity)
+    if _row_action(form):
+        return _form_page(form, None, customer, opportunity)
+    return _save(form, None, customer, opportunity)
+
+
+def _save(form, contract, customer, opportunity):
+    submit = request.form.get("action") == "submit"
+    form.validate()
+    if form.errors:
+        return _form_page(form, contract, customer, opportunity, 422)
+    try:
+        if contract is None:
+            contract = svc.create_contract(
+                current_user,
+                form.to_terms(),
+                local_today(),
+                customer_id=customer.id,
+                opportunity_id=opportunity.id if opportunity else None,
+            )
+        else:
+            svc.update_contract(current_user, contract, form.to_terms())
+        if submit:
+            svc.submit_contract(current_user, contract)
+    except (svc.ContractError, engine.ApprovalError) as error:
+        db.session.rollback()
+        if isinstance(error, engine.ApprovalError):
+            error = svc.ContractError(str(error))
+        _fail(form, error)
+        fresh = (
+            None
+            if contract is None or contract.id is None
+            else db.session.get(Contract, contract.id)
+        )
+        return _form_page(form, fresh, customer, opportunity, 422)
+    db.session.commit()
+    if submit:
+        flash(_("Contract %(number)s submitted for review.", number=contract.number), "success")
+    else:
+        flash(_("Contract %(number)s saved as a draft.", number=contract.number), "success")
+    return redirect_to(url_for("contracts.detail", contract_id=contract.id))
+
+
+@bp.route("/<int:contract_id>/edit", methods=["GET", "POST"])
+@require("contracts.draft")
+def edit(contract_id: int):
+    """Change a draft, returned or withdrawn contract; a signed one only by amendment."""
+    contract = get_visible_or_404(Contract, contract_id, current_user)
+    form = ContractForm()
+    if request.method == "GET":
+        form.load(svc.terms_of(contract))
+    try:
+        svc.ensure_editable(current_user, contract)
+    except svc.ContractError as error:
+        if error.status == 403:
+            abort(403)
+        form.form_errors.append(error.message)
+        return _form_page(form, contract, status=422)
+    if request.method == "GET":
+        return _form_page(form, contract)
+    if _row_action(form):
+        return _form_page(form, contract)
+    return _save(form, contract, contract.customer, contract.opportunity)
+
+
+# --- one contract ----------------------------------------------------------------------------
+
+
+def _load(contract_id: int) -> Contract:
+    return get_visible_or_404(
+        Contract,
+        contract_id,
+        current_user,
+        options=(
+            selectinload(Contract.lines),
+            selectinload(Contract.milestones),
+            selectinload(Contract.versions),
+        ),
+    )
+
+
+def _detail_context(contract: Contract, **forms) -> dict:
+    amendments = list(
+        db.session.scalars(
+            select(ContractAmendment)
+            .where(ContractAmendment.contract_id == contract.id)
+            .order_by(ContractAmendment.id.desc())
+        )
+    )
+    versions = sorted(v.version for v in contract.versions)
+    old, new = _version_pair(versions)
+    today = local_today()
+    sign_form = forms.get("sign_form")
+    if sign_form is None and svc.may_sign(current_user, contract):
+        sign_form = SignForm()
+        sign_form.signed_on.data = today
+    return {
+        "contract": contract,
+        "deliveries": [m for m in contract.milestones if m.kind == "delivery"],
+        "payments": [m for m in contract.milestones if m.kind == "payment"],
+        "received": sum(
+            (m.actual_amount or Decimal("0") for m in contract.milestones if m.kind == "payment"),
+            Decimal("0.00"),
+        ),
+        "today": today,
+        "amendments": amendments,
+        "pending_amendment": next((a for a in amendments if a.status == "pending"), None),
+        "versions": versions,
+        "diff": svc.version_diff(contract, old, new) if old and new else None,
+        "files": attachments_for(contract),
+        "may_edit": svc.may_edit(current_user, contract),
+        "may_sign": svc.may_sign(current_user, contract),
+        "may_run": svc.may_run(current_user, contract),
+        "may_terminate": svc.may_terminate(current_user, contract),
+        "may_amend": svc.may_amend(current_user, contract),
+        "may_archive": svc.may_archive(current_user, contract),
+        "sign_form": sign_form,
+        "milestone_form": forms.get("milestone_form"),
+        "milestone_id": forms.get("milestone_id"),
+        "terminate_form": forms.get("terminate_form") or TerminateForm(),
+        "confirm": ConfirmForm(),
+        "action_error": forms.get("action_error"),
+    }
+
+
+def _version_pair(versions: list[int]) -> tuple[int | None, int | None]:
+    """The two versions to compare: ?old=&new= or the last two."""
+    try:
+        old = int(request.args.get("old", 0)) or None
+        new = int(request.args.get("new", 0)) or None
+    except ValueError:
+        old = new = None
+    if old in versions and new in versions:
+        return old, new
+    if len(versions) >= 2:
+        return versions[-2], versions[-1]
+    return None, None
+
+
+@bp.get("/<int:contract_id>")
+@require("contracts.view")
+def detail(contract_id: int):
+    """A contract: parties, terms, review, signing, execution, versions and history."""
+    contract = _load(contract_id)
+    return render("contracts/detail.html", block="version_diff", **_detail_context(contract))
+
+
+def _action_failed(contract_id: int, error, **forms):
+    db.session.rollback()
+    if getattr(error, "status", 422) == 403:
+        abort(403)
+    contract = _load(contract_id)
+    if "action_error" not in forms:
+        forms["action_error"] = str(error)
+    return render("contracts/detail.html", status=422, **_detail_context(contract, **forms))
+
+
+def _done(contract: Contract, message: str):
+    db.session.commit()
+    flash(message, "success")
+    return redirect_to(url_for("contracts.detail", contract_id=contract.id))
+
+
+def _confirmed() -> None:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+
+
+@bp.post("/<int:contract_id>/submit")
+@require("contracts.draft")
+def submit(contract_id: int):
+    """Send a draft, returned or withdrawn contract for review."""
+    contract = _load(contract_id)
+    _confirmed()
+    try:
+        svc.submit_contract(current_user, contract)
+    except (svc.ContractError, engine.ApprovalError) as error:
+        return _action_failed(contract_id, error)
+    return _done(contract, _("Contract %(number)s submitted for review.", number=contract.number))
+
+
+@bp.post("/<int:contract_id>/sign")
+@require("contracts.draft")
+def sign(contract_id: int):
+    """Mark an approved contract signed: the date and the signed scan."""
+    contract = _load(contract_id)
+    form = SignForm()
+    if form.validate_on_submit():
+        try:
+            svc.sign_contract(
+                current_user, contract, form.signed_on.data, form.scan.data, local_today()
+            )
+        except (svc.ContractError, AttachmentError) as error:
+            if isinstance(error, AttachmentError):
+                error = svc.ContractError(error.message, "scan")
+            _fail(form, error)
+            return _action_failed(contract_id, error, sign_form=form, action_error="")
+        return _done(contract, _("Contract %(number)s is signed.", number=contract.number))
+    elif not form.errors:
+        abort(400)
+    return _action_failed(contract_id, svc.ContractError(""), sign_form=form, action_error="")
+
+
+@bp.post("/<int:contract_id>/start")
+@require("contracts.view")
+def start(contract_id: int):
+    """Put a signed contract into execution."""
+    contract = _load(contract_id)
+    _confirmed()
+    try:
+        svc.start_execution(current_user, contract, local_today())
+    except svc.ContractError as error:
+        return _action_failed(contract_id, error)
+    return _done(contract, _("Contract %(number)s is in execution.", number=contract.number))
+
+
+@bp.post("/<int:contract_id>/milestones/<int:milestone_id>")
+@require("contracts.view")
+def milestone(contract_id: int, milestone_id: int):
+    """Record the actual date (and amount received) of a delivery or an instalment."""
+    contract = _load(contract_id)
+    item = db.session.get(ContractMilestone, milestone_id)
+    if item is None or item.contract_id != contract.id:
+        abort(404)
+    form = MilestoneForm()
+    if form.validate_on_submit():
+        try:
+            svc.record_milestone(
+                current_user,
+                contract,
+                item,
+                form.actual_date.data,
+                form.actual_amount.data,
+                form.note.data,
+                local_today(),
+            )
+        except svc.ContractError as error:
+            _fail(form, error)
+        else:
+            return _done(contract, _("Recorded."))
+    elif not form.errors:
+        abort(400)
+    return _action_failed(
+        contract_id,
+        svc.ContractError(""),
+        milestone_form=form,
+        milestone_id=milestone_id,
+        action_error="",
+    )
+
+
+@bp.post("/<int:contract_id>/complete")
+@require("contracts.view")
+def complete(contract_id: int):
+    """Close a contract whose deliveries and payments are all done."""
+    contract = _load(contract_id)
+    _confirmed()
+    try:
+        svc.complete_contract(current_user, contract, local_today())
+    except svc.ContractError as error:
+        return _action_failed(contract_id, error)
+    return _done(contract, _("Contract %(number)s is completed.", number=contract.number))
+
+
+@bp.post("/<int:contract_id>/terminate")
+@require("contracts.view")
+def terminate(contract_id: int):
+    """End a contract early, with the reason."""
+    contract = _load(contract_id)
+    form = TerminateForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        svc.terminate_contract(current_user, contract, form.reason.data, local_today())
+    except svc.ContractError as error:
+        _fail(form, error)
+        return _action_failed(contract_id, error, terminate_form=form, action_error="")
+    return _done(contract, _("Contract %(number)s is terminated.", number=contract.number))
+
+
+# --- amendments ------------------------------------------------------------------------------
+
+
+def _amend_page(form, contract, status=200):
+    form.prefill_products()
+    return render(
+        "contracts/amend.html",
+        block="contract_form",
+        status=status,
+        form=form,
+        contract=contract,
+        customer=contract.customer,
+        totals=_totals(form),
+        action_url=request.path,
+    )
+
+
+@bp.route("/<int:contract_id>/amend", methods=["GET", "POST"])
+@require("contracts.draft")
+def amend(contract_id: int):
+    """Ask to change a signed contract: the reason and the changed terms, for review."""
+    contract = _load(contract_id)
+    form = AmendmentForm()
+    if not svc.may_amend(current_user, contract):
+        if request.method == "GET":
+            form.load(svc.terms_of(contract))
+        if svc.pending_amendment(contract) is not None:
+            form.form_errors.append(_("An amendment of this contract is already under review."))
+        else:
+            form.form_errors.append(_("Only a signed contract in force can be amended."))
+        return _amend_page(form, contract, 422)
+    if request.method == "GET":
+        form.load(svc.terms_of(contract))
+        return _amend_page(form, contract)
+    if _row_action(form):
+        return _amend_page(form, contract)
+    form.validate()
+    if form.errors:
+        return _amend_page(form, contract, 422)
+    try:
+        amendment = svc.request_amendment(
+            current_user, contract, form.reason.data or "", form.to_terms()
+        )
+    except (svc.ContractError, engine.ApprovalError) as error:
+        db.session.rollback()
+        if isinstance(error, engine.ApprovalError):
+            error = svc.ContractError(str(error))
+        _fail(form, error)
+        return _amend_page(form, _load(contract_id), 422)
+    db.session.commit()
+    flash(_("Amendment %(number)s submitted for review.", number=amendment.number), "success")
+    return redirect_to(url_for("contracts.amendment", amendment_id=amendment.id))
+
+
+@bp.get("/amendments/<int:amendment_id>")
+@require("contracts.view")
+def amendment(amendment_id: int):
+    """An amendment: its reason, the changes against the version it amends, its review."""
+    item = get_visible_or_404(ContractAmendment, amendment_id, current_user)
+    contract = _load(item.contract_id)
+    base = next((v for v in contract.versions if v.version == item.from_version), None)
+    diff = svc.diff_terms(base.terms if base else {}, item.terms, item.from_version, 0)
+    return render("contracts/amendment.html", amendment=item, contract=contract, diff=diff)
+
+
+# --- archive -----------------------------------------------------------------------------------
+
+
+@bp.route("/<int:contract_id>/archive", methods=["GET", "POST"])
+@require("contracts.archive")
+def archive_form(contract_id: int):
+    """The service group files a signed contract: archive number, location, the scan."""
+    contract = _load(contract_id)
+    form = ArchiveForm(obj=None)
+    if request.method == "GET":
+        form.archive_no.data = contract.archive_no or contract.number.replace("HT", "DA")
+        form.location.data = contract.archive_location
+        if not svc.may_archive(current_user, contract):
+            form.form_errors.append(_("Only a signed contract can be archived."))
+            return render("contracts/archive_form.html", contract=contract, form=form, status=422)
+        return render("contracts/archive_form.html", contract=contract, form=form)
+    if form.validate_on_submit():
+        try:
+            svc.archive_contract(
+                current_user,
+                contract,
+                form.archive_no.data,
+                form.location.data,
+                form.scan.data,
+                local_today(),
+            )
+        except (svc.ContractError, AttachmentError) as error:
+            db.session.rollback()
+            if isinstance(error, AttachmentError):
+                error = svc.ContractError(error.message, "scan")
+            _fail(form, error)
+            contract = _load(contract_id)
+        else:
+            return _done(contract, _("Contract %(number)s archived.", number=contract.number))
+    return render(
+        "contracts/archive_form.html",
+        block="archive_form",
+        contract=contract,
+        form=form,
+        status=422,
+    )
+
+
+# --- the PDF -----------------------------------------------------------------------------------
+
+
+@bp.get("/<int:contract_id>.pdf")
+@require("contracts.view")
+def pdf(contract_id: int):
+    """The contract as a PDF, ready to print and sign."""
+    contract = _load(contract_id)
+    data = render_pdf(
+        "reports/contract.html",
+        contract=contract,
+        deliveries=[m for m in contract.milestones if m.kind == "delivery"],
+        payments=[m for m in contract.milestones if m.kind == "payment"],
+        today=local_today(),
+    )
+    return pdf_response(data, f"合同-{contract.number}.pdf", fallback=f"{contract.number}.pdf")
+
+
+# --- the overdue scan --------------------------------------------------------------------------
+
+
+@click.command("contracts-scan")
+@with_appcontext
+@click.option("--date", "day", default="", help="Scan as of this date (YYYY-MM-DD); default today.")
+def contracts_scan(day: str) -> None:
+    """Notify owners and the marketing manager of overdue deliveries and payments (once)."""
+    from mktapp.core.audit import acting_as
+
+    today = date.fromisoformat(day) if day else local_today()
+    with acting_as(None, note="contracts-scan"):
+        count = svc.scan_overdue(today)
+        db.session.commit()
+    click.echo(f"{count} overdue milestones notified")
+
+
+@bp.record_once
+def _register_cli(state) -> None:
+    state.app.cli.add_command(contracts_scan)

@@ -156,3 +156,61 @@ def init_app(app) -> None:
     app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.add_extension("jinja2.ext.do")
+
+
+# --- amounts in Chinese capitals (报销单, 合同) ---------------------------------------------
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+
+
+def _four_digits(value: int) -> str:
+    out, zero = "", False
+    for place, unit in ((1000, "仟"), (100, "佰"), (10, "拾"), (1, "")):
+        digit = value // place % 10
+        if digit == 0:
+            zero = bool(out)
+        else:
+            if zero:
+                out += "零"
+                zero = False
+            out += _DIGITS[digit] + unit
+    return out
+
+
+def amount_in_chinese(value: Decimal | int | str) -> str:
+    """An amount in Chinese capitals as written on a 报销单.
+
+    1234.5 -> 壹仟贰佰叁拾肆元伍角; 1005 -> 壹仟零伍元整; 100010 -> 壹拾万零壹拾元整;
+    0.05 -> 伍分; 0 -> 零元整. Rounded half-up to the fen.
+    """
+    amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    sign = "负" if amount < 0 else ""
+    amount = abs(amount)
+    cents = int(amount * 100)
+    whole, fraction = divmod(cents, 100)
+    jiao, fen = divmod(fraction, 10)
+    if whole == 0 and fraction == 0:
+        return "零元整"
+    text = ""
+    if whole:
+        yi, rest = divmod(whole, 10**8)
+        wan, unit = divmod(rest, 10**4)
+        started, gap = False, False
+        for part, name in ((yi, "亿"), (wan, "万"), (unit, "")):
+            if part == 0:
+                gap = gap or started
+                continue
+            if started and (gap or part < 1000):
+                text += "零"
+            text += _four_digits(part) + name
+            started, gap = True, False
+        text += "元"
+    if fraction == 0:
+        return sign + text + "整"
+    if jiao:
+        text += _DIGITS[jiao] + "角"
+    elif whole:
+        text += "零"
+    if fen:
+        text += _DIGITS[fen] + "分"
+    return sign + text

@@ -2,6 +2,13 @@
 
 from mktapp.models.approvals import ApprovalEvent, ApprovalRequest, ApprovalStep, Setting
 from mktapp.models.base import ArchivableMixin, OwnedMixin, TimestampMixin, utcnow
+from mktapp.models.contracts import (
+    Contract,
+    ContractAmendment,
+    ContractLine,
+    ContractMilestone,
+    ContractVersion,
+)
 from mktapp.models.core import (
     Attachment,
     AuditLog,
@@ -48,6 +55,11 @@ from mktapp.models.sales import (
 )
 
 __all__ = [
+    "Contract",
+    "ContractAmendment",
+    "ContractLine",
+    "ContractMilestone",
+    "ContractVersion",
     "CUSTOMER_GRADES",
     "CUSTOMER_KINDS",
     "CUSTOMER_STATUSES",

@@ -53,7 +53,7 @@ def live_server(tmp_path_factory, scratch_database):
     instance = tmp_path_factory.mktemp("e2e-instance")
     app = create_app(AppTestConfig(str(instance), database_url=url))
     app.config["DEMO_CLAIMS"] = True  # the full demo, 200 expense claims included
-    app.config["DEMO_SALES"] = True  # and the sales demo (150 opportunities ...)
+    app.config["DEMO_SALES"] = True  # customers, pipeline and 80 contracts
     with app.app_context():
         upgrade()
         seed_demo_data(app.config["PASSWORD_HASH_METHOD"])

@@ -1,0 +1,263 @@
+"""Forms of sales contracts (P4.3): the terms (lines, deliveries, instalments), signing,
+execution, termination, amendment and archive.
+
+Rows are added and removed by buttons that post the form back (htmx swaps the form
+block; without JavaScript the whole page comes back): no inline script.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from mktapp.contracts import services as svc
+from mktapp.core.attachments import AttachmentField
+from mktapp.org.forms_policy import LocalDateField, sensible_date
+
+
+def local_today():
+    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+class DecimalText(StringField):
+    """A number typed as text ("1,234.50", "¥88"); .data is a Decimal or None."""
+
+    def process_formdata(self, valuelist):
+        text = str(valuelist[0] if valuelist else "").strip()
+        text = text.replace(",", "").replace("，", "").lstrip("¥￥").strip()
+        if not text:
+            self.data = None
+            return
+        try:
+            value = Decimal(text)
+        except (InvalidOperation, ValueError):
+            self.data = None
+            raise ValueError(str(_l("Enter a number, like 1234.50."))) from None
+        if not value.is_finite() or abs(value) >= svc.MAX_AMOUNT:
+            self.data = None
+            raise ValueError(str(_l("Enter a number, like 1234.50.")))
+        if value != value.quantize(svc.CENTS):
+            self.data = None
+            raise ValueError(str(_l("Use at most two decimals.")))
+        self.data = value
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return f"{self.data:.2f}" if self.data is not None else ""
+
+
+def _product_choices():
+    return [("", _l("(free text)"))] + [
+        (str(p.id), f"{p.code} {p.name}") for p in svc.product_choices()
+    ]
+
+
+class LineForm(Form):
+    product_id = SelectField(_l("Product"), choices=_product_choices, validate_choice=False)
+    # The product the row was last filled from: a new choice fills the row again.
+    filled_from = HiddenField()
+    name = StringField(_l("Product or service"), validators=[Length(max=200)])
+    specification = StringField(_l("Specification"), validators=[Length(max=200)])
+    unit = StringField(_l("Unit"), validators=[Length(max=20)])
+    quantity = DecimalText(_l("Quantity"), render_kw={"inputmode": "decimal"})
+    unit_price = DecimalText(_l("Unit price"), render_kw={"inputmode": "decimal"})
+
+
+class DeliveryForm(Form):
+    planned_date = LocalDateField(_l("Delivery date"), validators=[Optional(), sensible_date])
+    description = StringField(_l("What is delivered"), validators=[Length(max=200)])
+
+
+class InstalmentForm(Form):
+    planned_date = LocalDateField(_l("Payment date"), validators=[Optional(), sensible_date])
+    amount = DecimalText(_l("Amount"), render_kw={"inputmode": "decimal"})
+    description = StringField(_l("Instalment"), validators=[Length(max=200)])
+
+
+class TermsForm(FlaskForm):
+    title = StringField(_l("Contract title"), validators=[Length(max=200)])
+    tax_rate = DecimalText(
+        _l("Tax rate (%)"), default=Decimal("13.00"), render_kw={"inputmode": "decimal"}
+    )
+    payment_method = StringField(
+        _l("Payment method"),
+        validators=[Length(max=200)],
+        description=_l("For example: bank transfer to the company account."),
+    )
+    after_sales_terms = TextAreaField(
+        _l("After-sales terms"),
+        validators=[Length(max=5000)],
+        description=_l("Warranty period, response time, maintenance and training."),
+    )
+    other_terms = TextAreaField(_l("Other terms"), validators=[Length(max=10000)])
+    lines = FieldList(FormField(LineForm), min_entries=1, max_entries=60)
+    deliveries = FieldList(FormField(DeliveryForm), min_entries=1, max_entries=30)
+    instalments = FieldList(FormField(InstalmentForm), min_entries=1, max_entries=30)
+
+    def prefill_products(self) -> None:
+        """Rows whose product changed take that product's name, specification, unit and
+        list price."""
+        products = {str(p.id): p for p in svc.product_choices()}
+        for entry in self.lines:
+            row = entry.form
+            chosen = row.product_id.data or ""
+            if chosen and chosen != (row.filled_from.data or "") and chosen in products:
+                p = products[chosen]
+                row.name.data, row.specification.data, row.unit.data = (
+                    p.name,
+                    p.specification,
+                    p.unit,
+                )
+                row.unit_price.data = p.list_price
+                for f in (row.name, row.specification, row.unit, row.unit_price):
+                    f.raw_data = None
+                row.filled_from.data = chosen
+
+    def load(self, terms: svc.TermsInput) -> None:
+        """Fill the form from terms (an amendment starts from the current ones)."""
+        self.title.data = terms.title
+        self.tax_rate.data = terms.tax_rate
+        self.payment_method.data = terms.payment_method
+        self.after_sales_terms.data = terms.after_sales_terms
+        self.other_terms.data = terms.other_terms
+        for lst in (self.lines, self.deliveries, self.instalments):
+            while len(lst.entries):
+                lst.pop_entry()
+        for line in terms.lines:
+            self.lines.append_entry(
+                {
+                    "product_id": str(line.product_id or ""),
+                    "filled_from": str(line.product_id or ""),
+                    "name": line.name,
+                    "specification": line.specification,
+                    "unit": line.unit,
+                    "quantity": line.quantity,
+                    "unit_price": line.unit_price,
+                }
+            )
+        for m in terms.deliveries:
+            self.deliveries.append_entry(
+                {"planned_date": m.planned_date, "description": m.description}
+            )
+        for m in terms.instalments:
+            self.instalments.append_entry(
+                {"planned_date": m.planned_date, "amount": m.amount, "description": m.description}
+            )
+
+    def to_terms(self) -> svc.TermsInput:
+        def pid(raw):
+            try:
+                return int(raw) if raw else None
+            except (TypeError, ValueError):
+                return None
+
+        return svc.TermsInput(
+            title=self.title.data or "",
+            tax_rate=self.tax_rate.data,
+            payment_method=self.payment_method.data or "",
+            after_sales_terms=self.after_sales_terms.data or "",
+            other_terms=self.other_terms.data or "",
+            lines=[
+                svc.LineInput(
+                    pid(e.form.product_id.data),
+                    e.form.name.data or "",
+                    e.form.specification.data or "",
+                    e.form.unit.data or "",
+                    e.form.quantity.data,
+                    e.form.unit_price.data,
+                )
+                for e in self.lines
+            ],
+            deliveries=[
+                svc.MilestoneInput(e.form.planned_date.data, e.form.description.data or "")
+                for e in self.deliveries
+            ],
+            instalments=[
+                svc.MilestoneInput(
+                    e.form.planned_date.data, e.form.description.data or "", e.form.amount.data
+                )
+                for e in self.instalments
+            ],
+        )
+
+
+class ContractForm(TermsForm):
+    customer_id = HiddenField()
+    opportunity_id = HiddenField()
+
+
+class AmendmentForm(TermsForm):
+    reason = TextAreaField(
+        _l("Reason for the change"),
+        validators=[Length(max=5000)],
+        description=_l("What was negotiated with the customer, and why."),
+    )
+
+
+class SignForm(FlaskForm):
+    signed_on = LocalDateField(_l("Signed on"), validators=[Optional(), sensible_date])
+    scan = AttachmentField(
+        _l("Signed contract (scan)"),
+    )
+
+
+class MilestoneForm(FlaskForm):
+    actual_date = LocalDateField(_l("Actual date"), validators=[Optional(), sensible_date])
+    actual_amount = DecimalText(_l("Amount received"), render_kw={"inputmode": "decimal"})
+    note = StringField(_l("Note"), validators=[Length(max=300)])
+
+
+class TerminateForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for termination"), validators=[Length(max=5000)])
+
+
+class ArchiveForm(FlaskForm):
+    archive_no = StringField(_l("Archive number"), validators=[Length(max=40)])
+    location = StringField(
+        _l("Archive location"),
+        validators=[Length(max=200)],
+        description=_l("Cabinet and shelf, e.g. 档案室 A-03-2."),
+    )
+    scan = AttachmentField(_l("Signed contract (scan)"))
+
+
+class ConfirmForm(FlaskForm):
+    pass
+
+
+LISTS = ("lines", "deliveries", "instalments")
+
+
+def put_problems(form, problems) -> None:
+    """Put a service's complaints next to their fields: "lines-0-quantity" is the first
+    line's quantity; "instalments" a message above the instalment rows."""
+    if not hasattr(form, "list_errors"):
+        form.list_errors = {}
+    for name, message in problems:
+        parts = (name or "").split("-")
+        target = None
+        if name in LISTS:
+            form.list_errors.setdefault(name, []).append(message)
+            continue
+        if len(parts) == 3 and parts[0] in LISTS and parts[1].isdigit():
+            entries = getattr(form, parts[0]).entries
+            index = int(parts[1])
+            if index < len(entries):
+                target = getattr(entries[index].form, parts[2], None)
+        elif name:
+            target = getattr(form, name, None)
+        if target is not None and hasattr(target, "errors"):
+            errors = list(target.errors or [])
+            if message not in errors:
+                errors.append(message)
+            target.errors = errors
+        else:
+            form.form_errors.append(message)
