@@ -91,6 +91,7 @@ class Customer(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
         Index("ix_customers_list", "archived_at", "updated_at", "id"),
         Index("ix_customers_owner_list", "owner_id", "archived_at", "updated_at", "id"),
     )
+    __fragment_versions__ = ("customers",)  # the cached customer list (core/fragments)
     __audited__ = True
     __audit_label__ = "name"
 
@@ -146,6 +147,7 @@ class Contact(TimestampMixin, db.Model):
     """联系人 of a customer."""
 
     __tablename__ = "contacts"
+    __fragment_versions__ = ("customers",)  # the cached customer list (core/fragments)
     __audited__ = True
     __audit_label__ = "name"
 

@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 
+from mktapp.core import fragments
 from mktapp.core.audit import current_actor_id
 from mktapp.extensions import db
 from mktapp.models import AuditLog, User, utcnow
@@ -535,22 +536,27 @@ def _mark_duplicates(results: list[RowResult]) -> None:
     checked = [r for r in results if not r.problems]
     names = sorted({name_key(r.values["name"]) for r in checked})
     phones = sorted({k for r in checked if len(k := phone_key(r.values.get("phone", ""))) >= 6})
+    # Archived customers are skipped here, not in SQL: a condition on archived_at would let
+    # the planner walk ix_customers_list (every customer) instead of the name/phone index.
     known_names: dict[str, tuple[int, str]] = {}
     for chunk in _chunks(names):
-        for cid, key, name in db.session.execute(
-            select(Customer.id, Customer.name_key, Customer.name).where(
-                Customer.name_key.in_(chunk), Customer.archived_at.is_(None)
+        for cid, key, name, archived in db.session.execute(
+            select(Customer.id, Customer.name_key, Customer.name, Customer.archived_at).where(
+                Customer.name_key.in_(chunk)
             )
         ):
-            known_names.setdefault(key, (cid, name))
+            if archived is None:
+                known_names.setdefault(key, (cid, name))
     known_phones: dict[str, tuple[int, str]] = {}
     for chunk in _chunks(phones):
-        for cid, key, name in db.session.execute(
-            select(Customer.id, Contact.phone_key, Customer.name)
-            .join(Contact, Contact.customer_id == Customer.id)
-            .where(Contact.phone_key.in_(chunk), Customer.archived_at.is_(None))
+        for cid, key, name, archived in db.session.execute(
+            select(Customer.id, Contact.phone_key, Customer.name, Customer.archived_at)
+            .select_from(Contact)
+            .join(Customer, Customer.id == Contact.customer_id)
+            .where(Contact.phone_key.in_(chunk))
         ):
-            known_phones.setdefault(key, (cid, name))
+            if archived is None:
+                known_phones.setdefault(key, (cid, name))
     seen_names: dict[str, int] = {}
     seen_phones: dict[str, int] = {}
     for r in checked:
@@ -619,6 +625,7 @@ def run_import(
     # query: the rows are told apart by their folded names, unique within an import (a
     # name seen twice in the file is reported as a duplicate, not imported).
     db.session.execute(insert(Customer.__table__), customers)
+    fragments.bump(db.session.connection(), ["customers"])  # Core inserts: no ORM events
     new_ids = dict(
         db.session.execute(
             select(Customer.name_key, Customer.id).where(

@@ -12,10 +12,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from mktapp.core import nav
+from mktapp.core import fragments, nav
 from mktapp.core.exports import xlsx_response
 from mktapp.core.htmx import is_partial, redirect_to, render
-from mktapp.core.permissions import get_visible_or_404, require
+from mktapp.core.permissions import get_visible_or_404, permissions_of, require
 from mktapp.extensions import db
 from mktapp.models.sales import (
     COMPANY_SIZES,
@@ -106,11 +106,33 @@ def _error_to_form(form, error: svc.CustomerError) -> None:
 def _listing(view: str):
     query = svc.CustomerQuery.from_args(request.args)
     endpoint = VIEW_ENDPOINTS[view]
-    page = svc.list_customers(current_user, query, current_app.config["PAGE_SIZE"], view=view)
+    page_size = current_app.config["PAGE_SIZE"]
+    # The rows, kept rendered until a customer, a contact or a person changes. They offer
+    # "new customer" and "import" by permission: the reader's permissions are in the key.
+    rows = fragments.cached_block(
+        "sales/customers.html",
+        "customer_rows",
+        key=(
+            view,
+            repr(query),
+            page_size,
+            current_user.id if view == "mine" else None,
+            permissions_of(current_user),
+        ),
+        depends=("customers", "people"),
+        reader=current_user,
+        rules=(Customer,),
+        context=lambda: {
+            "page": svc.list_customers(current_user, query, page_size, view=view),
+            "query": query,
+            "view": view,
+            "list_endpoint": endpoint,
+        },
+    )
     response = render(
         "sales/customers.html",
         block="customer_rows",
-        page=page,
+        fragment=rows,
         query=query,
         view=view,
         page_title={"all": _("Customers"), "mine": _("My customers"), "pool": _("Customer pool")}[

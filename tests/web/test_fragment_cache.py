@@ -88,3 +88,41 @@ def test_my_claims_are_never_shown_to_someone_else(app, login, demo):
     assert "只属于业务员一" in login("sales1").get("/expense/claims/mine").get_data(as_text=True)
     other = login("sales2").get("/expense/claims/mine").get_data(as_text=True)
     assert "只属于业务员一" not in other
+
+
+def test_imported_and_edited_customers_show_in_the_customer_list_at_once(app, login, demo):
+    from mktapp.models import Customer
+
+    manager = login("manager")
+    assert "缓存测试客户甲" not in manager.get("/sales/customers/").get_data(as_text=True)
+    with app.app_context():
+        db.session.add(Customer(name="缓存测试客户甲", name_key="缓存测试客户甲"))
+        db.session.commit()
+    assert "缓存测试客户甲" in manager.get("/sales/customers/").get_data(as_text=True)
+
+
+def test_an_import_shows_in_the_pool_that_was_open_before_it(login):
+    """The import writes by Core inserts (no ORM events) and moves the version itself."""
+    from tests.web.test_sales_customers_import import TOKEN, upload, workbook
+
+    c = login("market1")
+    assert "缓存导入测试有限公司" not in c.get("/sales/customers/pool").get_data(as_text=True)
+    response = upload(
+        c,
+        workbook([("缓存导入测试有限公司", "周敏", "13700009999", "浙江", "宁波", "")]),
+        "卡.xlsx",
+    )
+    token = TOKEN.search(response.headers["Location"]).group(1)
+    form = {
+        "col0": "name",
+        "col1": "contact_name",
+        "col2": "phone",
+        "col3": "province",
+        "col4": "city",
+        "col5": "notes",
+        "source": "fair",
+        "source_detail": "",
+        "owner_id": "",
+    }
+    assert c.post(f"/sales/customers/import/{token}/run", data=form).status_code == 303
+    assert "缓存导入测试有限公司" in c.get("/sales/customers/pool").get_data(as_text=True)
