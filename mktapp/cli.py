@@ -15,6 +15,7 @@ DEMO_SEEDERS = (
     "mktapp.org.policy_seed:seed",
     "mktapp.expense.demo_budget:seed",
     "mktapp.expense.demo_claims:seed",
+    "mktapp.research.demo_research:seed",
 )
 
 DEMO_PASSWORD = "demo1234"

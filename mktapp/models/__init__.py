@@ -30,6 +30,23 @@ from mktapp.models.org import (
     User,
     user_roles,
 )
+from mktapp.models.research import (
+    PLAN_STATUSES,
+    QUESTION_KINDS,
+    RESEARCH_CONTENTS,
+    RESEARCH_METHODS,
+    RESPONSE_CHANNELS,
+    SURVEY_STATUSES,
+    FieldNote,
+    ResearchAssignment,
+    ResearchMilestone,
+    ResearchPlan,
+    Survey,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyQuestion,
+    SurveyResponse,
+)
 from mktapp.models.sales import (
     CUSTOMER_GRADES,
     CUSTOMER_KINDS,
@@ -48,6 +65,21 @@ from mktapp.models.sales import (
 )
 
 __all__ = [
+    "PLAN_STATUSES",
+    "QUESTION_KINDS",
+    "RESEARCH_CONTENTS",
+    "RESEARCH_METHODS",
+    "RESPONSE_CHANNELS",
+    "SURVEY_STATUSES",
+    "FieldNote",
+    "ResearchAssignment",
+    "ResearchMilestone",
+    "ResearchPlan",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyInvitation",
+    "SurveyQuestion",
+    "SurveyResponse",
     "CUSTOMER_GRADES",
     "CUSTOMER_KINDS",
     "CUSTOMER_STATUSES",
