@@ -224,13 +224,13 @@ def _detail(plan: ResearchPlan, status: int = 200, block: str | None = None, **e
     from mktapp.models import Survey
     from mktapp.research import surveys as survey_svc
 
-    staff_form = extra.pop("staff_form", None) or AssignmentForm()
+    staff_form = extra.pop("staff_form", None) or AssignmentForm(formdata=None)
     staff_form.user_id.choices = svc.staff_choices()
     context = {
         "plan": plan,
         "may_edit": svc.may_edit(current_user, plan),
         "may_run": svc.may_run(current_user, plan),
-        "milestone_form": extra.pop("milestone_form", None) or MilestoneForm(),
+        "milestone_form": extra.pop("milestone_form", None) or MilestoneForm(formdata=None),
         "staff_form": staff_form,
         "confirm": ConfirmForm(),
         "notes": svc.notes_of(plan),
