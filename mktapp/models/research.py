@@ -307,9 +307,13 @@ class SurveyAnswer(db.Model):
     (single and multiple choice: one row per chosen option); `text` for text answers."""
 
     __tablename__ = "survey_answers"
+    # (question, value) counts every distribution from the index alone; (response,
+    # question, value) finds a response's answer to another question for cross-tabs;
+    # (question, response) counts the respondents of a multiple choice.
     __table_args__ = (
         Index("ix_survey_answers_question_num", "question_id", "num"),
-        Index("ix_survey_answers_response", "response_id"),
+        Index("ix_survey_answers_response", "response_id", "question_id", "num"),
+        Index("ix_survey_answers_question_response", "question_id", "response_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -218,33 +218,60 @@ def _value_counts(question_ids: list[int], filters: Filters) -> dict[int, dict[f
     return out
 
 
-def _answered(question_ids: list[int], filters: Filters) -> dict[int, int]:
-    if not question_ids:
+def _answered(multi_ids: list[int], filters: Filters) -> dict[int, int]:
+    """Respondents of multiple-choice questions (a row per option chosen: count distinct)."""
+    if not multi_ids:
         return {}
     a = SurveyAnswer
     stmt = select(a.question_id, func.count(distinct(a.response_id))).where(
-        a.question_id.in_(question_ids)
+        a.question_id.in_(multi_ids)
     )
     stmt = _scope(stmt, a, filters).group_by(a.question_id)
     return dict(db.session.execute(stmt).all())
 
 
-def _number_stats(qid: int, filters: Filters) -> dict:
+def _row_counts(question_ids: list[int], filters: Filters) -> dict[int, int]:
+    """Answers to single-valued questions (one row per respondent), from the index."""
+    if not question_ids:
+        return {}
     a = SurveyAnswer
-    base = select(
+    stmt = select(a.question_id, func.count()).where(a.question_id.in_(question_ids))
+    stmt = _scope(stmt, a, filters).group_by(a.question_id)
+    return dict(db.session.execute(stmt).all())
+
+
+def _number_summaries(question_ids: list[int], filters: Filters) -> dict[int, tuple]:
+    """(n, sum, sum of squares, min, max) of each number question, in one grouped query."""
+    if not question_ids:
+        return {}
+    a = SurveyAnswer
+    stmt = select(
+        a.question_id,
         func.count(a.num),
         func.sum(a.num),
         func.sum(a.num * a.num),
         func.min(a.num),
         func.max(a.num),
-    ).where(a.question_id == qid, a.num.is_not(None))
-    n, total, squares, low, high = db.session.execute(_scope(base, a, filters)).one()
-    if not n:
-        return {"n": 0}
+    ).where(a.question_id.in_(question_ids), a.num.is_not(None))
+    stmt = _scope(stmt, a, filters).group_by(a.question_id)
+    return {row[0]: tuple(row[1:]) for row in db.session.execute(stmt)}
+
+
+def _number_median(qid: int, n: int, filters: Filters) -> float:
+    a = SurveyAnswer
     middle = _scope(select(a.num).where(a.question_id == qid, a.num.is_not(None)), a, filters)
     middle = middle.order_by(a.num).offset((n - 1) // 2).limit(2 if n % 2 == 0 else 1)
     values = [float(v) for v in db.session.scalars(middle)]
-    out = _summary(n, float(total), float(squares), sum(values) / len(values))
+    return sum(values) / len(values)
+
+
+def _number_stats(qid: int, filters: Filters, summary: tuple | None = None) -> dict:
+    if summary is None:
+        summary = _number_summaries([qid], filters).get(qid)
+    if not summary or not summary[0]:
+        return {"n": 0}
+    n, total, squares, low, high = summary
+    out = _summary(n, float(total), float(squares), _number_median(qid, n, filters))
     out.update(min=float(low), max=float(high))
     return out
 
@@ -287,7 +314,7 @@ def _chart(q: SurveyQuestion, rows: list[dict], number: int | None) -> Any:
     )
 
 
-def _build(q: SurveyQuestion, number, answered, respondents, counts, filters) -> dict:
+def _build(q: SurveyQuestion, number, answered, respondents, counts, filters, summary=None) -> dict:
     block = {
         "type": "question",
         "id": q.id,
@@ -325,7 +352,7 @@ def _build(q: SurveyQuestion, number, answered, respondents, counts, filters) ->
             block["nps"] = nps_of(counts)
         block["chart"] = _chart(q, block["rows"], number)
     elif q.kind == "number":
-        block["stats"] = _number_stats(q.id, filters)
+        block["stats"] = _number_stats(q.id, filters, summary)
     elif q.kind in ("short_text", "long_text"):
         block["texts"] = _texts(q.id, filters)
     return block
@@ -338,8 +365,13 @@ def question_block(question_id: int, filters: Filters | None = None) -> dict:
     if q is None or q.kind == "section":
         raise LookupError(question_id)
     number = next((n for n, x in _numbering(q.survey) if x.id == q.id), None)
-    counts = _value_counts([q.id], filters)[q.id]
-    answered = _answered([q.id], filters).get(q.id, 0)
+    counts = _value_counts([q.id], filters)[q.id] if q.kind in CROSSTAB_KINDS else {}
+    if q.kind == "multi":
+        answered = _answered([q.id], filters).get(q.id, 0)
+    elif q.kind in CROSSTAB_KINDS:
+        answered = sum(counts.values())
+    else:
+        answered = _row_counts([q.id], filters).get(q.id, 0)
     return _build(q, number, answered, responses_count(q.survey_id, filters), counts, filters)
 
 
@@ -355,7 +387,11 @@ def survey_blocks(survey: Survey, filters: Filters | None = None) -> dict:
     items = [(n, q) for n, q in _numbering(survey)]
     discrete = [q.id for _n, q in items if q.kind in CROSSTAB_KINDS]
     counts = _value_counts(discrete, filters)
-    answered = _answered([q.id for _n, q in items if q.kind != "section"], filters)
+    answered = {qid: sum(c.values()) for qid, c in counts.items()}
+    answered.update(_answered([q.id for _n, q in items if q.kind == "multi"], filters))
+    answered.update(_row_counts([q.id for _n, q in items if q.is_text], filters))
+    numbers = _number_summaries([q.id for _n, q in items if q.kind == "number"], filters)
+    answered.update({qid: s[0] for qid, s in numbers.items()})
     respondents = responses_count(survey.id, filters)
     blocks = []
     for number, q in items:
@@ -363,7 +399,15 @@ def survey_blocks(survey: Survey, filters: Filters | None = None) -> dict:
             blocks.append({"type": "section", "text": q.text, "id": q.id})
             continue
         blocks.append(
-            _build(q, number, answered.get(q.id, 0), respondents, counts.get(q.id, {}), filters)
+            _build(
+                q,
+                number,
+                answered.get(q.id, 0),
+                respondents,
+                counts.get(q.id, {}),
+                filters,
+                numbers.get(q.id),
+            )
         )
     return {"respondents": respondents, "blocks": blocks}
 

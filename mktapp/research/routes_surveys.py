@@ -157,7 +157,8 @@ def _detail(survey: Survey, status=200, block=None, **extra):
         "questions": svc.numbered(survey.questions),
         "may_build": svc.may_build(current_user, survey),
         "may_edit": svc.may_edit(current_user, survey),
-        "question_form": extra.pop("question_form", None) or QuestionForm(formdata=None, kind="single"),
+        "question_form": extra.pop("question_form", None)
+        or QuestionForm(formdata=None, kind="single"),
         "publish_form": extra.pop("publish_form", None) or PublishForm(formdata=None),
         "period_form": extra.pop("period_form", None) or PeriodForm(formdata=None),
         "confirm": ConfirmForm(),
