@@ -81,7 +81,9 @@ def fill_survey(n_responses: int, seed: int = 11) -> tuple[int, str]:
         if found is not None:
             return found.id, found.token
         author = db.session.scalar(select(User).where(User.username == "market1"))
-        survey = svc.create_survey(author, "基准问卷", "二十道题的基准问卷。", "satisfaction", None, "B")
+        survey = svc.create_survey(
+            author, "基准问卷", "二十道题的基准问卷。", "satisfaction", None, "B"
+        )
         for kind, text, options in QUESTIONS:
             svc.add_question(author, survey, kind, text, "", kind == "rating", options)
         svc.publish(author, survey, None, None)
@@ -132,7 +134,10 @@ def fill_survey(n_responses: int, seed: int = 11) -> tuple[int, str]:
                         answers.append((rid, q.id, None, "整体不错，希望交期更稳定。"))
             db.session.execute(
                 insert(SurveyAnswer),
-                [{"response_id": r, "question_id": q, "num": n, "text": t} for r, q, n, t in answers],
+                [
+                    {"response_id": r, "question_id": q, "num": n, "text": t}
+                    for r, q, n, t in answers
+                ],
             )
             done += size
             db.session.commit()
@@ -244,8 +249,10 @@ def main() -> int:
         print(f"  {total_users} users")
         t0 = time.perf_counter()
         survey_id, token = fill_survey(args.responses)
-        print(f"  questionnaire {survey_id}: 20 questions, {args.responses} responses "
-              f"({time.perf_counter() - t0:.1f} s to load)")
+        print(
+            f"  questionnaire {survey_id}: 20 questions, {args.responses} responses "
+            f"({time.perf_counter() - t0:.1f} s to load)"
+        )
         timing = time_analysis(survey_id, args.user, args.repeat)
         public_path = f"/research/s/{token}"
         public_statements = pages.count_statements(public_path, args.user)

@@ -56,7 +56,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
     ),
     "market_specialist": frozenset(
-        {"sales.view", "sales.edit", "sales.assign", "sales.import", "research.view", "research.edit"}
+        {
+            "sales.view",
+            "sales.edit",
+            "sales.assign",
+            "sales.import",
+            "research.view",
+            "research.edit",
+        }
     ),
     "sales_rep": frozenset(
         {"sales.view", "sales.edit", "sales.import", "contracts.view", "contracts.draft"}

@@ -52,7 +52,7 @@ QUESTION_KINDS: dict[str, object] = {
     "multi": _l("Multiple choice"),
     "rating": _l("Rating 1–5"),
     "nps": _l("NPS 0–10"),
-    "number": _l("Number"),
+    "number": _l("Numeric answer"),
     "short_text": _l("Short text"),
     "long_text": _l("Long text"),
     "section": _l("Section heading"),

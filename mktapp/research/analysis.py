@@ -530,26 +530,27 @@ def compare_periods(surveys: list[Survey]) -> list[dict]:
 
 
 def period_chart(surveys: list[Survey], rows: list[dict]):
-    """Mean ratings per period as lines (one per rating question)."""
-    palette = ["#1d4ed8", "#15803d", "#b7791f", "#7c3aed", "#b42318", "#0e7490"]
-    series = []
-    for i, row in enumerate(r for r in rows if r["kind"] == "rating"):
-        series.append(
-            charts.Series(
-                row["text"][:18],
-                [c["mean"] if c and c["mean"] is not None else None for c in row["cells"]],
-                palette[i % len(palette)],
-            )
-        )
-    if not series or len(surveys) < 2:
+    """CSAT (share of 4 and 5) of each rating question, one bar per period."""
+    palette = ["#a5b4d4", "#1d4ed8", "#15803d", "#b7791f", "#7c3aed"]
+    ratings = [r for r in rows if r["kind"] == "rating"]
+    if not ratings or len(surveys) < 2:
         return None
-    return charts.line_chart(
-        [s.period or s.title for s in surveys],
+    labels = [r["text"] if len(r["text"]) <= 9 else r["text"][:8] + "…" for r in ratings]
+    series = [
+        charts.Series(
+            s.period or s.title,
+            [(r["cells"][i] or {}).get("csat") or 0 for r in ratings],
+            palette[i % len(palette)],
+        )
+        for i, s in enumerate(surveys)
+    ]
+    return charts.bar_chart(
+        labels,
         series,
-        title=_("Mean ratings by period"),
-        desc=_("Mean rating (1–5) of each question in each period."),
-        fmt=lambda v: f"{v:.1f}",
-        height=260,
+        title=_("CSAT by period"),
+        desc=_("Share of ratings of 4 or 5 for each question in each period."),
+        fmt=lambda v: f"{v:.0f}%",
+        height=280,
     )
 
 

@@ -8,7 +8,7 @@ plan's page by its panel.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
@@ -140,6 +140,7 @@ def plan_timeline():
         prev=f"{prev_start:%Y-%m}",
         next=f"{next_start:%Y-%m}",
         current=f"{grid.start:%Y-%m}",
+        last_day=grid.end - timedelta(days=1),
     )
 
 

@@ -75,9 +75,7 @@ def test_mean_sd_median_and_confidence_interval_match_numpy_and_scipy():
     assert result["mean"] == pytest.approx(np.mean(values))
     assert result["sd"] == pytest.approx(np.std(values, ddof=1))
     assert result["median"] == np.median(values) == 4
-    low, high = sps.t.interval(
-        0.95, len(values) - 1, loc=np.mean(values), scale=sps.sem(values)
-    )
+    low, high = sps.t.interval(0.95, len(values) - 1, loc=np.mean(values), scale=sps.sem(values))
     assert result["ci"][0] == pytest.approx(low)
     assert result["ci"][1] == pytest.approx(high)
 
@@ -111,8 +109,13 @@ def test_question_block_counts_and_statistics_from_stored_answers(app_ctx, demo)
     ratings = [5, 4, 4, 3, 5, 2]
     numbers = [10, 250.5, 40, 40, 7]
     for i, r in enumerate(ratings):
-        _answer(survey, rating=r, nps=[10, 9, 8, 6, 2, 9][i], single=i % 3,
-                number=numbers[i] if i < len(numbers) else "")
+        _answer(
+            survey,
+            rating=r,
+            nps=[10, 9, 8, 6, 2, 9][i],
+            single=i % 3,
+            number=numbers[i] if i < len(numbers) else "",
+        )
     block = analysis.question_block(_q(survey, "rating").id)
     assert block["answered"] == 6
     assert [r["count"] for r in block["rows"]] == [0, 1, 1, 2, 2]
@@ -216,7 +219,9 @@ def test_crosstab_refuses_text_questions(app_ctx, demo):
         ("short_text", "字" * 201, "Keep it under 200 characters (you wrote 201)."),
     ],
 )
-def test_bad_answers_are_refused_and_nothing_is_stored(app_ctx, demo, english, kind, value, message):
+def test_bad_answers_are_refused_and_nothing_is_stored(
+    app_ctx, demo, english, kind, value, message
+):
     survey = _survey()
     form = MultiDict({f"q{_q(survey, 'rating').id}": "4"})
     form.setlist(f"q{_q(survey, kind).id}", [value])

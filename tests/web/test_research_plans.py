@@ -15,7 +15,9 @@ from mktapp.models import FieldNote, ResearchPlan
 
 def _plan(app, title="新产品需求调研") -> int:
     with app.app_context():
-        return db.session.scalar(select(ResearchPlan.id).where(ResearchPlan.title.like(f"%{title}%")))
+        return db.session.scalar(
+            select(ResearchPlan.id).where(ResearchPlan.title.like(f"%{title}%"))
+        )
 
 
 def _new_plan(client, **changes) -> object:
@@ -48,8 +50,10 @@ def test_plan_list_search_answers_with_the_rows_fragment(login):
 
 
 def test_plan_list_filters_by_status_and_content(login):
-    text = login("market1").get("/research/plans/?status=done&content=satisfaction").get_data(
-        as_text=True
+    text = (
+        login("market1")
+        .get("/research/plans/?status=done&content=satisfaction")
+        .get_data(as_text=True)
     )
     assert "2026年度客户满意度调研" in text and "主要竞争对手" not in text
 
@@ -166,8 +170,8 @@ def test_milestone_is_ticked_off_in_place(app, login):
 
 
 def test_timeline_draws_the_plans_as_svg(login):
-    text = login("manager").get("/research/plans/timeline?from=2026-09&span=6").get_data(
-        as_text=True
+    text = (
+        login("manager").get("/research/plans/timeline?from=2026-09&span=6").get_data(as_text=True)
     )
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="gantt"' in text
     assert "华东区智能办公设备" in text

@@ -18,7 +18,13 @@ from tests.conftest import Client
 def _new_survey(client, title="渠道调研问卷") -> int:
     response = client.post(
         "/research/surveys/new",
-        data={"title": title, "intro": "约 2 分钟", "kind": "general", "period": "", "plan_id": "0"},
+        data={
+            "title": title,
+            "intro": "约 2 分钟",
+            "kind": "general",
+            "period": "",
+            "plan_id": "0",
+        },
     )
     assert response.status_code == 303, response.get_data(as_text=True)[:400]
     return int(response.headers["Location"].rstrip("/").split("/")[-1])
@@ -41,9 +47,12 @@ def _built(app, login, publish=True, cap="") -> tuple[Client, int, str, dict]:
     _add(client, sid, "short_text", "一句话建议", False)
     _add(client, sid, "long_text", "详细意见", False)
     if publish:
-        assert client.post(
-            f"/research/surveys/{sid}/publish", data={"closes_on": "", "cap": cap}
-        ).status_code == 303
+        assert (
+            client.post(
+                f"/research/surveys/{sid}/publish", data={"closes_on": "", "cap": cap}
+            ).status_code
+            == 303
+        )
     with app.app_context():
         survey = db.session.get(Survey, sid)
         qids = {q.kind: q.id for q in survey.questions}
@@ -96,7 +105,9 @@ def test_a_choice_question_needs_two_choices(app, login):
 
 def test_questions_are_reordered_with_the_arrow_buttons(app, login):
     client, sid, _token, qids = _built(app, login, publish=False)
-    response = client.post(f"/research/questions/{qids['rating']}/move", data={"dir": "up"}, htmx=True)
+    response = client.post(
+        f"/research/questions/{qids['rating']}/move", data={"dir": "up"}, htmx=True
+    )
     assert response.status_code == 200
     with app.app_context():
         kinds = [q.kind for q in db.session.get(Survey, sid).questions]
@@ -173,8 +184,12 @@ def test_public_answer_is_stored_and_thanked(app, login):
     response = _public_post(
         visitor,
         token,
-        {f"q{qids['single']}": "1", f"q{qids['rating']}": "4", f"q{qids['nps']}": "9",
-         f"q{qids['short_text']}": "很好"},
+        {
+            f"q{qids['single']}": "1",
+            f"q{qids['rating']}": "4",
+            f"q{qids['nps']}": "9",
+            f"q{qids['short_text']}": "很好",
+        },
     )
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/research/s/{token}/thanks")
@@ -229,7 +244,11 @@ def test_oversized_text_is_refused(app, login):
     response = _public_post(
         _anonymous(app),
         token,
-        {f"q{qids['single']}": "0", f"q{qids['rating']}": "3", f"q{qids['long_text']}": "长" * 6000},
+        {
+            f"q{qids['single']}": "0",
+            f"q{qids['rating']}": "3",
+            f"q{qids['long_text']}": "长" * 6000,
+        },
     )
     assert response.status_code == 422
     assert "请控制在 5000 字以内" in response.get_data(as_text=True)
@@ -275,7 +294,10 @@ def test_one_time_link_reused_gets_a_clear_message(app, login):
         cid = customer.id
     page = client.get(f"/research/surveys/{sid}/invitations?q=杭州").get_data(as_text=True)
     assert "杭州某科技有限公司" in page
-    assert client.post(f"/research/surveys/{sid}/invitations", data={"customer": str(cid)}).status_code == 303
+    assert (
+        client.post(f"/research/surveys/{sid}/invitations", data={"customer": str(cid)}).status_code
+        == 303
+    )
     with app.app_context():
         invite_token = db.session.scalar(select(SurveyInvitation.token))
     answers = {f"q{qids['single']}": "2", f"q{qids['rating']}": "5"}
@@ -319,8 +341,12 @@ def _answered(app, login):
         _public_post(
             _anonymous(app),
             token,
-            {f"q{qids['single']}": str(single), f"q{qids['rating']}": str(rating),
-             f"q{qids['nps']}": str(nps), f"q{qids['short_text']}": "服务不错"},
+            {
+                f"q{qids['single']}": str(single),
+                f"q{qids['rating']}": str(rating),
+                f"q{qids['nps']}": str(nps),
+                f"q{qids['short_text']}": "服务不错",
+            },
         )
     return client, sid, qids
 
