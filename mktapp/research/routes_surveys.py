@@ -14,7 +14,7 @@ from sqlalchemy import select
 from mktapp.core import nav
 from mktapp.core.exports import xlsx_response
 from mktapp.core.htmx import is_partial, redirect_to, render
-from mktapp.core.permissions import get_visible_or_404, require
+from mktapp.core.permissions import get_visible_or_404, require, visible
 from mktapp.extensions import db
 from mktapp.models import (
     CUSTOMER_GRADES,
@@ -486,8 +486,12 @@ def response_new(survey_id: int):
             abort(400)
         customer_id = request.form.get("customer_id", "")
         customer = None
-        if customer_id.isdigit():
-            customer = db.session.get(Customer, int(customer_id))
+        if customer_id.isdigit():  # only a customer this user may see
+            customer = db.session.scalar(
+                visible(select(Customer), current_user, Customer).where(
+                    Customer.id == int(customer_id)
+                )
+            )
         try:
             svc.submit_response(
                 survey,
