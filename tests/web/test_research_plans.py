@@ -229,3 +229,8 @@ def test_sidebar_links_research_for_market_specialists(login):
     text = login("market1").get("/research/plans/").get_data(as_text=True)
     assert re.search(r'href="/research/surveys/"', text)
     assert re.search(r'href="/research/plans/timeline"', text)
+
+
+def test_policy_chapter_p2_links_to_plans_and_questionnaires(login):
+    page = login("market1").get("/org/policy/P2").get_data(as_text=True)
+    assert 'href="/research/plans/"' in page and 'href="/research/surveys/"' in page
