@@ -74,6 +74,57 @@ def surveys():
     return response
 
 
+@bp.get("/surveys.xlsx")
+@require("research.view")
+def surveys_xlsx():
+    """The filtered questionnaires (all pages) as an Excel workbook."""
+    query = svc.SurveyQuery.from_args(request.args)
+    header = [
+        _("Title"),
+        _("Type"),
+        _("Period"),
+        _("Research plan"),
+        _("Status"),
+        _("Questions"),
+        _("Answers"),
+        _("Published"),
+        _("Closes"),
+    ]
+    rows = [
+        [
+            s.title,
+            _("Customer satisfaction") if s.kind == "satisfaction" else _("General questionnaire"),
+            s.period,
+            f"{s.plan.number} {s.plan.title}" if s.plan else "",
+            svc.status_label(s.status),
+            sum(1 for q in s.questions if q.kind != "section"),
+            s.response_count,
+            s.published_at,
+            s.closes_at,
+        ]
+        for s in svc.export_surveys(current_user, query)
+    ]
+    name = _("Questionnaires")
+    return xlsx_response(f"{name}.xlsx", [(name, header, rows)])
+
+
+@bp.post("/surveys/<int:survey_id>/archive")
+@require("research.edit")
+def survey_archive(survey_id: int):
+    """Put away a draft or closed questionnaire (kept with its answers, not deleted)."""
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        svc.archive(current_user, survey)
+    except svc.SurveyError as error:
+        db.session.rollback()
+        return _detail(survey, status=422, action_error=error.message)
+    db.session.commit()
+    flash(_("Questionnaire archived."), "success")
+    return redirect_to(url_for("research.surveys"))
+
+
 def _plan_choices():
     plans = db.session.scalars(
         select(ResearchPlan)

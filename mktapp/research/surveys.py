@@ -245,6 +245,13 @@ def close(user, survey: Survey) -> None:
     survey.closed_at = utcnow()
 
 
+def archive(user, survey: Survey) -> None:
+    """Put away a questionnaire that is not taking answers (kept with its answers)."""
+    if not may_edit(user, survey) or survey.status == "open":
+        raise SurveyError(_("Close the questionnaire before archiving it."))
+    survey.archived_at = utcnow()
+
+
 def reopen(user, survey: Survey, closes_at: datetime | None, cap: int | None, now=None) -> None:
     now = now or utcnow()
     if not may_edit(user, survey) or survey.status != "closed":
@@ -595,9 +602,7 @@ class SurveyQuery:
         return {k: v for k, v in values.items() if v not in ("", None)}
 
 
-def list_surveys(user, query: SurveyQuery, page_size: int):
-    from math import ceil
-
+def _survey_filter(user, query: SurveyQuery):
     stmt = visible(select(Survey), user, Survey).where(Survey.archived_at.is_(None))
     if query.q:
         like = f"%{query.q}%"
@@ -606,6 +611,20 @@ def list_surveys(user, query: SurveyQuery, page_size: int):
         stmt = stmt.where(Survey.status == query.status)
     if query.kind:
         stmt = stmt.where(Survey.kind == query.kind)
+    return stmt
+
+
+def export_surveys(user, query: SurveyQuery) -> list[Survey]:
+    stmt = _survey_filter(user, query)
+    return list(
+        db.session.scalars(stmt.order_by(Survey.updated_at.desc(), Survey.id.desc())).unique()
+    )
+
+
+def list_surveys(user, query: SurveyQuery, page_size: int):
+    from math import ceil
+
+    stmt = _survey_filter(user, query)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     pages = max(1, ceil(total / page_size))
     page = min(query.page, pages)

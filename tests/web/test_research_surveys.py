@@ -407,3 +407,18 @@ def test_survey_list_searches_and_pages(login):
     client = login("market1")
     text = client.get("/research/surveys/?q=满意度", htmx="survey_rows").get_data(as_text=True)
     assert "客户满意度调查" in text and "智能办公设备采购需求问卷" not in text
+
+
+def test_closed_questionnaire_is_archived_and_leaves_the_list(app, login):
+    client, sid, _token, _qids = _built(app, login)
+    refused = client.post(f"/research/surveys/{sid}/archive")
+    assert refused.status_code == 422  # open: close it first
+    client.post(f"/research/surveys/{sid}/close")
+    assert client.post(f"/research/surveys/{sid}/archive").status_code == 303
+    assert "渠道调研问卷" not in client.get("/research/surveys/").get_data(as_text=True)
+
+
+def test_questionnaire_list_exports_to_excel(login):
+    response = login("market1").get("/research/surveys.xlsx?kind=satisfaction")
+    rows = list(load_workbook(BytesIO(response.data)).active.iter_rows(values_only=True))
+    assert len(rows) == 3 and rows[1][0] == "客户满意度调查"
