@@ -284,7 +284,8 @@ def _texts(qid: int, filters: Filters) -> list[str]:
 
 
 def _fmt_count(value: float) -> str:
-    return f"{value:g}"
+    """Counts on an axis: whole numbers only (a tick at 0.2 answers means nothing)."""
+    return f"{value:g}" if float(value).is_integer() else ""
 
 
 def _chart(q: SurveyQuestion, rows: list[dict], number: int | None) -> Any:
@@ -309,7 +310,8 @@ def _chart(q: SurveyQuestion, rows: list[dict], number: int | None) -> Any:
         title=title,
         desc=desc,
         fmt=_fmt_count,
-        height=220,
+        width=560,
+        height=230,
         css="chart-compact",
     )
 
