@@ -25,6 +25,7 @@ BLUEPRINTS = (
     "mktapp.expense:bp",
     "mktapp.sales:bp",
     "mktapp.contracts:bp",
+    "mktapp.research:bp",
 )
 
 

@@ -18,6 +18,7 @@ DEMO_SEEDERS = (
     "mktapp.sales.demo_customers:seed",
     "mktapp.sales.demo_pipeline:seed",
     "mktapp.contracts.demo_contracts:seed",
+    "mktapp.research.demo_research:seed",
 )
 
 DEMO_PASSWORD = "demo1234"

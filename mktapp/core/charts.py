@@ -319,3 +319,52 @@ def funnel_chart(
         )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def hbar_chart(
+    labels: Sequence[str],
+    values: Sequence[Decimal | float | int | None],
+    title: str,
+    desc: str,
+    fmt: Callable[[float], str] = lambda v: f"{v:g}",
+    color: str = ACTUAL,
+    width: int = 760,
+    bar: int = 22,
+    css: str = "",
+) -> Markup:
+    """Horizontal bars, one per label (long labels such as a questionnaire's choices).
+
+    The labels sit left of the bars (cut with … past about 22 characters), the value at
+    each bar's end.
+    """
+    gap = 10
+    label_w = min(260, 16 + 13 * max((_text_units(lbl[:22]) for lbl in labels), default=4))
+    left, right, top = label_w, 56, 8
+    plot_w = width - left - right
+    height = top + len(labels) * (bar + gap) + 4
+    peak = max((_num(v) for v in values), default=0.0) or 1.0
+    parts, _uid = _open(width, height, title, desc, css)
+    for i, label in enumerate(labels):
+        y = top + i * (bar + gap)
+        value = _num(values[i]) if i < len(values) else 0.0
+        length = plot_w * value / peak
+        shown = label if len(label) <= 22 else label[:21] + "…"
+        parts.append(
+            f'<text x="{left - 8}" y="{y + bar / 2 + 4:.1f}" text-anchor="end" fill="{TEXT}">'
+            f"{escape(shown)}</text>"
+        )
+        parts.append(
+            f'<rect x="{left}" y="{y}" width="{plot_w}" height="{bar}" rx="3" fill="{GRID}" '
+            f'opacity="0.45"/>'
+        )
+        if length > 0:
+            parts.append(
+                f'<rect x="{left}" y="{y}" width="{length:.1f}" height="{bar}" rx="3" '
+                f'fill="{color}"/>'
+            )
+        parts.append(
+            f'<text x="{left + length + 6:.1f}" y="{y + bar / 2 + 4:.1f}" fill="{TEXT}">'
+            f"{escape(fmt(value))}</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

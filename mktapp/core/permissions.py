@@ -51,16 +51,34 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "products.edit",
             "contracts.view",
             "contracts.draft",
+            "research.view",
+            "research.edit",
         }
     ),
-    "market_specialist": frozenset({"sales.view", "sales.edit", "sales.assign", "sales.import"}),
+    "market_specialist": frozenset(
+        {
+            "sales.view",
+            "sales.edit",
+            "sales.assign",
+            "sales.import",
+            "research.view",
+            "research.edit",
+        }
+    ),
     "sales_rep": frozenset(
         {"sales.view", "sales.edit", "sales.import", "contracts.view", "contracts.draft"}
     ),
     "service_agent": frozenset({"sales.view", "contracts.view", "contracts.archive"}),
     "finance": frozenset({"expense.pay", "expense.monitor", "expense.close", "contracts.view"}),
     "executive": frozenset(
-        {"audit.view", "business.all", "expense.monitor", "sales.view", "contracts.view"}
+        {
+            "audit.view",
+            "business.all",
+            "expense.monitor",
+            "sales.view",
+            "contracts.view",
+            "research.view",
+        }
     ),
 }
 

@@ -289,7 +289,9 @@ def test_large_contract_also_goes_to_the_company_leader(app, login, demo, setup)
         from mktapp.models import ApprovalRequest
 
         req = db.session.scalars(
-            select(ApprovalRequest).where(ApprovalRequest.doc_id == cid)
+            select(ApprovalRequest).where(
+                ApprovalRequest.doc_type == "Contract", ApprovalRequest.doc_id == cid
+            )
         ).first()
         assert [s.status for s in req.steps] == ["pending", "waiting"]
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from mktapp.expense.forms_budget import cell_name
 from mktapp.extensions import db
-from mktapp.models import ApprovalStep
+from mktapp.models import ApprovalRequest, ApprovalStep
 from mktapp.models.expense import Budget, BudgetAdjustment, BudgetLine
 
 YEAR = 2032
@@ -37,7 +37,12 @@ def make_approved(app, login) -> int:
     bid = budget_id(app)
     assert manager.post(f"/expense/budgets/{bid}/submit").status_code == 303
     with app.app_context():
-        step_id = db.session.scalar(select(ApprovalStep.id).where(ApprovalStep.status == "pending"))
+        # The budget's step (other demo documents may be waiting too).
+        step_id = db.session.scalar(
+            select(ApprovalStep.id)
+            .join(ApprovalStep.request)
+            .where(ApprovalStep.status == "pending", ApprovalRequest.doc_type == "Budget")
+        )
     boss = login("boss")
     assert boss.post(f"/approvals/steps/{step_id}/approve", {"comment": "同意"}).status_code == 303
     return bid

@@ -2,7 +2,16 @@
 
 from mktapp.core.permissions import declared
 
-PUBLIC = {"auth.login", "static", "core.healthz", "core.set_language"}
+PUBLIC = {
+    "auth.login",
+    "static",
+    "core.healthz",
+    "core.set_language",
+    # The published questionnaire, a customer's one-time link and the thanks page (P2.2).
+    "research.answer",
+    "research.answer_invite",
+    "research.answer_thanks",
+}
 
 
 def test_every_endpoint_declares_its_permission(app):

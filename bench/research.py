@@ -1,0 +1,314 @@
+#!/usr/bin/env python3
+"""Benchmark: a 20-question questionnaire with 10,000 responses (issue 5, "Speed").
+
+Reuses bench/pages.py (database, gunicorn, load generator) and adds:
+
+1. A published questionnaire of 20 questions (single and multiple choice, ratings, NPS,
+   numbers, texts) and --responses responses (default 10,000) bulk-inserted with
+   realistic answers, spread over the last 90 days and three channels.
+2. The analysis: server time in process (median of --repeat) of the SQL aggregation
+   alone (analysis.survey_blocks), of one cross-tab with its chi-square test, and of the
+   whole /research/surveys/<id>/analysis page rendered by the test client (target: the
+   analysis <= 300 ms), with its number of SQL statements.
+3. The public questionnaire page (/research/s/<token>, no login) against the bare page:
+   requests/s under gunicorn (target: ratio >= 0.5).
+
+Run from the repository root:  .venv/bin/python bench/research.py [--db URL] [--responses 10000]
+Small proof run:               .venv/bin/python bench/research.py --responses 300 --seconds 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import random
+import secrets
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import pages  # noqa: E402  (bench/pages.py: the shared machinery)
+
+QUESTIONS = [
+    ("section", "一、基本情况", ""),
+    ("single", "贵公司所在行业", "制造业\n批发零售\n信息技术\n教育\n医疗\n其他"),
+    ("single", "员工规模", "50人以下\n50–200人\n200–1000人\n1000人以上"),
+    ("single", "合作年限", "不到1年\n1–3年\n3–5年\n5年以上"),
+    ("multi", "采购时最看重的因素", "价格\n质量\n交期\n服务\n技术\n品牌"),
+    ("number", "年采购额（万元）", ""),
+    ("section", "二、满意度", ""),
+    ("rating", "总体满意度", ""),
+    ("rating", "产品质量", ""),
+    ("rating", "交货及时性", ""),
+    ("rating", "售后响应速度", ""),
+    ("rating", "技术支持", ""),
+    ("rating", "销售人员专业程度", ""),
+    ("rating", "价格合理性", ""),
+    ("nps", "推荐可能性", ""),
+    ("single", "明年是否会增加采购", "会\n不会\n不确定"),
+    ("multi", "希望增加的服务", "上门培训\n线上下单\n延长保修\n以旧换新"),
+    ("number", "计划采购台数", ""),
+    ("short_text", "一句话评价", ""),
+    ("long_text", "意见和建议", ""),
+    ("single", "获知我们的渠道", "展会\n朋友介绍\n网络搜索\n销售拜访"),
+    ("rating", "官网使用体验", ""),
+]
+
+
+def fill_survey(n_responses: int, seed: int = 11) -> tuple[int, str]:
+    """The questionnaire and its responses (bulk); returns (survey id, public token)."""
+    from sqlalchemy import insert, select
+
+    from mktapp import create_app
+    from mktapp.core import fragments
+    from mktapp.extensions import db
+    from mktapp.models import Survey, SurveyAnswer, SurveyResponse, User
+    from mktapp.research import surveys as svc
+
+    app = create_app()
+    rng = random.Random(seed)
+    with app.test_request_context():
+        found = db.session.scalar(select(Survey).where(Survey.title == "基准问卷"))
+        if found is not None:
+            return found.id, found.token
+        author = db.session.scalar(select(User).where(User.username == "market1"))
+        survey = svc.create_survey(
+            author, "基准问卷", "二十道题的基准问卷。", "satisfaction", None, "B"
+        )
+        for kind, text, options in QUESTIONS:
+            svc.add_question(author, survey, kind, text, "", kind == "rating", options)
+        svc.publish(author, survey, None, None)
+        db.session.commit()
+        questions = [q for q in survey.questions if q.kind != "section"]
+        now = datetime.now(UTC).replace(tzinfo=None)
+        batch = 2000
+        done = 0
+        while done < n_responses:
+            size = min(batch, n_responses - done)
+            rows = [
+                {
+                    "survey_id": survey.id,
+                    "submitted_at": now - timedelta(minutes=rng.randint(0, 90 * 24 * 60)),
+                    "channel": rng.choices(("link", "invite", "phone"), (6, 3, 1))[0],
+                    "respondent": "",
+                    "locale": "zh_Hans",
+                }
+                for _ in range(size)
+            ]
+            ids = list(
+                db.session.scalars(
+                    insert(SurveyResponse).returning(
+                        SurveyResponse.id, sort_by_parameter_order=True
+                    ),
+                    rows,
+                )
+            )
+            answers = []
+            for rid in ids:
+                mood = rng.gauss(0, 0.8)
+                for q in questions:
+                    if q.kind == "single":
+                        value = rng.randrange(len(q.option_list))
+                        answers.append((rid, q.id, float(value), None))
+                    elif q.kind == "multi":
+                        for i in rng.sample(range(len(q.option_list)), rng.randint(1, 3)):
+                            answers.append((rid, q.id, float(i), None))
+                    elif q.kind == "rating":
+                        value = max(1, min(5, round(rng.gauss(3.9 + mood * 0.6, 0.8))))
+                        answers.append((rid, q.id, float(value), None))
+                    elif q.kind == "nps":
+                        value = max(0, min(10, round(rng.gauss(7.5 + mood, 1.8))))
+                        answers.append((rid, q.id, float(value), None))
+                    elif q.kind == "number" and rng.random() < 0.7:
+                        answers.append((rid, q.id, float(round(rng.lognormvariate(3, 1))), None))
+                    elif q.is_text and rng.random() < 0.25:
+                        answers.append((rid, q.id, None, "整体不错，希望交期更稳定。"))
+            db.session.execute(
+                insert(SurveyAnswer),
+                [
+                    {"response_id": r, "question_id": q, "num": n, "text": t}
+                    for r, q, n, t in answers
+                ],
+            )
+            done += size
+            db.session.commit()
+        survey.response_count = n_responses
+        fragments.bump(db.session.connection(), ["surveys"])
+        db.session.commit()
+        result = survey.id, survey.token
+        db.session.remove()
+        db.engine.dispose()
+    return result
+
+
+def time_analysis(survey_id: int, username: str, repeat: int) -> dict:
+    """Median server time of the aggregation, one cross-tab, and the whole analysis page."""
+    from sqlalchemy import event
+
+    from mktapp import create_app
+    from mktapp.extensions import db
+    from mktapp.models import Survey
+    from mktapp.research import analysis
+
+    app = create_app()
+    app.config["WTF_CSRF_ENABLED"] = False
+    out: dict = {}
+    with app.test_request_context():
+        survey = db.session.get(Survey, survey_id)
+        singles = [q.id for q in survey.questions if q.kind == "single"]
+        rating = next(q.id for q in survey.questions if q.kind == "rating")
+        analysis.survey_blocks(survey)  # warm
+        for name, call in (
+            ("aggregation (20 questions)", lambda: analysis.survey_blocks(survey)),
+            ("cross-tab + chi-square", lambda: analysis.crosstab_block(singles[0], rating)),
+        ):
+            times = []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                call()
+                times.append((time.perf_counter() - t0) * 1000)
+            out[name] = statistics.median(times)
+        db.session.rollback()
+    client = app.test_client()
+    client.post("/auth/login", data={"username": username, "password": "demo1234"})
+    path = f"/research/surveys/{survey_id}/analysis"
+    assert client.get(path).status_code == 200
+    seen: list[str] = []
+
+    def _count(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", _count)
+    times = []
+    try:
+        for _ in range(repeat):
+            seen.clear()
+            t0 = time.perf_counter()
+            response = client.get(path)
+            times.append((time.perf_counter() - t0) * 1000)
+            assert response.status_code == 200, response.status_code
+    finally:
+        event.remove(engine, "before_cursor_execute", _count)
+    out["analysis page"] = statistics.median(times)
+    out["statements"] = len(seen)
+    with app.app_context():
+        db.engine.dispose()
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", help="database URL (default: a SQLite file in a temporary folder)")
+    parser.add_argument("--responses", type=int, default=10_000, help="responses (10000)")
+    parser.add_argument("--users", type=int, default=50, help="users in the table (50)")
+    parser.add_argument("--seconds", type=float, default=10, help="load time per page (10)")
+    parser.add_argument("--max-requests", type=int, default=100_000)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=9, help="timings of the analysis (9)")
+    parser.add_argument("--user", default="market1", help="demo user for the analysis")
+    parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--no-load", action="store_true", help="skip the gunicorn load test")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+
+    use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
+    work = Path(tempfile.mkdtemp(prefix="mktapp-bench-research-", dir="/tmp"))
+    db_url = args.db or f"sqlite:///{work / 'bench.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MKTAPP_")}
+    env.update(
+        {
+            "MKTAPP_DATABASE_URL": db_url,
+            "MKTAPP_INSTANCE_PATH": str(work / "instance"),
+            "MKTAPP_SECRET_KEY": secrets.token_hex(32),
+            "MKTAPP_PASSWORD_HASH_METHOD": pages.CHEAP_HASH,
+            "BENCH_DATABASE_URL": db_url,
+        }
+    )
+    os.environ.update(env)
+    for key in [k for k in os.environ if k.startswith("MKTAPP_") and k not in env]:
+        del os.environ[key]
+    logging.disable(logging.INFO)
+
+    results: dict = {}
+    app_proc = bare_proc = None
+    try:
+        print(f"database: {db_url}")
+        total_users, _ = pages.fill_database(args.users)
+        print(f"  {total_users} users")
+        t0 = time.perf_counter()
+        survey_id, token = fill_survey(args.responses)
+        print(
+            f"  questionnaire {survey_id}: 20 questions, {args.responses} responses "
+            f"({time.perf_counter() - t0:.1f} s to load)"
+        )
+        timing = time_analysis(survey_id, args.user, args.repeat)
+        public_path = f"/research/s/{token}"
+        public_statements = pages.count_statements(public_path, args.user)
+
+        if not args.no_load:
+            app_port, bare_port = pages.free_port(), pages.free_port()
+            app_proc = pages.start_gunicorn("app:app", app_port, env, ROOT, args.workers)
+            bare_proc = pages.start_gunicorn(
+                "bare_app:app", bare_port, env, ROOT / "bench", args.workers
+            )
+            pages.wait_until_up(app_port, "/healthz", app_proc)
+            pages.wait_until_up(bare_port, "/users", bare_proc)
+            status, _, _ = pages.get(app_port, public_path, "")
+            if status != 200:
+                raise SystemExit(f"{public_path} answers HTTP {status}")
+            results["bare /users"] = pages.measure(bare_port, "/users", "", args, use_wrk)
+            results["app  public questionnaire"] = pages.measure(
+                app_port, public_path, "", args, use_wrk
+            )
+    finally:
+        pages.stop(app_proc)
+        pages.stop(bare_proc)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"kept {work}")
+
+    print()
+    print(f"analysis (server time, in process, median of {args.repeat} runs):")
+    for name in ("aggregation (20 questions)", "cross-tab + chi-square", "analysis page"):
+        print(f"  {name:<30}{timing[name]:>8.1f} ms")
+    verdict = "meets" if timing["analysis page"] <= 300 else "ABOVE"
+    print(
+        f"  the analysis page {verdict} the target of 300 ms; it runs {timing['statements']} "
+        "SQL statements"
+    )
+    print(f"public questionnaire: {public_statements} SQL statements per request")
+    if results:
+        print()
+        print(f"{'page':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'errors':>8}")
+        for name, r in results.items():
+            print(
+                f"{name:<28}{r['rps']:>10.1f}{r['p50']:>10.2f}{r['p99']:>10.2f}"
+                f"{r['count']:>10}{r['errors']:>8}"
+            )
+        bare, app = list(results.values())
+        ratio = app["rps"] / bare["rps"] if bare["rps"] else 0.0
+        print(
+            f"\nratio public/bare: {ratio:.2f} "
+            f"({'meets' if ratio >= 0.5 else 'BELOW'} the target of 0.5)"
+        )
+        if bare["errors"] or app["errors"]:
+            print("!! some requests failed; the figures are not valid")
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

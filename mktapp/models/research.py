@@ -1,0 +1,323 @@
+"""Market research (P2): research plans, questionnaires and their answers, field notes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mktapp.extensions import db
+from mktapp.models.base import ArchivableMixin, OwnedMixin, TimestampMixin, UTCDateTime, utcnow
+
+# P2.3: what a plan looks into.
+RESEARCH_CONTENTS: dict[str, object] = {
+    "demand": _l("Market demand"),
+    "competitors": _l("Competitors"),
+    "satisfaction": _l("Customer satisfaction"),
+    "industry": _l("Industry dynamics"),
+}
+
+# P2.2: how.
+RESEARCH_METHODS: dict[str, object] = {
+    "questionnaire": _l("Questionnaire"),
+    "interview": _l("Interview"),
+    "focus_group": _l("Focus group"),
+    "observation": _l("Observation"),
+    "web_search": _l("Web search"),
+}
+
+PLAN_STATUSES: dict[str, object] = {
+    "draft": _l("Draft"),
+    "pending": _l("Under review"),
+    "rejected": _l("Returned"),
+    "withdrawn": _l("Withdrawn"),
+    "approved": _l("Approved"),
+    "in_progress": _l("In progress"),
+    "done": _l("Completed"),
+}
+
+QUESTION_KINDS: dict[str, object] = {
+    "single": _l("Single choice"),
+    "multi": _l("Multiple choice"),
+    "rating": _l("Rating 1–5"),
+    "nps": _l("NPS 0–10"),
+    "number": _l("Numeric answer"),
+    "short_text": _l("Short text"),
+    "long_text": _l("Long text"),
+    "section": _l("Section heading"),
+}
+
+SURVEY_STATUSES: dict[str, object] = {
+    "draft": _l("Draft"),
+    "open": _l("Collecting answers"),
+    "closed": _l("Closed"),
+}
+
+RESPONSE_CHANNELS: dict[str, object] = {
+    "link": _l("Public link"),
+    "invite": _l("Invitation"),
+    "phone": _l("Phone (entered by staff)"),
+}
+
+
+def _csv_get(raw: str) -> list[str]:
+    return [part for part in (raw or "").split(",") if part]
+
+
+class ResearchPlan(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
+    """调研计划 (P2.1). owner = the author; approved by the marketing manager."""
+
+    __tablename__ = "research_plans"
+    __table_args__ = (Index("ix_research_plans_list", "archived_at", "status", "start_on"),)
+    __audited__ = True
+    __audit_label__ = "title"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    subjects: Mapped[str] = mapped_column(Text, default="")
+    # Comma-separated codes of RESEARCH_CONTENTS / RESEARCH_METHODS.
+    contents: Mapped[str] = mapped_column(String(200), default="")
+    methods: Mapped[str] = mapped_column(String(200), default="")
+    start_on: Mapped[date] = mapped_column(Date)
+    end_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    milestones: Mapped[list[ResearchMilestone]] = relationship(
+        back_populates="plan",
+        order_by="(ResearchMilestone.due_on, ResearchMilestone.id)",
+        cascade="all, delete-orphan",
+    )
+    assignments: Mapped[list[ResearchAssignment]] = relationship(
+        back_populates="plan", order_by="ResearchAssignment.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def content_codes(self) -> list[str]:
+        return _csv_get(self.contents)
+
+    @property
+    def method_codes(self) -> list[str]:
+        return _csv_get(self.methods)
+
+    @classmethod
+    def visible_to(cls, user):
+        """Research is read by those with research.view (market group, manager, executives)."""
+        from sqlalchemy import false, true
+
+        from mktapp.core.permissions import can
+
+        return true() if can(user, "research.view") else false()
+
+
+class ResearchMilestone(db.Model):
+    """A dated step of a plan's schedule."""
+
+    __tablename__ = "research_milestones"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("research_plans.id"), index=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(200))
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    plan: Mapped[ResearchPlan] = relationship(back_populates="milestones")
+
+
+class ResearchAssignment(db.Model):
+    """A person on a plan and what they do."""
+
+    __tablename__ = "research_assignments"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("research_plans.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    task: Mapped[str] = mapped_column(String(300), default="")
+
+    plan: Mapped[ResearchPlan] = relationship(back_populates="assignments")
+    user = relationship("User", lazy="joined")
+
+
+class FieldNote(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
+    """A record of an interview, focus group, observation or web search (P2.2)."""
+
+    __tablename__ = "research_field_notes"
+    __audited__ = True
+    __audit_label__ = "title"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("research_plans.id"), index=True)
+    method: Mapped[str] = mapped_column(String(20))
+    held_on: Mapped[date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(200))
+    participants: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    plan = relationship("ResearchPlan")
+
+    @classmethod
+    def visible_to(cls, user):
+        return ResearchPlan.visible_to(user)
+
+
+class Survey(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
+    """问卷: built in the app, answered through a public link, invitations or by phone."""
+
+    __tablename__ = "surveys"
+    __audited__ = True
+    __audit_label__ = "title"
+    __fragment_versions__ = ("surveys",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("research_plans.id"), index=True, nullable=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    intro: Mapped[str] = mapped_column(Text, default="")
+    # "general" or "satisfaction" (a satisfaction survey runs again each period).
+    kind: Mapped[str] = mapped_column(String(20), default="general")
+    # The first survey of a series of periods (None for the first itself).
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("surveys.id"), nullable=True)
+    period: Mapped[str] = mapped_column(String(40), default="")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    token: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    response_cap: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    response_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    plan = relationship("ResearchPlan")
+    questions: Mapped[list[SurveyQuestion]] = relationship(
+        back_populates="survey",
+        order_by="(SurveyQuestion.seq, SurveyQuestion.id)",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def series_root_id(self) -> int:
+        return self.series_id or self.id
+
+    @classmethod
+    def visible_to(cls, user):
+        return ResearchPlan.visible_to(user)
+
+
+class SurveyQuestion(db.Model):
+    """A question (or a section heading) of a questionnaire, in `seq` order."""
+
+    __tablename__ = "survey_questions"
+    __audited__ = True
+    __audit_label__ = "text"
+    __fragment_versions__ = ("surveys",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(String(500))
+    help: Mapped[str] = mapped_column(String(500), default="")
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Choices, one a line (single / multi).
+    options: Mapped[str] = mapped_column(Text, default="")
+    # The same question across the periods of a series shares this key.
+    key: Mapped[str] = mapped_column(String(32), default="")
+
+    survey: Mapped[Survey] = relationship(back_populates="questions")
+
+    @property
+    def option_list(self) -> list[str]:
+        return [line.strip() for line in (self.options or "").splitlines() if line.strip()]
+
+    @property
+    def is_choice(self) -> bool:
+        return self.kind in ("single", "multi")
+
+    @property
+    def is_scale(self) -> bool:
+        return self.kind in ("rating", "nps")
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind in ("rating", "nps", "number")
+
+    @property
+    def is_text(self) -> bool:
+        return self.kind in ("short_text", "long_text")
+
+
+class SurveyInvitation(db.Model):
+    """A one-time link sent to one customer: one response, then it is used up."""
+
+    __tablename__ = "survey_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    customer = relationship("Customer", lazy="joined")
+
+
+class SurveyResponse(db.Model):
+    """答卷: one respondent's answers to a questionnaire."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (Index("ix_survey_responses_survey_at", "survey_id", "submitted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    channel: Mapped[str] = mapped_column(String(20), default="link")
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id"), nullable=True, index=True
+    )
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("survey_invitations.id"), nullable=True, unique=True
+    )
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    respondent: Mapped[str] = mapped_column(String(100), default="")
+    locale: Mapped[str] = mapped_column(String(10), default="")
+
+    customer = relationship("Customer")
+    entered_by = relationship("User")
+
+
+class SurveyAnswer(db.Model):
+    """One answer. `num`: the value (rating, NPS, number) or the chosen option's index
+    (single and multiple choice: one row per chosen option); `text` for text answers."""
+
+    __tablename__ = "survey_answers"
+    # (question, value) counts every distribution from the index alone; (response,
+    # question, value) finds a response's answer to another question for cross-tabs;
+    # (question, response) counts the respondents of a multiple choice.
+    __table_args__ = (
+        Index("ix_survey_answers_question_num", "question_id", "num"),
+        Index("ix_survey_answers_response", "response_id", "question_id", "num"),
+        Index("ix_survey_answers_question_response", "question_id", "response_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("survey_responses.id"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("survey_questions.id"))
+    num: Mapped[float | None] = mapped_column(Float, nullable=True)
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -1,0 +1,143 @@
+"""Forms of the research chapter: plans, milestones, staff, field notes, questionnaires."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from mktapp.models import QUESTION_KINDS, RESEARCH_CONTENTS, RESEARCH_METHODS
+from mktapp.org.forms_policy import LocalDateField, sensible_date
+from mktapp.research.plans import FIELD_METHODS
+
+
+def local_today():
+    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice drawn as checkboxes (the forms macro draws it as a fieldset)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class PlanForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    purpose = TextAreaField(
+        _l("Purpose"),
+        validators=[DataRequired(), Length(max=5000)],
+        description=_l("What the research should find out, and what decision it supports."),
+    )
+    subjects = TextAreaField(
+        _l("Subjects"),
+        validators=[DataRequired(), Length(max=5000)],
+        description=_l("Who or what is studied: customer groups, regions, competitors, products."),
+    )
+    contents = MultiCheckboxField(_l("Content"), choices=[], validators=[Optional()])
+    methods = MultiCheckboxField(_l("Methods"), choices=[], validators=[Optional()])
+    start_on = LocalDateField(_l("Starts"), validators=[InputRequired(), sensible_date])
+    end_on = LocalDateField(_l("Ends"), validators=[InputRequired(), sensible_date])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.contents.choices = [(k, str(v)) for k, v in RESEARCH_CONTENTS.items()]
+        self.methods.choices = [(k, str(v)) for k, v in RESEARCH_METHODS.items()]
+
+
+class MilestoneForm(FlaskForm):
+    due_on = LocalDateField(_l("Date"), validators=[InputRequired(), sensible_date])
+    title = StringField(_l("Milestone"), validators=[DataRequired(), Length(max=200)])
+
+
+class AssignmentForm(FlaskForm):
+    user_id = SelectField(_l("Colleague"), coerce=int, validators=[InputRequired()])
+    task = StringField(_l("Task"), validators=[DataRequired(), Length(max=300)])
+
+
+class NoteForm(FlaskForm):
+    method = SelectField(_l("Method"), validators=[DataRequired()])
+    held_on = LocalDateField(_l("Date"), validators=[InputRequired(), sensible_date])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    participants = TextAreaField(
+        _l("Participants"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Who took part: names, companies, roles."),
+    )
+    notes = TextAreaField(_l("Notes"), validators=[DataRequired(), Length(max=50000)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.method.choices = [(m, str(RESEARCH_METHODS[m])) for m in FIELD_METHODS]
+
+
+class SurveyForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    intro = TextAreaField(
+        _l("Introduction"),
+        validators=[Optional(), Length(max=3000)],
+        description=_l("Shown above the questions: who asks, why, how long it takes."),
+    )
+    kind = SelectField(
+        _l("Type"),
+        choices=[
+            ("general", _l("General questionnaire")),
+            ("satisfaction", _l("Customer satisfaction (runs each period)")),
+        ],
+    )
+    period = StringField(
+        _l("Period"),
+        validators=[Optional(), Length(max=40)],
+        description=_l("For a satisfaction survey, e.g. 2026 Q2."),
+    )
+    plan_id = SelectField(_l("Research plan"), coerce=int, validators=[Optional()])
+
+
+class QuestionForm(FlaskForm):
+    kind = SelectField(_l("Question type"), validators=[DataRequired()])
+    text = StringField(_l("Question"), validators=[DataRequired(), Length(max=500)])
+    help = StringField(_l("Hint"), validators=[Optional(), Length(max=500)])
+    required = BooleanField(_l("Required"))
+    options = TextAreaField(
+        _l("Choices"),
+        validators=[Optional(), Length(max=6000)],
+        description=_l("One choice a line (single and multiple choice)."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [(k, str(v)) for k, v in QUESTION_KINDS.items()]
+
+
+class PublishForm(FlaskForm):
+    closes_on = LocalDateField(
+        _l("Closes on"),
+        validators=[Optional(), sensible_date],
+        description=_l("Answers are taken until the end of this day. Empty: until closed by hand."),
+    )
+    cap = IntegerField(
+        _l("Response cap"),
+        validators=[Optional(), NumberRange(min=1, max=1_000_000)],
+        description=_l("Close automatically after this many answers. Empty: no cap."),
+    )
+
+
+class PeriodForm(FlaskForm):
+    period = StringField(_l("New period"), validators=[DataRequired(), Length(max=40)])
+
+
+class ConfirmForm(FlaskForm):
+    """Only the CSRF token: for buttons that act."""

@@ -1,0 +1,525 @@
+"""Research plans (P2.1): 调研计划, their approval by the marketing manager, the schedule.
+
+A plan is written as a draft (numbered DY-<year>-NNNN), submitted to the approval engine
+(one step: the marketing manager; the engine escalates when the manager wrote it), and
+once approved it is started (进行中) and finished (已完成). The engine's hooks are the
+only place a plan's status moves on approval events; start() and finish() the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from math import ceil
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+
+from mktapp.core import approvals as engine
+from mktapp.core.audit_display import describe
+from mktapp.core.numbering import next_number
+from mktapp.core.permissions import can, visible
+from mktapp.extensions import db
+from mktapp.models import (
+    PLAN_STATUSES,
+    RESEARCH_CONTENTS,
+    RESEARCH_METHODS,
+    FieldNote,
+    ResearchAssignment,
+    ResearchMilestone,
+    ResearchPlan,
+    User,
+    utcnow,
+)
+
+EDITABLE = frozenset({"draft", "rejected", "withdrawn"})
+FIELD_METHODS = ("interview", "focus_group", "observation", "web_search")
+
+
+class PlanError(Exception):
+    """Something asked of a plan that cannot be done; str() is the message for the user."""
+
+    status = 422
+
+    def __init__(self, message: Any, field: str | None = None):
+        super().__init__(str(message))
+        self.message = str(message)
+        self.field = field
+
+
+def status_label(code: str) -> str:
+    return str(PLAN_STATUSES.get(code, code))
+
+
+def content_label(code: str) -> str:
+    return str(RESEARCH_CONTENTS.get(code, code))
+
+
+def method_label(code: str) -> str:
+    return str(RESEARCH_METHODS.get(code, code))
+
+
+def may_edit(user, plan: ResearchPlan) -> bool:
+    return (
+        can(user, "research.edit")
+        and plan.status in EDITABLE
+        and not plan.is_archived
+        and (plan.owner_id == user.id or "marketing_manager" in user.role_codes)
+    )
+
+
+def may_run(user, plan: ResearchPlan) -> bool:
+    """Who may start, finish and keep the schedule of an approved plan: its author,
+    its staff and the manager."""
+    if not can(user, "research.edit") or plan.is_archived:
+        return False
+    if plan.owner_id == user.id or "marketing_manager" in user.role_codes:
+        return True
+    return any(a.user_id == user.id for a in plan.assignments)
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+@dataclass
+class PlanInput:
+    title: str
+    purpose: str
+    subjects: str
+    contents: list[str]
+    methods: list[str]
+    start_on: date
+    end_on: date
+
+
+def _check(data: PlanInput) -> None:
+    if data.end_on < data.start_on:
+        raise PlanError(_("The plan cannot end before it starts."), "end_on")
+    if not data.contents:
+        raise PlanError(_("Choose at least one kind of content."), "contents")
+    if not data.methods:
+        raise PlanError(_("Choose at least one method."), "methods")
+
+
+def _apply(plan: ResearchPlan, data: PlanInput) -> None:
+    plan.title = data.title.strip()
+    plan.purpose = data.purpose.strip()
+    plan.subjects = data.subjects.strip()
+    plan.contents = ",".join(c for c in RESEARCH_CONTENTS if c in data.contents)
+    plan.methods = ",".join(m for m in RESEARCH_METHODS if m in data.methods)
+    plan.start_on = data.start_on
+    plan.end_on = data.end_on
+
+
+def create_plan(user: User, data: PlanInput) -> ResearchPlan:
+    _check(data)
+    plan = ResearchPlan(owner_id=user.id, status="draft")
+    plan.number = next_number("DY", data.start_on.year)
+    _apply(plan, data)
+    db.session.add(plan)
+    db.session.flush()
+    return plan
+
+
+def update_plan(user: User, plan: ResearchPlan, data: PlanInput) -> ResearchPlan:
+    if not may_edit(user, plan):
+        raise PlanError(_("This plan is under review or approved and cannot be changed."))
+    _check(data)
+    _apply(plan, data)
+    return plan
+
+
+def add_milestone(user, plan: ResearchPlan, due_on: date, title: str) -> ResearchMilestone:
+    if not (may_edit(user, plan) or (may_run(user, plan) and plan.status != "done")):
+        raise PlanError(_("You cannot change this plan's schedule."))
+    title = (title or "").strip()
+    if not title:
+        raise PlanError(_("Name the milestone."), "title")
+    milestone = ResearchMilestone(plan=plan, due_on=due_on, title=title[:200])
+    db.session.add(milestone)
+    db.session.flush()
+    return milestone
+
+
+def toggle_milestone(user, milestone: ResearchMilestone) -> ResearchMilestone:
+    if not may_run(user, milestone.plan):
+        raise PlanError(_("You cannot change this plan's schedule."))
+    milestone.done = not milestone.done
+    return milestone
+
+
+def remove_milestone(user, milestone: ResearchMilestone) -> None:
+    if not may_edit(user, milestone.plan):
+        raise PlanError(_("Milestones of a submitted plan can be ticked off but not removed."))
+    db.session.delete(milestone)
+
+
+def assign(user, plan: ResearchPlan, person_id: int, task: str) -> ResearchAssignment:
+    if not may_edit(user, plan):
+        raise PlanError(_("Staff can be changed only while the plan is a draft or returned."))
+    person = db.session.get(User, person_id)
+    if person is None or not person.active:
+        raise PlanError(_("Choose a colleague."), "user_id")
+    if any(a.user_id == person.id for a in plan.assignments):
+        raise PlanError(_("%(name)s is already on this plan.", name=person.display_name), "user_id")
+    task = (task or "").strip()
+    if not task:
+        raise PlanError(_("Say what they will do."), "task")
+    assignment = ResearchAssignment(plan=plan, user_id=person.id, task=task[:300])
+    db.session.add(assignment)
+    db.session.flush()
+    return assignment
+
+
+def unassign(user, assignment: ResearchAssignment) -> None:
+    if not may_edit(user, assignment.plan):
+        raise PlanError(_("Staff can be changed only while the plan is a draft or returned."))
+    db.session.delete(assignment)
+
+
+# --- lifecycle ------------------------------------------------------------------------------
+
+
+def submit(user, plan: ResearchPlan) -> None:
+    if not may_edit(user, plan):
+        raise PlanError(_("This plan cannot be submitted now."))
+    if not plan.milestones:
+        raise PlanError(_("Add at least one milestone to the schedule before submitting."))
+    if not plan.assignments:
+        raise PlanError(_("Assign at least one person before submitting."))
+    try:
+        engine.submit(plan, user)
+    except engine.ApprovalError as error:
+        raise PlanError(str(error)) from None
+
+
+def start(user, plan: ResearchPlan) -> None:
+    if plan.status != "approved" or not may_run(user, plan):
+        raise PlanError(_("Only an approved plan can be started."))
+    plan.status = "in_progress"
+
+
+def finish(user, plan: ResearchPlan) -> None:
+    if plan.status != "in_progress" or not may_run(user, plan):
+        raise PlanError(_("Only a plan in progress can be completed."))
+    plan.status = "done"
+
+
+def archive(user, plan: ResearchPlan) -> None:
+    if not may_edit(user, plan) or plan.status != "draft":
+        raise PlanError(_("Only a draft can be archived."))
+    plan.archived_at = utcnow()
+
+
+def on_submitted(plan: ResearchPlan, actor: User) -> None:
+    plan.status = "pending"
+    plan.submitted_at = utcnow()
+
+
+def on_approved(plan: ResearchPlan, actor: User) -> None:
+    plan.status = "approved"
+    plan.approved_at = utcnow()
+
+
+def on_rejected(plan: ResearchPlan, actor: User, reason: str) -> None:
+    plan.status = "rejected"
+
+
+def on_withdrawn(plan: ResearchPlan, actor: User) -> None:
+    plan.status = "withdrawn"
+
+
+FLOW = engine.register_flow(
+    engine.Flow(
+        doc_type="ResearchPlan",
+        model=ResearchPlan,
+        label=_l("Research plan"),
+        steps=[engine.Step("manager", _l("Marketing manager"), "marketing_manager")],
+        endpoint="research.plan_detail",
+        id_arg="plan_id",
+        applicant=lambda plan: plan.owner,
+        title=lambda plan: f"调研计划 {plan.number} · {plan.title[:60]}",
+        on_submitted=on_submitted,
+        on_approved=on_approved,
+        on_rejected=on_rejected,
+        on_withdrawn=on_withdrawn,
+    )
+)
+
+describe(
+    ResearchPlan,
+    title=_l("Research plan"),
+    fields={
+        "title": _l("Title"),
+        "purpose": _l("Purpose"),
+        "subjects": _l("Subjects"),
+        "contents": _l("Content"),
+        "methods": _l("Methods"),
+        "start_on": _l("Starts"),
+        "end_on": _l("Ends"),
+        "status": _l("Status"),
+    },
+)
+
+
+# --- the list -------------------------------------------------------------------------------
+
+SORTS = {
+    "start": ResearchPlan.start_on,
+    "number": ResearchPlan.number,
+    "title": ResearchPlan.title,
+    "status": ResearchPlan.status,
+    "updated": ResearchPlan.updated_at,
+}
+
+
+@dataclass
+class PlanQuery:
+    q: str = ""
+    status: str = ""
+    content: str = ""
+    method: str = ""
+    sort: str = "start"
+    dir: str = "desc"
+    page: int = 1
+    archived: bool = False
+
+    @classmethod
+    def from_args(cls, args) -> PlanQuery:
+        def pick(name, allowed):
+            value = (args.get(name) or "").strip()
+            return value if value in allowed else ""
+
+        try:
+            page = max(1, min(int(args.get("page") or 1), 100000))
+        except ValueError:
+            page = 1
+        return cls(
+            q=(args.get("q") or "").strip()[:100],
+            status=pick("status", PLAN_STATUSES),
+            content=pick("content", RESEARCH_CONTENTS),
+            method=pick("method", RESEARCH_METHODS),
+            sort=pick("sort", SORTS) or "start",
+            dir="asc" if args.get("dir") == "asc" else "desc",
+            page=page,
+            archived=args.get("archived") == "1",
+        )
+
+    def args(self, **changes) -> dict:
+        values = {
+            "q": self.q,
+            "status": self.status,
+            "content": self.content,
+            "method": self.method,
+            "sort": self.sort if self.sort != "start" else "",
+            "dir": self.dir if self.dir != "desc" else "",
+            "page": self.page if self.page > 1 else "",
+            "archived": "1" if self.archived else "",
+        }
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in ("", None)}
+
+
+@dataclass
+class PlanPage:
+    items: list
+    total: int
+    page: int
+    pages: int
+
+
+def _filtered(user, query: PlanQuery):
+    stmt = visible(select(ResearchPlan), user, ResearchPlan)
+    stmt = stmt.where(
+        ResearchPlan.archived_at.is_not(None)
+        if query.archived
+        else ResearchPlan.archived_at.is_(None)
+    )
+    if query.q:
+        like = f"%{query.q}%"
+        stmt = stmt.where(
+            or_(
+                ResearchPlan.title.ilike(like),
+                ResearchPlan.number.ilike(like),
+                ResearchPlan.purpose.ilike(like),
+                ResearchPlan.subjects.ilike(like),
+            )
+        )
+    if query.status:
+        stmt = stmt.where(ResearchPlan.status == query.status)
+    if query.content:
+        stmt = stmt.where(("," + ResearchPlan.contents + ",").like(f"%,{query.content},%"))
+    if query.method:
+        stmt = stmt.where(("," + ResearchPlan.methods + ",").like(f"%,{query.method},%"))
+    return stmt
+
+
+def list_plans(user, query: PlanQuery, page_size: int) -> PlanPage:
+    stmt = _filtered(user, query)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, ceil(total / page_size))
+    page = min(query.page, pages)
+    column = SORTS[query.sort]
+    order = column.asc() if query.dir == "asc" else column.desc()
+    items = list(
+        db.session.scalars(
+            stmt.order_by(order, ResearchPlan.id.desc())
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        ).unique()
+    )
+    return PlanPage(items, total, page, pages)
+
+
+def export_plans(user, query: PlanQuery) -> list[ResearchPlan]:
+    column = SORTS[query.sort]
+    order = column.asc() if query.dir == "asc" else column.desc()
+    return list(db.session.scalars(_filtered(user, query).order_by(order)).unique())
+
+
+# --- the timeline ---------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineRow:
+    plan: ResearchPlan
+    start_col: int  # 1-based day column within the window
+    span: int
+    cut_left: bool
+    cut_right: bool
+    marks: list  # (column, milestone)
+
+
+@dataclass
+class Timeline:
+    start: date
+    end: date
+    months: list  # (label date, first column, number of days)
+    rows: list
+    today_col: int | None
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def timeline(user, anchor: date, months: int, today: date) -> Timeline:
+    """Plans overlapping `months` months from the first of `anchor`'s month, as grid rows."""
+    start = date(anchor.year, anchor.month, 1)
+    end = _add_months(start, months)
+    plans = list(
+        db.session.scalars(
+            visible(select(ResearchPlan), user, ResearchPlan)
+            .where(
+                ResearchPlan.archived_at.is_(None),
+                ResearchPlan.start_on < end,
+                ResearchPlan.end_on >= start,
+            )
+            .order_by(ResearchPlan.start_on, ResearchPlan.id)
+        ).unique()
+    )
+    month_cols = []
+    for i in range(months):
+        first = _add_months(start, i)
+        days = (_add_months(start, i + 1) - first).days
+        month_cols.append((first, (first - start).days + 1, days))
+    last = (end - start).days
+    rows = []
+    for plan in plans:
+        a = max(plan.start_on, start)
+        b = min(plan.end_on, _add_months(start, months) - date.resolution)
+        col = (a - start).days + 1
+        marks = [
+            ((m.due_on - start).days + 1, m) for m in plan.milestones if start <= m.due_on < end
+        ]
+        rows.append(
+            TimelineRow(
+                plan, col, (b - a).days + 1, plan.start_on < start, plan.end_on >= end, marks
+            )
+        )
+    today_col = (today - start).days + 1 if start <= today < end else None
+    return Timeline(
+        start, end, month_cols, rows, today_col if today_col and today_col <= last else None
+    )
+
+
+# --- field notes --------------------------------------------------------------------------------
+
+
+@dataclass
+class NoteInput:
+    method: str
+    held_on: date
+    title: str
+    participants: str
+    notes: str
+
+
+def add_note(user, plan: ResearchPlan, data: NoteInput) -> FieldNote:
+    if not can(user, "research.edit"):
+        raise PlanError(_("You cannot add field notes."))
+    if plan.status not in ("approved", "in_progress", "done"):
+        raise PlanError(_("Field notes are recorded once the plan is approved."))
+    if data.method not in FIELD_METHODS:
+        raise PlanError(_("Choose how the information was gathered."), "method")
+    note = FieldNote(
+        plan_id=plan.id,
+        owner_id=user.id,
+        method=data.method,
+        held_on=data.held_on,
+        title=data.title.strip()[:200],
+        participants=data.participants.strip(),
+        notes=data.notes.strip(),
+    )
+    db.session.add(note)
+    db.session.flush()
+    return note
+
+
+def update_note(user, note: FieldNote, data: NoteInput) -> FieldNote:
+    if not may_edit_note(user, note):
+        raise PlanError(_("Only its author can change this note."))
+    if data.method not in FIELD_METHODS:
+        raise PlanError(_("Choose how the information was gathered."), "method")
+    note.method = data.method
+    note.held_on = data.held_on
+    note.title = data.title.strip()[:200]
+    note.participants = data.participants.strip()
+    note.notes = data.notes.strip()
+    return note
+
+
+def may_edit_note(user, note: FieldNote) -> bool:
+    return (
+        can(user, "research.edit")
+        and not note.is_archived
+        and (note.owner_id == user.id or "marketing_manager" in user.role_codes)
+    )
+
+
+def notes_of(plan: ResearchPlan) -> list[FieldNote]:
+    return list(
+        db.session.scalars(
+            select(FieldNote)
+            .where(FieldNote.plan_id == plan.id, FieldNote.archived_at.is_(None))
+            .order_by(FieldNote.held_on.desc(), FieldNote.id.desc())
+        ).unique()
+    )
+
+
+def staff_choices() -> list[tuple[int, str]]:
+    """Active colleagues who may work on research (market group, manager), then the rest."""
+    from mktapp.models import Role
+
+    users = list(
+        db.session.scalars(
+            select(User)
+            .join(User.roles)
+            .where(User.active.is_(True), Role.code.in_(["market_specialist", "marketing_manager"]))
+            .order_by(User.id)
+        ).unique()
+    )
+    return [(u.id, u.display_name) for u in users]

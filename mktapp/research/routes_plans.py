@@ -1,0 +1,491 @@
+"""Research plan views (P2.1): the list and its export, the timeline, the plan's page with
+its schedule, staff, approval and field notes (P2.2 interviews, focus groups, observation,
+web search).
+
+Approving and rejecting go through the approval engine's own endpoints, shown on the
+plan's page by its panel.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from mktapp.core import nav
+from mktapp.core.attachments import register_attachable
+from mktapp.core.exports import xlsx_response
+from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.permissions import get_visible_or_404, require
+from mktapp.extensions import db
+from mktapp.models import (
+    PLAN_STATUSES,
+    RESEARCH_CONTENTS,
+    RESEARCH_METHODS,
+    FieldNote,
+    ResearchAssignment,
+    ResearchMilestone,
+    ResearchPlan,
+)
+from mktapp.research import bp
+from mktapp.research import plans as svc
+from mktapp.research.forms import (
+    AssignmentForm,
+    ConfirmForm,
+    MilestoneForm,
+    NoteForm,
+    PlanForm,
+    local_today,
+)
+
+nav.add("P2", nav.NavEntry("research.plans", nav._l("Research plans"), ("research.view",), "doc"))
+nav.add(
+    "P2",
+    nav.NavEntry("research.plan_timeline", nav._l("Research timeline"), ("research.view",), "dot"),
+)
+
+register_attachable(FieldNote, can_edit=lambda user, note: svc.may_edit_note(user, note))
+register_attachable(ResearchPlan, can_edit=lambda user, plan: svc.may_run(user, plan))
+
+
+@bp.app_context_processor
+def _research_labels():
+    return {
+        "plan_status_label": svc.status_label,
+        "research_content_label": svc.content_label,
+        "research_method_label": svc.method_label,
+    }
+
+
+# --- the list ----------------------------------------------------------------------------------
+
+
+@bp.get("/plans/")
+@require("research.view")
+def plans():
+    """Research plans: search, filters by status, content and method, sort and paging."""
+    query = svc.PlanQuery.from_args(request.args)
+    page = svc.list_plans(current_user, query, current_app.config["PAGE_SIZE"])
+    response = render(
+        "research/plans.html",
+        block="plan_rows",
+        query=query,
+        page=page,
+        statuses=PLAN_STATUSES,
+        contents=RESEARCH_CONTENTS,
+        methods=RESEARCH_METHODS,
+    )
+    if is_partial():
+        response.headers["HX-Push-Url"] = url_for("research.plans", **query.args())
+    return response
+
+
+@bp.get("/plans.xlsx")
+@require("research.view")
+def plans_xlsx():
+    """The filtered plans (all pages) as an Excel workbook."""
+    query = svc.PlanQuery.from_args(request.args)
+    header = [
+        _("No."),
+        _("Title"),
+        _("Status"),
+        _("Content"),
+        _("Methods"),
+        _("Starts"),
+        _("Ends"),
+        _("Author"),
+        _("Purpose"),
+        _("Subjects"),
+    ]
+    rows = [
+        [
+            p.number,
+            p.title,
+            svc.status_label(p.status),
+            "、".join(svc.content_label(c) for c in p.content_codes),
+            "、".join(svc.method_label(m) for m in p.method_codes),
+            p.start_on,
+            p.end_on,
+            p.owner.display_name if p.owner else "",
+            p.purpose,
+            p.subjects,
+        ]
+        for p in svc.export_plans(current_user, query)
+    ]
+    name = _("Research plans")
+    return xlsx_response(f"{name}-{local_today():%Y%m%d}.xlsx", [(name, header, rows)])
+
+
+@bp.get("/plans/timeline")
+@require("research.view")
+def plan_timeline():
+    """The plans on a month or quarter grid, with their milestones and today."""
+    today = local_today()
+    span = 3 if request.args.get("span") != "6" else 6
+    try:
+        anchor = date.fromisoformat((request.args.get("from") or "") + "-01")
+    except ValueError:
+        anchor = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
+    if not 1990 <= anchor.year <= 2100:
+        anchor = date(today.year, today.month, 1)
+    grid = svc.timeline(current_user, anchor, span, today)
+    prev_start = svc._add_months(grid.start, -span)
+    next_start = svc._add_months(grid.start, span)
+    return render(
+        "research/timeline.html",
+        grid=grid,
+        span=span,
+        prev=f"{prev_start:%Y-%m}",
+        next=f"{next_start:%Y-%m}",
+        current=f"{grid.start:%Y-%m}",
+        last_day=grid.end - timedelta(days=1),
+    )
+
+
+# --- the form ---------------------------------------------------------------------------------
+
+
+def _input(form: PlanForm) -> svc.PlanInput:
+    return svc.PlanInput(
+        title=form.title.data or "",
+        purpose=form.purpose.data or "",
+        subjects=form.subjects.data or "",
+        contents=list(form.contents.data or []),
+        methods=list(form.methods.data or []),
+        start_on=form.start_on.data,
+        end_on=form.end_on.data,
+    )
+
+
+def _form_page(form, plan, status=200):
+    return render("research/plan_form.html", block="plan_form", status=status, form=form, plan=plan)
+
+
+def _save(form: PlanForm, plan: ResearchPlan | None):
+    if not form.validate_on_submit():
+        return _form_page(form, plan, 422)
+    try:
+        if plan is None:
+            plan = svc.create_plan(current_user, _input(form))
+        else:
+            svc.update_plan(current_user, plan, _input(form))
+    except svc.PlanError as error:
+        db.session.rollback()
+        target = getattr(form, error.field, None) if error.field else None
+        if target is not None:
+            target.errors = [*(target.errors or []), error.message]
+        else:
+            form.form_errors.append(error.message)
+        return _form_page(form, plan if plan is not None and plan.id else None, 422)
+    db.session.commit()
+    flash(_("Research plan %(number)s saved.", number=plan.number), "success")
+    return redirect_to(url_for("research.plan_detail", plan_id=plan.id))
+
+
+@bp.route("/plans/new", methods=["GET", "POST"])
+@require("research.edit")
+def plan_new():
+    """Write a research plan (a draft until submitted)."""
+    form = PlanForm()
+    if request.method == "GET":
+        form.start_on.data = local_today()
+        form.contents.data = []
+        form.methods.data = []
+        return _form_page(form, None)
+    return _save(form, None)
+
+
+@bp.route("/plans/<int:plan_id>/edit", methods=["GET", "POST"])
+@require("research.edit")
+def plan_edit(plan_id: int):
+    """Change a draft, returned or withdrawn plan."""
+    plan = get_visible_or_404(ResearchPlan, plan_id, current_user)
+    if request.method == "GET":
+        form = PlanForm(obj=plan)
+        form.contents.data = plan.content_codes
+        form.methods.data = plan.method_codes
+    else:
+        form = PlanForm()
+    if not svc.may_edit(current_user, plan):
+        form.form_errors.append(_("This plan is under review or approved and cannot be changed."))
+        return _form_page(form, plan, 422)
+    if request.method == "GET":
+        return _form_page(form, plan)
+    return _save(form, plan)
+
+
+# --- one plan -----------------------------------------------------------------------------------
+
+
+def _detail(plan: ResearchPlan, status: int = 200, block: str | None = None, **extra):
+    from sqlalchemy import select
+
+    from mktapp.models import Survey
+    from mktapp.research import surveys as survey_svc
+
+    staff_form = extra.pop("staff_form", None) or AssignmentForm(formdata=None)
+    staff_form.user_id.choices = svc.staff_choices()
+    context = {
+        "plan": plan,
+        "may_edit": svc.may_edit(current_user, plan),
+        "may_run": svc.may_run(current_user, plan),
+        "milestone_form": extra.pop("milestone_form", None) or MilestoneForm(formdata=None),
+        "staff_form": staff_form,
+        "confirm": ConfirmForm(),
+        "notes": svc.notes_of(plan),
+        "surveys": list(
+            db.session.scalars(
+                select(Survey).where(Survey.plan_id == plan.id, Survey.archived_at.is_(None))
+            ).unique()
+        ),
+        "survey_status_label": survey_svc.status_label,
+        "today": local_today(),
+    }
+    context.update(extra)
+    return render("research/plan_detail.html", block=block, status=status, **context)
+
+
+@bp.get("/plans/<int:plan_id>")
+@require("research.view")
+def plan_detail(plan_id: int):
+    """A plan: purpose, subjects, content, methods, schedule, staff, approval, field notes."""
+    plan = get_visible_or_404(ResearchPlan, plan_id, current_user)
+    return _detail(plan)
+
+
+def _act(plan_id: int, action, message: str):
+    plan = get_visible_or_404(ResearchPlan, plan_id, current_user)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        action(current_user, plan)
+    except svc.PlanError as error:
+        db.session.rollback()
+        plan = get_visible_or_404(ResearchPlan, plan_id, current_user)
+        return _detail(plan, status=422, action_error=error.message)
+    db.session.commit()
+    flash(message % {"number": plan.number}, "success")
+    return redirect_to(url_for("research.plan_detail", plan_id=plan.id))
+
+
+@bp.post("/plans/<int:plan_id>/submit")
+@require("research.edit")
+def plan_submit(plan_id: int):
+    """Send the plan to the marketing manager for approval."""
+    return _act(plan_id, svc.submit, _("Research plan %(number)s submitted for approval."))
+
+
+@bp.post("/plans/<int:plan_id>/start")
+@require("research.edit")
+def plan_start(plan_id: int):
+    """Start an approved plan (进行中)."""
+    return _act(plan_id, svc.start, _("Research plan %(number)s is now in progress."))
+
+
+@bp.post("/plans/<int:plan_id>/finish")
+@require("research.edit")
+def plan_finish(plan_id: int):
+    """Mark a plan in progress as completed."""
+    return _act(plan_id, svc.finish, _("Research plan %(number)s completed."))
+
+
+@bp.post("/plans/<int:plan_id>/archive")
+@require("research.edit")
+def plan_archive(plan_id: int):
+    """Archive a draft that will not be pursued (kept, not deleted)."""
+    plan = get_visible_or_404(ResearchPlan, plan_id, current_user)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        svc.archive(current_user, plan)
+    except svc.PlanError as error:
+        db.session.rollback()
+        return _detail(plan, status=422, action_error=error.message)
+    db.session.commit()
+    flash(_("Research plan %(number)s archived.", number=plan.number), "success")
+    return redirect_to(url_for("research.plans"))
+
+
+# --- schedule and staff (htmx fragments of the plan's page) -----------------------------------------
+
+
+@bp.post("/plans/<int:plan_id>/milestones")
+@require("research.edit")
+def milestone_add(plan_id: int):
+    """Add a milestone to the plan's schedule."""
+    plan = get_visible_or_404(ResearchPlan, plan_id, current_user)
+    form = MilestoneForm()
+    if form.validate_on_submit():
+        try:
+            svc.add_milestone(current_user, plan, form.due_on.data, form.title.data)
+        except svc.PlanError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            db.session.refresh(plan)
+            return _fragment_or_page(plan, "plan_schedule")
+    return _detail(plan, status=422, block="plan_schedule", milestone_form=form)
+
+
+def _fragment_or_page(plan, block):
+    if is_partial():
+        return _detail(plan, block=block)
+    return redirect_to(url_for("research.plan_detail", plan_id=plan.id))
+
+
+def _milestone(milestone_id: int) -> ResearchMilestone:
+    milestone = db.session.get(ResearchMilestone, milestone_id)
+    if milestone is None:
+        abort(404)
+    get_visible_or_404(ResearchPlan, milestone.plan_id, current_user)
+    return milestone
+
+
+@bp.post("/milestones/<int:milestone_id>/toggle")
+@require("research.edit")
+def milestone_toggle(milestone_id: int):
+    """Tick a milestone off (or undo it)."""
+    milestone = _milestone(milestone_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    plan = milestone.plan
+    try:
+        svc.toggle_milestone(current_user, milestone)
+    except svc.PlanError as error:
+        db.session.rollback()
+        return _detail(plan, status=422, block="plan_schedule", schedule_error=error.message)
+    db.session.commit()
+    return _fragment_or_page(plan, "plan_schedule")
+
+
+@bp.post("/milestones/<int:milestone_id>/remove")
+@require("research.edit")
+def milestone_remove(milestone_id: int):
+    """Take a milestone out of a draft plan's schedule."""
+    milestone = _milestone(milestone_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    plan = milestone.plan
+    try:
+        svc.remove_milestone(current_user, milestone)
+    except svc.PlanError as error:
+        db.session.rollback()
+        return _detail(plan, status=422, block="plan_schedule", schedule_error=error.message)
+    db.session.commit()
+    db.session.refresh(plan)
+    return _fragment_or_page(plan, "plan_schedule")
+
+
+@bp.post("/plans/<int:plan_id>/staff")
+@require("research.edit")
+def assignment_add(plan_id: int):
+    """Put a colleague on the plan with their task."""
+    plan = get_visible_or_404(ResearchPlan, plan_id, current_user)
+    form = AssignmentForm()
+    form.user_id.choices = svc.staff_choices()
+    if form.validate_on_submit():
+        try:
+            svc.assign(current_user, plan, form.user_id.data, form.task.data)
+        except svc.PlanError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            db.session.refresh(plan)
+            return _fragment_or_page(plan, "plan_staff")
+    return _detail(plan, status=422, block="plan_staff", staff_form=form)
+
+
+@bp.post("/staff/<int:assignment_id>/remove")
+@require("research.edit")
+def assignment_remove(assignment_id: int):
+    """Take a colleague off a draft plan."""
+    assignment = db.session.get(ResearchAssignment, assignment_id)
+    if assignment is None:
+        abort(404)
+    plan = get_visible_or_404(ResearchPlan, assignment.plan_id, current_user)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        svc.unassign(current_user, assignment)
+    except svc.PlanError as error:
+        db.session.rollback()
+        return _detail(plan, status=422, block="plan_staff", staff_error=error.message)
+    db.session.commit()
+    db.session.refresh(plan)
+    return _fragment_or_page(plan, "plan_staff")
+
+
+# --- field notes --------------------------------------------------------------------------------
+
+
+def _note_input(form: NoteForm) -> svc.NoteInput:
+    return svc.NoteInput(
+        method=form.method.data,
+        held_on=form.held_on.data,
+        title=form.title.data or "",
+        participants=form.participants.data or "",
+        notes=form.notes.data or "",
+    )
+
+
+@bp.route("/plans/<int:plan_id>/notes/new", methods=["GET", "POST"])
+@require("research.edit")
+def note_new(plan_id: int):
+    """Record an interview, focus group, observation or web search for the plan."""
+    plan = get_visible_or_404(ResearchPlan, plan_id, current_user)
+    form = NoteForm()
+    if request.method == "GET":
+        form.held_on.data = local_today()
+        if request.args.get("method") in dict(form.method.choices):
+            form.method.data = request.args["method"]
+        return render("research/note_form.html", form=form, plan=plan, note=None)
+    if form.validate_on_submit():
+        try:
+            note = svc.add_note(current_user, plan, _note_input(form))
+        except svc.PlanError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Field note saved. Attach recordings, photos or documents below."), "success")
+            return redirect_to(url_for("research.note_detail", note_id=note.id))
+    return render("research/note_form.html", status=422, form=form, plan=plan, note=None)
+
+
+@bp.get("/notes/<int:note_id>")
+@require("research.view")
+def note_detail(note_id: int):
+    """A field note with its attachments."""
+    note = get_visible_or_404(FieldNote, note_id, current_user)
+    return render(
+        "research/note_detail.html",
+        note=note,
+        may_edit=svc.may_edit_note(current_user, note),
+    )
+
+
+@bp.route("/notes/<int:note_id>/edit", methods=["GET", "POST"])
+@require("research.edit")
+def note_edit(note_id: int):
+    """Correct a field note."""
+    note = get_visible_or_404(FieldNote, note_id, current_user)
+    if not svc.may_edit_note(current_user, note):
+        abort(403)
+    form = NoteForm(obj=note) if request.method == "GET" else NoteForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                svc.update_note(current_user, note, _note_input(form))
+            except svc.PlanError as error:
+                db.session.rollback()
+                form.form_errors.append(error.message)
+            else:
+                db.session.commit()
+                flash(_("Field note saved."), "success")
+                return redirect_to(url_for("research.note_detail", note_id=note.id))
+        return render("research/note_form.html", status=422, form=form, plan=note.plan, note=note)
+    return render("research/note_form.html", form=form, plan=note.plan, note=note)

@@ -1,0 +1,153 @@
+"""The public questionnaire (P2.2): answered by anyone with the link, no login, on a phone.
+
+/research/s/<token>   the published link (many answers)
+/research/i/<token>   a customer's one-time invitation link (one answer)
+
+Every refusal is a friendly page in the respondent's language (Accept-Language, or the
+language switch on the page): 404 for a link that does not exist, 410 for a closed
+questionnaire, 422 for answers that cannot be stored or a used one-time link. Nothing
+is stored unless every answer is acceptable.
+"""
+
+from __future__ import annotations
+
+from flask import abort, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from mktapp.core import fragments
+from mktapp.core.htmx import redirect_to, render
+from mktapp.core.permissions import public
+from mktapp.extensions import db
+from mktapp.research import bp
+from mktapp.research import surveys as svc
+from mktapp.research.forms import ConfirmForm
+
+
+def _message(title: str, text: str, status: int, survey=None):
+    return render(
+        "research/public_message.html", status=status, title=title, text=text, survey=survey
+    )
+
+
+def _not_found():
+    return _message(
+        _("Questionnaire not found"),
+        _("This link does not lead to a questionnaire. Check that it was copied in full."),
+        404,
+    )
+
+
+def _questions_html(survey):
+    """The questions as a fresh respondent sees them, kept until the questionnaire changes."""
+    return fragments.cached_block(
+        "research/public.html",
+        "public_questions",
+        key=("public", survey.id),
+        depends=("surveys",),
+        context=lambda: {
+            "survey": survey,
+            "questions": svc.numbered(survey.questions),
+            "problems": {},
+            "values": {},
+        },
+    )
+
+
+def _page(survey, action: str, status=200, problems=None, values=None, error=""):
+    fresh = not problems and not values
+    return render(
+        "research/public.html",
+        status=status,
+        survey=survey,
+        questions=svc.numbered(survey.questions),
+        problems=problems or {},
+        values=values or {},
+        error=error,
+        action=action,
+        preview=False,
+        fragment=_questions_html(survey) if fresh else None,
+    )
+
+
+def _answer(survey, invitation=None):
+    action = request.path
+    if invitation is not None and invitation.used_at is not None:
+        return _message(
+            _("Already answered"),
+            _("This personal link has already been used to answer. Each link takes one answer."),
+            422,
+            survey,
+        )
+    if not svc.accepting(survey):
+        return _message(_("Questionnaire closed"), svc.closed_reason(survey), 410, survey)
+    if request.method == "GET":
+        return _page(survey, action)
+    if not ConfirmForm().validate_on_submit():
+        return _page(
+            survey,
+            action,
+            422,
+            values={k: request.form.getlist(k) for k in request.form},
+            error=_("The page had expired. Please check your answers and send them again."),
+        )
+    try:
+        svc.submit_response(
+            survey,
+            request.form,
+            channel="invite" if invitation is not None else "link",
+            invitation=invitation,
+            locale=str(get_locale()),
+        )
+    except svc.AnswerProblems as failure:
+        db.session.rollback()
+        values = {k: request.form.getlist(k) for k in request.form}
+        return _page(
+            survey, action, 422, problems=failure.problems, values=values, error=failure.message
+        )
+    except svc.LinkUsed as failure:
+        db.session.rollback()
+        return _message(_("Already answered"), failure.message, 422, survey)
+    except svc.SurveyClosed as failure:
+        db.session.rollback()
+        return _message(_("Questionnaire closed"), failure.message, 410, survey)
+    db.session.commit()
+    return redirect_to(url_for("research.answer_thanks", token=survey.token))
+
+
+@bp.route("/s/<token>", methods=["GET", "POST"])
+@public
+def answer(token: str):
+    """The questionnaire behind a public link."""
+    survey = svc.by_token(token)
+    if survey is None or survey.is_archived:
+        return _not_found()
+    return _answer(survey)
+
+
+@bp.route("/i/<token>", methods=["GET", "POST"])
+@public
+def answer_invite(token: str):
+    """The questionnaire behind a customer's one-time link."""
+    invitation = svc.invitation_by_token(token)
+    if invitation is None:
+        return _not_found()
+    survey = db.session.get(svc.Survey, invitation.survey_id)
+    if survey is None or survey.is_archived or survey.token is None:
+        return _not_found()
+    return _answer(survey, invitation)
+
+
+@bp.get("/s/<token>/thanks")
+@public
+def answer_thanks(token: str):
+    """Thanks after answering."""
+    survey = svc.by_token(token)
+    if survey is None:
+        abort(404)
+    return _message(
+        _("Thank you!"),
+        _("Your answers have been received. They help us serve you better."),
+        200,
+        survey,
+    )

@@ -1,0 +1,689 @@
+"""Questionnaire views (P2.2, P2.4): the list, the builder (htmx), preview, publishing,
+invitations, answers taken by phone, the analysis with cross-tabs, periods, exports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from mktapp.core import nav
+from mktapp.core.exports import xlsx_response
+from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.permissions import get_visible_or_404, require, visible
+from mktapp.extensions import db
+from mktapp.models import (
+    CUSTOMER_GRADES,
+    QUESTION_KINDS,
+    RESPONSE_CHANNELS,
+    SURVEY_STATUSES,
+    Customer,
+    ResearchPlan,
+    Survey,
+    SurveyQuestion,
+)
+from mktapp.research import analysis, bp
+from mktapp.research import surveys as svc
+from mktapp.research.forms import (
+    ConfirmForm,
+    PeriodForm,
+    PublishForm,
+    QuestionForm,
+    SurveyForm,
+)
+
+nav.add("P2", nav.NavEntry("research.surveys", nav._l("Questionnaires"), ("research.view",), "doc"))
+
+
+@bp.app_context_processor
+def _survey_labels():
+    return {
+        "survey_status_label": svc.status_label,
+        "question_kind_label": svc.kind_label,
+        "channel_label": svc.channel_label,
+    }
+
+
+# --- the list ------------------------------------------------------------------------------------
+
+
+@bp.get("/surveys/")
+@require("research.view")
+def surveys():
+    """Questionnaires: search, status and type filters, paging."""
+    query = svc.SurveyQuery.from_args(request.args)
+    items, total, page, pages = svc.list_surveys(
+        current_user, query, current_app.config["PAGE_SIZE"]
+    )
+    response = render(
+        "research/surveys.html",
+        block="survey_rows",
+        query=query,
+        items=items,
+        total=total,
+        page=page,
+        pages=pages,
+        statuses=SURVEY_STATUSES,
+    )
+    if is_partial():
+        response.headers["HX-Push-Url"] = url_for("research.surveys", **query.args())
+    return response
+
+
+@bp.get("/surveys.xlsx")
+@require("research.view")
+def surveys_xlsx():
+    """The filtered questionnaires (all pages) as an Excel workbook."""
+    query = svc.SurveyQuery.from_args(request.args)
+    header = [
+        _("Title"),
+        _("Type"),
+        _("Period"),
+        _("Research plan"),
+        _("Status"),
+        _("Questions"),
+        _("Answers"),
+        _("Published"),
+        _("Closes"),
+    ]
+    rows = [
+        [
+            s.title,
+            _("Customer satisfaction") if s.kind == "satisfaction" else _("General questionnaire"),
+            s.period,
+            f"{s.plan.number} {s.plan.title}" if s.plan else "",
+            svc.status_label(s.status),
+            sum(1 for q in s.questions if q.kind != "section"),
+            s.response_count,
+            s.published_at,
+            s.closes_at,
+        ]
+        for s in svc.export_surveys(current_user, query)
+    ]
+    name = _("Questionnaires")
+    return xlsx_response(f"{name}.xlsx", [(name, header, rows)])
+
+
+@bp.post("/surveys/<int:survey_id>/archive")
+@require("research.edit")
+def survey_archive(survey_id: int):
+    """Put away a draft or closed questionnaire (kept with its answers, not deleted)."""
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        svc.archive(current_user, survey)
+    except svc.SurveyError as error:
+        db.session.rollback()
+        return _detail(survey, status=422, action_error=error.message)
+    db.session.commit()
+    flash(_("Questionnaire archived."), "success")
+    return redirect_to(url_for("research.surveys"))
+
+
+def _plan_choices():
+    plans = db.session.scalars(
+        select(ResearchPlan)
+        .where(ResearchPlan.archived_at.is_(None), ResearchPlan.status != "done")
+        .order_by(ResearchPlan.start_on.desc())
+        .limit(200)
+    ).unique()
+    return [(0, "—")] + [(p.id, f"{p.number} {p.title}") for p in plans]
+
+
+def _survey_form(form: SurveyForm, survey: Survey | None, status=200):
+    return render("research/survey_form.html", status=status, form=form, survey=survey)
+
+
+@bp.route("/surveys/new", methods=["GET", "POST"])
+@require("research.edit")
+def survey_new():
+    """Start a questionnaire: its title, introduction and type; questions come next."""
+    form = SurveyForm()
+    form.plan_id.choices = _plan_choices()
+    if request.method == "GET":
+        if request.args.get("plan", "").isdigit():
+            form.plan_id.data = int(request.args["plan"])
+        return _survey_form(form, None)
+    if not form.validate_on_submit():
+        return _survey_form(form, None, 422)
+    survey = svc.create_survey(
+        current_user,
+        form.title.data,
+        form.intro.data,
+        form.kind.data,
+        form.plan_id.data or None,
+        form.period.data,
+    )
+    db.session.commit()
+    flash(_("Questionnaire created. Add its questions."), "success")
+    return redirect_to(url_for("research.survey_detail", survey_id=survey.id))
+
+
+@bp.route("/surveys/<int:survey_id>/edit", methods=["GET", "POST"])
+@require("research.edit")
+def survey_edit(survey_id: int):
+    """Change a questionnaire's title, introduction, period and plan."""
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    form = SurveyForm(obj=survey) if request.method == "GET" else SurveyForm()
+    form.plan_id.choices = _plan_choices()
+    if request.method == "GET":
+        form.plan_id.data = survey.plan_id or 0
+        return _survey_form(form, survey)
+    if not form.validate_on_submit():
+        return _survey_form(form, survey, 422)
+    try:
+        svc.update_survey(
+            current_user,
+            survey,
+            form.title.data,
+            form.intro.data,
+            form.kind.data,
+            form.plan_id.data or None,
+            form.period.data,
+        )
+    except svc.SurveyError as error:
+        db.session.rollback()
+        form.form_errors.append(error.message)
+        return _survey_form(form, survey, 422)
+    db.session.commit()
+    flash(_("Questionnaire saved."), "success")
+    return redirect_to(url_for("research.survey_detail", survey_id=survey.id))
+
+
+# --- the builder ----------------------------------------------------------------------------------
+
+
+def _public_url(survey: Survey) -> str:
+    return url_for("research.answer", token=survey.token, _external=True) if survey.token else ""
+
+
+def _detail(survey: Survey, status=200, block=None, **extra):
+    context = {
+        "survey": survey,
+        "questions": svc.numbered(survey.questions),
+        "may_build": svc.may_build(current_user, survey),
+        "may_edit": svc.may_edit(current_user, survey),
+        "question_form": extra.pop("question_form", None)
+        or QuestionForm(formdata=None, kind="single"),
+        "publish_form": extra.pop("publish_form", None) or PublishForm(formdata=None),
+        "period_form": extra.pop("period_form", None) or PeriodForm(formdata=None),
+        "confirm": ConfirmForm(),
+        "public_url": _public_url(survey),
+        "accepting": svc.accepting(survey),
+        "kinds": QUESTION_KINDS,
+        "editing": extra.pop("editing", None),
+        "edit_form": extra.pop("edit_form", None),
+        "series": svc.series_of(survey) if survey.kind == "satisfaction" else [],
+    }
+    context.update(extra)
+    return render("research/survey_detail.html", block=block, status=status, **context)
+
+
+@bp.get("/surveys/<int:survey_id>")
+@require("research.view")
+def survey_detail(survey_id: int):
+    """The questionnaire: its questions (the builder while a draft), link and state."""
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    return _detail(survey)
+
+
+def _after_build(survey: Survey):
+    if is_partial():
+        return _detail(survey, block="survey_questions")
+    return redirect_to(url_for("research.survey_detail", survey_id=survey.id) + "#survey_questions")
+
+
+@bp.post("/surveys/<int:survey_id>/questions")
+@require("research.edit")
+def question_add(survey_id: int):
+    """Add a question (or a section heading) at the end."""
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    form = QuestionForm()
+    if form.validate_on_submit():
+        try:
+            svc.add_question(
+                current_user,
+                survey,
+                form.kind.data,
+                form.text.data,
+                form.help.data,
+                form.required.data,
+                form.options.data,
+            )
+        except svc.SurveyError as error:
+            db.session.rollback()
+            target = getattr(form, error.field, None) if error.field else None
+            if target is not None:
+                target.errors = [*(target.errors or []), error.message]
+            else:
+                form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            db.session.refresh(survey)
+            return _after_build(survey)
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    return _detail(survey, status=422, block="survey_questions", question_form=form)
+
+
+def _question(question_id: int) -> SurveyQuestion:
+    question = db.session.get(SurveyQuestion, question_id)
+    if question is None:
+        abort(404)
+    get_visible_or_404(Survey, question.survey_id, current_user)
+    return question
+
+
+@bp.get("/questions/<int:question_id>/edit")
+@require("research.edit")
+def question_edit(question_id: int):
+    """The question's editor, in place of the question."""
+    question = _question(question_id)
+    form = QuestionForm(obj=question)
+    return _detail(question.survey, block="survey_questions", editing=question.id, edit_form=form)
+
+
+@bp.post("/questions/<int:question_id>")
+@require("research.edit")
+def question_update(question_id: int):
+    """Save a question's text, hint, choices and required flag."""
+    question = _question(question_id)
+    survey = question.survey
+    form = QuestionForm()
+    form.kind.data = question.kind
+    if form.validate_on_submit():
+        try:
+            svc.update_question(
+                current_user,
+                question,
+                form.text.data,
+                form.help.data,
+                form.required.data,
+                form.options.data,
+            )
+        except svc.SurveyError as error:
+            db.session.rollback()
+            target = getattr(form, error.field, None) if error.field else None
+            if target is not None:
+                target.errors = [*(target.errors or []), error.message]
+            else:
+                form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            return _after_build(survey)
+    survey = get_visible_or_404(Survey, survey.id, current_user)
+    return _detail(
+        survey, status=422, block="survey_questions", editing=question_id, edit_form=form
+    )
+
+
+@bp.post("/questions/<int:question_id>/move")
+@require("research.edit")
+def question_move(question_id: int):
+    """Move a question up or down."""
+    question = _question(question_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    survey = question.survey
+    try:
+        svc.move_question(current_user, question, request.form.get("dir", ""))
+    except svc.SurveyError as error:
+        db.session.rollback()
+        return _detail(survey, status=422, block="survey_questions", build_error=error.message)
+    db.session.commit()
+    return _after_build(survey)
+
+
+@bp.post("/questions/<int:question_id>/remove")
+@require("research.edit")
+def question_remove(question_id: int):
+    """Take a question out of a draft questionnaire."""
+    question = _question(question_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    survey = question.survey
+    try:
+        svc.remove_question(current_user, question)
+    except svc.SurveyError as error:
+        db.session.rollback()
+        return _detail(survey, status=422, block="survey_questions", build_error=error.message)
+    db.session.commit()
+    return _after_build(survey)
+
+
+@bp.get("/surveys/<int:survey_id>/preview")
+@require("research.view")
+def survey_preview(survey_id: int):
+    """The questionnaire as a respondent will see it (answers are not taken here)."""
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    return render(
+        "research/public.html",
+        survey=survey,
+        questions=svc.numbered(survey.questions),
+        preview=True,
+        problems={},
+        values={},
+        action="",
+        fragment=None,
+    )
+
+
+# --- publishing -----------------------------------------------------------------------------------
+
+
+def _end_of_day(day):
+    if day is None:
+        return None
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    return datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(UTC)
+
+
+@bp.post("/surveys/<int:survey_id>/publish")
+@require("research.edit")
+def survey_publish(survey_id: int):
+    """Publish: a public link with an unguessable token; closes at a date or a cap."""
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    form = PublishForm()
+    if form.validate_on_submit():
+        try:
+            svc.publish(current_user, survey, _end_of_day(form.closes_on.data), form.cap.data)
+        except svc.SurveyError as error:
+            db.session.rollback()
+            field = {"closes_at": "closes_on"}.get(error.field or "", error.field)
+            target = getattr(form, field, None) if field else None
+            if target is not None:
+                target.errors = [*(target.errors or []), error.message]
+            else:
+                form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Published. Share the link below."), "success")
+            return redirect_to(url_for("research.survey_detail", survey_id=survey.id))
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    return _detail(survey, status=422, publish_form=form)
+
+
+@bp.post("/surveys/<int:survey_id>/close")
+@require("research.edit")
+def survey_close(survey_id: int):
+    """Stop taking answers."""
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        svc.close(current_user, survey)
+    except svc.SurveyError as error:
+        db.session.rollback()
+        return _detail(survey, status=422, action_error=error.message)
+    db.session.commit()
+    flash(_("Questionnaire closed: the link no longer takes answers."), "success")
+    return redirect_to(url_for("research.survey_detail", survey_id=survey.id))
+
+
+@bp.post("/surveys/<int:survey_id>/reopen")
+@require("research.edit")
+def survey_reopen(survey_id: int):
+    """Take answers again, with a new closing date or cap."""
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    form = PublishForm()
+    if form.validate_on_submit():
+        try:
+            svc.reopen(current_user, survey, _end_of_day(form.closes_on.data), form.cap.data)
+        except svc.SurveyError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Questionnaire reopened."), "success")
+            return redirect_to(url_for("research.survey_detail", survey_id=survey.id))
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    return _detail(survey, status=422, publish_form=form)
+
+
+@bp.post("/surveys/<int:survey_id>/copy")
+@require("research.edit")
+def survey_copy(survey_id: int):
+    """Run the questionnaire again: a new period of the same series (a draft copy)."""
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    form = PeriodForm()
+    if form.validate_on_submit():
+        try:
+            copy = svc.copy_as_period(current_user, survey, form.period.data)
+        except svc.SurveyError as error:
+            db.session.rollback()
+            form.period.errors = [*(form.period.errors or []), error.message]
+        else:
+            db.session.commit()
+            flash(_("New period %(p)s created as a draft.", p=copy.period), "success")
+            return redirect_to(url_for("research.survey_detail", survey_id=copy.id))
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    return _detail(survey, status=422, period_form=form)
+
+
+@bp.get("/surveys/<int:survey_id>/periods")
+@require("research.view")
+def survey_periods(survey_id: int):
+    """The periods of a satisfaction series side by side: means, CSAT and NPS."""
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    series = svc.series_of(survey)
+    rows = analysis.compare_periods(series)
+    return render(
+        "research/periods.html",
+        survey=survey,
+        series=series,
+        rows=rows,
+        chart=analysis.period_chart(series, rows),
+    )
+
+
+# --- invitations ----------------------------------------------------------------------------------
+
+
+@bp.get("/surveys/<int:survey_id>/invitations")
+@require("research.edit")
+def survey_invitations(survey_id: int):
+    """Invite chosen customers: each gets a one-time link."""
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    q = request.args.get("q", "")
+    customers = svc.search_customers(current_user, q)
+    invited = {i.customer_id for i in svc.invitations_of(survey)}
+    context = {
+        "survey": survey,
+        "q": q,
+        "customers": customers,
+        "invited": invited,
+        "invitations": svc.invitations_of(survey),
+        "confirm": ConfirmForm(),
+        "link_for": lambda token: url_for("research.answer_invite", token=token, _external=True),
+    }
+    return render("research/invitations.html", block="customer_results", **context)
+
+
+@bp.post("/surveys/<int:survey_id>/invitations")
+@require("research.edit")
+def survey_invite(survey_id: int):
+    """Make one-time links for the customers ticked."""
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    ids = [int(v) for v in request.form.getlist("customer") if v.isdigit()]
+    try:
+        made = svc.invite(current_user, survey, ids)
+    except svc.SurveyError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect_to(url_for("research.survey_invitations", survey_id=survey.id))
+    db.session.commit()
+    flash(_("%(n)s invitation links made.", n=len(made)), "success")
+    return redirect_to(url_for("research.survey_invitations", survey_id=survey.id))
+
+
+# --- answers taken by phone ------------------------------------------------------------------------
+
+
+@bp.route("/surveys/<int:survey_id>/responses/new", methods=["GET", "POST"])
+@require("research.edit")
+def response_new(survey_id: int):
+    """Enter the answers a respondent gave by phone (marked as such)."""
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    problems, values, error = {}, {}, ""
+    status = 200
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        customer_id = request.form.get("customer_id", "")
+        customer = None
+        if customer_id.isdigit():  # only a customer this user may see
+            customer = db.session.scalar(
+                visible(select(Customer), current_user, Customer).where(
+                    Customer.id == int(customer_id)
+                )
+            )
+        try:
+            svc.submit_response(
+                survey,
+                request.form,
+                channel="phone",
+                customer_id=customer.id if customer else None,
+                entered_by=current_user,
+                respondent=request.form.get("respondent", ""),
+            )
+        except svc.AnswerProblems as failure:
+            db.session.rollback()
+            problems, error, status = failure.problems, failure.message, 422
+        except svc.SurveyError as failure:
+            db.session.rollback()
+            error, status = failure.message, 422
+        else:
+            db.session.commit()
+            flash(_("Answers saved (taken by phone)."), "success")
+            return redirect_to(url_for("research.response_new", survey_id=survey.id))
+        values = {key: request.form.getlist(key) for key in request.form}
+    return render(
+        "research/response_form.html",
+        status=status,
+        survey=survey,
+        questions=svc.numbered(survey.questions),
+        problems=problems,
+        values=values,
+        error=error,
+        customers=svc.search_customers(current_user, "", limit=200),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.get("/surveys/<int:survey_id>/responses.xlsx")
+@require("research.view")
+def survey_responses_xlsx(survey_id: int):
+    """Every response (filtered) as rows, one column per question."""
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    filters = analysis.Filters.from_args(request.args)
+    header, rows = analysis.raw_rows(survey, filters)
+    name = _("Responses")
+    return xlsx_response(f"{survey.title[:40]}-{name}.xlsx", [(name, header, rows)])
+
+
+# --- analysis -----------------------------------------------------------------------------------
+
+
+def _crosstab(survey: Survey, filters):
+    try:
+        q1 = int(request.args.get("q1", ""))
+        q2 = int(request.args.get("q2", ""))
+    except ValueError:
+        return None, ""
+    ids = {q.id for q in analysis.crosstab_questions(survey)}
+    if q1 not in ids or q2 not in ids:
+        return None, ""
+    if q1 == q2:
+        return None, _("Choose two different questions.")
+    return analysis.crosstab_block(q1, q2, filters), ""
+
+
+def _regions() -> list[str]:
+    return list(
+        db.session.scalars(
+            select(Customer.province)
+            .where(Customer.province != "")
+            .distinct()
+            .order_by(Customer.province)
+            .limit(100)
+        )
+    )
+
+
+@bp.get("/surveys/<int:survey_id>/analysis")
+@require("research.view")
+def survey_analysis(survey_id: int):
+    """Per-question statistics, charts, NPS and CSAT, and a cross-tab with chi-square."""
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    filters = analysis.Filters.from_args(request.args)
+    result = analysis.survey_blocks(survey, filters)
+    crosstab, crosstab_error = _crosstab(survey, filters)
+    response = render(
+        "research/analysis.html",
+        block="analysis_body"
+        if request.headers.get("HX-Target") == "analysis_body"
+        else ("crosstab" if request.headers.get("HX-Target") == "crosstab" else None),
+        survey=survey,
+        filters=filters,
+        result=result,
+        crosstab=crosstab,
+        crosstab_error=crosstab_error,
+        crosstab_questions=analysis.crosstab_questions(survey),
+        q1=request.args.get("q1", ""),
+        q2=request.args.get("q2", ""),
+        channels=RESPONSE_CHANNELS,
+        grades=CUSTOMER_GRADES,
+        regions=_regions(),
+    )
+    if is_partial():
+        args = {
+            **filters.args(),
+            **{
+                k: v
+                for k, v in (("q1", request.args.get("q1")), ("q2", request.args.get("q2")))
+                if v
+            },
+        }
+        response.headers["HX-Push-Url"] = url_for(
+            "research.survey_analysis", survey_id=survey.id, **args
+        )
+    return response
+
+
+@bp.get("/surveys/<int:survey_id>/analysis.xlsx")
+@require("research.view")
+def survey_analysis_xlsx(survey_id: int):
+    """The analysis (every question's figures) and the raw responses as one workbook."""
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    filters = analysis.Filters.from_args(request.args)
+    result = analysis.survey_blocks(survey, filters)
+    header, rows = analysis.analysis_rows(result)
+    raw_header, raw = analysis.raw_rows(survey, filters)
+    sheets = [(_("Analysis"), header, rows), (_("Responses"), raw_header, raw)]
+    crosstab, _err = _crosstab(survey, filters)
+    if crosstab is not None:
+        ct_header = (
+            [crosstab["q1"]["text"][:60] + " \\ " + crosstab["q2"]["text"][:60]]
+            + crosstab["col_labels"]
+            + [_("Total")]
+        )
+        ct_rows = [
+            [label] + row + [total]
+            for label, row, total in zip(
+                crosstab["row_labels"], crosstab["table"], crosstab["row_totals"], strict=True
+            )
+        ]
+        ct_rows.append([_("Total")] + crosstab["col_totals"] + [crosstab["total"]])
+        if crosstab["test"]:
+            t = crosstab["test"]
+            ct_rows.append([])
+            ct_rows.append(["χ²", t["chi2"], _("Degrees of freedom"), t["dof"], "p", t["p"]])
+        sheets.append((_("Cross-tab"), ct_header, ct_rows))
+    name = _("Analysis")
+    return xlsx_response(f"{survey.title[:40]}-{name}.xlsx", sheets)
