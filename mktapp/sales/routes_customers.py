@@ -139,11 +139,27 @@ def _listing(view: str):
             view
         ],
         list_endpoint=endpoint,
-        grades=CUSTOMER_GRADES,
-        sources=LEAD_SOURCES,
-        statuses=CUSTOMER_STATUSES,
-        provinces=svc.PROVINCES,
-        owners=svc.owner_filter_choices(current_user) if view == "all" else [],
+        # The filter form (five selects, a province list) changes only with the people.
+        filters=""
+        if is_partial()
+        else fragments.cached_block(
+            "sales/customers.html",
+            "customer_filters",
+            key=(view, repr(query), permissions_of(current_user)),
+            depends=("people",),
+            reader=current_user,
+            rules=(Customer,),
+            context=lambda: {
+                "query": query,
+                "view": view,
+                "list_endpoint": endpoint,
+                "grades": CUSTOMER_GRADES,
+                "sources": LEAD_SOURCES,
+                "statuses": CUSTOMER_STATUSES,
+                "provinces": svc.PROVINCES,
+                "owners": svc.owner_filter_choices(current_user) if view == "all" else [],
+            },
+        ),
     )
     if is_partial():
         response.headers["HX-Push-Url"] = url_for(endpoint, **query.args())
