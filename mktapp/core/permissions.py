@@ -200,20 +200,30 @@ def group_member_ids(user: Any) -> Select:
     return select(User.id).where(User.group_id == user.group_id)
 
 
-def owner_rule(model: Any, user: Any):
-    """The default rule for owned business records.
+def team_rule(column: Any, user: Any, sees_all: Iterable[str], owners: Iterable[str] = ()):
+    """The record rule of owned business records, on the owner column `column`.
 
-    Manager and executives: everything. A group leader: the group's records.
-    Anyone else with a business role: their own. An administrator without a
-    business role: nothing (users and settings only).
+    The roles in `sees_all`: everything. Anyone else who holds one of the `owners` roles
+    (default: any business role): a group leader the group's records, others their own.
+    Everyone else (an administrator without a business role ...): nothing.
     """
-    if sees_all_records(user):
+    codes = user.role_codes
+    if codes & frozenset(sees_all):
         return true()
-    if not (user.role_codes - {"admin"}):
+    if not (codes & frozenset(owners) if owners else codes - {"admin"}):
         return false()
     if user.leads_group is not None:
-        return model.owner_id.in_(group_member_ids(user))
-    return model.owner_id == user.id
+        return column.in_(group_member_ids(user))
+    return column == user.id
+
+
+def owner_rule(model: Any, user: Any):
+    """The default rule for owned business records: the manager and executives see
+    everything, a group leader the group's records, anyone else with a business role
+    their own, an administrator without a business role nothing."""
+    if sees_all_records(user):
+        return true()
+    return team_rule(model.owner_id, user, ALL_RECORDS_ROLES)
 
 
 def visible(query: Select, user: Any, model: Any = None) -> Select:

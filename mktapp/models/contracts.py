@@ -23,18 +23,14 @@ Money = Numeric(14, 2)
 def _contract_rule(column, user):
     """Who sees a contract: the manager, executives, service staff and finance all;
     a 业务组 leader the group's; a rep their own; anyone else none."""
-    from sqlalchemy import false, true
+    from mktapp.core.permissions import team_rule
 
-    from mktapp.core.permissions import group_member_ids
-
-    codes = user.role_codes
-    if codes & {"marketing_manager", "executive", "service_agent", "finance"}:
-        return true()
-    if "sales_rep" not in codes:
-        return false()
-    if user.leads_group is not None:
-        return column.in_(group_member_ids(user))
-    return column == user.id
+    return team_rule(
+        column,
+        user,
+        sees_all={"marketing_manager", "executive", "service_agent", "finance"},
+        owners={"sales_rep"},
+    )
 
 
 class Contract(OwnedMixin, TimestampMixin, db.Model):

@@ -157,18 +157,9 @@ class ExpenseClaim(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     def visible_to(cls, user):
         """Record rule: one's own claims; a group leader the group's; the manager, executives
         and finance every claim (they approve and pay them); an administrator none."""
-        from sqlalchemy import false, true
+        from mktapp.core.permissions import team_rule
 
-        from mktapp.core.permissions import group_member_ids
-
-        codes = user.role_codes
-        if codes & {"marketing_manager", "executive", "finance"}:
-            return true()
-        if not (codes - {"admin"}):
-            return false()
-        if user.leads_group is not None:
-            return cls.owner_id.in_(group_member_ids(user))
-        return cls.owner_id == user.id
+        return team_rule(cls.owner_id, user, {"marketing_manager", "executive", "finance"})
 
 
 class ExpenseAnomaly(db.Model):

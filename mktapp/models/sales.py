@@ -83,6 +83,12 @@ INTERACTION_KINDS: dict[str, object] = {
 }
 
 
+# Roles that read every customer and opportunity (they hand leads, follow up, approve).
+ALL_SALES_READERS = frozenset(
+    {"marketing_manager", "executive", "market_specialist", "service_agent"}
+)
+
+
 class Customer(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     """客户: a company or a person. owner = the sales rep; no owner = in the shared pool."""
 
@@ -129,18 +135,14 @@ class Customer(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
         """Record rule: the manager, executives, market specialists and service staff see
         every customer; a 业务组 leader the group's and the pool; a rep their own and the
         pool (customers with no owner); an administrator none."""
-        from sqlalchemy import false, or_, true
+        from sqlalchemy import or_
 
-        from mktapp.core.permissions import group_member_ids
+        from mktapp.core.permissions import team_rule
 
-        codes = user.role_codes
-        if codes & {"marketing_manager", "executive", "market_specialist", "service_agent"}:
-            return true()
-        if "sales_rep" not in codes:
-            return false()
-        if user.leads_group is not None:
-            return or_(cls.owner_id.in_(group_member_ids(user)), cls.owner_id.is_(None))
-        return or_(cls.owner_id == user.id, cls.owner_id.is_(None))
+        rule = team_rule(cls.owner_id, user, ALL_SALES_READERS, owners={"sales_rep"})
+        if "sales_rep" not in user.role_codes or user.role_codes & ALL_SALES_READERS:
+            return rule
+        return or_(rule, cls.owner_id.is_(None))
 
 
 class Contact(TimestampMixin, db.Model):
@@ -218,18 +220,9 @@ class Opportunity(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     def visible_to(cls, user):
         """Record rule: one's own; a 业务组 leader the group's; the manager and executives
         all; market specialists and service staff all (read)."""
-        from sqlalchemy import false, true
+        from mktapp.core.permissions import team_rule
 
-        from mktapp.core.permissions import group_member_ids
-
-        codes = user.role_codes
-        if codes & {"marketing_manager", "executive", "market_specialist", "service_agent"}:
-            return true()
-        if "sales_rep" not in codes:
-            return false()
-        if user.leads_group is not None:
-            return cls.owner_id.in_(group_member_ids(user))
-        return cls.owner_id == user.id
+        return team_rule(cls.owner_id, user, ALL_SALES_READERS, owners={"sales_rep"})
 
 
 class OpportunityStageChange(db.Model):
