@@ -47,6 +47,8 @@ def cards_xlsx(path) -> None:
 
 def shot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # from the top: a full-page shot of a scrolled page draws the sticky bars mid-page
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SCREENSHOTS / f"flow-{name}.png"), full_page=True)
 
 
@@ -102,6 +104,9 @@ def test_trade_show_card_becomes_an_archived_contract(new_context, tmp_path):
 
     page.goto("/sales/pipeline")
     page.locator("#pipeline_filters").get_by_role("searchbox").fill("二期装配线")
+    # the active search swaps the board in: wait until only the new card is left
+    page.wait_for_url(re.compile(r"/sales/pipeline\?q="))
+    expect(page.locator("article.deal-card")).to_have_count(1)
     card = page.locator("article.deal-card", has_text=TITLE)
     page.locator(".stage-col-prospect article.deal-card", has_text=TITLE).wait_for()
     for label, code in zip(STAGES_ZH, STAGE_CODES, strict=True):
@@ -174,14 +179,22 @@ def test_trade_show_card_becomes_an_archived_contract(new_context, tmp_path):
     expect(page.locator("h1")).to_contain_text("已签订")
     assert page.get_by_text("signed-scan.pdf").count() >= 1
 
-    # The customer's page now shows the opportunity and the contract.
-    page.goto(customer_url)
+    # The chapters link up: contract -> its opportunity -> its customer, and back.
+    page.locator(".props").get_by_role("link", name=TITLE).click()
+    page.wait_for_url(opportunity_url)
+    expect(page.locator(".opp-contracts")).to_contain_text(number)
+    expect(page.locator(".opp-contracts")).to_contain_text("已签订")
+    shot(page, "04-opportunity-page")
+    page.locator(".opp-main .props").get_by_role("link", name=CUSTOMER).click()
+    page.wait_for_url(customer_url)
     opportunities = page.locator(".panel-opportunities")
     expect(opportunities).to_contain_text(TITLE)
     contracts = page.locator(".panel-contracts")
     expect(contracts).to_contain_text(number)
     expect(page.locator(".timeline")).to_contain_text(number)
     shot(page, "04-customer-page")
+    page.locator(".panel-contracts").get_by_role("link", name=number).click()
+    page.wait_for_url(contract_url)
     problems += watch.take()
 
     # 6. service1 archives it.
