@@ -4,8 +4,9 @@ contracts panel and the contract entries of the timeline (one query each)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 
-from flask import g, url_for
+from flask import current_app, g, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -52,8 +53,16 @@ def load_panel(customer, user) -> dict:
 
 
 def _at(contract: Contract) -> datetime:
+    """When the entry happened: the draft is a moment; the signing is a day (shown as a
+    date), placed at local noon of that day but never before the approval, which it
+    follows (a contract approved and signed on the same afternoon comes after the day's
+    other entries)."""
     if contract.signed_on is not None:
-        return datetime.combine(contract.signed_on, time(12), tzinfo=UTC)
+        local = ZoneInfo(current_app.config["TIMEZONE"])
+        at = datetime.combine(contract.signed_on, time(12), tzinfo=local).astimezone(UTC)
+        if contract.approved_at is not None and contract.approved_at > at:
+            at = contract.approved_at
+        return at
     return contract.created_at
 
 
@@ -71,6 +80,8 @@ def timeline(customer, user, limit: int) -> list[TimelineItem]:
                 body=f"{c.title} · {money(c.total)} · {svc.status_label(c.status)}",
                 url=url_for("contracts.detail", contract_id=c.id),
                 who=c.owner.display_name if c.owner else "",
+                # the signing has a date, not a time: the page shows the date only
+                extra={"date_only": c.signed_on is not None},
             )
         )
     return out

@@ -56,6 +56,7 @@ class TimelineItem:
     body: str = ""
     url: str | None = None
     who: str = ""
+    # e.g. {"date_only": True}: the entry has a date, not a time (a contract signed on a day)
     extra: dict = field(default_factory=dict)
 
 

@@ -14,13 +14,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
 
 from mktapp.core import nav
 from mktapp.core.charts import ACTUAL, BUDGET, Series, bar_chart, funnel_chart
 from mktapp.core.exports import xlsx_response
 from mktapp.core.htmx import is_partial, redirect_to, render, retarget
 from mktapp.core.i18n import money
-from mktapp.core.permissions import can, get_visible_or_404, require
+from mktapp.core.permissions import can, get_visible_or_404, require, visible
 from mktapp.extensions import db
 from mktapp.models.sales import OPEN_STAGES, OPPORTUNITY_STAGES, STAGE_PROBABILITY, Opportunity
 from mktapp.sales import bp
@@ -375,6 +376,24 @@ def opportunity_edit(opportunity_id: int):
 # --- one opportunity ----------------------------------------------------------------------------
 
 
+def _contracts_of(opportunity: Opportunity) -> list:
+    """The contracts drafted from this opportunity that the user may see (one query), when
+    the contracts chapter is installed."""
+    if "contracts.detail" not in current_app.view_functions or not can(
+        current_user, "contracts.view"
+    ):
+        return []
+    from mktapp.models import Contract
+
+    return list(
+        db.session.scalars(
+            visible(select(Contract), current_user, Contract)
+            .where(Contract.opportunity_id == opportunity.id)
+            .order_by(Contract.id.desc())
+        ).unique()
+    )
+
+
 def _detail_context(opportunity: Opportunity, **extra) -> dict:
     history = svc.stage_history(opportunity)
     may_contract = (
@@ -384,6 +403,7 @@ def _detail_context(opportunity: Opportunity, **extra) -> dict:
     )
     return {
         "o": opportunity,
+        "contracts": _contracts_of(opportunity),
         "history": history,
         "duration": svc.duration_text,
         "may_change": svc.may_change(current_user, opportunity),

@@ -90,6 +90,9 @@ def test_market_specialist_imports_cards_and_rep_follows_up(new_context, tmp_pat
     rpage.locator("#customer_rows a.customer-name", has_text="扬州明德智能装备有限公司").click()
     rpage.get_by_role("button", name="领取客户").click()
     rpage.wait_for_url(re.compile(r"/sales/customers/\d+$"))
+    # The page was already the customer's: wait for the claimed page to replace it, or
+    # the follow-up typed next is lost in the swap (a 422 for empty notes, now and then).
+    rpage.get_by_role("button", name="领取客户").wait_for(state="detached")
     rpage.locator("#notes").fill("电话联系吴经理，约下周上门演示。")
     rpage.locator("#next_date").fill((date.today() + timedelta(days=7)).isoformat())
     rpage.locator("#next_action").fill("上门演示")

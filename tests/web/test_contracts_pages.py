@@ -614,6 +614,28 @@ def test_customer_page_gets_action_panel_and_timeline_from_contracts(app, login,
         assert customer_links.timeline(customer, other, 10) == []
 
 
+def test_contract_opportunity_and_customer_pages_link_to_each_other(app, login, demo, setup):
+    sales = login("sales1")
+    cid = signed_contract(app, login, demo, setup)
+    with app.app_context():
+        db.session.get(Contract, cid).opportunity_id = setup["opp"]
+        db.session.commit()
+        number = db.session.get(Contract, cid).number
+    contract = sales.get(f"/contracts/{cid}").get_data(as_text=True)
+    assert f'href="/sales/opportunities/{setup["opp"]}"' in contract
+    assert f'href="/sales/customers/{setup["mine"]}"' in contract
+    opportunity = sales.get(f"/sales/opportunities/{setup['opp']}").get_data(as_text=True)
+    assert f'href="/contracts/{cid}"' in opportunity and number in opportunity
+    assert f'href="/sales/customers/{setup["mine"]}"' in opportunity
+    # The signing is a day: the customer's timeline shows its date, not a made-up time.
+    customer = sales.get(f"/sales/customers/{setup['mine']}").get_data(as_text=True)
+    entry = re.search(rf"{number}</a></span>\s*<span[^>]*><time datetime=\"([^\"]+)\">", customer)
+    assert entry and entry.group(1) == today().isoformat()
+    # Another rep cannot open the contract.
+    other = login("sales2")
+    assert other.get(f"/contracts/{cid}").status_code == 404
+
+
 def test_list_and_archive_cost_a_fixed_number_of_queries(app, login, demo, setup, count_queries):
     manager = login("manager")
     sales = login("sales1")

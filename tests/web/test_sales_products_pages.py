@@ -7,7 +7,7 @@ import io
 from decimal import Decimal
 
 from openpyxl import load_workbook
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from mktapp.extensions import db
 from mktapp.models.sales import Product
@@ -49,6 +49,10 @@ def test_search_sort_and_fragment(login):
 
 def test_empty_product_list_says_what_to_do(app, login):
     with app.app_context():
+        # the demo's contracts name catalogue products (a foreign key PostgreSQL enforces)
+        from mktapp.models import ContractLine
+
+        db.session.execute(update(ContractLine).values(product_id=None))
         db.session.execute(delete(Product))
         db.session.commit()
     html = login("manager").get("/sales/products", headers=EN).get_data(as_text=True)
