@@ -852,7 +852,20 @@ def sign_contract(actor: User, contract: Contract, signed_on: date | None, scan,
     contract.signed_by_id = actor.id
     contract.status = "signed"
     _snapshot_version(contract, actor)
+    _win_opportunity(actor, contract)
     return contract
+
+
+def _win_opportunity(actor: User, contract: Contract) -> None:
+    """A signed contract wins the opportunity it was drafted from (if it is still open and
+    the signer may move it), through the pipeline's one way of moving a stage."""
+    from mktapp.sales import pipeline
+
+    opportunity = (
+        db.session.get(Opportunity, contract.opportunity_id) if contract.opportunity_id else None
+    )
+    if opportunity is not None and opportunity.is_open and pipeline.may_change(actor, opportunity):
+        pipeline.move_stage(actor, opportunity, "won")
 
 
 def start_execution(actor: User, contract: Contract, today: date) -> None:

@@ -216,3 +216,22 @@ def test_visibility_rule(app_ctx, people, demo):
     assert all(sees(u) for u in ("manager", "boss", "service1", "finance1"))
     assert not sees("market1") and not sees("admin")
     db.session.rollback()
+
+
+def test_signing_wins_the_opportunity_it_was_drafted_from(app_ctx, people):
+    from mktapp.models import Opportunity
+
+    rep, manager = people["rep"], people["manager"]
+    opportunity = Opportunity(
+        customer=people["customer"], title="签约即赢单", stage="negotiation", owner_id=rep.id
+    )
+    db.session.add(opportunity)
+    db.session.flush()
+    c = svc.create_contract(rep, terms(), TODAY, opportunity_id=opportunity.id)
+    svc.submit_contract(rep, c)
+    approve(c, manager)
+    assert opportunity.stage == "negotiation"  # approval alone does not win it
+    svc.sign_contract(rep, c, TODAY, scan(), TODAY)
+    assert opportunity.stage == "won" and people["customer"].status == "won"
+    assert [ch.to_stage for ch in opportunity.stage_changes][-1] == "won"
+    db.session.rollback()
