@@ -321,3 +321,63 @@ class SurveyAnswer(db.Model):
     question_id: Mapped[int] = mapped_column(ForeignKey("survey_questions.id"))
     num: Mapped[float | None] = mapped_column(Float, nullable=True)
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+# --- the research report (P2.5) ---------------------------------------------------------------
+
+REPORT_STATUSES: dict[str, object] = {
+    "draft": _l("Draft"),
+    "pending": _l("Under review"),
+    "rejected": _l("Returned"),
+    "withdrawn": _l("Withdrawn"),
+    "approved": _l("Approved"),
+}
+
+# The report's sections, in order: column -> heading.
+REPORT_SECTIONS: dict[str, object] = {
+    "background": _l("Research background"),
+    "objectives": _l("Research objectives"),
+    "methodology": _l("Research methods"),
+    "findings": _l("Main findings"),
+    "conclusions": _l("Conclusions"),
+    "recommendations": _l("Recommendations"),
+}
+
+
+class ResearchReport(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
+    """调研报告 (P2.5): six Markdown sections on one plan, approved by the marketing
+    manager; on approval its PDF is frozen as an attachment (pdf_attachment_id)."""
+
+    __tablename__ = "research_reports"
+    __table_args__ = (Index("ix_research_reports_list", "archived_at", "status"),)
+    __audited__ = True
+    __audit_label__ = "title"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("research_plans.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    background: Mapped[str] = mapped_column(Text, default="")
+    objectives: Mapped[str] = mapped_column(Text, default="")
+    methodology: Mapped[str] = mapped_column(Text, default="")
+    findings: Mapped[str] = mapped_column(Text, default="")
+    conclusions: Mapped[str] = mapped_column(Text, default="")
+    recommendations: Mapped[str] = mapped_column(Text, default="")
+    # Comma-separated ids of the groups (departments) the report is distributed to.
+    distribution: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    pdf_attachment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attachments.id"), nullable=True
+    )
+
+    plan: Mapped[ResearchPlan] = relationship(lazy="joined")
+
+    @property
+    def group_ids(self) -> list[int]:
+        return [int(part) for part in _csv_get(self.distribution) if part.isdigit()]
+
+    @classmethod
+    def visible_to(cls, user):
+        return ResearchPlan.visible_to(user)

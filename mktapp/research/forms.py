@@ -141,3 +141,37 @@ class PeriodForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """Only the CSRF token: for buttons that act."""
+
+
+class ReportForm(FlaskForm):
+    """A research report: its plan, title, six Markdown sections and the departments."""
+
+    plan_id = SelectField(_l("Research plan"), coerce=int, validators=[InputRequired()])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    background = TextAreaField(_l("Research background"), validators=[Length(max=20000)])
+    objectives = TextAreaField(_l("Research objectives"), validators=[Length(max=20000)])
+    methodology = TextAreaField(_l("Research methods"), validators=[Length(max=20000)])
+    findings = TextAreaField(_l("Main findings"), validators=[Length(max=40000)])
+    conclusions = TextAreaField(_l("Conclusions"), validators=[Length(max=20000)])
+    recommendations = TextAreaField(_l("Recommendations"), validators=[Length(max=20000)])
+    groups = MultiCheckboxField(
+        _l("Distributed to"),
+        coerce=int,
+        choices=[],
+        validators=[Optional()],
+        description=_l("The departments that receive the approved report."),
+    )
+
+
+class BlockForm(FlaskForm):
+    """Insert a live block (a question's chart and table, or a cross-tab) into a section."""
+
+    section = SelectField(_l("Section"), choices=[], validators=[InputRequired()])
+    question = SelectField(_l("Question"), coerce=int, choices=[], validators=[InputRequired()])
+    against = SelectField(
+        _l("Cross-tab against"),
+        coerce=int,
+        choices=[],
+        validators=[Optional()],
+        description=_l("Leave empty for the question's own chart and table."),
+    )
