@@ -381,3 +381,67 @@ class ResearchReport(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     @classmethod
     def visible_to(cls, user):
         return ResearchPlan.visible_to(user)
+
+
+# --- competitors, industry news, market demand (P2.3) ---------------------------------------
+
+
+class Competitor(ArchivableMixin, TimestampMixin, db.Model):
+    """竞争对手: what they sell, how they price, sell and promote, and how they compare."""
+
+    __tablename__ = "competitors"
+    __audited__ = True
+    __audit_label__ = "name"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    products: Mapped[str] = mapped_column(Text, default="")
+    pricing: Mapped[str] = mapped_column(Text, default="")
+    # Estimated market share in percent (0-100), when known.
+    market_share: Mapped[float | None] = mapped_column(Float, nullable=True)
+    channels: Mapped[str] = mapped_column(Text, default="")
+    promotions: Mapped[str] = mapped_column(Text, default="")
+    strengths: Mapped[str] = mapped_column(Text, default="")
+    weaknesses: Mapped[str] = mapped_column(Text, default="")
+
+    @classmethod
+    def visible_to(cls, user):
+        return ResearchPlan.visible_to(user)
+
+
+NEWS_CATEGORIES: dict[str, object] = {
+    "policy": _l("Policy and regulation"),
+    "technology": _l("Technology trend"),
+    "hotspot": _l("Industry hot spot"),
+    "pain_point": _l("Customer pain point"),
+}
+
+NEWS_IMPACTS: dict[str, object] = {
+    "high": _l("High impact"),
+    "medium": _l("Medium impact"),
+    "low": _l("Low impact"),
+}
+
+
+class IndustryNews(TimestampMixin, db.Model):
+    """行业动态: a policy, trend, hot spot or pain point, with its source and expected impact."""
+
+    __tablename__ = "industry_news"
+    __table_args__ = (Index("ix_industry_news_feed", "published_on"),)
+    __audited__ = True
+    __audit_label__ = "title"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    source_url: Mapped[str] = mapped_column(String(500), default="")
+    published_on: Mapped[date] = mapped_column(Date)
+    impact: Mapped[str] = mapped_column(String(10), default="medium")
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+    added_by = relationship("User")
+
+    @classmethod
+    def visible_to(cls, user):
+        return ResearchPlan.visible_to(user)

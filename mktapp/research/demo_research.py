@@ -26,6 +26,7 @@ from mktapp.models import (
     SurveyResponse,
     User,
 )
+from mktapp.research import demo_market
 from mktapp.research import plans as plan_svc
 from mktapp.research import surveys as survey_svc
 
@@ -229,19 +230,26 @@ def seed(ctx) -> None:
         _responses(second, 140, now - timedelta(days=28), 26, improve=0.35)
         survey_svc.close(market1, first)
         first.closed_at = now - timedelta(days=55)
+    demo_market.seed(ctx)
     _report(market1, manager, plans["done"], first)
 
 
 def _report(author: User, manager: User, plan, survey: Survey) -> None:
     """The satisfaction plan's report with live blocks; approved (and its PDF frozen)
     only when DEMO_RESEARCH is on -- the PDF render takes about a second."""
-    from mktapp.models import Group
+    from mktapp.models import Competitor, Group
     from mktapp.research import reports as report_svc
 
     by_text = {q.text: q.id for q in survey.questions}
     overall = by_text["总体而言，您对我们的产品和服务满意吗？"]
     years = by_text["您与我们合作多久了？"]
     groups = list(db.session.scalars(select(Group.id).order_by(Group.sort).limit(3)))
+    rivals = ",".join(
+        str(i)
+        for i in db.session.scalars(
+            select(Competitor.id).order_by(Competitor.market_share.desc()).limit(3)
+        )
+    )
     report = report_svc.create_report(
         author,
         report_svc.ReportInput(
@@ -256,7 +264,8 @@ def _report(author: User, manager: User, plan, survey: Survey) -> None:
                 "| 电话访谈 | 采购负责人 | 12 人 |",
                 "findings": f"## 总体满意度\n\n多数客户给出 4 分，较上季度略有提升。\n\n"
                 f"[[question:{overall}]]\n\n## 合作年限与满意度\n\n[[crosstab:{years}:{overall}]]\n",
-                "conclusions": "售后响应改进初见成效；老客户的满意度明显高于新客户。",
+                "conclusions": "售后响应改进初见成效；老客户的满意度明显高于新客户。"
+                f"主要竞争对手的服务承诺如下：\n\n[[competitors:{rivals}]]\n",
                 "recommendations": "- 将 4 小时响应承诺写入服务合同\n- 为合作不满 1 年的客户安排回访\n"
                 "- 下季度继续跟踪 NPS",
             },

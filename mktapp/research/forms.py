@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    FloatField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -174,4 +175,48 @@ class BlockForm(FlaskForm):
         choices=[],
         validators=[Optional()],
         description=_l("Leave empty for the question's own chart and table."),
+    )
+
+
+class CompetitorForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    market_share = FloatField(
+        _l("Market share (estimate)"),
+        validators=[Optional(), NumberRange(min=0, max=100)],
+        description=_l("Your best estimate, 0 to 100; leave empty when unknown."),
+    )
+    products = TextAreaField(_l("Products offered"), validators=[Length(max=5000)])
+    pricing = TextAreaField(_l("Pricing strategy"), validators=[Length(max=5000)])
+    channels = TextAreaField(_l("Sales channels"), validators=[Length(max=5000)])
+    promotions = TextAreaField(_l("Promotions"), validators=[Length(max=5000)])
+    strengths = TextAreaField(_l("Strengths"), validators=[Length(max=5000)])
+    weaknesses = TextAreaField(_l("Weaknesses"), validators=[Length(max=5000)])
+
+
+class NewsForm(FlaskForm):
+    category = SelectField(_l("News category"), choices=[], validators=[InputRequired()])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    summary = TextAreaField(_l("Summary"), validators=[DataRequired(), Length(max=5000)])
+    source_url = StringField(
+        _l("Source"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("The web address of the article, notice or report."),
+    )
+    published_on = LocalDateField(_l("Date"), validators=[InputRequired(), sensible_date])
+    impact = SelectField(_l("Expected impact"), choices=[], validators=[InputRequired()])
+
+    def __init__(self, *args, **kwargs):
+        from mktapp.models import NEWS_CATEGORIES, NEWS_IMPACTS
+
+        super().__init__(*args, **kwargs)
+        self.category.choices = [(k, str(v)) for k, v in NEWS_CATEGORIES.items()]
+        self.impact.choices = [(k, str(v)) for k, v in NEWS_IMPACTS.items()]
+
+
+class CompetitorBlockForm(FlaskForm):
+    """Insert a side-by-side comparison of chosen competitors into a section."""
+
+    section = SelectField(_l("Section"), choices=[], validators=[InputRequired()])
+    competitors = MultiCheckboxField(
+        _l("Competitors"), coerce=int, choices=[], validators=[DataRequired()]
     )

@@ -38,6 +38,7 @@ from mktapp.models import (
     REPORT_SECTIONS,
     REPORT_STATUSES,
     Attachment,
+    Competitor,
     Group,
     ResearchPlan,
     ResearchReport,
@@ -49,6 +50,7 @@ from mktapp.models import (
 
 EDITABLE = frozenset({"draft", "rejected", "withdrawn"})
 MARKER = re.compile(r"<p>\[\[(question|crosstab):(\d{1,9})(?::(\d{1,9}))?\]\]</p>")
+COMPETITOR_MARKER = re.compile(r"<p>\[\[competitors:(\d{1,9}(?:,\d{1,9}){0,5})\]\]</p>")
 
 
 class ReportError(Exception):
@@ -183,7 +185,51 @@ def render_section(report: ResearchReport, text: str) -> Markup:
         b = int(match.group(3)) if match.group(3) else None
         return _block(report, match.group(1), int(match.group(2)), b)
 
-    return Markup(MARKER.sub(replace, html))
+    html = MARKER.sub(replace, html)
+    return Markup(COMPETITOR_MARKER.sub(lambda m: _competitor_block(m.group(1)), html))
+
+
+def _competitor_block(ids: str) -> str:
+    """Competitors side by side; every id must name a competitor on record (not archived)."""
+    from mktapp.research import market
+
+    wanted = [int(x) for x in ids.split(",")]
+    items = list(
+        db.session.scalars(
+            select(Competitor).where(Competitor.id.in_(wanted), Competitor.archived_at.is_(None))
+        )
+    )
+    if len(items) != len(set(wanted)):
+        return _unavailable()
+    order = {cid: i for i, cid in enumerate(wanted)}
+    items.sort(key=lambda c: order[c.id])
+    return render_template(
+        "research/_block_competitors.html",
+        cmp_items=items,
+        cmp_rows=market.comparison_rows(items),
+    )
+
+
+def insert_competitors(user, report: ResearchReport, section: str, ids: list[int]) -> str:
+    """Append a competitor comparison marker to a section; returns the marker."""
+    if not may_edit(user, report):
+        raise ReportError(_("This report is under review or approved and cannot be changed."))
+    if section not in REPORT_SECTIONS:
+        raise ReportError(_("Choose a section."), "section")
+    ids = list(dict.fromkeys(ids))
+    known = set(
+        db.session.scalars(
+            select(Competitor.id).where(
+                Competitor.id.in_(ids or [0]), Competitor.archived_at.is_(None)
+            )
+        )
+    )
+    if not ids or len(ids) > 6 or set(ids) - known:
+        raise ReportError(_("Choose one to six competitors."), "competitors")
+    marker = "[[competitors:" + ",".join(str(i) for i in ids) + "]]"
+    text = (getattr(report, section) or "").rstrip()
+    setattr(report, section, f"{text}\n\n{marker}\n" if text else f"{marker}\n")
+    return marker
 
 
 def rendered_sections(report: ResearchReport) -> list[tuple[str, str, Markup]]:

@@ -15,10 +15,23 @@ from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.pdf import pdf_response
 from mktapp.core.permissions import get_visible_or_404, require, visible
 from mktapp.extensions import db
-from mktapp.models import REPORT_SECTIONS, REPORT_STATUSES, Group, ResearchPlan, ResearchReport
+from mktapp.models import (
+    REPORT_SECTIONS,
+    REPORT_STATUSES,
+    Competitor,
+    Group,
+    ResearchPlan,
+    ResearchReport,
+)
 from mktapp.research import bp
 from mktapp.research import reports as svc
-from mktapp.research.forms import BlockForm, ConfirmForm, ReportForm, local_today
+from mktapp.research.forms import (
+    BlockForm,
+    CompetitorBlockForm,
+    ConfirmForm,
+    ReportForm,
+    local_today,
+)
 
 nav.add(
     "P2", nav.NavEntry("research.reports", nav._l("Research reports"), ("research.view",), "doc")
@@ -156,6 +169,20 @@ def _block_form(report: ResearchReport, form: BlockForm | None = None) -> BlockF
     return form
 
 
+def _competitor_form(form: CompetitorBlockForm | None = None) -> CompetitorBlockForm:
+    form = form or CompetitorBlockForm(formdata=None)
+    form.section.choices = [(k, str(v)) for k, v in REPORT_SECTIONS.items()]
+    form.competitors.choices = [
+        (c.id, c.name)
+        for c in db.session.scalars(
+            visible(select(Competitor), current_user, Competitor)
+            .where(Competitor.archived_at.is_(None))
+            .order_by(Competitor.name)
+        )
+    ]
+    return form
+
+
 def _detail(report: ResearchReport, status: int = 200, **extra):
     context = {
         "report": report,
@@ -165,6 +192,7 @@ def _detail(report: ResearchReport, status: int = 200, **extra):
         "frozen": svc.frozen_pdf(report),
         "confirm": ConfirmForm(),
         "block_form": extra.pop("block_form", None) or _block_form(report),
+        "competitor_form": extra.pop("competitor_form", None) or _competitor_form(),
     }
     context.update(extra)
     return render("research/report_detail.html", status=status, **context)
@@ -203,6 +231,30 @@ def report_block(report_id: int):
             )
     report = get_visible_or_404(ResearchReport, report_id, current_user)
     return _detail(report, status=422, block_form=form)
+
+
+@bp.post("/reports/<int:report_id>/competitors")
+@require("research.edit")
+def report_competitors(report_id: int):
+    """Append a side-by-side comparison of chosen competitors to a section."""
+    report = get_visible_or_404(ResearchReport, report_id, current_user)
+    form = _competitor_form(CompetitorBlockForm())
+    if form.validate_on_submit():
+        try:
+            svc.insert_competitors(
+                current_user, report, form.section.data, list(form.competitors.data or [])
+            )
+        except svc.ReportError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Block inserted."), "success")
+            return redirect_to(
+                url_for("research.report", report_id=report.id) + "#sec-" + form.section.data
+            )
+    report = get_visible_or_404(ResearchReport, report_id, current_user)
+    return _detail(report, status=422, competitor_form=form)
 
 
 def _act(report_id: int, action, message: str):

@@ -11,7 +11,14 @@ from sqlalchemy import func, select
 from mktapp.core import approvals as engine
 from mktapp.core.attachments import file_path
 from mktapp.extensions import db
-from mktapp.models import Attachment, Group, ResearchPlan, ResearchReport, SurveyQuestion
+from mktapp.models import (
+    Attachment,
+    Competitor,
+    Group,
+    ResearchPlan,
+    ResearchReport,
+    SurveyQuestion,
+)
 
 PLAN = "华东区智能办公设备市场需求调研"
 EVIL = (
@@ -218,3 +225,33 @@ def test_submitting_an_unfinished_report_is_refused(app, login):
     assert response.status_code == 422 and "结论" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(ResearchReport, rid).status == "draft"
+
+
+def test_competitor_comparison_is_inserted_and_an_archived_one_is_unavailable(app, login):
+    plan, groups, _ = _ids(app)
+    author = login("market1")
+    author.post("/research/reports/new", data=_data(plan, groups, title="竞品报告"))
+    rid = _report_id(app, "竞品报告")
+    with app.app_context():
+        a, b = db.session.scalars(select(Competitor.id).order_by(Competitor.id).limit(2))
+    response = author.post(
+        f"/research/reports/{rid}/competitors",
+        data={"section": "findings", "competitors": [str(a), str(b)]},
+    )
+    assert response.status_code == 303
+    page = author.get(f"/research/reports/{rid}").get_data(as_text=True)
+    findings = page.split('id="sec-findings"', 1)[1].split('id="sec-conclusions"', 1)[0]
+    assert "compare-table" in findings and "华信办公科技" in findings
+    assert (
+        author.post(
+            f"/research/reports/{rid}/competitors",
+            data={"section": "findings", "competitors": ["99999"]},
+        ).status_code
+        == 422
+    )
+    with app.app_context():
+        db.session.get(Competitor, b).archived_at = db.func.now()
+        db.session.commit()
+    page = author.get(f"/research/reports/{rid}").get_data(as_text=True)
+    findings = page.split('id="sec-findings"', 1)[1].split('id="sec-conclusions"', 1)[0]
+    assert "block-unavailable" in findings and "compare-table" not in findings
