@@ -445,3 +445,25 @@ class IndustryNews(TimestampMixin, db.Model):
     @classmethod
     def visible_to(cls, user):
         return ResearchPlan.visible_to(user)
+
+
+class MarketFigure(TimestampMixin, db.Model):
+    """市场需求: an estimate of a segment's market size (10k yuan) and growth for a year,
+    with its source. One figure per segment and year."""
+
+    __tablename__ = "market_figures"
+    __table_args__ = (Index("uq_market_figures_segment_year", "segment", "year", unique=True),)
+    __audited__ = True
+    __audit_label__ = "segment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    segment: Mapped[str] = mapped_column(String(80))
+    year: Mapped[int] = mapped_column(Integer)
+    # Market size in 万元 (10,000 yuan); growth in percent over the year before.
+    size: Mapped[float] = mapped_column(Float)
+    growth: Mapped[float | None] = mapped_column(Float, nullable=True)
+    source: Mapped[str] = mapped_column(String(300), default="")
+
+    @classmethod
+    def visible_to(cls, user):
+        return ResearchPlan.visible_to(user)

@@ -1,5 +1,6 @@
-"""Demo competitors and industry news (P2.3): five competitors of an office-equipment
-supplier and twenty industry items over the last months (a few bulk rows, fast)."""
+"""Demo competitors, industry news and market figures (P2.3): five competitors of an
+office-equipment supplier, twenty industry items over the last months and three segments'
+market size from 2022 to 2026 (a few bulk rows, fast)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import insert
 
 from mktapp.extensions import db
-from mktapp.models import Competitor, IndustryNews, utcnow
+from mktapp.models import Competitor, IndustryNews, MarketFigure, utcnow
 
 COMPETITORS = [
     (
@@ -171,6 +172,22 @@ NEWS = [
 ]
 
 
+# segment, source, size by year (万元) from 2022 to 2026 (the last one a forecast).
+FIGURES = [
+    (
+        "打印复印设备 · 华东",
+        "中国办公设备行业协会年度报告",
+        [412000, 425000, 431000, 437000, 440000],
+    ),
+    ("会议平板 · 华东", "行业研究机构市场规模测算", [86000, 104000, 121000, 139000, 158000]),
+    (
+        "办公设备租赁服务 · 华东",
+        "本公司调研测算（访谈 + 招标数据）",
+        [21000, 28000, 37000, 49000, 63000],
+    ),
+]
+
+
 def seed(ctx) -> None:
     now = utcnow()
     db.session.execute(
@@ -210,4 +227,22 @@ def seed(ctx) -> None:
             for i, (category, title, summary, impact, days) in enumerate(NEWS)
         ],
     )
+    db.session.flush()
+    rows = []
+    for segment, source, sizes in FIGURES:
+        for i, size in enumerate(sizes):
+            growth = None if i == 0 else round((size / sizes[i - 1] - 1) * 100, 1)
+            note = "（预测）" if i == len(sizes) - 1 else ""
+            rows.append(
+                {
+                    "segment": segment,
+                    "year": 2022 + i,
+                    "size": float(size),
+                    "growth": growth,
+                    "source": source + note,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+    db.session.execute(insert(MarketFigure), rows)
     db.session.flush()

@@ -220,3 +220,25 @@ class CompetitorBlockForm(FlaskForm):
     competitors = MultiCheckboxField(
         _l("Competitors"), coerce=int, choices=[], validators=[DataRequired()]
     )
+
+
+class FigureForm(FlaskForm):
+    segment = StringField(
+        _l("Segment"),
+        validators=[DataRequired(), Length(max=80)],
+        description=_l("A product line, customer group or region, e.g. 会议平板 · 华东."),
+    )
+    year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=2000, max=2100)])
+    size = FloatField(
+        _l("Market size (10,000 yuan)"), validators=[InputRequired(), NumberRange(min=0)]
+    )
+    growth = FloatField(
+        _l("Growth (%)"),
+        validators=[Optional(), NumberRange(min=-100, max=1000)],
+        description=_l("Over the year before; leave empty when unknown."),
+    )
+    source = StringField(
+        _l("Source"),
+        validators=[DataRequired(), Length(max=300)],
+        description=_l("Where the estimate comes from: a report, an association, our own survey."),
+    )

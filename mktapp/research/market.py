@@ -16,7 +16,14 @@ from sqlalchemy import func, or_, select
 from mktapp.core.audit_display import describe
 from mktapp.core.permissions import visible
 from mktapp.extensions import db
-from mktapp.models import NEWS_CATEGORIES, NEWS_IMPACTS, Competitor, IndustryNews, utcnow
+from mktapp.models import (
+    NEWS_CATEGORIES,
+    NEWS_IMPACTS,
+    Competitor,
+    IndustryNews,
+    MarketFigure,
+    utcnow,
+)
 
 COMPETITOR_FIELDS = (
     "products",
@@ -203,5 +210,87 @@ describe(
         "source_url": _l("Source"),
         "published_on": _l("Date"),
         "impact": _l("Expected impact"),
+    },
+)
+
+
+# --- market demand --------------------------------------------------------------------------------
+
+SEGMENT_COLORS = ("#1d4ed8", "#b45309", "#047857", "#7c3aed", "#be123c", "#0e7490")
+
+
+@dataclass
+class FigureInput:
+    segment: str
+    year: int
+    size: float
+    growth: float | None
+    source: str
+
+
+def save_figure(figure: MarketFigure | None, data: FigureInput) -> MarketFigure:
+    segment = data.segment.strip()[:80]
+    clash = db.session.scalar(
+        select(MarketFigure.id).where(
+            MarketFigure.segment == segment,
+            MarketFigure.year == data.year,
+            MarketFigure.id != (figure.id if figure and figure.id else 0),
+        )
+    )
+    if clash:
+        raise MarketError(_("This segment already has a figure for that year."), "year")
+    if figure is None:
+        figure = MarketFigure()
+        db.session.add(figure)
+    figure.segment = segment
+    figure.year = data.year
+    figure.size = data.size
+    figure.growth = data.growth
+    figure.source = data.source.strip()[:300]
+    db.session.flush()
+    return figure
+
+
+def figures(user) -> list[MarketFigure]:
+    return list(
+        db.session.scalars(
+            visible(select(MarketFigure), user, MarketFigure).order_by(
+                MarketFigure.segment, MarketFigure.year
+            )
+        )
+    )
+
+
+def demand_chart(items: list[MarketFigure]):
+    """Market size by segment over the years, as an SVG line chart (None without data)."""
+    from mktapp.core.charts import Series, line_chart
+
+    if not items:
+        return None
+    years = sorted({f.year for f in items})
+    segments = list(dict.fromkeys(f.segment for f in items))
+    by_key = {(f.segment, f.year): f.size for f in items}
+    series = [
+        Series(seg, [by_key.get((seg, y)) for y in years], SEGMENT_COLORS[i % len(SEGMENT_COLORS)])
+        for i, seg in enumerate(segments)
+    ]
+    return line_chart(
+        [str(y) for y in years],
+        series,
+        title=_("Market size by segment"),
+        desc=_("Estimated market size of each segment per year, in 10,000 yuan."),
+        fmt=lambda v: f"{v:,.0f}",
+    )
+
+
+describe(
+    MarketFigure,
+    title=_l("Market figure"),
+    fields={
+        "segment": _l("Segment"),
+        "year": _l("Year"),
+        "size": _l("Market size (10,000 yuan)"),
+        "growth": _l("Growth (%)"),
+        "source": _l("Source"),
     },
 )

@@ -9,17 +9,18 @@ from flask_login import current_user
 
 from mktapp.core import nav
 from mktapp.core.htmx import is_partial, redirect_to, render
-from mktapp.core.permissions import get_visible_or_404, require
+from mktapp.core.permissions import can, get_visible_or_404, require
 from mktapp.extensions import db
-from mktapp.models import NEWS_CATEGORIES, NEWS_IMPACTS, Competitor, IndustryNews
+from mktapp.models import NEWS_CATEGORIES, NEWS_IMPACTS, Competitor, IndustryNews, MarketFigure
 from mktapp.research import bp
 from mktapp.research import market as svc
-from mktapp.research.forms import CompetitorForm, ConfirmForm, NewsForm, local_today
+from mktapp.research.forms import CompetitorForm, ConfirmForm, FigureForm, NewsForm, local_today
 
 nav.add(
     "P2", nav.NavEntry("research.competitors", nav._l("Competitors"), ("research.view",), "dot")
 )
 nav.add("P2", nav.NavEntry("research.news", nav._l("Industry news"), ("research.view",), "dot"))
+nav.add("P2", nav.NavEntry("research.demand", nav._l("Market demand"), ("research.view",), "dot"))
 
 
 @bp.app_context_processor
@@ -231,3 +232,65 @@ def news_edit(news_id: int):
     if request.method == "GET":
         return render("research/news_form.html", form=NewsForm(obj=item), item=item)
     return _news_save(NewsForm(), item)
+
+
+# --- market demand --------------------------------------------------------------------------------
+
+
+def _demand_page(form: FigureForm, status: int = 200, editing: MarketFigure | None = None):
+    items = svc.figures(current_user)
+    return render(
+        "research/demand.html",
+        status=status,
+        items=items,
+        chart=svc.demand_chart(items),
+        form=form,
+        editing=editing,
+    )
+
+
+def _figure_input(form: FigureForm) -> svc.FigureInput:
+    return svc.FigureInput(
+        segment=form.segment.data or "",
+        year=form.year.data,
+        size=form.size.data,
+        growth=form.growth.data,
+        source=form.source.data or "",
+    )
+
+
+def _figure_save(form: FigureForm, figure: MarketFigure | None):
+    if form.validate_on_submit():
+        try:
+            svc.save_figure(figure, _figure_input(form))
+        except svc.MarketError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors = [error.message]
+        else:
+            db.session.commit()
+            flash(_("Market figure saved."), "success")
+            return redirect_to(url_for("research.demand"))
+    return _demand_page(form, 422, figure)
+
+
+@bp.route("/demand/", methods=["GET", "POST"])
+@require("research.view")
+def demand():
+    """Market size and growth by segment and year, with sources, charted over time."""
+    if request.method == "POST":
+        if not can(current_user, "research.edit"):
+            abort(403)
+        return _figure_save(FigureForm(), None)
+    form = FigureForm(formdata=None)
+    form.year.data = local_today().year
+    return _demand_page(form)
+
+
+@bp.route("/demand/<int:figure_id>/edit", methods=["GET", "POST"])
+@require("research.edit")
+def figure_edit(figure_id: int):
+    """Correct a market figure (the history keeps the old value)."""
+    figure = get_visible_or_404(MarketFigure, figure_id, current_user)
+    if request.method == "POST":
+        return _figure_save(FigureForm(), figure)
+    return _demand_page(FigureForm(obj=figure, formdata=None), editing=figure)

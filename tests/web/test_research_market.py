@@ -105,3 +105,32 @@ def test_executive_reads_competitors_and_news_but_cannot_write(login):
     assert boss.get("/research/news/new").status_code == 403
     assert login("sales1").get("/research/competitors/").status_code == 403
     assert login("market1").get("/research/competitors/99999").status_code == 404
+
+
+def test_market_demand_is_charted_by_segment_and_a_figure_is_added(app, login):
+    client = login("market1")
+    page = client.get("/research/demand/").get_data(as_text=True)
+    assert "<svg" in page and "会议平板 · 华东" in page and "+20.9%" in page
+    data = {
+        "segment": "碎纸机 · 全国",
+        "year": "2026",
+        "size": "5200",
+        "growth": "3.5",
+        "source": "行业协会",
+    }
+    assert client.post("/research/demand/", data=data).status_code == 303
+    assert "碎纸机 · 全国" in client.get("/research/demand/").get_data(as_text=True)
+    again = client.post("/research/demand/", data=data)
+    assert again.status_code == 422 and "已有" in again.get_data(as_text=True)
+    bad = client.post("/research/demand/", data={**data, "year": "1800", "segment": "新"})
+    assert bad.status_code == 422
+    with app.app_context():
+        from mktapp.models import MarketFigure
+
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(MarketFigure).where(MarketFigure.segment == "新")
+            )
+            == 0
+        )
+    assert login("boss").post("/research/demand/", data=data).status_code == 403

@@ -1,8 +1,8 @@
-"""research reports competitors industry news
+"""research reports competitors news market figures
 
 Revision ID: 0009
 Revises: 0008
-Create Date: 2026-11-27 08:10:14.439322
+Create Date: 2026-11-27 08:13:26.860459
 
 """
 from alembic import op
@@ -34,6 +34,20 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_competitors')),
     sa.UniqueConstraint('name', name=op.f('uq_competitors_name'))
     )
+    op.create_table('market_figures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('segment', sa.String(length=80), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('size', sa.Float(), nullable=False),
+    sa.Column('growth', sa.Float(), nullable=True),
+    sa.Column('source', sa.String(length=300), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_market_figures'))
+    )
+    with op.batch_alter_table('market_figures', schema=None) as batch_op:
+        batch_op.create_index('uq_market_figures_segment_year', ['segment', 'year'], unique=True)
+
     op.create_table('industry_news',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('category', sa.String(length=20), nullable=False),
@@ -97,5 +111,9 @@ def downgrade():
         batch_op.drop_index('ix_industry_news_feed')
 
     op.drop_table('industry_news')
+    with op.batch_alter_table('market_figures', schema=None) as batch_op:
+        batch_op.drop_index('uq_market_figures_segment_year')
+
+    op.drop_table('market_figures')
     op.drop_table('competitors')
     # ### end Alembic commands ###
