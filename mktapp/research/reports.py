@@ -302,6 +302,29 @@ def on_approved(report: ResearchReport, actor: User) -> None:
     attachment = save_upload(upload, report, actor)
     db.session.flush()
     report.pdf_attachment_id = attachment.id
+    _tell_departments(report)
+
+
+def _tell_departments(report: ResearchReport) -> None:
+    """Each active member of the departments it is distributed to hears of the report."""
+    from mktapp.core.notify import notify
+
+    people = db.session.scalars(
+        select(User).where(User.group_id.in_(report.group_ids or [0]), User.active.is_(True))
+    )
+    url = FLOW.url(report.id)
+    for person in people:
+        if person.id != report.owner_id and can(person, "research.view"):
+            notify(
+                person,
+                _(
+                    "Research report %(number)s: %(title)s",
+                    number=report.number,
+                    title=report.title,
+                ),
+                _("The approved research report is distributed to your department."),
+                url,
+            )
 
 
 def on_rejected(report: ResearchReport, actor: User, reason: str) -> None:

@@ -25,6 +25,7 @@ from mktapp.models import (
 )
 from mktapp.research import bp
 from mktapp.research import reports as svc
+from mktapp.research.analysis import CROSSTAB_KINDS
 from mktapp.research.forms import (
     BlockForm,
     CompetitorBlockForm,
@@ -162,9 +163,7 @@ def _block_form(report: ResearchReport, form: BlockForm | None = None) -> BlockF
     form.section.choices = [(k, str(v)) for k, v in REPORT_SECTIONS.items()]
     form.question.choices = [(q.id, f"{q.survey.title} · {q.text[:60]}") for q in questions]
     form.against.choices = [(0, "—")] + [
-        (q.id, f"{q.survey.title} · {q.text[:60]}")
-        for q in questions
-        if q.kind in ("single", "multi", "rating", "nps")
+        (q.id, f"{q.survey.title} · {q.text[:60]}") for q in questions if q.kind in CROSSTAB_KINDS
     ]
     return form
 

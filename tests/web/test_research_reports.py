@@ -15,9 +15,11 @@ from mktapp.models import (
     Attachment,
     Competitor,
     Group,
+    Notification,
     ResearchPlan,
     ResearchReport,
     SurveyQuestion,
+    User,
 )
 
 PLAN = "华东区智能办公设备市场需求调研"
@@ -185,6 +187,14 @@ def test_report_is_approved_and_its_frozen_pdf_does_not_change(app, login, tmp_p
         attachment = db.session.get(Attachment, report.pdf_attachment_id)
         frozen = file_path(attachment).read_bytes()
         assert attachment.content_type == "application/pdf"
+        # The departments it is distributed to hear of it (market2 is in the market group).
+        market2 = db.session.scalar(select(User).where(User.username == "market2"))
+        assert market2.group_id in report.group_ids
+        assert db.session.scalar(
+            select(Notification.id).where(
+                Notification.user_id == market2.id, Notification.title.contains(report.number)
+            )
+        )
     served = author.get(f"/research/reports/{rid}.pdf")
     assert served.data == frozen
     text = _pdf_text(tmp_path, frozen)
