@@ -169,7 +169,7 @@ def _block_form(report: ResearchReport, form: BlockForm | None = None) -> BlockF
 
 
 def _competitor_form(form: CompetitorBlockForm | None = None) -> CompetitorBlockForm:
-    form = form or CompetitorBlockForm(formdata=None)
+    form = form or CompetitorBlockForm(formdata=None, prefix="cmp")
     form.section.choices = [(k, str(v)) for k, v in REPORT_SECTIONS.items()]
     form.competitors.choices = [
         (c.id, c.name)
@@ -225,9 +225,7 @@ def report_block(report_id: int):
         else:
             db.session.commit()
             flash(_("Block inserted."), "success")
-            return redirect_to(
-                url_for("research.report", report_id=report.id) + "#sec-" + form.section.data
-            )
+            return redirect_to(url_for("research.report", report_id=report.id))
     report = get_visible_or_404(ResearchReport, report_id, current_user)
     return _detail(report, status=422, block_form=form)
 
@@ -237,7 +235,7 @@ def report_block(report_id: int):
 def report_competitors(report_id: int):
     """Append a side-by-side comparison of chosen competitors to a section."""
     report = get_visible_or_404(ResearchReport, report_id, current_user)
-    form = _competitor_form(CompetitorBlockForm())
+    form = _competitor_form(CompetitorBlockForm(prefix="cmp"))
     if form.validate_on_submit():
         try:
             svc.insert_competitors(
@@ -249,9 +247,7 @@ def report_competitors(report_id: int):
         else:
             db.session.commit()
             flash(_("Block inserted."), "success")
-            return redirect_to(
-                url_for("research.report", report_id=report.id) + "#sec-" + form.section.data
-            )
+            return redirect_to(url_for("research.report", report_id=report.id))
     report = get_visible_or_404(ResearchReport, report_id, current_user)
     return _detail(report, status=422, competitor_form=form)
 

@@ -246,7 +246,7 @@ def test_competitor_comparison_is_inserted_and_an_archived_one_is_unavailable(ap
         a, b = db.session.scalars(select(Competitor.id).order_by(Competitor.id).limit(2))
     response = author.post(
         f"/research/reports/{rid}/competitors",
-        data={"section": "findings", "competitors": [str(a), str(b)]},
+        data={"cmp-section": "findings", "cmp-competitors": [str(a), str(b)]},
     )
     assert response.status_code == 303
     page = author.get(f"/research/reports/{rid}").get_data(as_text=True)
@@ -255,7 +255,7 @@ def test_competitor_comparison_is_inserted_and_an_archived_one_is_unavailable(ap
     assert (
         author.post(
             f"/research/reports/{rid}/competitors",
-            data={"section": "findings", "competitors": ["99999"]},
+            data={"cmp-section": "findings", "cmp-competitors": ["99999"]},
         ).status_code
         == 422
     )
