@@ -321,3 +321,149 @@ class SurveyAnswer(db.Model):
     question_id: Mapped[int] = mapped_column(ForeignKey("survey_questions.id"))
     num: Mapped[float | None] = mapped_column(Float, nullable=True)
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+# --- the research report (P2.5) ---------------------------------------------------------------
+
+REPORT_STATUSES: dict[str, object] = {
+    "draft": _l("Draft"),
+    "pending": _l("Under review"),
+    "rejected": _l("Returned"),
+    "withdrawn": _l("Withdrawn"),
+    "approved": _l("Approved"),
+}
+
+# The report's sections, in order: column -> heading.
+REPORT_SECTIONS: dict[str, object] = {
+    "background": _l("Research background"),
+    "objectives": _l("Research objectives"),
+    "methodology": _l("Research methods"),
+    "findings": _l("Main findings"),
+    "conclusions": _l("Conclusions"),
+    "recommendations": _l("Recommendations"),
+}
+
+
+class ResearchReport(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
+    """调研报告 (P2.5): six Markdown sections on one plan, approved by the marketing
+    manager; on approval its PDF is frozen as an attachment (pdf_attachment_id)."""
+
+    __tablename__ = "research_reports"
+    __table_args__ = (Index("ix_research_reports_list", "archived_at", "status"),)
+    __audited__ = True
+    __audit_label__ = "title"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("research_plans.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    background: Mapped[str] = mapped_column(Text, default="")
+    objectives: Mapped[str] = mapped_column(Text, default="")
+    methodology: Mapped[str] = mapped_column(Text, default="")
+    findings: Mapped[str] = mapped_column(Text, default="")
+    conclusions: Mapped[str] = mapped_column(Text, default="")
+    recommendations: Mapped[str] = mapped_column(Text, default="")
+    # Comma-separated ids of the groups (departments) the report is distributed to.
+    distribution: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    pdf_attachment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attachments.id"), nullable=True
+    )
+
+    plan: Mapped[ResearchPlan] = relationship(lazy="joined")
+
+    @property
+    def group_ids(self) -> list[int]:
+        return [int(part) for part in _csv_get(self.distribution) if part.isdigit()]
+
+    @classmethod
+    def visible_to(cls, user):
+        return ResearchPlan.visible_to(user)
+
+
+# --- competitors, industry news, market demand (P2.3) ---------------------------------------
+
+
+class Competitor(ArchivableMixin, TimestampMixin, db.Model):
+    """竞争对手: what they sell, how they price, sell and promote, and how they compare."""
+
+    __tablename__ = "competitors"
+    __audited__ = True
+    __audit_label__ = "name"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    products: Mapped[str] = mapped_column(Text, default="")
+    pricing: Mapped[str] = mapped_column(Text, default="")
+    # Estimated market share in percent (0-100), when known.
+    market_share: Mapped[float | None] = mapped_column(Float, nullable=True)
+    channels: Mapped[str] = mapped_column(Text, default="")
+    promotions: Mapped[str] = mapped_column(Text, default="")
+    strengths: Mapped[str] = mapped_column(Text, default="")
+    weaknesses: Mapped[str] = mapped_column(Text, default="")
+
+    @classmethod
+    def visible_to(cls, user):
+        return ResearchPlan.visible_to(user)
+
+
+NEWS_CATEGORIES: dict[str, object] = {
+    "policy": _l("Policy and regulation"),
+    "technology": _l("Technology trend"),
+    "hotspot": _l("Industry hot spot"),
+    "pain_point": _l("Customer pain point"),
+}
+
+NEWS_IMPACTS: dict[str, object] = {
+    "high": _l("High impact"),
+    "medium": _l("Medium impact"),
+    "low": _l("Low impact"),
+}
+
+
+class IndustryNews(TimestampMixin, db.Model):
+    """行业动态: a policy, trend, hot spot or pain point, with its source and expected impact."""
+
+    __tablename__ = "industry_news"
+    __table_args__ = (Index("ix_industry_news_feed", "published_on"),)
+    __audited__ = True
+    __audit_label__ = "title"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    source_url: Mapped[str] = mapped_column(String(500), default="")
+    published_on: Mapped[date] = mapped_column(Date)
+    impact: Mapped[str] = mapped_column(String(10), default="medium")
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+    added_by = relationship("User")
+
+    @classmethod
+    def visible_to(cls, user):
+        return ResearchPlan.visible_to(user)
+
+
+class MarketFigure(TimestampMixin, db.Model):
+    """市场需求: an estimate of a segment's market size (10k yuan) and growth for a year,
+    with its source. One figure per segment and year."""
+
+    __tablename__ = "market_figures"
+    __table_args__ = (Index("uq_market_figures_segment_year", "segment", "year", unique=True),)
+    __audited__ = True
+    __audit_label__ = "segment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    segment: Mapped[str] = mapped_column(String(80))
+    year: Mapped[int] = mapped_column(Integer)
+    # Market size in 万元 (10,000 yuan); growth in percent over the year before.
+    size: Mapped[float] = mapped_column(Float)
+    growth: Mapped[float | None] = mapped_column(Float, nullable=True)
+    source: Mapped[str] = mapped_column(String(300), default="")
+
+    @classmethod
+    def visible_to(cls, user):
+        return ResearchPlan.visible_to(user)

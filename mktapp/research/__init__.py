@@ -8,4 +8,10 @@ from flask import Blueprint
 
 bp = Blueprint("research", __name__, url_prefix="/research")
 
-from mktapp.research import routes_plans, routes_public, routes_surveys  # noqa: E402,F401
+from mktapp.research import (  # noqa: E402,F401
+    routes_market,
+    routes_plans,
+    routes_public,
+    routes_reports,
+    routes_surveys,
+)

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    FloatField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -141,3 +142,103 @@ class PeriodForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """Only the CSRF token: for buttons that act."""
+
+
+class ReportForm(FlaskForm):
+    """A research report: its plan, title, six Markdown sections and the departments."""
+
+    plan_id = SelectField(_l("Research plan"), coerce=int, validators=[InputRequired()])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    background = TextAreaField(_l("Research background"), validators=[Length(max=20000)])
+    objectives = TextAreaField(_l("Research objectives"), validators=[Length(max=20000)])
+    methodology = TextAreaField(_l("Research methods"), validators=[Length(max=20000)])
+    findings = TextAreaField(_l("Main findings"), validators=[Length(max=40000)])
+    conclusions = TextAreaField(_l("Conclusions"), validators=[Length(max=20000)])
+    recommendations = TextAreaField(_l("Recommendations"), validators=[Length(max=20000)])
+    groups = MultiCheckboxField(
+        _l("Distributed to"),
+        coerce=int,
+        choices=[],
+        validators=[Optional()],
+        description=_l("The departments that receive the approved report."),
+    )
+
+
+class BlockForm(FlaskForm):
+    """Insert a live block (a question's chart and table, or a cross-tab) into a section."""
+
+    section = SelectField(_l("Section"), choices=[], validators=[InputRequired()])
+    question = SelectField(_l("Question"), coerce=int, choices=[], validators=[InputRequired()])
+    against = SelectField(
+        _l("Cross-tab against"),
+        coerce=int,
+        choices=[],
+        validators=[Optional()],
+        description=_l("Leave empty for the question's own chart and table."),
+    )
+
+
+class CompetitorForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    market_share = FloatField(
+        _l("Market share (estimate)"),
+        validators=[Optional(), NumberRange(min=0, max=100)],
+        description=_l("Your best estimate, 0 to 100; leave empty when unknown."),
+    )
+    products = TextAreaField(_l("Products offered"), validators=[Length(max=5000)])
+    pricing = TextAreaField(_l("Pricing strategy"), validators=[Length(max=5000)])
+    channels = TextAreaField(_l("Sales channels"), validators=[Length(max=5000)])
+    promotions = TextAreaField(_l("Promotions"), validators=[Length(max=5000)])
+    strengths = TextAreaField(_l("Strengths"), validators=[Length(max=5000)])
+    weaknesses = TextAreaField(_l("Weaknesses"), validators=[Length(max=5000)])
+
+
+class NewsForm(FlaskForm):
+    category = SelectField(_l("News category"), choices=[], validators=[InputRequired()])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    summary = TextAreaField(_l("Summary"), validators=[DataRequired(), Length(max=5000)])
+    source_url = StringField(
+        _l("Source"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("The web address of the article, notice or report."),
+    )
+    published_on = LocalDateField(_l("Date"), validators=[InputRequired(), sensible_date])
+    impact = SelectField(_l("Expected impact"), choices=[], validators=[InputRequired()])
+
+    def __init__(self, *args, **kwargs):
+        from mktapp.models import NEWS_CATEGORIES, NEWS_IMPACTS
+
+        super().__init__(*args, **kwargs)
+        self.category.choices = [(k, str(v)) for k, v in NEWS_CATEGORIES.items()]
+        self.impact.choices = [(k, str(v)) for k, v in NEWS_IMPACTS.items()]
+
+
+class CompetitorBlockForm(FlaskForm):
+    """Insert a side-by-side comparison of chosen competitors into a section."""
+
+    section = SelectField(_l("Section"), choices=[], validators=[InputRequired()])
+    competitors = MultiCheckboxField(
+        _l("Competitors"), coerce=int, choices=[], validators=[DataRequired()]
+    )
+
+
+class FigureForm(FlaskForm):
+    segment = StringField(
+        _l("Segment"),
+        validators=[DataRequired(), Length(max=80)],
+        description=_l("A product line, customer group or region, e.g. 会议平板 · 华东."),
+    )
+    year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=2000, max=2100)])
+    size = FloatField(
+        _l("Market size (10,000 yuan)"), validators=[InputRequired(), NumberRange(min=0)]
+    )
+    growth = FloatField(
+        _l("Growth (%)"),
+        validators=[Optional(), NumberRange(min=-100, max=1000)],
+        description=_l("Over the year before; leave empty when unknown."),
+    )
+    source = StringField(
+        _l("Source"),
+        validators=[DataRequired(), Length(max=300)],
+        description=_l("Where the estimate comes from: a report, an association, our own survey."),
+    )

@@ -1,0 +1,296 @@
+"""Research report views (P2.5): the list, the form, the report's page with its live
+blocks and approval, and the PDF (a live preview before approval, the frozen file after).
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from mktapp.core import nav
+from mktapp.core.attachments import file_path, register_attachable
+from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.pdf import pdf_response
+from mktapp.core.permissions import get_visible_or_404, require, visible
+from mktapp.extensions import db
+from mktapp.models import (
+    REPORT_SECTIONS,
+    REPORT_STATUSES,
+    Competitor,
+    Group,
+    ResearchPlan,
+    ResearchReport,
+)
+from mktapp.research import bp
+from mktapp.research import reports as svc
+from mktapp.research.analysis import CROSSTAB_KINDS
+from mktapp.research.forms import (
+    BlockForm,
+    CompetitorBlockForm,
+    ConfirmForm,
+    ReportForm,
+    local_today,
+)
+
+nav.add(
+    "P2", nav.NavEntry("research.reports", nav._l("Research reports"), ("research.view",), "doc")
+)
+
+# Nobody adds files by hand: the only attachment is the PDF frozen on approval.
+register_attachable(ResearchReport, can_edit=lambda user, report: False)
+
+
+@bp.app_context_processor
+def _report_labels():
+    return {"report_status_label": svc.status_label}
+
+
+@bp.get("/reports/")
+@require("research.view")
+def reports():
+    """Research reports: search by title or number, filter by status."""
+    q = (request.args.get("q") or "").strip()[:100]
+    status = request.args.get("status") or ""
+    try:
+        page_no = int(request.args.get("page") or 1)
+    except ValueError:
+        page_no = 1
+    page = svc.list_reports(current_user, q, status, page_no, current_app.config["PAGE_SIZE"])
+    response = render(
+        "research/reports.html",
+        block="report_rows",
+        page=page,
+        q=q,
+        current_status=status if status in REPORT_STATUSES else "",
+        statuses=REPORT_STATUSES,
+    )
+    if is_partial():
+        response.headers["HX-Push-Url"] = url_for(
+            "research.reports", **{k: v for k, v in (("q", q), ("status", status)) if v}
+        )
+    return response
+
+
+def _choices(form: ReportForm) -> None:
+    plans = db.session.scalars(
+        visible(select(ResearchPlan), current_user, ResearchPlan)
+        .where(ResearchPlan.archived_at.is_(None))
+        .order_by(ResearchPlan.start_on.desc())
+    ).unique()
+    form.plan_id.choices = [(0, _("Choose…"))] + [(p.id, f"{p.number} {p.title}") for p in plans]
+    form.groups.choices = [
+        (g.id, g.name) for g in db.session.scalars(select(Group).order_by(Group.sort, Group.id))
+    ]
+
+
+def _input(form: ReportForm) -> svc.ReportInput:
+    return svc.ReportInput(
+        plan_id=form.plan_id.data or 0,
+        title=form.title.data or "",
+        sections={key: getattr(form, key).data or "" for key in REPORT_SECTIONS},
+        group_ids=list(form.groups.data or []),
+    )
+
+
+def _form_page(form, report, status=200):
+    return render(
+        "research/report_form.html",
+        block="report_form",
+        status=status,
+        form=form,
+        report=report,
+        section_keys=list(REPORT_SECTIONS),
+    )
+
+
+def _save(form: ReportForm, report: ResearchReport | None):
+    if not form.validate_on_submit():
+        return _form_page(form, report, 422)
+    try:
+        if report is None:
+            report = svc.create_report(current_user, _input(form), local_today().year)
+        else:
+            svc.update_report(current_user, report, _input(form))
+    except svc.ReportError as error:
+        db.session.rollback()
+        target = getattr(form, error.field, None) if error.field else None
+        if target is not None:
+            target.errors = [*(target.errors or []), error.message]
+        else:
+            form.form_errors.append(error.message)
+        return _form_page(form, report if report is not None and report.id else None, 422)
+    db.session.commit()
+    flash(_("Research report %(number)s saved.", number=report.number), "success")
+    return redirect_to(url_for("research.report", report_id=report.id))
+
+
+@bp.route("/reports/new", methods=["GET", "POST"])
+@require("research.edit")
+def report_new():
+    """Write a research report on a plan (a draft until submitted)."""
+    form = ReportForm()
+    _choices(form)
+    if request.method == "GET":
+        plan_id = request.args.get("plan", type=int)
+        form.plan_id.data = plan_id if plan_id in dict(form.plan_id.choices) else 0
+        form.groups.data = []
+        return _form_page(form, None)
+    return _save(form, None)
+
+
+@bp.route("/reports/<int:report_id>/edit", methods=["GET", "POST"])
+@require("research.edit")
+def report_edit(report_id: int):
+    """Change a draft, returned or withdrawn report."""
+    report = get_visible_or_404(ResearchReport, report_id, current_user)
+    form = ReportForm(obj=report) if request.method == "GET" else ReportForm()
+    _choices(form)
+    if request.method == "GET":
+        form.groups.data = report.group_ids
+    if not svc.may_edit(current_user, report):
+        form.form_errors.append(_("This report is under review or approved and cannot be changed."))
+        return _form_page(form, report, 422)
+    if request.method == "GET":
+        return _form_page(form, report)
+    return _save(form, report)
+
+
+def _block_form(report: ResearchReport, form: BlockForm | None = None) -> BlockForm:
+    form = form or BlockForm(formdata=None)
+    questions = svc.block_choices(report)
+    form.section.choices = [(k, str(v)) for k, v in REPORT_SECTIONS.items()]
+    form.question.choices = [(q.id, f"{q.survey.title} · {q.text[:60]}") for q in questions]
+    form.against.choices = [(0, "—")] + [
+        (q.id, f"{q.survey.title} · {q.text[:60]}") for q in questions if q.kind in CROSSTAB_KINDS
+    ]
+    return form
+
+
+def _competitor_form(form: CompetitorBlockForm | None = None) -> CompetitorBlockForm:
+    form = form or CompetitorBlockForm(formdata=None, prefix="cmp")
+    form.section.choices = [(k, str(v)) for k, v in REPORT_SECTIONS.items()]
+    form.competitors.choices = [
+        (c.id, c.name)
+        for c in db.session.scalars(
+            visible(select(Competitor), current_user, Competitor)
+            .where(Competitor.archived_at.is_(None))
+            .order_by(Competitor.name)
+        )
+    ]
+    return form
+
+
+def _detail(report: ResearchReport, status: int = 200, **extra):
+    context = {
+        "report": report,
+        "sections": svc.rendered_sections(report),
+        "groups": svc.groups_of(report),
+        "may_edit": svc.may_edit(current_user, report),
+        "frozen": svc.frozen_pdf(report),
+        "confirm": ConfirmForm(),
+        "block_form": extra.pop("block_form", None) or _block_form(report),
+        "competitor_form": extra.pop("competitor_form", None) or _competitor_form(),
+    }
+    context.update(extra)
+    return render("research/report_detail.html", status=status, **context)
+
+
+@bp.get("/reports/<int:report_id>")
+@require("research.view")
+def report(report_id: int):
+    """A report: its sections with live blocks, distribution, approval and PDF."""
+    return _detail(get_visible_or_404(ResearchReport, report_id, current_user))
+
+
+@bp.post("/reports/<int:report_id>/blocks")
+@require("research.edit")
+def report_block(report_id: int):
+    """Append a question's chart and table, or a cross-tab, to a section."""
+    report = get_visible_or_404(ResearchReport, report_id, current_user)
+    form = _block_form(report, BlockForm())
+    if form.validate_on_submit():
+        try:
+            svc.insert_block(
+                current_user,
+                report,
+                form.section.data,
+                form.question.data,
+                form.against.data or None,
+            )
+        except svc.ReportError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Block inserted."), "success")
+            return redirect_to(url_for("research.report", report_id=report.id))
+    report = get_visible_or_404(ResearchReport, report_id, current_user)
+    return _detail(report, status=422, block_form=form)
+
+
+@bp.post("/reports/<int:report_id>/competitors")
+@require("research.edit")
+def report_competitors(report_id: int):
+    """Append a side-by-side comparison of chosen competitors to a section."""
+    report = get_visible_or_404(ResearchReport, report_id, current_user)
+    form = _competitor_form(CompetitorBlockForm(prefix="cmp"))
+    if form.validate_on_submit():
+        try:
+            svc.insert_competitors(
+                current_user, report, form.section.data, list(form.competitors.data or [])
+            )
+        except svc.ReportError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Block inserted."), "success")
+            return redirect_to(url_for("research.report", report_id=report.id))
+    report = get_visible_or_404(ResearchReport, report_id, current_user)
+    return _detail(report, status=422, competitor_form=form)
+
+
+def _act(report_id: int, action, message: str):
+    report = get_visible_or_404(ResearchReport, report_id, current_user)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        action(current_user, report)
+    except svc.ReportError as error:
+        db.session.rollback()
+        report = get_visible_or_404(ResearchReport, report_id, current_user)
+        return _detail(report, status=422, action_error=error.message)
+    db.session.commit()
+    flash(message % {"number": report.number}, "success")
+    return redirect_to(url_for("research.report", report_id=report.id))
+
+
+@bp.post("/reports/<int:report_id>/submit")
+@require("research.edit")
+def report_submit(report_id: int):
+    """Send the report to the marketing manager for approval."""
+    return _act(report_id, svc.submit, _("Research report %(number)s submitted for approval."))
+
+
+@bp.post("/reports/<int:report_id>/archive")
+@require("research.edit")
+def report_archive(report_id: int):
+    """Archive a draft report (kept, not deleted)."""
+    return _act(report_id, svc.archive, _("Research report %(number)s archived."))
+
+
+@bp.get("/reports/<int:report_id>.pdf")
+@require("research.view")
+def report_pdf(report_id: int):
+    """The approved report's frozen PDF; before approval, a live preview."""
+    report = get_visible_or_404(ResearchReport, report_id, current_user)
+    name = f"调研报告-{report.number}.pdf"
+    frozen = svc.frozen_pdf(report)
+    if frozen is not None:
+        path = file_path(frozen)
+        if not path.is_file():
+            abort(404)
+        return pdf_response(path.read_bytes(), name, fallback=f"{report.number}.pdf")
+    return pdf_response(svc.render_report_pdf(report), name, fallback=f"{report.number}.pdf")
