@@ -60,10 +60,12 @@ def test_report_is_written_with_a_chart_approved_and_frozen_as_pdf(new_context, 
     sign_in(manager, "manager")
     manager.wait_for_url(lambda url: "/auth/login" not in url)
     manager.goto(report_url)
-    with manager.expect_response(lambda r: r.url.endswith("/approve")):
-        manager.locator("#approval_panel form[action$='/approve'] button[type=submit]").click()
-    manager.goto(report_url)
+    manager.locator("#approval_panel form[action$='/approve'] button[type=submit]").click()
+    # The approval answers htmx with HX-Redirect: the browser reloads the report itself.
+    # Wait for that reload to show the frozen PDF link; a goto of our own would race it
+    # (net::ERR_ABORTED when the redirect's navigation lands second).
     link = manager.get_by_role("link", name="PDF（审批通过版）")
+    link.wait_for()
     response = manager.request.get(link.get_attribute("href"))
     assert response.ok and response.headers["content-type"] == "application/pdf"
     path = tmp_path / "report.pdf"
