@@ -26,6 +26,7 @@ BLUEPRINTS = (
     "mktapp.sales:bp",
     "mktapp.contracts:bp",
     "mktapp.research:bp",
+    "mktapp.brand:bp",
 )
 
 

@@ -53,10 +53,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "contracts.draft",
             "research.view",
             "research.edit",
+            "brand.view",
+            "brand.edit",
+            "brand.strategy",
         }
     ),
     "market_specialist": frozenset(
         {
+            "brand.view",
+            "brand.edit",
             "sales.view",
             "sales.edit",
             "sales.assign",
@@ -66,10 +71,19 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
     ),
     "sales_rep": frozenset(
-        {"sales.view", "sales.edit", "sales.import", "contracts.view", "contracts.draft"}
+        {
+            "sales.view",
+            "sales.edit",
+            "sales.import",
+            "contracts.view",
+            "contracts.draft",
+            "brand.view",
+        }
     ),
-    "service_agent": frozenset({"sales.view", "contracts.view", "contracts.archive"}),
-    "finance": frozenset({"expense.pay", "expense.monitor", "expense.close", "contracts.view"}),
+    "service_agent": frozenset({"sales.view", "contracts.view", "contracts.archive", "brand.view"}),
+    "finance": frozenset(
+        {"expense.pay", "expense.monitor", "expense.close", "contracts.view", "brand.view"}
+    ),
     "executive": frozenset(
         {
             "audit.view",
@@ -78,6 +92,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "sales.view",
             "contracts.view",
             "research.view",
+            "brand.view",
         }
     ),
 }

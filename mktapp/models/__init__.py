@@ -2,6 +2,24 @@
 
 from mktapp.models.approvals import ApprovalEvent, ApprovalRequest, ApprovalStep, Setting
 from mktapp.models.base import ArchivableMixin, OwnedMixin, TimestampMixin, utcnow
+from mktapp.models.brand import (
+    ACTIVITY_FORMS,
+    ACTIVITY_KINDS,
+    ACTIVITY_RESERVING,
+    ACTIVITY_STATUSES,
+    EVALUATION_STATUSES,
+    PARTICIPANT_KINDS,
+    TASK_STATUSES,
+    Activity,
+    ActivityBudgetLine,
+    ActivityChange,
+    ActivityEvaluation,
+    ActivityParticipant,
+    ActivityStaff,
+    ActivityTask,
+    BrandChannel,
+    BrandStrategy,
+)
 from mktapp.models.contracts import (
     Contract,
     ContractAmendment,
@@ -80,6 +98,22 @@ from mktapp.models.sales import (
 )
 
 __all__ = [
+    "ACTIVITY_FORMS",
+    "ACTIVITY_KINDS",
+    "ACTIVITY_RESERVING",
+    "ACTIVITY_STATUSES",
+    "EVALUATION_STATUSES",
+    "PARTICIPANT_KINDS",
+    "TASK_STATUSES",
+    "Activity",
+    "ActivityBudgetLine",
+    "ActivityChange",
+    "ActivityEvaluation",
+    "ActivityParticipant",
+    "ActivityStaff",
+    "ActivityTask",
+    "BrandChannel",
+    "BrandStrategy",
     "Contract",
     "ContractAmendment",
     "ContractLine",

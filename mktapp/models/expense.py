@@ -125,6 +125,8 @@ class ExpenseClaim(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
         Index(
             "ix_expense_claims_status_list", "status", "archived_at", "incurred_on", "id", "amount"
         ),
+        # What a claim paid for (an activity's actual cost: link_type "activity").
+        Index("ix_expense_claims_link", "link_type", "link_id"),
     )
     __fragment_versions__ = ("claims",)  # the cached claims list (core/fragments.py)
     __audited__ = True

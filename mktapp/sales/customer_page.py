@@ -16,36 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, url_for
+from mktapp.core.page_parts import Action, PageParts, Panel
 
-from mktapp.core.permissions import can
-
-
-@dataclass(frozen=True)
-class Action:
-    """A button on the customer page, e.g. "New opportunity" -> sales.opportunity_new."""
-
-    endpoint: str
-    label: object
-    permissions: tuple[str, ...] = ()
-    # customer -> the URL's arguments (default: customer_id=customer.id)
-    args: Callable[[Any], dict] | None = None
-    # (user, customer) -> bool, for rules a permission cannot express
-    when: Callable[[Any, Any], bool] | None = None
-    order: int = 100
-
-
-@dataclass(frozen=True)
-class Panel:
-    """A section of the customer page: template rendered with what load() returns."""
-
-    key: str
-    title: object
-    template: str
-    # (customer, user) -> dict merged into the template's context (one query)
-    load: Callable[[Any, Any], dict]
-    permissions: tuple[str, ...] = ()
-    order: int = 100
+__all__ = ["Action", "Panel", "TimelineItem", "register_action", "register_panel"]
 
 
 @dataclass(frozen=True)
@@ -63,47 +36,18 @@ class TimelineItem:
 # (customer, user, limit) -> list[TimelineItem], newest first, at most limit
 TimelineSource = Callable[[Any, Any, int], list[TimelineItem]]
 
-_actions: list[Action] = []
-_panels: list[Panel] = []
+_parts = PageParts("customer_id")
 _sources: dict[str, TimelineSource] = {}
 
-
-def register_action(action: Action) -> Action:
-    if all(a.endpoint != action.endpoint for a in _actions):
-        _actions.append(action)
-        _actions.sort(key=lambda a: a.order)
-    return action
-
-
-def register_panel(panel: Panel) -> Panel:
-    if all(p.key != panel.key for p in _panels):
-        _panels.append(panel)
-        _panels.sort(key=lambda p: p.order)
-    return panel
+register_action = _parts.register_action
+register_panel = _parts.register_panel
+actions_for = _parts.actions_for
+panels_for = _parts.panels_for
 
 
 def register_timeline_source(kind: str, source: TimelineSource) -> TimelineSource:
     _sources[kind] = source
     return source
-
-
-def actions_for(customer, user) -> list[tuple[str, object]]:
-    """(url, label) of the actions this user may take on this customer."""
-    views = current_app.view_functions
-    out = []
-    for a in _actions:
-        if a.endpoint not in views or not can(user, *a.permissions):
-            continue
-        if a.when is not None and not a.when(user, customer):
-            continue
-        args = a.args(customer) if a.args else {"customer_id": customer.id}
-        out.append((url_for(a.endpoint, **args), a.label))
-    return out
-
-
-def panels_for(customer, user) -> list[tuple[Panel, dict]]:
-    """The panels this user may see, each with its loaded context."""
-    return [(p, p.load(customer, user)) for p in _panels if can(user, *p.permissions)]
 
 
 def timeline_for(customer, user, limit: int = 50) -> list[TimelineItem]:
