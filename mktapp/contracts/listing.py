@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from mktapp.contracts.services import STATUSES
+from mktapp.core.paging import Paging
 from mktapp.core.permissions import visible
 from mktapp.extensions import db
 from mktapp.models import Contract, ContractAmendment, ContractMilestone, Customer, User
@@ -89,35 +90,12 @@ class ContractQuery:
 
 
 @dataclass
-class Page:
+class Page(Paging):
     rows: list
     total: int
     amount: Decimal
     page: int
     page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.page_size))
-
-    @property
-    def first_index(self) -> int:
-        return (self.page - 1) * self.page_size + 1 if self.total else 0
-
-    @property
-    def last_index(self) -> int:
-        return min(self.total, self.page * self.page_size)
-
-    @property
-    def window(self) -> list[int | None]:
-        last = self.pages
-        shown = sorted({1, last, *range(max(1, self.page - 2), min(last, self.page + 2) + 1)})
-        out: list[int | None] = []
-        for n in shown:
-            if out and n - out[-1] > 1:
-                out.append(None)
-            out.append(n)
-        return out
 
 
 def _filtered(user: User, query: ContractQuery, archived_only: bool = False):

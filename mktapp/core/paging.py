@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from math import ceil
+
+from sqlalchemy import func, select
 
 
 class Paging:
@@ -35,3 +38,28 @@ class Paging:
                 out.append(None)
             out.append(n)
         return out
+
+
+@dataclass
+class PageOf(Paging):
+    """One page of a list's rows: what paginate() returns."""
+
+    items: list
+    total: int
+    page: int
+    page_size: int
+
+
+def paginate(stmt, page: int, page_size: int, unique: bool = False) -> PageOf:
+    """Count the rows `stmt` selects, clamp `page` to 1..pages, and read that page's rows.
+
+    `stmt` is an ordered select of one entity; `unique` for statements that joinedload a
+    collection (SQLAlchemy needs .unique() on those).
+    """
+    from mktapp.extensions import db
+
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    total = total or 0
+    page = max(1, min(page, max(1, ceil(total / page_size))))
+    result = db.session.scalars(stmt.limit(page_size).offset((page - 1) * page_size))
+    return PageOf(list(result.unique() if unique else result), total, page, page_size)

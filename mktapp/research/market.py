@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from math import ceil
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from mktapp.core.audit_display import describe
+from mktapp.core.paging import PageOf, paginate
 from mktapp.core.permissions import visible
 from mktapp.extensions import db
 from mktapp.models import (
@@ -170,15 +170,7 @@ def save_news(user, item: IndustryNews | None, data: NewsInput) -> IndustryNews:
     return item
 
 
-@dataclass
-class NewsPage:
-    items: list
-    total: int
-    page: int
-    pages: int
-
-
-def news_feed(user, q: str, category: str, impact: str, page: int, page_size: int) -> NewsPage:
+def news_feed(user, q: str, category: str, impact: str, page: int, page_size: int) -> PageOf:
     stmt = visible(select(IndustryNews), user, IndustryNews)
     if q:
         like = f"%{q}%"
@@ -187,17 +179,8 @@ def news_feed(user, q: str, category: str, impact: str, page: int, page_size: in
         stmt = stmt.where(IndustryNews.category == category)
     if impact in NEWS_IMPACTS:
         stmt = stmt.where(IndustryNews.impact == impact)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, ceil(total / page_size))
-    page = max(1, min(page, pages))
-    items = list(
-        db.session.scalars(
-            stmt.order_by(IndustryNews.published_on.desc(), IndustryNews.id.desc())
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        )
-    )
-    return NewsPage(items, total, page, pages)
+    stmt = stmt.order_by(IndustryNews.published_on.desc(), IndustryNews.id.desc())
+    return paginate(stmt, page, page_size)
 
 
 describe(

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from math import ceil
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from mktapp.core import approvals as engine
 from mktapp.core.audit_display import describe
 from mktapp.core.numbering import next_number
+from mktapp.core.paging import PageOf, paginate
 from mktapp.core.permissions import can, visible
 from mktapp.extensions import db
 from mktapp.models import (
@@ -322,14 +322,6 @@ class PlanQuery:
         return {k: v for k, v in values.items() if v not in ("", None)}
 
 
-@dataclass
-class PlanPage:
-    items: list
-    total: int
-    page: int
-    pages: int
-
-
 def _filtered(user, query: PlanQuery):
     stmt = visible(select(ResearchPlan), user, ResearchPlan)
     stmt = stmt.where(
@@ -356,21 +348,11 @@ def _filtered(user, query: PlanQuery):
     return stmt
 
 
-def list_plans(user, query: PlanQuery, page_size: int) -> PlanPage:
-    stmt = _filtered(user, query)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, ceil(total / page_size))
-    page = min(query.page, pages)
+def list_plans(user, query: PlanQuery, page_size: int) -> PageOf:
     column = SORTS[query.sort]
     order = column.asc() if query.dir == "asc" else column.desc()
-    items = list(
-        db.session.scalars(
-            stmt.order_by(order, ResearchPlan.id.desc())
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        ).unique()
-    )
-    return PlanPage(items, total, page, pages)
+    stmt = _filtered(user, query).order_by(order, ResearchPlan.id.desc())
+    return paginate(stmt, query.page, page_size, unique=True)
 
 
 def export_plans(user, query: PlanQuery) -> list[ResearchPlan]:

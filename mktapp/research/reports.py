@@ -17,14 +17,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from io import BytesIO
-from math import ceil
 from typing import Any
 
 from flask import render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from werkzeug.datastructures import FileStorage
 
 from mktapp.core import approvals as engine
@@ -32,6 +31,7 @@ from mktapp.core.attachments import save_upload
 from mktapp.core.audit_display import describe
 from mktapp.core.markdown import render_markdown
 from mktapp.core.numbering import next_number
+from mktapp.core.paging import PageOf, paginate
 from mktapp.core.permissions import can, visible
 from mktapp.extensions import db
 from mktapp.models import (
@@ -368,15 +368,7 @@ describe(
 # --- the list -------------------------------------------------------------------------------
 
 
-@dataclass
-class ReportPage:
-    items: list
-    total: int
-    page: int
-    pages: int
-
-
-def list_reports(user, q: str, status: str, page: int, page_size: int) -> ReportPage:
+def list_reports(user, q: str, status: str, page: int, page_size: int) -> PageOf:
     stmt = visible(select(ResearchReport), user, ResearchReport).where(
         ResearchReport.archived_at.is_(None)
     )
@@ -385,14 +377,5 @@ def list_reports(user, q: str, status: str, page: int, page_size: int) -> Report
         stmt = stmt.where(or_(ResearchReport.title.ilike(like), ResearchReport.number.ilike(like)))
     if status in REPORT_STATUSES:
         stmt = stmt.where(ResearchReport.status == status)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, ceil(total / page_size))
-    page = max(1, min(page, pages))
-    items = list(
-        db.session.scalars(
-            stmt.order_by(ResearchReport.updated_at.desc(), ResearchReport.id.desc())
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        ).unique()
-    )
-    return ReportPage(items, total, page, pages)
+    stmt = stmt.order_by(ResearchReport.updated_at.desc(), ResearchReport.id.desc())
+    return paginate(stmt, page, page_size, unique=True)
