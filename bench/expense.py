@@ -21,14 +21,9 @@ Run from the repository root:  .venv/bin/python bench/expense.py [--db URL] [--c
 from __future__ import annotations
 
 import argparse
-import logging
-import os
 import random
-import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -274,82 +269,27 @@ def time_report(username: str, repeat: int) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", help="database URL (default: a SQLite file in a temporary folder)")
     parser.add_argument("--claims", type=int, default=50_000, help="claims in the table (50000)")
     parser.add_argument("--inbox", type=int, default=500, help="steps waiting on finance (500)")
     parser.add_argument("--users", type=int, default=200, help="users in the table (200)")
     parser.add_argument("--claims-path", default="/expense/claims", help="the claims list")
-    parser.add_argument(
-        "--fallback-path", default="/expense/budgets", help="loaded when the list does not exist"
-    )
-    parser.add_argument("--seconds", type=float, default=10, help="load time per page (10)")
-    parser.add_argument("--max-requests", type=int, default=100_000)
-    parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=15, help="timings of the report (15)")
     parser.add_argument("--user", default="finance1", help="demo user for the pages (finance1)")
-    parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--no-load", action="store_true", help="skip the gunicorn load test")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    pages.common_arguments(parser)
     args = parser.parse_args()
 
-    use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
-    work = Path(tempfile.mkdtemp(prefix="mktapp-bench-expense-", dir="/tmp"))
-    db_url = args.db or f"sqlite:///{work / 'bench.db'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MKTAPP_")}
-    env.update(
-        {
-            "MKTAPP_DATABASE_URL": db_url,
-            "MKTAPP_INSTANCE_PATH": str(work / "instance"),
-            "MKTAPP_SECRET_KEY": secrets.token_hex(32),
-            "MKTAPP_PASSWORD_HASH_METHOD": pages.CHEAP_HASH,
-            "BENCH_DATABASE_URL": db_url,
-        }
-    )
-    os.environ.update(env)
-    for key in [k for k in os.environ if k.startswith("MKTAPP_") and k not in env]:
-        del os.environ[key]
-    logging.disable(logging.INFO)
-
     results: dict = {}
-    app_proc = bare_proc = None
-    try:
-        print(f"database: {db_url}")
+    with pages.bench_environment("expense", args) as env:
         total_users, _ = pages.fill_database(args.users)
         print(f"  {total_users} users")
         print(f"  {fill_claims(args.claims)} claims")
         print(f"  {fill_inbox(args.inbox)} approval steps waiting on finance")
-
         timing = time_report(args.user, args.repeat)
         inbox_statements = pages.count_statements("/approvals/", args.user)
-
+        list_statements = pages.count_statements(args.claims_path, args.user)
         if not args.no_load:
-            app_port, bare_port = pages.free_port(), pages.free_port()
-            app_proc = pages.start_gunicorn("app:app", app_port, env, ROOT, args.workers)
-            bare_proc = pages.start_gunicorn(
-                "bare_app:app", bare_port, env, ROOT / "bench", args.workers
-            )
-            pages.wait_until_up(app_port, "/healthz", app_proc)
-            pages.wait_until_up(bare_port, "/users", bare_proc)
-            cookie = pages.sign_in(app_port, args.user, "demo1234")
-            path = args.claims_path
-            status, _, _ = pages.get(app_port, path, cookie)
-            if status == 404:
-                print(f"  {path} does not exist in this checkout: loading {args.fallback_path}")
-                path = args.fallback_path
-                status, _, _ = pages.get(app_port, path, cookie)
-            if status != 200:
-                raise SystemExit(f"{path} answers HTTP {status} to {args.user}")
-            list_statements = pages.count_statements(path, args.user)
-            results["bare /users"] = pages.measure(bare_port, "/users", "", args, use_wrk)
-            results[f"app  {path}"] = pages.measure(app_port, path, cookie, args, use_wrk)
-    finally:
-        pages.stop(app_proc)
-        pages.stop(bare_proc)
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-        else:
-            print(f"kept {work}")
+            results = pages.load_beside_bare(env, args, args.claims_path, args.user)
 
     print()
     print("budget report (server time, in process, median of", args.repeat, "runs):")
@@ -359,28 +299,13 @@ def main() -> int:
     print(
         f"  the report {verdict} the target of 100 ms; the page runs {timing['statements']} SQL statements"
     )
+    ok = inbox_statements is not None and inbox_statements <= 6
     print(
         f"approval inbox /approvals/ with {args.inbox} waiting: {inbox_statements} SQL statements"
-        f" ({'meets' if inbox_statements is not None and inbox_statements <= 6 else 'ABOVE'} the target of 6)"
+        f" ({'meets' if ok else 'ABOVE'} the target of 6)"
     )
-    if results:
-        print()
-        print(f"{'page':<26}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'errors':>8}")
-        for name, r in results.items():
-            print(
-                f"{name:<26}{r['rps']:>10.1f}{r['p50']:>10.2f}{r['p99']:>10.2f}"
-                f"{r['count']:>10}{r['errors']:>8}"
-            )
-        bare, app = list(results.values())
-        ratio = app["rps"] / bare["rps"] if bare["rps"] else 0.0
-        print(
-            f"\nratio app/bare: {ratio:.2f} ({'meets' if ratio >= 0.5 else 'BELOW'} the target of 0.5)"
-        )
-        print(f"SQL statements per request of the list: {list_statements}")
-        if bare["errors"] or app["errors"]:
-            print("!! some requests failed; the figures are not valid")
-            return 1
-    return 0
+    print(f"SQL statements per request of the claims list: {list_statements}")
+    return pages.print_load(results) if results else 0
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -340,33 +341,31 @@ def measure(port, path, cookie, args, use_wrk) -> dict:
     return load_with_python(port, path, cookie, args.seconds, args.connections, args.max_requests)
 
 
-# --- main ------------------------------------------------------------------------------
+# --- what every benchmark script shares --------------------------------------------------
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--path", default="/org/users", help="app page to load (default /org/users)"
-    )
+def common_arguments(parser: argparse.ArgumentParser, seconds: float = 10) -> None:
+    """The options every benchmark takes: database, load, servers, client, keep."""
     parser.add_argument("--db", help="database URL (default: a SQLite file in a temporary folder)")
-    parser.add_argument("--users", type=int, default=10_000, help="users in the table (10000)")
-    parser.add_argument("--seconds", type=float, default=15, help="load time per page (15)")
+    parser.add_argument(
+        "--seconds", type=float, default=seconds, help=f"load time per page ({seconds:g})"
+    )
     parser.add_argument(
         "--max-requests", type=int, default=100_000, help="cap per page (Python client)"
     )
     parser.add_argument("--connections", type=int, default=4, help="concurrent connections (4)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (2)")
-    parser.add_argument("--user", default="manager", help="demo user to sign in as (manager)")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    parser.add_argument("--show-sql", action="store_true", help="print the app page's SQL")
-    args = parser.parse_args()
 
-    use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
+
+@contextmanager
+def bench_environment(prefix: str, args):
+    """A temporary folder with the database (or --db), the MKTAPP_* environment set for
+    this process and the servers; yields that environment; removes the folder after."""
     if args.client == "wrk" and not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install -y wrk), or use --client python")
-
-    work = Path(tempfile.mkdtemp(prefix="mktapp-bench-", dir="/tmp"))
+    work = Path(tempfile.mkdtemp(prefix=f"mktapp-bench-{prefix}-", dir="/tmp"))
     db_url = args.db or f"sqlite:///{work / 'bench.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MKTAPP_")}
     env.update(
@@ -381,65 +380,88 @@ def main() -> int:
     os.environ.update(env)
     for key in [k for k in os.environ if k.startswith("MKTAPP_") and k not in env]:
         del os.environ[key]
-
     logging.disable(logging.INFO)  # this process only: the servers log as configured
+    print(f"database: {db_url}")
+    try:
+        yield env
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"kept {work}")
+
+
+def load_beside_bare(env: dict, args, path: str, user: str | None) -> dict:
+    """Serve the app and the bare page with gunicorn, then load the bare page and `path`
+    (signed in as `user`, or anonymous) the same way; returns {name: figures}."""
+    use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
     app_proc = bare_proc = None
     try:
-        print(f"database: {db_url}")
-        total, _ = fill_database(args.users)
-        print(f"  {total} users")
-
         app_port, bare_port = free_port(), free_port()
         app_proc = start_gunicorn("app:app", app_port, env, ROOT, args.workers)
         bare_proc = start_gunicorn("bare_app:app", bare_port, env, ROOT / "bench", args.workers)
         wait_until_up(app_port, "/healthz", app_proc)
         wait_until_up(bare_port, "/users", bare_proc)
-
-        cookie = sign_in(app_port, args.user, "demo1234")
-        path = args.path
+        cookie = sign_in(app_port, user, "demo1234") if user else ""
         status, _, body = get(app_port, path, cookie)
-        if status == 404 and path == "/org/users":
-            print("  /org/users does not exist in this checkout yet: benchmarking / instead")
-            path = "/"
-            status, _, body = get(app_port, path, cookie)
         if status != 200 or 'name="password"' in body:
-            raise SystemExit(f"{path} answers HTTP {status} to a signed-in {args.user}")
-        statements = count_statements(path, args.user, args.show_sql)
-
-        client = "wrk" if use_wrk else "python threads"
+            raise SystemExit(f"{path} answers HTTP {status} to {user or 'a visitor'}")
         print(
-            f"load: {client}, {args.connections} connections, {args.seconds:.0f} s per page,"
-            f" gunicorn {args.workers} sync workers, from 127.0.0.1"
+            f"load: {'wrk' if use_wrk else 'python threads'}, {args.connections} connections, "
+            f"{args.seconds:g} s per page, gunicorn {args.workers} sync workers, from 127.0.0.1"
         )
-        results = {
+        return {
             "bare /users": measure(bare_port, "/users", "", args, use_wrk),
             f"app  {path}": measure(app_port, path, cookie, args, use_wrk),
         }
     finally:
         stop(app_proc)
         stop(bare_proc)
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-        else:
-            print(f"kept {work}")
 
+
+def print_load(results: dict) -> int:
+    """The table of a load_beside_bare() run and the ratio app/bare; 1 if requests failed."""
     print()
-    print(f"{'page':<22}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'errors':>8}")
+    print(f"{'page':<30}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'errors':>8}")
     for name, r in results.items():
         print(
-            f"{name:<22}{r['rps']:>10.1f}{r['p50']:>10.2f}{r['p99']:>10.2f}"
+            f"{name:<30}{r['rps']:>10.1f}{r['p50']:>10.2f}{r['p99']:>10.2f}"
             f"{r['count']:>10}{r['errors']:>8}"
         )
-    bare, app = results["bare /users"], results[f"app  {path}"]
+    bare, app = list(results.values())
     ratio = app["rps"] / bare["rps"] if bare["rps"] else 0.0
-    verdict = "meets" if ratio >= 0.5 else "BELOW"
-    print(f"\nratio app/bare: {ratio:.2f} ({verdict} the target of 0.5)")
-    if statements is not None:
-        print(f"SQL statements per request of {path}: {statements}")
+    print(
+        f"\nratio app/bare: {ratio:.2f} ({'meets' if ratio >= 0.5 else 'BELOW'} the target of 0.5)"
+    )
     if bare["errors"] or app["errors"]:
         print("!! some requests failed; the figures are not valid")
         return 1
     return 0
+
+
+# --- main ------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--path", default="/org/users", help="app page to load (default /org/users)"
+    )
+    parser.add_argument("--users", type=int, default=10_000, help="users in the table (10000)")
+    parser.add_argument("--user", default="manager", help="demo user to sign in as (manager)")
+    parser.add_argument("--show-sql", action="store_true", help="print the app page's SQL")
+    common_arguments(parser, seconds=15)
+    args = parser.parse_args()
+
+    with bench_environment("pages", args) as env:
+        total, _ = fill_database(args.users)
+        print(f"  {total} users")
+        statements = count_statements(args.path, args.user, args.show_sql)
+        results = load_beside_bare(env, args, args.path, args.user)
+    failed = print_load(results)
+    if statements is not None:
+        print(f"SQL statements per request of {args.path}: {statements}")
+    return failed
 
 
 if __name__ == "__main__":

@@ -22,15 +22,11 @@ from __future__ import annotations
 
 import argparse
 import io
-import logging
-import os
 import random
 import re
 import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -287,45 +283,19 @@ def import_rows(n_rows: int, username: str) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", help="database URL (default: a SQLite file in a temporary folder)")
     parser.add_argument("--customers", type=int, default=100_000, help="customers (100000)")
     parser.add_argument("--followups", type=int, default=1_000_000, help="follow-ups (1000000)")
     parser.add_argument("--import-rows", type=int, default=5000, help="rows imported (5000)")
     parser.add_argument("--users", type=int, default=200, help="users in the table (200)")
     parser.add_argument("--path", default="/sales/customers/", help="the customer list")
-    parser.add_argument("--seconds", type=float, default=10, help="load time per page (10)")
-    parser.add_argument("--max-requests", type=int, default=100_000)
-    parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=10, help="timings of the customer page")
     parser.add_argument("--user", default="manager", help="demo user for the pages (manager)")
-    parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--no-load", action="store_true", help="skip the gunicorn load test")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    pages.common_arguments(parser)
     args = parser.parse_args()
-    use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
-
-    work = Path(tempfile.mkdtemp(prefix="mktapp-bench-sales-", dir="/tmp"))
-    db_url = args.db or f"sqlite:///{work / 'bench.db'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MKTAPP_")}
-    env.update(
-        {
-            "MKTAPP_DATABASE_URL": db_url,
-            "MKTAPP_INSTANCE_PATH": str(work / "instance"),
-            "MKTAPP_SECRET_KEY": secrets.token_hex(32),
-            "MKTAPP_PASSWORD_HASH_METHOD": pages.CHEAP_HASH,
-            "BENCH_DATABASE_URL": db_url,
-        }
-    )
-    os.environ.update(env)
-    for key in [k for k in os.environ if k.startswith("MKTAPP_") and k not in env]:
-        del os.environ[key]
-    logging.disable(logging.INFO)
 
     results: dict = {}
-    app_proc = bare_proc = None
-    try:
-        print(f"database: {db_url}")
+    with pages.bench_environment("sales", args) as env:
         total_users, _ = pages.fill_database(args.users)
         print(f"  {total_users} users")
         customers, followups, heavy = fill(args.customers, args.followups)
@@ -336,28 +306,8 @@ def main() -> int:
         list_statements = pages.count_statements(args.path, args.user)
         list_ms = time_page(args.path, args.user, args.repeat)
         imported = import_rows(args.import_rows, "market1")
-
         if not args.no_load:
-            app_port, bare_port = pages.free_port(), pages.free_port()
-            app_proc = pages.start_gunicorn("app:app", app_port, env, ROOT, args.workers)
-            bare_proc = pages.start_gunicorn(
-                "bare_app:app", bare_port, env, ROOT / "bench", args.workers
-            )
-            pages.wait_until_up(app_port, "/healthz", app_proc)
-            pages.wait_until_up(bare_port, "/users", bare_proc)
-            cookie = pages.sign_in(app_port, args.user, "demo1234")
-            status, _, _ = pages.get(app_port, args.path, cookie)
-            if status != 200:
-                raise SystemExit(f"{args.path} answers HTTP {status} to {args.user}")
-            results["bare /users"] = pages.measure(bare_port, "/users", "", args, use_wrk)
-            results[f"app  {args.path}"] = pages.measure(app_port, args.path, cookie, args, use_wrk)
-    finally:
-        pages.stop(app_proc)
-        pages.stop(bare_proc)
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-        else:
-            print(f"kept {work}")
+            results = pages.load_beside_bare(env, args, args.path, args.user)
 
     print()
     ok = detail_statements is not None and detail_statements <= 8
@@ -372,23 +322,7 @@ def main() -> int:
         f"{imported['check']:.2f} s, import {imported['import']:.2f} s; total {total:.2f} s"
         f" ({'meets' if imported['import'] <= 10 else 'ABOVE'} the target of 10 s for the import)"
     )
-    if results:
-        print()
-        print(f"{'page':<26}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'errors':>8}")
-        for name, r in results.items():
-            print(
-                f"{name:<26}{r['rps']:>10.1f}{r['p50']:>10.2f}{r['p99']:>10.2f}"
-                f"{r['count']:>10}{r['errors']:>8}"
-            )
-        bare, app = list(results.values())
-        ratio = app["rps"] / bare["rps"] if bare["rps"] else 0.0
-        print(
-            f"\nratio app/bare: {ratio:.2f} ({'meets' if ratio >= 0.5 else 'BELOW'} the target of 0.5)"
-        )
-        if bare["errors"] or app["errors"]:
-            print("!! some requests failed; the figures are not valid")
-            return 1
-    return 0
+    return pages.print_load(results) if results else 0
 
 
 if __name__ == "__main__":
