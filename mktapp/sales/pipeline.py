@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, lazyload
 
+from mktapp.core.paging import Paging
 from mktapp.core.permissions import can, visible
 from mktapp.extensions import db
 from mktapp.models import User, utcnow
@@ -564,36 +565,13 @@ def column_cards(user, query: OpportunityQuery, stage: str, offset: int, limit: 
 
 
 @dataclass
-class OpportunityPage:
+class OpportunityPage(Paging):
     rows: list[Opportunity]
     total: int
     amount: Decimal
     weighted: Decimal
     page: int
     page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.page_size))
-
-    @property
-    def first_index(self) -> int:
-        return (self.page - 1) * self.page_size + 1 if self.total else 0
-
-    @property
-    def last_index(self) -> int:
-        return min(self.total, self.page * self.page_size)
-
-    @property
-    def window(self) -> list[int | None]:
-        last = self.pages
-        shown = sorted({1, last, *range(max(1, self.page - 2), min(last, self.page + 2) + 1)})
-        out: list[int | None] = []
-        for n in shown:
-            if out and n - out[-1] > 1:
-                out.append(None)
-            out.append(n)
-        return out
 
 
 def _ordered(stmt, query: OpportunityQuery):

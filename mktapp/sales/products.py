@@ -13,6 +13,7 @@ from math import ceil
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
+from mktapp.core.paging import Paging
 from mktapp.core.permissions import can
 from mktapp.extensions import db
 from mktapp.models import utcnow
@@ -155,23 +156,11 @@ class ProductQuery:
 
 
 @dataclass
-class ProductPage:
+class ProductPage(Paging):
     rows: list[Product]
     total: int
     page: int
     page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.page_size))
-
-    @property
-    def first_index(self) -> int:
-        return (self.page - 1) * self.page_size + 1 if self.total else 0
-
-    @property
-    def last_index(self) -> int:
-        return min(self.total, self.page * self.page_size)
 
 
 def _filtered(query: ProductQuery):
