@@ -35,7 +35,7 @@ from mktapp.core import approvals as engine
 from mktapp.core import nav
 from mktapp.core.attachments import AttachmentError, attachments_for, register_attachable
 from mktapp.core.exports import xlsx_response
-from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.htmx import redirect_to, render
 from mktapp.core.i18n import amount_in_chinese
 from mktapp.core.pdf import pdf_response, render_pdf
 from mktapp.core.permissions import can, get_visible_or_404, require
@@ -93,7 +93,7 @@ def _listing(archived_only: bool):
     page = lst.list_contracts(
         current_user, query, current_app.config["PAGE_SIZE"], archived_only=archived_only
     )
-    response = render(
+    return render(
         "contracts/archive.html" if archived_only else "contracts/index.html",
         block="contract_rows",
         page=page,
@@ -104,10 +104,8 @@ def _listing(archived_only: bool):
         owners=lst.owner_choices(current_user),
         details=lst.archive_details(page.rows) if archived_only else {},
         may_draft=can(current_user, "contracts.draft"),
+        push_url=url_for(endpoint, **query.args()),
     )
-    if is_partial():
-        response.headers["HX-Push-Url"] = url_for(endpoint, **query.args())
-    return response
 
 
 @bp.get("/")

@@ -43,6 +43,7 @@ def render(
     block: str | None = None,
     status: int = 200,
     fragment: Any = None,
+    push_url: str | None = None,
     **context: Any,
 ) -> Response:
     """Render the whole page, or only `block` for an htmx fragment request.
@@ -51,6 +52,8 @@ def render(
     whole answer to a fragment request, and the page's block shows it as it is.
     Flash messages ride along with fragments as out-of-band toasts, so a
     message set by an htmx action is not lost until the next full page.
+    `push_url`: for a fragment request, the address the browser's bar then shows (a
+    list's tidy address, without empty filters).
     """
     if block and is_partial():
         html = fragment if fragment is not None else render_block(template, block, **context)
@@ -59,6 +62,8 @@ def render(
         html = render_template(template, fragment=fragment, **context)
     response = make_response(html, status)
     response.vary.add("HX-Request")
+    if push_url and block and is_partial():
+        response.headers["HX-Push-Url"] = push_url
     return response
 
 

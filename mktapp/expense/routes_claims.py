@@ -95,7 +95,7 @@ def _listing(endpoint: str, mine: bool):
             "export_endpoint": "expense.my_claims_xlsx" if mine else "expense.claims_xlsx",
         },
     )
-    response = render(
+    return render(
         "expense/claims.html",
         block="claim_rows",
         fragment=rows,
@@ -117,10 +117,8 @@ def _listing(endpoint: str, mine: bool):
             context=lambda: {"applicants": svc.applicant_choices(current_user), "query": query},
         ),
         may_create=svc.may_claim(current_user),
+        push_url=url_for(endpoint, **query.args()),
     )
-    if is_partial():
-        response.headers["HX-Push-Url"] = url_for(endpoint, **query.args())
-    return response
 
 
 @bp.get("/claims")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from mktapp.core import fragments, nav
-from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.htmx import redirect_to, render
 from mktapp.core.permissions import get_visible_or_404, require, require_any
 from mktapp.extensions import db
 from mktapp.models import Group, Post, User
@@ -78,7 +78,7 @@ def _directory(endpoint: str, admin_mode: bool):
             "admin_mode": admin_mode,
         },
     )
-    response = render(
+    return render(
         "org/users.html",
         block="user_rows",
         fragment=rows,
@@ -88,11 +88,8 @@ def _directory(endpoint: str, admin_mode: bool):
         admin_mode=admin_mode,
         groups=services.filter_groups(),
         role_choices=services.role_choices(),
+        push_url=query.url(list_url),
     )
-    if is_partial():
-        # The address bar shows the tidy address of what is shown (no empty filters).
-        response.headers["HX-Push-Url"] = query.url(list_url)
-    return response
 
 
 @bp.get("/users")

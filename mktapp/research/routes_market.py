@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from mktapp.core import nav
-from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.htmx import redirect_to, render
 from mktapp.core.permissions import can, get_visible_or_404, require
 from mktapp.extensions import db
 from mktapp.models import NEWS_CATEGORIES, NEWS_IMPACTS, Competitor, IndustryNews, MarketFigure
@@ -41,12 +41,14 @@ def competitors():
     q = (request.args.get("q") or "").strip()[:100]
     archived = request.args.get("archived") == "1"
     items = svc.competitors(current_user, q, archived)
-    response = render(
-        "research/competitors.html", block="competitor_rows", items=items, q=q, archived=archived
+    return render(
+        "research/competitors.html",
+        block="competitor_rows",
+        items=items,
+        q=q,
+        archived=archived,
+        push_url=url_for("research.competitors", q=q or None),
     )
-    if is_partial():
-        response.headers["HX-Push-Url"] = url_for("research.competitors", q=q or None)
-    return response
 
 
 @bp.get("/competitors/compare")
@@ -166,7 +168,7 @@ def news():
         current_user, q, category, impact, page_no, current_app.config["PAGE_SIZE"]
     )
     args = {k: v for k, v in (("q", q), ("category", category), ("impact", impact)) if v}
-    response = render(
+    return render(
         "research/news.html",
         block="news_rows",
         page=page,
@@ -176,10 +178,8 @@ def news():
         categories=NEWS_CATEGORIES,
         impacts=NEWS_IMPACTS,
         args=args,
+        push_url=url_for("research.news", **args),
     )
-    if is_partial():
-        response.headers["HX-Push-Url"] = url_for("research.news", **args)
-    return response
 
 
 def _news_input(form: NewsForm) -> svc.NewsInput:

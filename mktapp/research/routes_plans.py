@@ -68,7 +68,7 @@ def plans():
     """Research plans: search, filters by status, content and method, sort and paging."""
     query = svc.PlanQuery.from_args(request.args)
     page = svc.list_plans(current_user, query, current_app.config["PAGE_SIZE"])
-    response = render(
+    return render(
         "research/plans.html",
         block="plan_rows",
         query=query,
@@ -76,10 +76,8 @@ def plans():
         statuses=PLAN_STATUSES,
         contents=RESEARCH_CONTENTS,
         methods=RESEARCH_METHODS,
+        push_url=url_for("research.plans", **query.args()),
     )
-    if is_partial():
-        response.headers["HX-Push-Url"] = url_for("research.plans", **query.args())
-    return response
 
 
 @bp.get("/plans.xlsx")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from mktapp.core import nav
 from mktapp.core.attachments import file_path, register_attachable
-from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.htmx import redirect_to, render
 from mktapp.core.pdf import pdf_response
 from mktapp.core.permissions import get_visible_or_404, require, visible
 from mktapp.extensions import db
@@ -58,19 +58,17 @@ def reports():
     except ValueError:
         page_no = 1
     page = svc.list_reports(current_user, q, status, page_no, current_app.config["PAGE_SIZE"])
-    response = render(
+    return render(
         "research/reports.html",
         block="report_rows",
         page=page,
         q=q,
         current_status=status if status in REPORT_STATUSES else "",
         statuses=REPORT_STATUSES,
-    )
-    if is_partial():
-        response.headers["HX-Push-Url"] = url_for(
+        push_url=url_for(
             "research.reports", **{k: v for k, v in (("q", q), ("status", status)) if v}
-        )
-    return response
+        ),
+    )
 
 
 def _choices(form: ReportForm) -> None:

@@ -59,7 +59,7 @@ def surveys():
     items, total, page, pages = svc.list_surveys(
         current_user, query, current_app.config["PAGE_SIZE"]
     )
-    response = render(
+    return render(
         "research/surveys.html",
         block="survey_rows",
         query=query,
@@ -68,10 +68,8 @@ def surveys():
         page=page,
         pages=pages,
         statuses=SURVEY_STATUSES,
+        push_url=url_for("research.surveys", **query.args()),
     )
-    if is_partial():
-        response.headers["HX-Push-Url"] = url_for("research.surveys", **query.args())
-    return response
 
 
 @bp.get("/surveys.xlsx")
@@ -624,7 +622,11 @@ def survey_analysis(survey_id: int):
     filters = analysis.Filters.from_args(request.args)
     result = analysis.survey_blocks(survey, filters)
     crosstab, crosstab_error = _crosstab(survey, filters)
-    response = render(
+    args = {
+        **filters.args(),
+        **{k: v for k, v in (("q1", request.args.get("q1")), ("q2", request.args.get("q2"))) if v},
+    }
+    return render(
         "research/analysis.html",
         block="analysis_body"
         if request.headers.get("HX-Target") == "analysis_body"
@@ -640,20 +642,8 @@ def survey_analysis(survey_id: int):
         channels=RESPONSE_CHANNELS,
         grades=CUSTOMER_GRADES,
         regions=_regions(),
+        push_url=url_for("research.survey_analysis", survey_id=survey.id, **args),
     )
-    if is_partial():
-        args = {
-            **filters.args(),
-            **{
-                k: v
-                for k, v in (("q1", request.args.get("q1")), ("q2", request.args.get("q2")))
-                if v
-            },
-        }
-        response.headers["HX-Push-Url"] = url_for(
-            "research.survey_analysis", survey_id=survey.id, **args
-        )
-    return response
 
 
 @bp.get("/surveys/<int:survey_id>/analysis.xlsx")

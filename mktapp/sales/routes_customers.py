@@ -129,7 +129,7 @@ def _listing(view: str):
             "list_endpoint": endpoint,
         },
     )
-    response = render(
+    return render(
         "sales/customers.html",
         block="customer_rows",
         fragment=rows,
@@ -160,10 +160,8 @@ def _listing(view: str):
                 "owners": svc.owner_filter_choices(current_user) if view == "all" else [],
             },
         ),
+        push_url=url_for(endpoint, **query.args()),
     )
-    if is_partial():
-        response.headers["HX-Push-Url"] = url_for(endpoint, **query.args())
-    return response
 
 
 @bp.get("/customers/")

@@ -145,10 +145,12 @@ def _board_context(query: svc.OpportunityQuery, **extra) -> dict:
 def pipeline():
     """The board: a column per open stage with its count and sum, the first cards by close date."""
     query = svc.OpportunityQuery.from_args(request.args)
-    response = render("sales/pipeline.html", block="pipeline_board", **_board_context(query))
-    if is_partial():
-        response.headers["HX-Push-Url"] = url_for("sales.pipeline", **query.args())
-    return response
+    return render(
+        "sales/pipeline.html",
+        block="pipeline_board",
+        push_url=url_for("sales.pipeline", **query.args()),
+        **_board_context(query),
+    )
 
 
 @bp.get("/pipeline/<stage>/more")
@@ -242,7 +244,7 @@ def opportunities():
     """Every opportunity this user may see: search, filters, sort, paging, totals."""
     query = svc.OpportunityQuery.from_args(request.args)
     page = svc.list_opportunities(current_user, query, current_app.config["PAGE_SIZE"])
-    response = render(
+    return render(
         "sales/opportunities.html",
         block="opportunity_rows",
         page=page,
@@ -251,10 +253,8 @@ def opportunities():
         customers=[] if is_partial() else svc.opportunity_customer_choices(current_user),
         may_create=can(current_user, "sales.edit"),
         today=local_today(),
+        push_url=url_for("sales.opportunities", **query.args()),
     )
-    if is_partial():
-        response.headers["HX-Push-Url"] = url_for("sales.opportunities", **query.args())
-    return response
 
 
 @bp.get("/opportunities.xlsx")

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from mktapp.core import nav
 from mktapp.core.exports import xlsx_response
-from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.htmx import redirect_to, render
 from mktapp.core.permissions import can, require
 from mktapp.extensions import db
 from mktapp.models.sales import Product
@@ -35,16 +35,14 @@ def products():
     """The product list: code, name, specification, price, cost and margin."""
     query = svc.ProductQuery.from_args(request.args)
     page = svc.list_products(query, current_app.config["PAGE_SIZE"])
-    response = render(
+    return render(
         "sales/products.html",
         block="product_rows",
         page=page,
         query=query,
         may_edit=can(current_user, "products.edit"),
+        push_url=url_for("sales.products", **query.args()),
     )
-    if is_partial():
-        response.headers["HX-Push-Url"] = url_for("sales.products", **query.args())
-    return response
 
 
 @bp.get("/products.xlsx")
