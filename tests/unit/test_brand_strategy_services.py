@@ -128,3 +128,118 @@ def test_files_are_grouped_by_name_newest_first_and_the_logo_follows(app_ctx, de
     db.session.flush()
     assert "logo.png" not in {f.name for f in svc.files()}
     assert svc.logo_of(strategy) is None
+
+
+# --- the demo data (P3 chapter) -----------------------------------------------------------
+
+
+@pytest.fixture
+def brand_demo(app):
+    """The demo organisation with DEMO_BRAND on (the full brand demo)."""
+    from mktapp.cli import seed_demo_data
+
+    app.config["DEMO_BRAND"] = True
+    try:
+        with app.app_context():
+            ctx = seed_demo_data(app.config["PASSWORD_HASH_METHOD"])
+            db.session.remove()
+    finally:
+        app.config.pop("DEMO_BRAND", None)
+    return ctx
+
+
+def test_brand_demo_makes_twelve_activities_in_every_state_and_two_versions(app, brand_demo):
+    from collections import Counter
+
+    from sqlalchemy import func, select
+
+    from mktapp.models import (
+        ACTIVITY_KINDS,
+        Activity,
+        ActivityEvaluation,
+        ActivityParticipant,
+        ActivityTask,
+        BrandStrategy,
+        Contract,
+        Customer,
+        ExpenseClaim,
+        Opportunity,
+    )
+
+    with app.app_context():
+        activities = db.session.scalars(select(Activity)).all()
+        assert len(activities) == 12
+        states = Counter(a.status for a in activities)
+        for state in ("draft", "pending", "approved", "running", "ended", "rejected", "cancelled"):
+            assert states[state] >= 1, state
+        assert states["evaluated"] >= 3
+        assert {a.kind for a in activities} == set(ACTIVITY_KINDS)
+        assert all(a.budget_lines for a in activities)
+        versions = db.session.scalars(select(BrandStrategy).order_by(BrandStrategy.version)).all()
+        assert [v.version for v in versions] == [1, 2]
+        assert versions[0].slogan != versions[1].slogan
+        assert len(versions[1].channels) == len(versions[0].channels) + 1
+        assert all(v.change_note for v in versions)
+        assert svc.logo_of(versions[1]) is not None
+        assert len({f.name: f for f in svc.files()}["示例科技标志.png"].versions) == 2
+        past = [a for a in activities if a.status in ("ended", "evaluated")]
+        for activity in past:
+            claims = db.session.scalars(
+                select(ExpenseClaim).where(
+                    ExpenseClaim.link_type == "activity", ExpenseClaim.link_id == activity.id
+                )
+            ).all()
+            assert claims and all(c.status == "paid" for c in claims)
+            assert db.session.scalar(
+                select(func.count(Customer.id)).where(Customer.source_activity_id == activity.id)
+            )
+            checked = db.session.scalar(
+                select(func.count(ActivityParticipant.id)).where(
+                    ActivityParticipant.activity_id == activity.id,
+                    ActivityParticipant.checked_in_at.is_not(None),
+                )
+            )
+            assert checked
+        evaluations = Counter(e.status for e in db.session.scalars(select(ActivityEvaluation)))
+        assert evaluations == {"approved": states["evaluated"], "draft": 1}
+        running = next(a for a in activities if a.status == "running")
+        tasks = db.session.scalars(
+            select(ActivityTask).where(ActivityTask.activity_id == running.id)
+        ).all()
+        today = max(t.due_on for t in tasks if t.status == "done")
+        assert any(t.status == "done" for t in tasks)
+        assert any(t.status != "done" and t.due_on <= today for t in tasks)  # overdue
+        lead_ids = select(Customer.id).where(Customer.source_activity_id.is_not(None))
+        won = db.session.scalars(
+            select(Opportunity).where(
+                Opportunity.customer_id.in_(lead_ids), Opportunity.stage == "won"
+            )
+        ).all()
+        assert won
+        assert db.session.scalar(
+            select(func.count(Contract.id)).where(Contract.customer_id.in_(lead_ids))
+        )
+
+
+def test_seed_demo_command_works_on_an_empty_sqlite_database(tmp_path, scratch_database):
+    from flask_migrate import upgrade
+
+    from mktapp import create_app
+    from mktapp.config import TestConfig
+
+    url = scratch_database("branddemo", "sqlite")
+    fresh = create_app(TestConfig(str(tmp_path), database_url=url))
+    fresh.config["DEMO_BRAND"] = True
+    with fresh.app_context():
+        upgrade()
+    result = fresh.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    from sqlalchemy import func, select
+
+    from mktapp.models import Activity, BrandStrategy
+
+    with fresh.app_context():
+        assert db.session.scalar(select(func.count(Activity.id))) == 12
+        assert db.session.scalar(select(func.count(BrandStrategy.id))) == 2
+        db.session.remove()
+        db.engine.dispose()
