@@ -37,7 +37,9 @@ class StrategyForm(FlaskForm):
     colours = StringField(
         _l("Standard colours"),
         validators=[Optional(), Length(max=400)],
-        description=_l("Hex code and name, separated by commas: #0b5cad 品牌蓝, #f5a623 活力橙"),
+        description=_l(
+            "Hex code and name, separated by commas, e.g. #0b5cad Brand blue, #f5a623 Energy orange"
+        ),
     )
     image_notes = TextAreaField(
         _l("Brand image guidelines"),

@@ -76,7 +76,7 @@ def parse_colours(text: str) -> list[Colour]:
             raise StrategyError(
                 _(
                     "“%(code)s” is not a colour code. Write each colour as #RRGGBB and its "
-                    "name, e.g. #0b5cad 品牌蓝, separated by commas.",
+                    "name, e.g. #0b5cad Brand blue, separated by commas.",
                     code=code,
                 ),
                 "colours",
@@ -223,7 +223,8 @@ class StrategyInput:
             colours=strategy.colours,
             image_notes=strategy.image_notes,
             change_note="",
-            logo_attachment_id=strategy.logo_attachment_id,
+            # The logo file's current version (a newer upload of it replaces the older).
+            logo_attachment_id=logo.id if (logo := logo_of(strategy)) else None,
             channels=[ChannelInput(c.name, c.audience, c.effect) for c in strategy.channels],
         )
 

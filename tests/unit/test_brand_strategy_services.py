@@ -243,3 +243,16 @@ def test_seed_demo_command_works_on_an_empty_sqlite_database(tmp_path, scratch_d
         assert db.session.scalar(select(func.count(BrandStrategy.id))) == 2
         db.session.remove()
         db.engine.dispose()
+
+
+def test_next_version_starts_from_the_current_version_of_the_logo_file(app_ctx, demo):
+    manager = _user("manager")
+    svc.save_version(manager, _input())
+    old = svc.add_file(manager, _png())
+    db.session.flush()
+    svc.save_version(manager, _input(logo_attachment_id=old.id))
+    new = svc.add_file(manager, _png("#f5a623"))
+    db.session.flush()
+    data = svc.StrategyInput.of(svc.current())
+    assert data.logo_attachment_id == new.id and data.change_note == ""
+    assert svc.save_version(manager, _input(logo_attachment_id=data.logo_attachment_id))
