@@ -605,8 +605,9 @@ class ActivitySeeder:
     def _ended(self, spec: Spec) -> Activity:
         activity = self._approved(spec)
         activity.status = "ended"
-        people = max(30, min(activity.target_participants or 60, 120) // 2)
-        self._participants(activity, registered=people, checked=int(people * 0.8))
+        if activity.form != "online":  # an online promotion has buyers, not guests
+            people = max(30, min(activity.target_participants or 60, 120) // 2)
+            self._participants(activity, registered=people, checked=int(people * 0.8))
         self._claims(activity)
         self._leads(activity, 2, closed=False)
         return activity

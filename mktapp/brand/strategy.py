@@ -17,6 +17,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from mktapp.core.attachments import archive_attachment, save_upload
@@ -272,7 +273,13 @@ def save_version(user: Any, data: StrategyInput) -> BrandStrategy:
         for i, c in enumerate(channels)
     ]
     db.session.add(strategy)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # another version was saved at the same moment
+        db.session.rollback()
+        raise StrategyError(
+            _("Someone saved a version at the same moment. Check the current one and save again.")
+        ) from None
     return strategy
 
 

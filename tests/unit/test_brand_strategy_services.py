@@ -199,7 +199,7 @@ def test_brand_demo_makes_twelve_activities_in_every_state_and_two_versions(app,
                     ActivityParticipant.checked_in_at.is_not(None),
                 )
             )
-            assert checked
+            assert checked or activity.form == "online"
         evaluations = Counter(e.status for e in db.session.scalars(select(ActivityEvaluation)))
         assert evaluations == {"approved": states["evaluated"], "draft": 1}
         running = next(a for a in activities if a.status == "running")
@@ -256,3 +256,16 @@ def test_next_version_starts_from_the_current_version_of_the_logo_file(app_ctx, 
     data = svc.StrategyInput.of(svc.current())
     assert data.logo_attachment_id == new.id and data.change_note == ""
     assert svc.save_version(manager, _input(logo_attachment_id=data.logo_attachment_id))
+
+
+def test_a_version_saved_at_the_same_moment_is_refused_not_overwritten(
+    app_ctx, demo, monkeypatch
+):
+    manager = _user("manager")
+    before = svc.version_numbers()
+    # As if another save took the next number between reading it and writing.
+    monkeypatch.setattr(svc.db.session, "scalar", lambda *a, **k: before[-1] - 1)
+    with pytest.raises(svc.StrategyError):
+        svc.save_version(manager, _input())
+    monkeypatch.undo()
+    assert svc.version_numbers() == before
