@@ -258,9 +258,7 @@ def test_next_version_starts_from_the_current_version_of_the_logo_file(app_ctx, 
     assert svc.save_version(manager, _input(logo_attachment_id=data.logo_attachment_id))
 
 
-def test_a_version_saved_at_the_same_moment_is_refused_not_overwritten(
-    app_ctx, demo, monkeypatch
-):
+def test_a_version_saved_at_the_same_moment_is_refused_not_overwritten(app_ctx, demo, monkeypatch):
     manager = _user("manager")
     before = svc.version_numbers()
     # As if another save took the next number between reading it and writing.
