@@ -19,6 +19,7 @@ DEMO_SEEDERS = (
     "mktapp.sales.demo_pipeline:seed",
     "mktapp.contracts.demo_contracts:seed",
     "mktapp.research.demo_research:seed",
+    "mktapp.brand.demo_brand:seed",
 )
 
 DEMO_PASSWORD = "demo1234"

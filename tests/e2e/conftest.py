@@ -55,6 +55,7 @@ def live_server(tmp_path_factory, scratch_database):
     app.config["DEMO_CLAIMS"] = True  # the full demo, 200 expense claims included
     app.config["DEMO_SALES"] = True  # customers, pipeline and 80 contracts
     app.config["DEMO_RESEARCH"] = True  # and 300 satisfaction survey responses
+    app.config["DEMO_BRAND"] = True  # twelve market activities, the logo and VI files
     with app.app_context():
         upgrade()
         seed_demo_data(app.config["PASSWORD_HASH_METHOD"])

@@ -1,0 +1,920 @@
+"""Demo brand chapter (P3): the brand strategy in two versions, and (only when DEMO_BRAND is
+on, as in the full demo and the browser tests) twelve market activities over the past
+year in every state, with budget lines, staff, tasks, participants, claims, leads,
+opportunities, a contract and evaluations.
+
+The approval and evaluation services are written separately, so the activities are made
+directly as records, one function per state (`_draft`, `_pending` ... `_evaluated`):
+each can later be rewired to call the service that moves a real activity into it.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from io import BytesIO
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+
+from mktapp.core.attachments import save_upload
+from mktapp.core.numbering import next_number
+from mktapp.extensions import db
+from mktapp.models import (
+    Activity,
+    ActivityBudgetLine,
+    ActivityEvaluation,
+    ActivityParticipant,
+    ActivityStaff,
+    ActivityTask,
+    BrandChannel,
+    BrandStrategy,
+    ExpenseClaim,
+    User,
+)
+from mktapp.models.sales import (
+    STAGE_PROBABILITY,
+    Contact,
+    Customer,
+    Opportunity,
+    OpportunityStageChange,
+    Product,
+)
+from mktapp.sales.customers import name_key, phone_key
+
+# --- the brand strategy ------------------------------------------------------------------
+
+STRATEGY_V1 = {
+    "positioning": "示例科技专注于中小企业智能办公与工业自动化解决方案，"
+    "以“可靠、易用、服务到位”区别于低价竞争者，定位为华东地区中高端商用设备的首选合作伙伴。",
+    "audiences": "1. 华东地区 50–500 人的中小企业行政与 IT 负责人\n"
+    "2. 制造企业的设备与采购经理\n3. 政府、学校等机构的集中采购部门",
+    "value_proposition": "一站式选型、安装、培训与 4 小时售后响应；按需租赁降低初期投入；"
+    "全生命周期的设备管理让客户省心省钱。",
+    "slogan": "智能办公，稳如磐石",
+    "colours": "#0b5cad 品牌蓝,#f5a623 活力橙,#1f2933 深炭灰",
+    "image_notes": "标志使用标准色，最小宽度 24 mm，四周留白不少于标志高度的一半；"
+    "展会、宣传册和 PPT 统一使用 VI 手册中的模板；不得拉伸、变色或添加阴影。",
+    "change_note": "首版品牌策略，经营销例会讨论通过。",
+}
+
+CHANNELS_V1 = [
+    ("行业展会", "制造企业设备经理、经销商", "每场收集名片 150–300 张，线索转化率约 8%"),
+    ("微信公众号", "现有客户、行政负责人", "粉丝 1.2 万，月均阅读 3.5 万，案例文章转发最好"),
+    ("百度搜索推广", "主动搜索设备的采购人员", "月均线索 60 条，单条线索成本约 ¥180"),
+    ("客户答谢会", "重点客户高层", "续约率提升明显，转介绍客户占新客户 15%"),
+]
+
+CHANNELS_V2_EXTRA = [
+    ("抖音企业号", "年轻的行政和采购人员", "短视频演示产品，三个月涨粉 8,000，带来咨询 40 余条"),
+]
+
+
+def _strategy(author: User, number: int, values: dict, channels: list, when: datetime):
+    strategy = BrandStrategy(version=number, owner_id=author.id, **values)
+    strategy.channels = [
+        BrandChannel(seq=i, name=name, audience=audience, effect=effect)
+        for i, (name, audience, effect) in enumerate(channels)
+    ]
+    db.session.add(strategy)
+    db.session.flush()
+    strategy.created_at = strategy.updated_at = when
+    return strategy
+
+
+def _png(width: int, height: int, colours: list[str]) -> bytes:
+    """A simple logo: stripes of the brand colours (Pillow comes with WeasyPrint)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (width, height), "#ffffff")
+    draw = ImageDraw.Draw(image)
+    stripe = height // (len(colours) + 1)
+    draw.ellipse((8, 8, width - 8, height - 8), fill=colours[0])
+    for i, colour in enumerate(colours[1:], start=1):
+        top = stripe * i + stripe // 2
+        draw.rectangle((width // 4, top, width * 3 // 4, top + stripe // 3), fill=colour)
+    out = BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def _upload(record, user, name: str, data: bytes, when: datetime):
+    attachment = save_upload(FileStorage(stream=BytesIO(data), filename=name), record, user)
+    attachment.uploaded_at = when
+    return attachment
+
+
+def seed_strategy(ctx: dict) -> list[BrandStrategy]:
+    """Version 1 a year ago; version 2 changes the slogan and adds a channel. With
+    DEMO_BRAND on, a logo (two versions of one file) and the VI manual are attached."""
+    from mktapp.expense.demo_claims import tiny_pdf
+
+    manager = ctx["users"]["manager"]
+    now = datetime.now(UTC)
+    first = _strategy(manager, 1, STRATEGY_V1, CHANNELS_V1, now - timedelta(days=330))
+    second_values = dict(STRATEGY_V1)
+    second_values.update(
+        slogan="智联办公，值得信赖",
+        change_note="根据下半年客户调研结果调整口号，突出“智联”与服务；新增抖音企业号渠道，"
+        "面向年轻的行政和采购人员。",
+    )
+    made = [first]
+    if current_app.config.get("DEMO_BRAND", not current_app.testing):
+        from mktapp.brand import routes_strategy  # noqa: F401  (registers the attachable)
+
+        old_logo = _upload(
+            first,
+            manager,
+            "示例科技标志.png",
+            _png(240, 240, ["#0b5cad", "#ffffff", "#ffffff"]),
+            now - timedelta(days=329),
+        )
+        _upload(first, manager, "VI手册.pdf", tiny_pdf("VI manual v1"), now - timedelta(days=328))
+        first.logo_attachment_id = old_logo.id
+        second_values["logo_attachment_id"] = old_logo.id
+    second = _strategy(
+        manager, 2, second_values, CHANNELS_V1 + CHANNELS_V2_EXTRA, now - timedelta(days=120)
+    )
+    made.append(second)
+    if current_app.config.get("DEMO_BRAND", not current_app.testing):
+        _upload(
+            second,
+            manager,
+            "示例科技标志.png",
+            _png(240, 240, ["#0b5cad", "#f5a623", "#ffffff"]),
+            now - timedelta(days=119),
+        )
+    db.session.flush()
+    ctx["brand_strategies"] = made
+    return made
+
+
+def seed(ctx: dict) -> None:
+    seed_strategy(ctx)
+    if current_app.config.get("DEMO_BRAND", not current_app.testing):
+        seed_activities(ctx)
+
+
+# --- market activities ---------------------------------------------------------------------
+
+
+@dataclass
+class Spec:
+    """One demo activity: `when` is days from today to the start, `state` its final status."""
+
+    kind: str
+    theme: str  # "{year}" is replaced by the start's year
+    place: str
+    when: int
+    days: int
+    state: str
+    form: str
+    purpose: str
+    content: str
+    audience: str
+    targets: tuple[int, int, int]  # participants, leads, sales (yuan)
+    budget: list[tuple[str, int, int]]  # category, months before the start (0 or 1), yuan
+    planner: str = "market1"
+    note: str = ""  # why returned or cancelled
+
+
+SPECS: list[Spec] = [
+    Spec(
+        "launch",
+        "{year} 春季新品发布会",
+        "上海国际会议中心 七楼明珠厅",
+        -254,
+        1,
+        "evaluated",
+        "hybrid",
+        "发布 86 英寸智能会议平板和设备管理平台 2.0，邀请重点客户与经销商现场体验，获取采购意向。",
+        "1. 总经理致辞\n2. 新品发布与演示\n3. 客户案例分享\n4. 体验区自由体验\n5. 晚宴与抽奖",
+        "重点客户、经销商、行业媒体",
+        (200, 60, 800_000),
+        [("activity", 1, 30_000), ("activity", 0, 68_000), ("brand", 0, 22_000)],
+    ),
+    Spec(
+        "expo",
+        "{year} 华东工业自动化展 展位 B-12",
+        "国家会展中心（上海）8.1 馆 展位 B-12",
+        -218,
+        4,
+        "evaluated",
+        "offline",
+        "展示智能办公终端和工厂设备管理方案，收集制造企业设备经理的名片与需求。",
+        "展位 54 ㎡；每日两场产品讲解；扫码登记送定制礼品；重点客户洽谈区。",
+        "制造企业设备经理、采购经理、系统集成商",
+        (600, 150, 1_200_000),
+        [("activity", 1, 45_000), ("activity", 0, 38_000), ("brand", 0, 12_000)],
+        planner="market2",
+    ),
+    Spec(
+        "charity",
+        "{year}“科技助学”公益捐赠活动",
+        "安徽省六安市金寨县 希望小学",
+        -190,
+        1,
+        "evaluated",
+        "offline",
+        "向山区小学捐赠智能教学终端，履行企业社会责任，提升品牌美誉度。",
+        "捐赠仪式、教师培训、媒体采访；邀请两家长期客户共同参与。",
+        "受助学校师生、地方媒体、合作客户",
+        (80, 5, 0),
+        [("brand", 0, 40_000)],
+    ),
+    Spec(
+        "promotion",
+        "{year} 618 年中促销",
+        "天猫旗舰店、京东自营店、公司官网",
+        -178,
+        18,
+        "evaluated",
+        "online",
+        "借 618 大促推动会议平板和投屏器的线上销量，拉新中小企业客户。",
+        "满 2 万减 2000；前 100 单赠送安装服务；直播间每日 20:00 产品讲解。",
+        "中小企业行政采购、个人工作室",
+        (0, 120, 600_000),
+        [("advertising", 1, 20_000), ("advertising", 0, 55_000), ("activity", 0, 8_000)],
+        planner="market2",
+    ),
+    Spec(
+        "theme",
+        "{year} 客户答谢会暨秋季产品体验日",
+        "杭州西湖国宾馆 紫薇厅",
+        -62,
+        1,
+        "ended",
+        "offline",
+        "答谢老客户，演示秋季新品，争取续约和增购。",
+        "签到 → 产品体验 → 客户分享 → 答谢晚宴 → 现场满意度问卷",
+        "年合作额 20 万元以上的客户",
+        (120, 30, 500_000),
+        [("customer", 1, 10_000), ("activity", 0, 42_000)],
+    ),
+    Spec(
+        "promotion",
+        "{year} 双十一线上大促",
+        "天猫旗舰店、京东自营店、抖音企业号",
+        -27,
+        11,
+        "ended",
+        "online",
+        "双十一期间集中投放，完成全年线上销售目标。",
+        "预售定金膨胀；满减叠加店铺券；抖音直播每晚两场。",
+        "中小企业采购、抖音关注者",
+        (0, 150, 900_000),
+        [("advertising", 1, 40_000), ("advertising", 0, 90_000)],
+        planner="market2",
+    ),
+    Spec(
+        "expo",
+        "{year} 华南智能办公巡展（深圳站）",
+        "深圳会展中心 5 号馆 展位 5D-18",
+        -2,
+        5,
+        "running",
+        "offline",
+        "开拓华南市场，寻找当地经销商并收集终端客户线索。",
+        "展位演示、经销商招募说明会（第二天下午）、每日抽奖。",
+        "华南地区企业采购、经销商",
+        (400, 100, 800_000),
+        [("activity", 1, 25_000), ("activity", 0, 35_000)],
+    ),
+    Spec(
+        "theme",
+        "{year} 年终客户答谢晚宴",
+        "上海外滩华尔道夫酒店 宴会厅",
+        21,
+        1,
+        "approved",
+        "offline",
+        "感谢全年合作，发布明年服务承诺，巩固重点客户关系。",
+        "总经理致辞、年度优秀合作伙伴颁奖、文艺表演、抽奖。",
+        "A 类客户及经销商负责人",
+        (150, 10, 300_000),
+        [("customer", 0, 30_000), ("activity", 0, 50_000)],
+    ),
+    Spec(
+        "launch",
+        "{year} 年末新品线上直播发布会",
+        "公司直播间（抖音、视频号同步）",
+        31,
+        1,
+        "pending",
+        "online",
+        "线上发布明年春季主推的智能办公终端，预热春季销售。",
+        "产品经理讲解、客户连线、限时预订优惠。",
+        "线上关注者、现有客户",
+        (3000, 80, 400_000),
+        [("advertising", 0, 30_000), ("brand", 0, 10_000)],
+        planner="market2",
+    ),
+    Spec(
+        "promotion",
+        "{year} 12·12 年终促销",
+        "天猫旗舰店、京东自营店",
+        13,
+        3,
+        "draft",
+        "online",
+        "年末清库存，冲刺全年销售。",
+        "全场九折，老客户加赠一年维保。",
+        "中小企业采购",
+        (0, 60, 300_000),
+        [("advertising", 0, 25_000)],
+    ),
+    Spec(
+        "other",
+        "{year} 企业开放日·智能工厂参观",
+        "公司苏州生产基地",
+        24,
+        1,
+        "rejected",
+        "offline",
+        "邀请客户参观生产线，展示质量管控能力。",
+        "工厂参观、质检实验室讲解、座谈交流。",
+        "重点客户技术负责人",
+        (60, 15, 200_000),
+        [("activity", 0, 36_000)],
+        note="年底生产任务重，参观可能影响生产安全，请调整到明年一季度再申报。",
+    ),
+    Spec(
+        "theme",
+        "{year} 夏季客户露营主题活动",
+        "浙江安吉 云上草原营地",
+        -128,
+        2,
+        "cancelled",
+        "offline",
+        "以轻松的户外活动增进与年轻客户的关系。",
+        "露营、烧烤、团队游戏、产品体验帐篷。",
+        "年轻的行政和采购人员",
+        (50, 10, 100_000),
+        [("activity", 0, 28_000)],
+        note="台风预警，营地关闭，活动取消；已预付的场地费已协商退回。",
+    ),
+]
+
+TASKS: dict[str, list[tuple[str, int]]] = {
+    # title, days relative to the start
+    "launch": [
+        ("确定场地并签订合同", -40),
+        ("邀请函设计与发送", -25),
+        ("新品演示环境搭建", -3),
+        ("媒体邀请与通稿准备", -7),
+        ("现场签到与接待", 0),
+        ("会后客户回访", 5),
+    ],
+    "expo": [
+        ("展位设计与搭建", -20),
+        ("展品与物料运输", -5),
+        ("展台讲解人员排班", -3),
+        ("名片登记与线索录入", 1),
+        ("展后线索分配给业务员", 6),
+    ],
+    "promotion": [
+        ("促销方案与价格审批", -20),
+        ("店铺页面与海报上线", -5),
+        ("直播排期与脚本", -3),
+        ("每日销售数据复盘", 1),
+        ("活动后订单发货跟进", 3),
+    ],
+    "theme": [
+        ("客户名单确认与邀请", -20),
+        ("场地与餐饮确认", -10),
+        ("流程与主持稿", -5),
+        ("现场签到与接待", 0),
+        ("满意度问卷回收", 2),
+    ],
+    "charity": [
+        ("与学校对接捐赠需求", -30),
+        ("设备采购与运输", -10),
+        ("媒体邀请", -5),
+        ("捐赠仪式执行", 0),
+    ],
+    "other": [
+        ("参观路线与安全预案", -15),
+        ("客户邀请", -10),
+        ("接待与讲解", 0),
+    ],
+}
+
+DUTIES = [
+    ("market1", "总负责：方案、预算与现场总控"),
+    ("market2", "宣传物料、线上推广与媒体对接"),
+    ("sales1", "客户邀约与现场洽谈"),
+    ("sales2", "客户接待与线索登记"),
+    ("service1", "签到、礼品与满意度问卷"),
+]
+
+LEAD_COMPANIES = [
+    ("上海", "上海", "上海锐捷精工设备有限公司", "智能制造"),
+    ("江苏", "苏州", "苏州汇川智能装备有限公司", "智能制造"),
+    ("浙江", "杭州", "杭州禾信数据科技有限公司", "软件与信息服务"),
+    ("江苏", "南京", "南京云启教育科技有限公司", "教育"),
+    ("浙江", "宁波", "宁波港城物流有限公司", "物流"),
+    ("上海", "上海", "上海朗润医疗器械有限公司", "医疗器械"),
+    ("江苏", "无锡", "无锡新纪元电子有限公司", "电子"),
+    ("安徽", "合肥", "合肥蓝海新能源科技有限公司", "新能源"),
+    ("浙江", "绍兴", "绍兴金科纺织机械有限公司", "智能制造"),
+    ("江苏", "常州", "常州启明建材有限公司", "建材"),
+    ("上海", "上海", "上海优品连锁商贸有限公司", "零售"),
+    ("浙江", "温州", "温州瑞达阀门有限公司", "智能制造"),
+    ("广东", "深圳", "深圳智联创新科技有限公司", "电子"),
+    ("广东", "东莞", "东莞华盛精密五金有限公司", "智能制造"),
+    ("江苏", "南通", "南通海晟船舶配件有限公司", "智能制造"),
+    ("浙江", "嘉兴", "嘉兴禾丰食品有限公司", "食品"),
+    ("上海", "上海", "上海启航教育培训有限公司", "教育"),
+    ("广东", "广州", "广州天河数码科技有限公司", "电子"),
+    ("福建", "厦门", "厦门鹭岛物流有限公司", "物流"),
+    ("江苏", "扬州", "扬州润和医疗器械有限公司", "医疗器械"),
+]
+PEOPLE = "王磊 李娜 张伟 刘洋 陈静 杨帆 赵敏 黄涛 周杰 吴艳 徐明 孙超 马骏 朱琳 胡斌 郭蕾".split()
+
+EVALUATIONS = {
+    # theme key word -> reach, media, media notes, inquiries, followers, worked, to change
+    "春季新品发布会": (
+        52_000,
+        9,
+        "行业媒体 6 篇报道，直播观看 4.6 万人次。",
+        85,
+        1_300,
+        "体验区停留时间长，客户对设备管理平台兴趣大；经销商当场下单 3 笔。",
+        "签到排队超过 20 分钟，下次增加自助签到机；晚宴时间过长。",
+    ),
+    "华东工业自动化展": (
+        18_000,
+        4,
+        "展会官方公众号报道 1 次，行业网站 3 篇。",
+        160,
+        600,
+        "扫码登记送礼品收集名片效率高；讲解场次安排合理。",
+        "展位偏小，洽谈区不够用；展后 3 天内才分配线索，应缩短到 1 天。",
+    ),
+    "科技助学": (
+        120_000,
+        12,
+        "地方电视台新闻报道，县融媒体与三家门户网站转载。",
+        12,
+        2_100,
+        "品牌美誉度提升明显，客户共同参与的反馈很好。",
+        "提前准备更多活动照片和视频素材，方便二次传播。",
+    ),
+    "618": (
+        260_000,
+        2,
+        "平台活动会场曝光，直播间累计观看 8.2 万。",
+        320,
+        4_800,
+        "满减叠加安装服务的组合转化率最高；直播讲解带动投屏器销量。",
+        "首日库存不足导致断货 6 小时，下次提前备货；客服响应需加人。",
+    ),
+    "客户答谢会": (
+        3_000,
+        1,
+        "公司公众号推文 1 篇。",
+        26,
+        180,
+        "老客户对新品体验反馈积极，两家客户当场表示增购意向。",
+        "",
+    ),
+}
+
+
+def _local_today() -> date:
+    zone = ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
+    return datetime.now(zone).date()
+
+
+def _moment(day: date, hour: int = 10) -> datetime:
+    """A time on a local day, stored in UTC."""
+    zone = ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
+    return datetime.combine(day, time(hour), zone).astimezone(UTC)
+
+
+def _month_back(day: date, months: int) -> tuple[int, int]:
+    month = day.month - months
+    year = day.year
+    while month < 1:
+        month += 12
+        year -= 1
+    return year, month
+
+
+class ActivitySeeder:
+    """Makes the demo activities; one method per state, each building on the one before."""
+
+    def __init__(self, ctx: dict):
+        self.ctx = ctx
+        self.users: dict[str, User] = ctx["users"]
+        self.today = _local_today()
+        self.now = datetime.now(UTC)
+        self.rng = random.Random(3303)
+        self.lead_names = iter(LEAD_COMPANIES)
+        self.invoice_seq = 0
+        self.pay_seq = 0
+
+    def user(self, name: str) -> User:
+        return self.users.get(name) or self.users["manager"]
+
+    # --- the plan (draft) ---------------------------------------------------------------
+
+    def _draft(self, spec: Spec) -> Activity:
+        start = self.today + timedelta(days=spec.when)
+        end = start + timedelta(days=spec.days - 1)
+        activity = Activity(
+            number=next_number("HD", start.year),
+            kind=spec.kind,
+            theme=spec.theme.format(year=start.year),
+            purpose=spec.purpose,
+            target_participants=spec.targets[0],
+            target_leads=spec.targets[1],
+            target_sales=Decimal(spec.targets[2]),
+            start_on=start,
+            end_on=end,
+            place=spec.place,
+            content=spec.content,
+            form=spec.form,
+            audience=spec.audience,
+            status="draft",
+            owner_id=self.user(spec.planner).id,
+        )
+        for category, months_before, amount in spec.budget:
+            year, month = _month_back(start, months_before)
+            activity.budget_lines.append(
+                ActivityBudgetLine(
+                    category=category,
+                    year=year,
+                    month=month,
+                    amount=Decimal(amount),
+                    note="前期筹备" if months_before else "活动当月",
+                )
+            )
+        db.session.add(activity)
+        db.session.flush()
+        created = _moment(start - timedelta(days=45 if spec.when < 0 else 12), 9)
+        activity.created_at = activity.updated_at = min(created, self.now - timedelta(days=3))
+        return activity
+
+    # --- approval --------------------------------------------------------------------
+
+    def _pending(self, spec: Spec) -> Activity:
+        activity = self._draft(spec)
+        activity.status = "pending"
+        activity.submitted_at = activity.created_at + timedelta(days=2)
+        return activity
+
+    def _rejected(self, spec: Spec) -> Activity:
+        activity = self._pending(spec)
+        activity.status = "rejected"
+        # The manager's reason belongs in the approval history; when the activity flow is
+        # wired in, submit and reject through the engine with it.
+        self.ctx.setdefault("brand_rejections", {})[activity.id] = spec.note
+        return activity
+
+    def _approved(self, spec: Spec) -> Activity:
+        activity = self._pending(spec)
+        activity.status = "approved"
+        activity.approved_at = activity.submitted_at + timedelta(days=1, hours=3)
+        self._staff(activity)
+        self._tasks(activity)
+        if activity.start_on > self.today:
+            self._participants(activity, registered=8, checked=0)
+        return activity
+
+    def _cancelled(self, spec: Spec) -> Activity:
+        activity = self._approved(spec)
+        activity.status = "cancelled"
+        activity.cancel_reason = spec.note
+        return activity
+
+    # --- execution ---------------------------------------------------------------------
+
+    def _running(self, spec: Spec) -> Activity:
+        activity = self._approved(spec)
+        activity.status = "running"
+        self._participants(activity, registered=40, checked=26)
+        self._leads(activity, 2, closed=False)
+        return activity
+
+    def _ended(self, spec: Spec) -> Activity:
+        activity = self._approved(spec)
+        activity.status = "ended"
+        if activity.form != "online":  # an online promotion has buyers, not guests
+            people = max(30, min(activity.target_participants or 60, 120) // 2)
+            self._participants(activity, registered=people, checked=int(people * 0.8))
+        self._claims(activity)
+        self._leads(activity, 2, closed=False)
+        return activity
+
+    def _evaluated(self, spec: Spec) -> Activity:
+        activity = self._ended(spec)
+        self._leads(activity, 1, closed=True)
+        activity.status = "evaluated"
+        self._evaluation(activity, "approved")
+        return activity
+
+    # --- parts -------------------------------------------------------------------------
+
+    def _staff(self, activity: Activity) -> None:
+        count = 5 if activity.form != "online" else 3
+        for username, duty in DUTIES[:count]:
+            if username in self.users:
+                activity.staff.append(ActivityStaff(user_id=self.users[username].id, duty=duty))
+
+    def _tasks(self, activity: Activity) -> None:
+        people = [self.user(n) for n in ("market1", "market2", "sales1", "service1")]
+        for seq, (title, offset) in enumerate(TASKS[activity.kind]):
+            due = activity.start_on + timedelta(days=offset)
+            task = ActivityTask(
+                activity_id=activity.id,
+                seq=seq,
+                title=title,
+                owner_id=people[seq % len(people)].id,
+                due_on=due,
+                status="todo",
+            )
+            ended = activity.end_on < self.today
+            # Past tasks are done, except in a running or upcoming activity, where the
+            # last one due before today is left overdue (the reminders show it).
+            if due < self.today and (ended or seq % 3 != 2):
+                task.status = "done"
+                task.done_at = _moment(min(due, self.today), 16)
+            elif due <= self.today + timedelta(days=2):
+                task.status = "doing"
+            db.session.add(task)
+
+    def _participants(self, activity: Activity, registered: int, checked: int) -> None:
+        customers = list(
+            db.session.scalars(
+                select(Customer)
+                .where(Customer.archived_at.is_(None), Customer.merged_into_id.is_(None))
+                .order_by(Customer.id)
+                .limit(40)
+            )
+        )
+        day = activity.start_on
+        rows = []
+        for i in range(registered):
+            kind = "invited" if i < min(len(customers), registered // 3) else "registered"
+            if i >= registered - max(1, registered // 8):
+                kind = "walk_in"
+            customer = customers[i % len(customers)] if kind == "invited" and customers else None
+            name = PEOPLE[(i + activity.id) % len(PEOPLE)]
+            company = customer.name if customer else LEAD_COMPANIES[i % len(LEAD_COMPANIES)][2]
+            rows.append(
+                ActivityParticipant(
+                    activity_id=activity.id,
+                    kind=kind,
+                    customer_id=customer.id if customer else None,
+                    name=name,
+                    company=company,
+                    phone=f"13{self.rng.randint(0, 9)}-{self.rng.randint(0, 9999):04d}-"
+                    f"{self.rng.randint(0, 9999):04d}",
+                    checked_in_at=(
+                        _moment(day, 9) + timedelta(minutes=self.rng.randint(0, 120))
+                        if i < checked or kind == "walk_in" and day <= self.today
+                        else None
+                    ),
+                    created_at=_moment(day - timedelta(days=self.rng.randint(1, 20)), 11),
+                )
+            )
+        db.session.add_all(rows)
+
+    def _claims(self, activity: Activity) -> None:
+        """What the activity cost: paid claims linked to it (about 85% of its budget)."""
+        owner = self.user("market1" if activity.owner_id == self.user("market1").id else "market2")
+        finance = self.user("finance1")
+        for line in activity.budget_lines:
+            amount = (line.amount * Decimal(self.rng.choice(["0.78", "0.85", "0.92"]))).quantize(
+                Decimal("1")
+            )
+            incurred = min(
+                self.today - timedelta(days=1),
+                activity.end_on if line.note == "活动当月" else activity.start_on - timedelta(20),
+            )
+            self.invoice_seq += 1
+            self.pay_seq += 1
+            submitted = _moment(incurred + timedelta(days=2), 10)
+            claim = ExpenseClaim(
+                owner_id=owner.id,
+                number=next_number("BX", incurred.year),
+                category=line.category,
+                reason=f"{activity.theme}：{CLAIM_REASONS[line.category]}",
+                amount=amount,
+                incurred_on=incurred,
+                payment_method="bank",
+                payee_account=f"招商银行 6225 **** **** {1000 + self.invoice_seq} "
+                f"{owner.display_name}",
+                invoice_number=f"{incurred:%y}{44000000 + self.invoice_seq * 7919:08d}",
+                link_type="activity",
+                link_id=activity.id,
+                status="paid",
+                submitted_at=submitted,
+                approved_at=submitted + timedelta(days=2),
+                paid_on=min(self.today, incurred + timedelta(days=6)),
+                payment_reference=f"ZF{incurred:%Y}H{self.pay_seq:04d}",
+                paid_by_id=finance.id,
+            )
+            db.session.add(claim)
+            db.session.flush()
+            claim.created_at = claim.updated_at = submitted - timedelta(hours=2)
+
+    def _leads(self, activity: Activity, count: int, closed: bool) -> None:
+        """New customers who came from the activity; `closed` ones reach a won deal."""
+        reps = [self.user(n) for n in ("sales1", "sales2", "sales3")]
+        for i in range(count):
+            spot = next(self.lead_names, None)
+            if spot is None:
+                return
+            province, city, name, industry = spot
+            rep = reps[(activity.id + i) % len(reps)]
+            person = PEOPLE[(activity.id * 3 + i) % len(PEOPLE)]
+            phone = f"139-{self.rng.randint(0, 9999):04d}-{self.rng.randint(0, 9999):04d}"
+            customer = Customer(
+                name=name,
+                name_key=name_key(name),
+                kind="company",
+                industry=industry,
+                province=province,
+                city=city,
+                grade="B" if closed else "C",
+                status="won" if closed and i == 0 else "intent" if closed else "potential",
+                source="activity",
+                source_detail=activity.theme,
+                source_activity_id=activity.id,
+                owner_id=rep.id,
+                created_by_id=self.user("market1").id,
+                assigned_at=_moment(activity.end_on, 15),
+            )
+            customer.contacts.append(
+                Contact(
+                    name=person,
+                    title=self.rng.choice(["采购经理", "行政主管", "设备部经理"]),
+                    phone=phone,
+                    phone_key=phone_key(phone),
+                    is_primary=True,
+                )
+            )
+            db.session.add(customer)
+            db.session.flush()
+            customer.created_at = customer.updated_at = _moment(activity.end_on, 14)
+            if closed or i == 0:
+                self._opportunity(activity, customer, rep, won=closed and i == 0)
+
+    def _opportunity(self, activity: Activity, customer: Customer, rep: User, won: bool):
+        start = _moment(activity.end_on + timedelta(days=3), 10)
+        stage = "won" if won else ("proposal" if activity.end_on < self.today else "prospect")
+        amount = Decimal(self.rng.choice([56_000, 86_400, 128_000, 172_800]))
+        closed_at = min(self.now, start + timedelta(days=40)) if won else None
+        opportunity = Opportunity(
+            customer_id=customer.id,
+            title=f"{customer.name[2:8]} 会议室升级项目",
+            stage=stage,
+            amount=amount,
+            probability=STAGE_PROBABILITY[stage],
+            expected_close=(closed_at.date() if closed_at else self.today + timedelta(days=45)),
+            next_step="" if won else "安排产品演示并提交方案",
+            owner_id=rep.id,
+            stage_changed_at=closed_at or start,
+            closed_at=closed_at,
+        )
+        db.session.add(opportunity)
+        db.session.flush()
+        opportunity.created_at = start
+        opportunity.updated_at = closed_at or start
+        path = ["prospect", "contact", "needs", "proposal", "negotiation", "won"]
+        walked = path if won else path[: path.index(stage) + 1]
+        previous = ""
+        for i, to in enumerate(walked):
+            at = start + (timedelta(days=i * 7) if won else timedelta(days=i * 5))
+            db.session.add(
+                OpportunityStageChange(
+                    opportunity_id=opportunity.id,
+                    from_stage=previous,
+                    to_stage=to,
+                    at=min(at, self.now),
+                    by_id=rep.id,
+                )
+            )
+            previous = to
+        if won:
+            self.ctx.setdefault("brand_won", []).append(opportunity)
+
+    def _evaluation(self, activity: Activity, status: str) -> None:
+        key = next((k for k in EVALUATIONS if k in activity.theme), "客户答谢会")
+        reach, media, notes, inquiries, followers, worked, change = EVALUATIONS[key]
+        evaluation = ActivityEvaluation(
+            activity_id=activity.id,
+            reach=reach,
+            media_coverage=media,
+            media_notes=notes,
+            inquiries=inquiries,
+            new_followers=followers,
+            what_worked=worked,
+            what_to_change=change,
+            status=status,
+            owner_id=activity.owner_id,
+        )
+        if status == "approved":
+            evaluation.figures = json.dumps(_figures(activity), ensure_ascii=False)
+            evaluation.submitted_at = _moment(activity.end_on + timedelta(days=10), 11)
+            evaluation.approved_at = _moment(activity.end_on + timedelta(days=12), 15)
+        db.session.add(evaluation)
+
+
+CLAIM_REASONS = {
+    "activity": "场地租赁、搭建与现场物料",
+    "brand": "宣传物料设计与印刷",
+    "advertising": "线上推广与直播投放",
+    "customer": "客户礼品与餐饮",
+    "research": "问卷与访谈礼品",
+    "commission": "活动成交提成",
+    "other": "其他费用",
+}
+
+
+def _figures(activity: Activity) -> dict:
+    """The counts the evaluation freezes on submission (as the data says now)."""
+    from sqlalchemy import func
+
+    participants = db.session.scalar(
+        select(func.count(ActivityParticipant.id)).where(
+            ActivityParticipant.activity_id == activity.id
+        )
+    )
+    checked = db.session.scalar(
+        select(func.count(ActivityParticipant.id)).where(
+            ActivityParticipant.activity_id == activity.id,
+            ActivityParticipant.checked_in_at.is_not(None),
+        )
+    )
+    leads = db.session.scalar(
+        select(func.count(Customer.id)).where(Customer.source_activity_id == activity.id)
+    )
+    cost = db.session.scalar(
+        select(func.coalesce(func.sum(ExpenseClaim.amount), 0)).where(
+            ExpenseClaim.link_type == "activity", ExpenseClaim.link_id == activity.id
+        )
+    )
+    return {
+        "participants": participants or 0,
+        "checked_in": checked or 0,
+        "leads": leads or 0,
+        "budget": str(activity.budget_total),
+        "cost": str(Decimal(cost or 0).quantize(Decimal("0.01"))),
+    }
+
+
+def seed_activities(ctx: dict) -> list[Activity]:
+    """Twelve activities over the past year in every state, of all six kinds."""
+    seeder = ActivitySeeder(ctx)
+    made = []
+    for spec in SPECS:
+        activity = getattr(seeder, f"_{spec.state}")(spec)
+        db.session.flush()
+        made.append(activity)
+    # One ended activity's evaluation is being written (a draft).
+    first_ended = next(a for a in made if a.status == "ended" and a.form != "online")
+    seeder._evaluation(first_ended, "draft")
+    _contract_for_won(ctx)
+    db.session.flush()
+    ctx["activities"] = made
+    return made
+
+
+def _contract_for_won(ctx: dict) -> None:
+    """A signed contract for the first deal won from an activity (through the services)."""
+    won = ctx.get("brand_won") or []
+    products = list(db.session.scalars(select(Product).order_by(Product.id).limit(8)))
+    if not won or not products:
+        return
+    from mktapp.contracts import services as contract_svc
+    from mktapp.contracts.demo_contracts import (
+        _backdate,
+        _decide_all,
+        _quiet_history,
+        _scan,
+        _terms,
+    )
+
+    opportunity = won[0]
+    rep = db.session.get(User, opportunity.owner_id)
+    today = _local_today()
+    drafted = min(today, opportunity.closed_at.date() - timedelta(days=5))
+    terms = _terms(random.Random(77), products, drafted)
+    contract = contract_svc.create_contract(
+        rep, terms, drafted, customer_id=opportunity.customer_id, opportunity_id=opportunity.id
+    )
+    contract_svc.submit_contract(rep, contract)
+    _decide_all(contract, ctx["users"])
+    contract_svc.sign_contract(
+        rep, contract, min(today, drafted + timedelta(days=4)), _scan(contract.number), today
+    )
+    _backdate(contract, drafted)
+    _quiet_history()

@@ -1,0 +1,269 @@
+"""Brand strategy services (P3.1): colour codes, versions never overwritten, the
+comparison, and visual-identity files grouped by name into versions."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from werkzeug.datastructures import FileStorage
+
+from mktapp.brand import strategy as svc
+from mktapp.extensions import db
+from mktapp.models import User
+
+
+def _user(name):
+    return db.session.query(User).filter_by(username=name).one()
+
+
+def _input(**override) -> svc.StrategyInput:
+    data = svc.StrategyInput(
+        positioning="定位",
+        slogan="口号",
+        colours="#0B5CAD 品牌蓝，#fa3 橙",
+        change_note="说明",
+        channels=[svc.ChannelInput("展会", "经销商", "名片 200 张"), svc.ChannelInput()],
+    )
+    for key, value in override.items():
+        setattr(data, key, value)
+    return data
+
+
+def _png(colour="#0b5cad"):
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), colour).save(out, "PNG")
+    out.seek(0)
+    return FileStorage(stream=out, filename="logo.png")
+
+
+def test_colours_are_parsed_normalised_and_bad_codes_refused():
+    colours = svc.parse_colours("#0B5CAD 品牌蓝，#fa3 橙; #1f2933")
+    assert [(c.hex, c.name) for c in colours] == [
+        ("#0b5cad", "品牌蓝"),
+        ("#ffaa33", "橙"),
+        ("#1f2933", ""),
+    ]
+    for bad in ("0b5cad 蓝", "#0b5cag 蓝", "#12345", "red"):
+        with pytest.raises(svc.StrategyError) as error:
+            svc.parse_colours(bad)
+        assert error.value.field == "colours"
+
+
+def test_each_save_is_a_new_version_and_blank_channels_are_left_out(app_ctx, demo):
+    manager = _user("manager")
+    first = svc.save_version(manager, _input())
+    second = svc.save_version(manager, _input(slogan="新口号"))
+    assert second.version == first.version + 1
+    assert first.slogan == "口号" and svc.current().id == second.id
+    assert [c.name for c in second.channels] == ["展会"]
+    assert first.colours == "#0b5cad 品牌蓝,#ffaa33 橙"
+
+
+@pytest.mark.parametrize(
+    "override, field",
+    [
+        ({"positioning": " "}, "positioning"),
+        ({"change_note": ""}, "change_note"),
+        ({"colours": "#zzz 蓝"}, "colours"),
+        ({"channels": [svc.ChannelInput("", "有受众", "")]}, "channels"),
+        ({"logo_attachment_id": 99999}, "logo_attachment_id"),
+    ],
+)
+def test_bad_input_raises_with_the_field(app_ctx, demo, override, field):
+    before = svc.version_numbers()
+    with pytest.raises(svc.StrategyError) as error:
+        svc.save_version(_user("manager"), _input(**override))
+    assert error.value.field == field
+    assert svc.version_numbers() == before
+
+
+def test_only_the_manager_may_write(app_ctx, demo):
+    with pytest.raises(svc.StrategyError):
+        svc.save_version(_user("market1"), _input())
+    with pytest.raises(svc.StrategyError):
+        svc.add_file(_user("sales1"), _png())
+
+
+def test_compare_marks_changed_fields_and_channel_differences(app_ctx, demo):
+    manager = _user("manager")
+    a = svc.save_version(manager, _input())
+    b = svc.save_version(
+        manager,
+        _input(
+            slogan="新口号",
+            channels=[
+                svc.ChannelInput("展会", "经销商", "名片 300 张"),
+                svc.ChannelInput("抖音", "年轻人", ""),
+            ],
+        ),
+    )
+    result = svc.compare(a, b)
+    changed = {f.name for f in result.fields if f.changed}
+    assert changed == {"slogan"}
+    kinds = {c.name: c.kind for c in result.channels}
+    assert kinds == {"展会": "changed", "抖音": "added"}
+    back = svc.compare(b, a)
+    assert {c.name: c.kind for c in back.channels} == {"展会": "changed", "抖音": "removed"}
+    assert result.changed_count == 3
+
+
+def test_files_are_grouped_by_name_newest_first_and_the_logo_follows(app_ctx, demo):
+    manager = _user("manager")
+    svc.save_version(manager, _input())
+    first = svc.add_file(manager, _png())
+    db.session.flush()
+    strategy = svc.save_version(manager, _input(logo_attachment_id=first.id))
+    second = svc.add_file(manager, _png("#f5a623"))
+    other = FileStorage(stream=io.BytesIO(b"%PDF-1.4\n%%EOF\n"), filename="VI手册.pdf")
+    svc.add_file(manager, other)
+    db.session.flush()
+    groups = {f.name: f for f in svc.files()}
+    assert [a.id for a in groups["logo.png"].versions] == [second.id, first.id]
+    assert groups["logo.png"].is_image and not groups["VI手册.pdf"].is_image
+    assert svc.logo_of(strategy).id == second.id
+    assert [a.id for a in svc.logo_choices()] == [second.id]
+    svc.archive_file(manager, first.id)
+    db.session.flush()
+    assert "logo.png" not in {f.name for f in svc.files()}
+    assert svc.logo_of(strategy) is None
+
+
+# --- the demo data (P3 chapter) -----------------------------------------------------------
+
+
+@pytest.fixture
+def brand_demo(app):
+    """The demo organisation with DEMO_BRAND on (the full brand demo)."""
+    from mktapp.cli import seed_demo_data
+
+    app.config["DEMO_BRAND"] = True
+    try:
+        with app.app_context():
+            ctx = seed_demo_data(app.config["PASSWORD_HASH_METHOD"])
+            db.session.remove()
+    finally:
+        app.config.pop("DEMO_BRAND", None)
+    return ctx
+
+
+def test_brand_demo_makes_twelve_activities_in_every_state_and_two_versions(app, brand_demo):
+    from collections import Counter
+
+    from sqlalchemy import func, select
+
+    from mktapp.models import (
+        ACTIVITY_KINDS,
+        Activity,
+        ActivityEvaluation,
+        ActivityParticipant,
+        ActivityTask,
+        BrandStrategy,
+        Contract,
+        Customer,
+        ExpenseClaim,
+        Opportunity,
+    )
+
+    with app.app_context():
+        activities = db.session.scalars(select(Activity)).all()
+        assert len(activities) == 12
+        states = Counter(a.status for a in activities)
+        for state in ("draft", "pending", "approved", "running", "ended", "rejected", "cancelled"):
+            assert states[state] >= 1, state
+        assert states["evaluated"] >= 3
+        assert {a.kind for a in activities} == set(ACTIVITY_KINDS)
+        assert all(a.budget_lines for a in activities)
+        versions = db.session.scalars(select(BrandStrategy).order_by(BrandStrategy.version)).all()
+        assert [v.version for v in versions] == [1, 2]
+        assert versions[0].slogan != versions[1].slogan
+        assert len(versions[1].channels) == len(versions[0].channels) + 1
+        assert all(v.change_note for v in versions)
+        assert svc.logo_of(versions[1]) is not None
+        assert len({f.name: f for f in svc.files()}["示例科技标志.png"].versions) == 2
+        past = [a for a in activities if a.status in ("ended", "evaluated")]
+        for activity in past:
+            claims = db.session.scalars(
+                select(ExpenseClaim).where(
+                    ExpenseClaim.link_type == "activity", ExpenseClaim.link_id == activity.id
+                )
+            ).all()
+            assert claims and all(c.status == "paid" for c in claims)
+            assert db.session.scalar(
+                select(func.count(Customer.id)).where(Customer.source_activity_id == activity.id)
+            )
+            checked = db.session.scalar(
+                select(func.count(ActivityParticipant.id)).where(
+                    ActivityParticipant.activity_id == activity.id,
+                    ActivityParticipant.checked_in_at.is_not(None),
+                )
+            )
+            assert checked or activity.form == "online"
+        evaluations = Counter(e.status for e in db.session.scalars(select(ActivityEvaluation)))
+        assert evaluations == {"approved": states["evaluated"], "draft": 1}
+        running = next(a for a in activities if a.status == "running")
+        tasks = db.session.scalars(
+            select(ActivityTask).where(ActivityTask.activity_id == running.id)
+        ).all()
+        today = max(t.due_on for t in tasks if t.status == "done")
+        assert any(t.status == "done" for t in tasks)
+        assert any(t.status != "done" and t.due_on <= today for t in tasks)  # overdue
+        lead_ids = select(Customer.id).where(Customer.source_activity_id.is_not(None))
+        won = db.session.scalars(
+            select(Opportunity).where(
+                Opportunity.customer_id.in_(lead_ids), Opportunity.stage == "won"
+            )
+        ).all()
+        assert won
+        assert db.session.scalar(
+            select(func.count(Contract.id)).where(Contract.customer_id.in_(lead_ids))
+        )
+
+
+def test_seed_demo_command_works_on_an_empty_sqlite_database(tmp_path, scratch_database):
+    from flask_migrate import upgrade
+
+    from mktapp import create_app
+    from mktapp.config import TestConfig
+
+    url = scratch_database("branddemo", "sqlite")
+    fresh = create_app(TestConfig(str(tmp_path), database_url=url))
+    fresh.config["DEMO_BRAND"] = True
+    with fresh.app_context():
+        upgrade()
+    result = fresh.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    from sqlalchemy import func, select
+
+    from mktapp.models import Activity, BrandStrategy
+
+    with fresh.app_context():
+        assert db.session.scalar(select(func.count(Activity.id))) == 12
+        assert db.session.scalar(select(func.count(BrandStrategy.id))) == 2
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_next_version_starts_from_the_current_version_of_the_logo_file(app_ctx, demo):
+    manager = _user("manager")
+    svc.save_version(manager, _input())
+    old = svc.add_file(manager, _png())
+    db.session.flush()
+    svc.save_version(manager, _input(logo_attachment_id=old.id))
+    new = svc.add_file(manager, _png("#f5a623"))
+    db.session.flush()
+    data = svc.StrategyInput.of(svc.current())
+    assert data.logo_attachment_id == new.id and data.change_note == ""
+    assert svc.save_version(manager, _input(logo_attachment_id=data.logo_attachment_id))
+
+
+def test_a_version_saved_at_the_same_moment_is_refused_not_overwritten(app_ctx, demo, monkeypatch):
+    manager = _user("manager")
+    before = svc.version_numbers()
+    # As if another save took the next number between reading it and writing.
+    monkeypatch.setattr(svc.db.session, "scalar", lambda *a, **k: before[-1] - 1)
+    with pytest.raises(svc.StrategyError):
+        svc.save_version(manager, _input())
+    monkeypatch.undo()
+    assert svc.version_numbers() == before
