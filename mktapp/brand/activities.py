@@ -107,7 +107,8 @@ def category_label(code: str) -> str:
 
 
 def month_text(year: int, month: int) -> str:
-    return _("%(year)s-%(month)s", year=year, month=f"{month:02d}")
+    padded = f"{month:02d}"
+    return _("%(year)s-%(month)s", year=year, month=padded)
 
 
 def is_manager(user) -> bool:
@@ -327,7 +328,7 @@ def _money(value) -> Decimal:
     return Decimal(str(value or 0)).quantize(CENT)
 
 
-def reserved_statement(year: int, exclude_activity_id: int | None = None):
+def reserved_statement(year: int, exclude_activity_id: int | None = None, zeros: int = 0):
     """(category, month, reserved) of a year: one grouped statement.
 
     Per line: its amount less what the activity's approved or paid claims of the line's
@@ -375,8 +376,10 @@ def reserved_statement(year: int, exclude_activity_id: int | None = None):
         (lines.c.left >= lines.c.amount, lines.c.amount),
         else_=lines.c.left,
     )
+    # `zeros` empty figures before the sum, to be UNIONed with other figures (monitoring).
+    padding = [literal(0, type_=L.amount.type) for _i in range(zeros)]
     return (
-        select(lines.c.category, lines.c.month, func.sum(reserved))
+        select(lines.c.category, lines.c.month, *padding, func.sum(reserved))
         .where(lines.c.year == year)
         .group_by(lines.c.category, lines.c.month)
     )
@@ -677,14 +680,14 @@ describe(
     fields={
         "kind": _l("Kind"),
         "theme": _l("Theme"),
-        "purpose": _l("Purpose"),
+        "purpose": _l("Activity purpose"),
         "target_participants": _l("Target participants"),
         "target_leads": _l("Target leads"),
         "target_sales": _l("Target sales"),
         "start_on": _l("Starts"),
         "end_on": _l("Ends"),
         "place": _l("Place"),
-        "content": _l("Content"),
+        "content": _l("Activity content"),
         "form": _l("Form"),
         "audience": _l("Target audience"),
         "status": _l("Status"),

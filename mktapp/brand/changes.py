@@ -31,7 +31,7 @@ from mktapp.models.brand import Activity, ActivityChange
 FIELDS = (
     ("kind", _l("Kind")),
     ("theme", _l("Theme")),
-    ("purpose", _l("Purpose")),
+    ("purpose", _l("Activity purpose")),
     ("target_participants", _l("Target participants")),
     ("target_leads", _l("Target leads")),
     ("target_sales", _l("Target sales")),
@@ -40,7 +40,7 @@ FIELDS = (
     ("place", _l("Place")),
     ("form", _l("Form")),
     ("audience", _l("Target audience")),
-    ("content", _l("Content")),
+    ("content", _l("Activity content")),
 )
 
 

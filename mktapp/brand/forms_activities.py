@@ -63,7 +63,7 @@ class ActivityForm(FlaskForm):
     kind = SelectField(_l("Kind"), validators=[DataRequired()], validate_choice=False)
     theme = StringField(_l("Theme"), validators=[DataRequired(), Length(max=200)])
     purpose = TextAreaField(
-        _l("Purpose"),
+        _l("Activity purpose"),
         validators=[Length(max=5000)],
         description=_l("What the activity should achieve for the brand and for sales."),
     )
@@ -89,7 +89,7 @@ class ActivityForm(FlaskForm):
     form = SelectField(_l("Form"), validate_choice=False, default="offline")
     audience = TextAreaField(_l("Target audience"), validators=[Length(max=5000)])
     content = TextAreaField(
-        _l("Content"),
+        _l("Activity content"),
         validators=[Length(max=20000)],
         description=_l("The programme: what happens, in what order."),
     )

@@ -196,7 +196,7 @@ def _claims_in(year: int):
 def report(year: int, today: date | None = None) -> Report:
     """Budget against actual by category and month for a year, with what market activities
     reserve: 4 SQL statements (each GROUP BY category and month)."""
-    from mktapp.brand.activities import reserved_by_cell
+    from mktapp.brand.activities import reserved_statement
 
     today = today or date.today()
     budget = db.session.scalar(select(Budget).where(Budget.year == year))
@@ -217,15 +217,26 @@ def report(year: int, today: date | None = None) -> Report:
     committed_expr = func.sum(
         case((ExpenseClaim.status.in_(COMMITTED_STATUSES), ExpenseClaim.amount), else_=literal(0))
     )
-    spent = {
-        (c, int(m)): (_money(a), _money(p))
-        for c, m, a, p in db.session.execute(
-            select(ExpenseClaim.category, month, actual_expr, committed_expr)
-            .where(_claims_in(year), ExpenseClaim.status.in_(COUNTED_STATUSES))
-            .group_by(ExpenseClaim.category, month)
+    # Claims (actual, committed) and what activities reserve, in one statement (UNION ALL).
+    claims_part = (
+        select(
+            ExpenseClaim.category,
+            month,
+            actual_expr,
+            committed_expr,
+            literal(0, type_=ExpenseClaim.amount.type),
         )
-    }
-    reserved = reserved_by_cell(year)
+        .where(_claims_in(year), ExpenseClaim.status.in_(COUNTED_STATUSES))
+        .group_by(ExpenseClaim.category, month)
+    )
+    reserved_part = reserved_statement(year, zeros=2)
+    spent, reserved = {}, {}
+    for c, m, a, p, r in db.session.execute(claims_part.union_all(reserved_part)):
+        key = (c, int(m))
+        if a or p:
+            spent[key] = (_money(a), _money(p))
+        if r:
+            reserved[key] = _money(r)
     elapsed = elapsed_share(year, today)
     codes = list(CATEGORIES)
     # Spending in a category the budget does not know still shows (as "other" would hide it).
