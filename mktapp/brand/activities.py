@@ -693,7 +693,12 @@ describe(
         "status": _l("Status"),
         "over_budget_reason": _l("Reason for exceeding the budget"),
         "cancel_reason": _l("Reason for cancelling"),
+        "submitted_at": _l("Submitted"),
+        "approved_at": _l("Approved"),
+        "number": _l("No."),
+        "archived_at": _l("Archived"),
     },
+    values={"status": status_label, "kind": kind_label, "form": form_label},
 )
 
 

@@ -26,7 +26,7 @@ from mktapp.core.audit_display import describe
 from mktapp.core.i18n import money
 from mktapp.extensions import db
 from mktapp.models import User, utcnow
-from mktapp.models.brand import Activity, ActivityChange
+from mktapp.models.brand import CHANGE_STATUSES, Activity, ActivityChange
 
 FIELDS = (
     ("kind", _l("Kind")),
@@ -309,5 +309,11 @@ FLOW = engine.register_flow(
 describe(
     ActivityChange,
     title=_l("Activity change request"),
-    fields={"reason": _l("Reason for the change"), "status": _l("Status")},
+    fields={
+        "reason": _l("Reason for the change"),
+        "status": _l("Status"),
+        "submitted_at": _l("Submitted"),
+        "approved_at": _l("Approved"),
+    },
+    values={"status": lambda code: str(CHANGE_STATUSES.get(code, code))},
 )

@@ -437,3 +437,24 @@ def test_nav_lists_activities(login):
 def test_date_helpers():
     assert svc.parse_month("2026-11", date(2026, 1, 1)) == date(2026, 11, 1)
     assert svc.parse_month("2026-13", date(2026, 1, 5)) == date(2026, 1, 1)
+
+
+def test_threshold_setting_is_listed_with_the_flow(login):
+    text = login("admin").get("/approvals/settings").get_data(as_text=True)
+    assert "市场活动方案" in text and "市场活动由公司领导审批的预算起点" in text
+
+
+def test_list_runs_the_same_statements_however_many_activities(login, app, count_queries):
+    client = login("market1")
+    _new(client)
+    client.get("/brand/activities/?q=x")  # warm the sidebar and scope caches
+    with count_queries() as few:
+        client.get("/brand/activities/?q=智能")
+    for i in range(12):
+        _new(client, theme=f"智能活动 {i}")
+    with count_queries() as many:
+        client.get("/brand/activities/?q=智能")
+    assert few.count == many.count
+    with count_queries() as cached:
+        client.get("/brand/activities/?q=智能")
+    assert cached.count < many.count  # the rows come from the fragment cache
