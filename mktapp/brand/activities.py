@@ -484,17 +484,10 @@ def submit(user: User, activity: Activity, over_budget_reason: str = "") -> list
     short = shortfalls(activity.budget_lines)
     reason = (over_budget_reason or "").strip()
     if short and not reason:
-        messages = [s.message for s in short]
+        # The page lists the lines over budget (category, month, free, needed) above.
         raise ActivityError(
             _("The plan exceeds the free budget. Give a reason to submit it anyway."),
             "over_budget_reason",
-            [(None, m) for m in messages]
-            + [
-                (
-                    "over_budget_reason",
-                    _("The plan exceeds the free budget. Give a reason to submit it anyway."),
-                )
-            ],
         )
     activity.over_budget_reason = reason[:2000] if short else ""
     try:

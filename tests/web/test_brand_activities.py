@@ -458,3 +458,48 @@ def test_list_runs_the_same_statements_however_many_activities(login, app, count
     with count_queries() as cached:
         client.get("/brand/activities/?q=智能")
     assert cached.count < many.count  # the rows come from the fragment cache
+
+
+def test_returned_plan_is_edited_and_resubmitted(login, app):
+    client = login("market1")
+    _new(client)
+    activity = _activity(app)
+    client.post(f"/brand/activities/{activity.id}/submit")
+    with app.app_context():
+        step = engine.pending_step(engine.current_request(db.session.get(Activity, activity.id)))
+        step_id = step.id
+    rejected = login("manager").post(
+        f"/approvals/steps/{step_id}/reject", data={"comment": "预算明细不够细"}
+    )
+    assert rejected.status_code in (303, 204)
+    assert _activity(app).status == "rejected"
+    edited = client.post(f"/brand/activities/{activity.id}/edit", data=_plan(place="苏州"))
+    assert edited.status_code == 303 and _activity(app).place == "苏州"
+    assert client.post(f"/brand/activities/{activity.id}/submit").status_code == 303
+    assert _activity(app).status == "pending"
+
+
+def test_registered_panels_and_actions_show_on_the_activity_page(login, app, monkeypatch):
+    from mktapp.brand import activity_page
+
+    parts = activity_page._parts
+    monkeypatch.setattr(parts, "_panels", list(parts._panels))
+    monkeypatch.setattr(parts, "_actions", list(parts._actions))
+    activity_page.register_panel(
+        activity_page.Panel(
+            key="test-panel",
+            title="签到面板",
+            template="_macros/toasts.html",
+            load=lambda activity, user: {"messages": [("success", f"面板内容 {activity.number}")]},
+            permissions=("brand.view",),
+        )
+    )
+    activity_page.register_action(
+        activity_page.Action("brand.calendar", "查看日历", args=lambda activity: {})
+    )
+    client = login("market1")
+    _new(client)
+    activity = _activity(app)
+    text = client.get(f"/brand/activities/{activity.id}").get_data(as_text=True)
+    assert "签到面板" in text and f"面板内容 {activity.number}" in text
+    assert "查看日历" in text and 'href="/brand/activities/calendar"' in text
