@@ -396,11 +396,14 @@ def activity_change(activity_id: int):
         db.session.rollback()
         form.show_problems(error.problems)
         return _form_page(form, activity, 422, template=template)
+    over = change_svc.extra_of(change)["over_budget"]
     db.session.commit()
     flash(
         _("Change request for %(number)s submitted for approval.", number=activity.number),
         "success",
     )
+    for message in over:
+        flash(message, "warning")
     return redirect_to(url_for("brand.activity_change_detail", change_id=change.id))
 
 

@@ -503,3 +503,28 @@ def test_registered_panels_and_actions_show_on_the_activity_page(login, app, mon
     text = client.get(f"/brand/activities/{activity.id}").get_data(as_text=True)
     assert "签到面板" in text and f"面板内容 {activity.number}" in text
     assert "查看日历" in text and 'href="/brand/activities/calendar"' in text
+
+
+def test_change_over_the_free_budget_goes_to_the_executive(login, app):
+    client = login("market1")
+    _new(client)
+    activity = _activity(app)
+    client.post(f"/brand/activities/{activity.id}/submit")
+    _approve_all(app, login, activity.id)
+    need = _free(app, "brand", 2026, 12) + Decimal("2000.00") + Decimal("2000.00")
+    response = client.post(
+        f"/brand/activities/{activity.id}/change",
+        data=_plan(reason="追加品牌投放", **{"lines-1-amount": str(need)}),
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        change = db.session.scalar(select(ActivityChange))
+        request = engine.current_request(change)
+        assert [s.status for s in request.steps] == ["pending", "waiting"]
+        change_id = change.id
+    page = login("manager").get(f"/brand/changes/{change_id}").get_data(as_text=True)
+    assert f"{need:,.2f}" in page
+    _approve_all(app, login, change_id, doc_type="ActivityChange", comment="同意追加")
+    done = _activity(app)
+    assert sum(b.amount for b in done.budget_lines) == Decimal("8000.00") + need
+    assert "同意追加" in done.over_budget_reason
