@@ -285,9 +285,12 @@ def activity(activity_id: int):
 def _act(activity_id: int, action, message: str, form_cls=ConfirmForm):
     activity = get_visible_or_404(Activity, activity_id, current_user)
     form = form_cls()
-    if not form.validate_on_submit():
-        abort(400)
     try:
+        if not form.validate_on_submit():
+            if form.csrf_token.errors or request.method != "POST":
+                abort(400)
+            field, messages = next(iter(form.errors.items()))
+            raise svc.ActivityError(messages[0], field)
         action(activity, form)
     except svc.ActivityError as error:
         db.session.rollback()

@@ -528,3 +528,12 @@ def test_change_over_the_free_budget_goes_to_the_executive(login, app):
     done = _activity(app)
     assert sum(b.amount for b in done.budget_lines) == Decimal("8000.00") + need
     assert "同意追加" in done.over_budget_reason
+
+
+def test_too_long_cancel_reason_is_a_422_not_a_crash(login, app):
+    client = login("market1")
+    _new(client)
+    activity = _activity(app)
+    response = client.post(f"/brand/activities/{activity.id}/cancel", data={"reason": "长" * 2100})
+    assert response.status_code == 422 and _activity(app).status == "draft"
+    assert client.post(f"/brand/activities/{activity.id}/start", csrf=False).status_code == 400
