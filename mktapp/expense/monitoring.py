@@ -121,6 +121,13 @@ class Cell:
     budget: Decimal = ZERO
     actual: Decimal = ZERO
     committed: Decimal = ZERO
+    # Held by approved, running and ended market activities (brand/activities.py).
+    reserved: Decimal = ZERO
+
+    @property
+    def free(self) -> Decimal:
+        """What can still be planned: budget - spent (actual) - reserved."""
+        return self.budget - self.actual - self.reserved
 
     @property
     def over(self) -> bool:
@@ -187,7 +194,10 @@ def _claims_in(year: int):
 
 
 def report(year: int, today: date | None = None) -> Report:
-    """Budget against actual by category and month for a year: 3 SQL statements."""
+    """Budget against actual by category and month for a year, with what market activities
+    reserve: 4 SQL statements (each GROUP BY category and month)."""
+    from mktapp.brand.activities import reserved_statement
+
     today = today or date.today()
     budget = db.session.scalar(select(Budget).where(Budget.year == year))
     planned = {}
@@ -207,28 +217,41 @@ def report(year: int, today: date | None = None) -> Report:
     committed_expr = func.sum(
         case((ExpenseClaim.status.in_(COMMITTED_STATUSES), ExpenseClaim.amount), else_=literal(0))
     )
-    spent = {
-        (c, int(m)): (_money(a), _money(p))
-        for c, m, a, p in db.session.execute(
-            select(ExpenseClaim.category, month, actual_expr, committed_expr)
-            .where(_claims_in(year), ExpenseClaim.status.in_(COUNTED_STATUSES))
-            .group_by(ExpenseClaim.category, month)
+    # Claims (actual, committed) and what activities reserve, in one statement (UNION ALL).
+    claims_part = (
+        select(
+            ExpenseClaim.category,
+            month,
+            actual_expr,
+            committed_expr,
+            literal(0, type_=ExpenseClaim.amount.type),
         )
-    }
+        .where(_claims_in(year), ExpenseClaim.status.in_(COUNTED_STATUSES))
+        .group_by(ExpenseClaim.category, month)
+    )
+    reserved_part = reserved_statement(year, zeros=2)
+    spent, reserved = {}, {}
+    for c, m, a, p, r in db.session.execute(claims_part.union_all(reserved_part)):
+        key = (c, int(m))
+        if a or p:
+            spent[key] = (_money(a), _money(p))
+        if r:
+            reserved[key] = _money(r)
     elapsed = elapsed_share(year, today)
     codes = list(CATEGORIES)
     # Spending in a category the budget does not know still shows (as "other" would hide it).
-    codes += sorted({c for c, _m in spent} - set(codes))
+    codes += sorted(({c for c, _m in spent} | {c for c, _m in reserved}) - set(codes))
     rows = []
     for code in codes:
         cells = []
         for m in MONTHS:
             a, p = spent.get((code, m), (ZERO, ZERO))
-            cells.append(Cell(planned.get((code, m), ZERO), a, p))
+            cells.append(Cell(planned.get((code, m), ZERO), a, p, reserved.get((code, m), ZERO)))
         total = Cell(
             sum((c.budget for c in cells), ZERO),
             sum((c.actual for c in cells), ZERO),
             sum((c.committed for c in cells), ZERO),
+            sum((c.reserved for c in cells), ZERO),
         )
         # Lazy labels: the report is also computed outside a request (the daily scan).
         rows.append(Row(code, CATEGORIES.get(code, code), cells, total, elapsed))
@@ -237,6 +260,7 @@ def report(year: int, today: date | None = None) -> Report:
             sum((r.months[i].budget for r in rows), ZERO),
             sum((r.months[i].actual for r in rows), ZERO),
             sum((r.months[i].committed for r in rows), ZERO),
+            sum((r.months[i].reserved for r in rows), ZERO),
         )
         for i in range(12)
     ]
@@ -244,6 +268,7 @@ def report(year: int, today: date | None = None) -> Report:
         sum((c.budget for c in month_totals), ZERO),
         sum((c.actual for c in month_totals), ZERO),
         sum((c.committed for c in month_totals), ZERO),
+        sum((c.reserved for c in month_totals), ZERO),
     )
     total_row = Row("", _l("Total"), month_totals, grand, elapsed)
     return Report(year, budget, rows, month_totals, total_row, elapsed, today)

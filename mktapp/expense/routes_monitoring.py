@@ -178,9 +178,20 @@ def monitoring_xlsx():
         _("Actual"),
         _("Committed (under review)"),
         _("Remaining"),
+        _("Reserved by activities"),
+        _("Free"),
     ]
     detail = [
-        (row.label, f"{year}-{m:02d}", cell.budget, cell.actual, cell.committed, cell.variance)
+        (
+            row.label,
+            f"{year}-{m:02d}",
+            cell.budget,
+            cell.actual,
+            cell.committed,
+            cell.variance,
+            cell.reserved,
+            cell.free,
+        )
         for row in rep.rows
         for m, cell in zip(MONTHS, row.months, strict=True)
     ]

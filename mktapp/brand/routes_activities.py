@@ -1,0 +1,447 @@
+"""Market activity views (P3.2): the list and its export, the month calendar, the plan form,
+the activity's page (plan, KPI tiles, budget check, approval, change requests, the panels
+and actions other parts register in activity_page.py), its lifecycle actions, change
+requests, and the `flask brand-scan` command.
+
+Approving and rejecting go through the approval engine's own endpoints, shown on the
+activity's and the change request's pages by the approval panel.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask import abort, current_app, flash, render_template, request, url_for
+from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+
+from mktapp.brand import activities as svc
+from mktapp.brand import activity_page, bp
+from mktapp.brand import changes as change_svc
+from mktapp.brand.forms_activities import (
+    ActivityForm,
+    CancelForm,
+    ChangeForm,
+    ConfirmForm,
+    SubmitForm,
+    local_today,
+)
+from mktapp.core import fragments, nav
+from mktapp.core.exports import xlsx_response
+from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.permissions import get_visible_or_404, require
+from mktapp.extensions import db
+from mktapp.models.brand import (
+    ACTIVITY_KINDS,
+    ACTIVITY_STATUSES,
+    CHANGE_STATUSES,
+    Activity,
+    ActivityChange,
+)
+
+nav.add("P3", nav.NavEntry("brand.activities", nav._l("Market activities"), ("brand.view",), "doc"))
+nav.add("P3", nav.NavEntry("brand.calendar", nav._l("Activity calendar"), ("brand.view",), "dot"))
+
+
+@bp.app_context_processor
+def _activity_labels():
+    return {
+        "activity_status_label": svc.status_label,
+        "activity_kind_label": svc.kind_label,
+        "activity_form_label": svc.form_label,
+        "activity_category_label": svc.category_label,
+        "change_status_label": lambda code: str(CHANGE_STATUSES.get(code, code)),
+    }
+
+
+# --- the list -----------------------------------------------------------------------------------
+
+
+@bp.get("/activities/")
+@require("brand.view")
+def activities():
+    """Market activities: search, filters by status, kind and year, sort, paging, export."""
+    query = svc.ActivityQuery.from_args(request.args)
+    page_size = current_app.config["PAGE_SIZE"]
+    rows = fragments.cached_block(
+        "brand/activities.html",
+        "activity_rows",
+        key=(repr(query), page_size),
+        depends=("activities",),
+        reader=current_user,
+        rules=(Activity,),
+        context=lambda: {
+            "page": svc.list_activities(current_user, query, page_size),
+            "query": query,
+        },
+    )
+    response = render(
+        "brand/activities.html",
+        block="activity_rows",
+        fragment=rows,
+        query=query,
+        statuses=ACTIVITY_STATUSES,
+        kinds=ACTIVITY_KINDS,
+        years=[] if is_partial() else svc.years_with_activities(current_user),
+    )
+    if is_partial():
+        response.headers["HX-Push-Url"] = url_for("brand.activities", **query.args())
+    return response
+
+
+@bp.get("/activities.xlsx")
+@require("brand.view")
+def activities_xlsx():
+    """The filtered activities (all pages) as an Excel workbook."""
+    query = svc.ActivityQuery.from_args(request.args)
+    header = [
+        _("No."),
+        _("Theme"),
+        _("Kind"),
+        _("Status"),
+        _("Starts"),
+        _("Ends"),
+        _("Place"),
+        _("Form"),
+        _("Planner"),
+        _("Target participants"),
+        _("Target leads"),
+        _("Target sales"),
+        _("Budget"),
+    ]
+    rows = [
+        [
+            a.number,
+            a.theme,
+            svc.kind_label(a.kind),
+            svc.status_label(a.status),
+            a.start_on,
+            a.end_on,
+            a.place,
+            svc.form_label(a.form),
+            a.owner.display_name if a.owner else "",
+            a.target_participants,
+            a.target_leads,
+            a.target_sales,
+            a.budget_total,
+        ]
+        for a in svc.export_activities(current_user, query)
+    ]
+    name = _("Market activities")
+    return xlsx_response(f"{name}-{local_today():%Y%m%d}.xlsx", [(name, header, rows)])
+
+
+@bp.get("/activities/calendar")
+@require("brand.view")
+def calendar():
+    """The activities of a month on a Monday-to-Sunday grid, today marked."""
+    today = local_today()
+    first = svc.parse_month(request.args.get("month"), today)
+    grid = svc.month_grid(current_user, first, today)
+    return render(
+        "brand/calendar.html",
+        block="calendar_grid",
+        grid=grid,
+        kinds=ACTIVITY_KINDS,
+        statuses=ACTIVITY_STATUSES,
+    )
+
+
+# --- the form -------------------------------------------------------------------------------------
+
+
+ROW_ACTIONS = {"add_staff": "staff", "add_line": "lines"}
+
+
+def _form_page(form, activity=None, status=200, template="brand/activity_form.html", **extra):
+    return render(
+        template,
+        block="activity_form",
+        status=status,
+        form=form,
+        activity=activity,
+        action_url=request.path,
+        **extra,
+    )
+
+
+def _row_action(form) -> bool:
+    action = request.form.get("action", "")
+    if action in ROW_ACTIONS:
+        form.add_row(ROW_ACTIONS[action])
+        return True
+    return False
+
+
+def _save(form: ActivityForm, activity: Activity | None):
+    if _row_action(form):
+        return _form_page(form, activity)
+    if not form.validate_on_submit():
+        return _form_page(form, activity, 422)
+    try:
+        data = form.to_input()
+        if activity is None:
+            activity = svc.create_activity(current_user, data)
+        else:
+            svc.update_activity(current_user, activity, data)
+    except svc.ActivityError as error:
+        db.session.rollback()
+        form.show_problems(error.problems)
+        return _form_page(form, activity if activity is not None and activity.id else None, 422)
+    db.session.commit()
+    flash(_("Activity %(number)s saved.", number=activity.number), "success")
+    return redirect_to(url_for("brand.activity", activity_id=activity.id))
+
+
+@bp.route("/activities/new", methods=["GET", "POST"])
+@require("brand.edit")
+def activity_new():
+    """Plan a market activity (a draft until submitted)."""
+    form = ActivityForm()
+    if request.method == "GET":
+        today = local_today()
+        form.start_on.data = today
+        form.end_on.data = today
+        return _form_page(form)
+    return _save(form, None)
+
+
+@bp.route("/activities/<int:activity_id>/edit", methods=["GET", "POST"])
+@require("brand.edit")
+def activity_edit(activity_id: int):
+    """Change a draft, returned or withdrawn plan (approved plans: request a change)."""
+    activity = get_visible_or_404(Activity, activity_id, current_user)
+    if not svc.may_edit(current_user, activity):
+        if not svc.may_run(current_user, activity):
+            abort(403)
+        form = ActivityForm(formdata=None)
+        form.load(svc.input_of(activity))
+        form.form_errors.append(svc.locked_message(activity))
+        return _form_page(form, activity, 422, locked=True)
+    form = ActivityForm()
+    if request.method == "GET":
+        form = ActivityForm(formdata=None)
+        form.load(svc.input_of(activity))
+        return _form_page(form, activity)
+    return _save(form, activity)
+
+
+# --- one activity -----------------------------------------------------------------------------------
+
+
+def _kpis(activity: Activity) -> dict:
+    budget = activity.budget_total
+    return {
+        "budget": budget,
+        "per_participant": (budget / activity.target_participants)
+        if activity.target_participants
+        else None,
+        "per_lead": (budget / activity.target_leads) if activity.target_leads else None,
+        "sales_ratio": (activity.target_sales / budget).quantize(svc.CENT) if budget else None,
+    }
+
+
+def _page(activity: Activity, status: int = 200, **extra):
+    user = current_user
+    checking = activity.status in svc.EDITABLE or activity.status == "pending"
+    changes = change_svc.changes_of(activity)
+    context = {
+        "activity": activity,
+        "kpis": _kpis(activity),
+        "shortfalls": svc.shortfalls(activity.budget_lines) if checking else [],
+        "may_edit": svc.may_edit(user, activity),
+        "may_submit": svc.may_submit(user, activity),
+        "may_run": svc.may_run(user, activity),
+        "may_request_change": svc.may_request_change(user, activity)
+        and not any(c.status == "pending" for c in changes),
+        "may_cancel": svc.may_cancel(user, activity) and activity.status != "pending",
+        "may_archive": svc.may_archive(user, activity),
+        "changes": changes,
+        "diff": change_svc.diff,
+        "submit_form": extra.pop("submit_form", None) or SubmitForm(formdata=None),
+        "cancel_form": extra.pop("cancel_form", None) or CancelForm(formdata=None),
+        "confirm": ConfirmForm(),
+        "extra_actions": activity_page.actions_for(activity, user),
+        "panels": [
+            (panel, Markup(render_template(panel.template, activity=activity, **loaded)))
+            for panel, loaded in activity_page.panels_for(activity, user)
+        ],
+        "today": local_today(),
+    }
+    context.update(extra)
+    return render("brand/activity_detail.html", status=status, **context)
+
+
+@bp.get("/activities/<int:activity_id>")
+@require("brand.view")
+def activity(activity_id: int):
+    """An activity: plan, targets against budget, approval, changes, then the parts' panels."""
+    return _page(get_visible_or_404(Activity, activity_id, current_user))
+
+
+def _act(activity_id: int, action, message: str, form_cls=ConfirmForm):
+    activity = get_visible_or_404(Activity, activity_id, current_user)
+    form = form_cls()
+    try:
+        if not form.validate_on_submit():
+            if form.csrf_token.errors or request.method != "POST":
+                abort(400)
+            field, messages = next(iter(form.errors.items()))
+            raise svc.ActivityError(messages[0], field)
+        action(activity, form)
+    except svc.ActivityError as error:
+        db.session.rollback()
+        activity = get_visible_or_404(Activity, activity_id, current_user)
+        extra = {}
+        if isinstance(form, SubmitForm):
+            extra["submit_form"] = form
+            extra["submit_open"] = True
+            form.over_budget_reason.errors = [m for f, m in error.problems if f]
+            extra["action_errors"] = [m for f, m in error.problems if not f]
+        elif isinstance(form, CancelForm):
+            extra["cancel_form"] = form
+            extra["cancel_open"] = True
+            form.reason.errors = [error.message]
+        else:
+            extra["action_errors"] = [error.message]
+        return _page(activity, status=422, **extra)
+    db.session.commit()
+    flash(message % {"number": activity.number}, "success")
+    return redirect_to(url_for("brand.activity", activity_id=activity.id))
+
+
+@bp.post("/activities/<int:activity_id>/submit")
+@require("brand.edit")
+def activity_submit(activity_id: int):
+    """Send the plan for approval (over the free budget: with a reason)."""
+    return _act(
+        activity_id,
+        lambda a, f: svc.submit(current_user, a, f.over_budget_reason.data or ""),
+        _("Activity %(number)s submitted for approval."),
+        SubmitForm,
+    )
+
+
+@bp.post("/activities/<int:activity_id>/start")
+@require("brand.edit")
+def activity_start(activity_id: int):
+    """Start an approved activity (执行中)."""
+    return _act(
+        activity_id,
+        lambda a, f: svc.start(current_user, a),
+        _("Activity %(number)s is now in progress."),
+    )
+
+
+@bp.post("/activities/<int:activity_id>/end")
+@require("brand.edit")
+def activity_end(activity_id: int):
+    """End an activity in progress."""
+    return _act(activity_id, lambda a, f: svc.end(current_user, a), _("Activity %(number)s ended."))
+
+
+@bp.post("/activities/<int:activity_id>/cancel")
+@require("brand.edit")
+def activity_cancel(activity_id: int):
+    """Cancel an activity, with a reason (its budget is no longer reserved)."""
+    return _act(
+        activity_id,
+        lambda a, f: svc.cancel(current_user, a, f.reason.data or ""),
+        _("Activity %(number)s cancelled."),
+        CancelForm,
+    )
+
+
+@bp.post("/activities/<int:activity_id>/archive")
+@require("brand.edit")
+def activity_archive(activity_id: int):
+    """Archive a draft or a cancelled activity (kept, not deleted)."""
+    activity = get_visible_or_404(Activity, activity_id, current_user)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        svc.archive(current_user, activity)
+    except svc.ActivityError as error:
+        db.session.rollback()
+        return _page(activity, status=422, action_errors=[error.message])
+    db.session.commit()
+    flash(_("Activity %(number)s archived.", number=activity.number), "success")
+    return redirect_to(url_for("brand.activities"))
+
+
+# --- change requests ------------------------------------------------------------------------------------
+
+
+@bp.route("/activities/<int:activity_id>/change", methods=["GET", "POST"])
+@require("brand.edit")
+def activity_change(activity_id: int):
+    """Request a change to an approved or running plan: the plan form, prefilled, and a reason."""
+    activity = get_visible_or_404(Activity, activity_id, current_user)
+    if not svc.may_request_change(current_user, activity):
+        abort(403)
+    template = "brand/change_form.html"
+    if request.method == "GET":
+        form = ChangeForm(formdata=None)
+        form.load(svc.input_of(activity))
+        return _form_page(form, activity, template=template)
+    form = ChangeForm()
+    if _row_action(form):
+        return _form_page(form, activity, template=template)
+    if not form.validate_on_submit():
+        return _form_page(form, activity, 422, template=template)
+    try:
+        data = form.to_input()
+        change = change_svc.request_change(current_user, activity, data, form.reason.data or "")
+    except svc.ActivityError as error:
+        db.session.rollback()
+        form.show_problems(error.problems)
+        return _form_page(form, activity, 422, template=template)
+    over = change_svc.extra_of(change)["over_budget"]
+    db.session.commit()
+    flash(
+        _("Change request for %(number)s submitted for approval.", number=activity.number),
+        "success",
+    )
+    for message in over:
+        flash(message, "warning")
+    return redirect_to(url_for("brand.activity_change_detail", change_id=change.id))
+
+
+@bp.get("/changes/<int:change_id>")
+@require("brand.view")
+def activity_change_detail(change_id: int):
+    """A change request: the reason, the plan before and as proposed, its approval."""
+    change = get_visible_or_404(ActivityChange, change_id, current_user)
+    activity = get_visible_or_404(Activity, change.activity_id, current_user)
+    return render(
+        "brand/change_detail.html",
+        change=change,
+        activity=activity,
+        rows=change_svc.diff(change),
+        over_budget=change_svc.extra_of(change)["over_budget"],
+    )
+
+
+# --- the daily scan ---------------------------------------------------------------------------------------
+
+
+@click.command("brand-scan")
+@with_appcontext
+@click.option("--date", "day", default="", help="Scan as of this date (YYYY-MM-DD); default today.")
+def brand_scan(day: str) -> None:
+    """Start approved activities whose first day has come; end those whose last day passed."""
+    from mktapp.core.audit import acting_as
+
+    today = date.fromisoformat(day) if day else date.today()
+    with acting_as(None, note="brand-scan"):
+        started, ended = svc.scan(today)
+        db.session.commit()
+    click.echo(f"{started} activities started, {ended} ended")
+
+
+@bp.record_once
+def _register_cli(state) -> None:
+    state.app.cli.add_command(brand_scan)
