@@ -17,3 +17,4 @@ from flask import Blueprint
 bp = Blueprint("brand", __name__, url_prefix="/brand")
 
 # Each part's routes module is imported here (one line each).
+from mktapp.brand import routes_execution  # noqa: E402,F401  (P3.3 execution)
