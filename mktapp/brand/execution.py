@@ -806,6 +806,6 @@ describe(
 describe(
     ActivityParticipant,
     title=_l("Activity participant"),
-    fields={"name": _l("Name"), "checked_in_at": _l("Checked in")},
+    fields={"name": _l("Full name"), "checked_in_at": _l("Checked in")},
     values={"kind": participant_kind_label},
 )

@@ -46,7 +46,7 @@ class ParticipantForm(FlaskForm):
         default="registered",
         validators=[InputRequired()],
     )
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     company = StringField(_l("Company"), validators=[Optional(), Length(max=200)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
 
