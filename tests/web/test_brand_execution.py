@@ -85,6 +85,9 @@ def test_expo_checklist_starts_from_template_with_dates_and_staff_owners(app, lo
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "<html" in html and f"/brand/activities/{aid}/tasks/template" in html
+    fragment = client.get(f"/brand/activities/{aid}/tasks", htmx="activity_tasks")
+    assert fragment.status_code == 200 and "<html" not in fragment.get_data(as_text=True)
+    assert "HX-Request" in fragment.headers["Vary"]
 
     response = client.post(f"/brand/activities/{aid}/tasks/template", htmx=True)
     assert response.status_code == 200
@@ -327,7 +330,13 @@ def test_registration_walk_in_check_in_and_counts(app, login):
         htmx=True,
     )
     assert walk.status_code == 200
-    registered, walk_in = _people(app, aid)
+    # Without JavaScript: the form posts and comes back to the page.
+    plain = client.post(
+        f"/brand/activities/{aid}/participants",
+        data={"participant-kind": "registered", "participant-name": "赵敏"},
+    )
+    assert plain.status_code == 303
+    registered, walk_in, _plain = _people(app, aid)
     assert registered.checked_in_at is None and walk_in.checked_in_at is not None
 
     checked = client.post(
@@ -337,7 +346,7 @@ def test_registration_walk_in_check_in_and_counts(app, login):
     fragment = checked.get_data(as_text=True)
     assert fragment.lstrip().startswith('<div id="activity_participants"')
     assert f"/brand/activity-participants/{registered.id}/undo-check-in" in fragment
-    assert '<progress max="40" value="2"' in fragment
+    assert '<progress max="40" value="2"' in fragment and "赵敏" in fragment
     assert _people(app, aid)[0].checked_in_at is not None
 
     # The search box answers with the rows only.
@@ -416,6 +425,7 @@ def test_invite_customers_found_by_search_among_those_one_may_see(app, login):
     assert invited.status_code == 200
     (person,) = _people(app, aid)
     assert person.kind == "invited" and person.customer_id == cid and person.company == name
+    assert f'href="/sales/customers/{cid}"' in invited.get_data(as_text=True)
     # The same customer twice: still one row.
     client.post(f"/brand/activities/{aid}/participants/invite", data={"customer": str(cid)})
     assert len(_people(app, aid)) == 1
