@@ -665,6 +665,11 @@ activity_page.register_panel(
 
 
 def _activity_url(activity: Activity) -> str:
+    """The activity page (its tasks page before the page exists), as a path.
+
+    A request context only while the URL is built: notify() would otherwise put the
+    test context's http://localhost/ in front of the e-mailed link.
+    """
     from flask import current_app
 
     endpoint = (

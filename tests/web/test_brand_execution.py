@@ -472,6 +472,7 @@ def test_standard_feedback_questionnaire_with_qr_sign_and_download(app, login):
     assert sign.status_code == 200
     assert "扫码填写现场反馈" in html and url in html and "新品发布会 2026" in html
     assert '<svg viewBox="0 0 ' in html and 'class="qr-code"' in html
+    assert "style=" not in html.split("<main", 1)[1] and "<script" not in html.split("<main", 1)[1]
 
     svg = client.get(f"/brand/activities/{aid}/feedback/qr.svg")
     assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
