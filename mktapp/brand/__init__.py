@@ -19,3 +19,4 @@ bp = Blueprint("brand", __name__, url_prefix="/brand")
 # Each part's routes module is imported here (one line each).
 from mktapp.brand import routes_strategy  # noqa: E402,F401  (P3.1)
 from mktapp.brand import routes_activities  # noqa: E402,F401
+from mktapp.brand import routes_execution  # noqa: E402,F401  (P3.3 execution)

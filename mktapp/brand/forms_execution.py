@@ -1,0 +1,68 @@
+"""Forms of an activity's execution (P3.3): tasks, participants, the feedback questionnaire."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from mktapp.models.brand import TASK_STATUSES
+from mktapp.org.forms_policy import LocalDateField, sensible_date
+
+
+def _int_or_zero(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+class ConfirmForm(FlaskForm):
+    """Only the CSRF token: for buttons that act."""
+
+
+class TaskForm(FlaskForm):
+    title = StringField(_l("Task"), validators=[DataRequired(), Length(max=200)])
+    owner_id = SelectField(_l("Owner"), coerce=_int_or_zero, validators=[Optional()])
+    due_on = LocalDateField(_l("Due"), validators=[Optional(), sensible_date])
+
+    def __init__(self, *args, owners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner_id.choices = [(0, str(_l("Nobody yet")))] + list(owners)
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("Status"), validators=[InputRequired()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = [(k, str(v)) for k, v in TASK_STATUSES.items()]
+
+
+class ParticipantForm(FlaskForm):
+    kind = RadioField(
+        _l("Kind"),
+        default="registered",
+        validators=[InputRequired()],
+    )
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
+    company = StringField(_l("Company"), validators=[Optional(), Length(max=200)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [
+            ("registered", str(_l("Registration"))),
+            ("walk_in", str(_l("Walk-in (checked in now)"))),
+        ]
+
+
+class AttachSurveyForm(FlaskForm):
+    survey_id = SelectField(
+        _l("Open questionnaire"), coerce=_int_or_zero, validators=[InputRequired()]
+    )
+
+    def __init__(self, *args, choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.survey_id.choices = [(0, str(_l("Choose a questionnaire")))] + list(choices)

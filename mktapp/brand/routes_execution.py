@@ -1,0 +1,700 @@
+"""Execution views (P3.3): the task checklist, participants and check-in, on-site feedback.
+
+Each part is a panel of the activity page (activity_page.py) and also a page of its own
+(/brand/activities/<id>/tasks, /participants, /feedback) that works without JavaScript.
+A panel template holds its fragments as blocks: an htmx action answers with the panel's
+block, a plain form post gets the whole page (or a redirect back to it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import click
+from flask import Response, abort, flash, request, url_for
+from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from mktapp.brand import activity_page, bp
+from mktapp.brand import execution as svc
+from mktapp.brand.forms_execution import (
+    AttachSurveyForm,
+    ConfirmForm,
+    ParticipantForm,
+    StatusForm,
+    TaskForm,
+)
+from mktapp.core.htmx import hx_target, is_partial, redirect_to, render
+from mktapp.core.permissions import can, get_visible_or_404, require
+from mktapp.extensions import db
+from mktapp.models import ACTIVITY_KINDS, ACTIVITY_STATUSES, PARTICIPANT_KINDS, TASK_STATUSES
+from mktapp.models.brand import Activity, ActivityParticipant, ActivityTask
+
+
+@bp.app_context_processor
+def _execution_labels():
+    return {
+        "task_status_label": svc.task_status_label,
+        "participant_kind_label": svc.participant_kind_label,
+        "exe_status_label": lambda code: str(ACTIVITY_STATUSES.get(code, code)),
+        "exe_kind_label": lambda code: str(ACTIVITY_KINDS.get(code, code)),
+    }
+
+
+def _activity(activity_id: int) -> Activity:
+    return get_visible_or_404(Activity, activity_id, current_user)
+
+
+def _page_or_panel(page: str, panel: str, block: str, status: int = 200, **context) -> Response:
+    """The panel's block for htmx, the part's whole page otherwise."""
+    if is_partial():
+        return render(panel, block=block, status=status, **context)
+    return render(page, status=status, **context)
+
+
+def _field_error(form, error: svc.ExecutionError) -> None:
+    target = getattr(form, error.field, None) if error.field else None
+    if target is not None:
+        target.errors = [*target.errors, error.message] if target.errors else [error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+# --- tasks -----------------------------------------------------------------------------------
+
+
+@dataclass
+class TasksView:
+    activity: Activity
+    tasks: list[ActivityTask]
+    summary: svc.TaskSummary
+    today: date
+    may_manage: bool
+    user_id: int
+    may_edit_own: bool
+    form: TaskForm | None = None
+    edit_id: int | None = None
+    edit_form: TaskForm | None = None
+    error: str = ""
+    statuses: dict = field(default_factory=lambda: TASK_STATUSES)
+
+    def may_change(self, task: ActivityTask) -> bool:
+        return self.may_manage or (self.may_edit_own and task.owner_id == self.user_id)
+
+    def overdue(self, task: ActivityTask) -> bool:
+        return svc.is_overdue(task, self.today)
+
+
+def tasks_view(activity: Activity, user, **extra: Any) -> TasksView:
+    """What the checklist shows (one query; a second for the owners when one may add)."""
+    tasks = svc.tasks_of(activity)
+    today = svc.local_today()
+    may_manage = svc.may_manage_tasks(user, activity)
+    form = extra.pop("form", None)
+    if form is None and may_manage:
+        form = TaskForm(formdata=None, prefix="task", owners=svc.owner_choices(activity))
+    return TasksView(
+        activity=activity,
+        tasks=tasks,
+        summary=svc.summarise(tasks, today),
+        today=today,
+        may_manage=may_manage,
+        user_id=user.id,
+        may_edit_own=svc.executable(activity) and can(user, "brand.edit"),
+        form=form,
+        **extra,
+    )
+
+
+def _tasks(activity: Activity, status: int = 200, **extra) -> Response:
+    view = tasks_view(activity, current_user, **extra)
+    return _page_or_panel(
+        "brand/tasks.html",
+        "brand/_tasks_panel.html",
+        "activity_tasks",
+        status,
+        activity=activity,
+        exe_tasks=view,
+    )
+
+
+def _tasks_done(activity: Activity) -> Response:
+    if is_partial():
+        return _tasks(activity)
+    return redirect_to(url_for("brand.activity_tasks", activity_id=activity.id))
+
+
+@bp.get("/activities/<int:activity_id>/tasks")
+@require("brand.view")
+def activity_tasks(activity_id: int):
+    """The activity's task checklist: owners, due dates, progress, overdue tasks."""
+    return _tasks(_activity(activity_id))
+
+
+@bp.post("/activities/<int:activity_id>/tasks")
+@require("brand.edit")
+def activity_task_add(activity_id: int):
+    """Add a task to the checklist."""
+    activity = _activity(activity_id)
+    if not svc.may_manage_tasks(current_user, activity):
+        abort(403)
+    form = TaskForm(prefix="task", owners=svc.owner_choices(activity))
+    if form.validate_on_submit():
+        try:
+            svc.add_task(
+                current_user, activity, form.title.data, form.owner_id.data, form.due_on.data
+            )
+        except svc.ExecutionError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            return _tasks_done(activity)
+    return _tasks(activity, 422, form=form)
+
+
+@bp.post("/activities/<int:activity_id>/tasks/template")
+@require("brand.edit")
+def activity_tasks_template(activity_id: int):
+    """Start (or complete) the checklist from the template of the activity's kind."""
+    activity = _activity(activity_id)
+    if not svc.may_manage_tasks(current_user, activity):
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        made = svc.apply_template(current_user, activity)
+    except svc.ExecutionError as error:
+        db.session.rollback()
+        return _tasks(activity, 422, error=error.message)
+    db.session.commit()
+    flash(_("%(n)s tasks added from the template.", n=len(made)), "success")
+    return _tasks_done(activity)
+
+
+def _task(task_id: int) -> tuple[ActivityTask, Activity]:
+    task = db.session.get(ActivityTask, task_id)
+    if task is None:
+        abort(404)
+    return task, _activity(task.activity_id)
+
+
+@bp.get("/activity-tasks/<int:task_id>/edit")
+@require("brand.edit")
+def activity_task_edit(task_id: int):
+    """The task's row as a form (title, owner, due date)."""
+    task, activity = _task(task_id)
+    if not svc.may_change_task(current_user, task, activity):
+        abort(403)
+    form = TaskForm(
+        formdata=None,
+        prefix="task_edit",
+        owners=svc.owner_choices(activity),
+        data={"title": task.title, "owner_id": task.owner_id or 0, "due_on": task.due_on},
+    )
+    return _tasks(activity, edit_id=task.id, edit_form=form)
+
+
+@bp.post("/activity-tasks/<int:task_id>")
+@require("brand.edit")
+def activity_task_update(task_id: int):
+    """Save a task's title, owner and due date."""
+    task, activity = _task(task_id)
+    if not svc.may_change_task(current_user, task, activity):
+        abort(403)
+    form = TaskForm(prefix="task_edit", owners=svc.owner_choices(activity))
+    if form.validate_on_submit():
+        try:
+            svc.update_task(
+                current_user, task, form.title.data, form.owner_id.data, form.due_on.data
+            )
+        except svc.ExecutionError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            return _tasks_done(activity)
+    task, activity = _task(task_id)
+    return _tasks(activity, 422, edit_id=task.id, edit_form=form)
+
+
+@bp.post("/activity-tasks/<int:task_id>/status")
+@require("brand.edit")
+def activity_task_status(task_id: int):
+    """Move a task to do / in progress / done, in place."""
+    task, activity = _task(task_id)
+    if not svc.may_change_task(current_user, task, activity):
+        abort(403)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        return _tasks(activity, 422, error=_("Choose a status from the list."))
+    svc.set_status(current_user, task, form.status.data)
+    db.session.commit()
+    return _tasks_done(activity)
+
+
+@bp.post("/activity-tasks/<int:task_id>/move")
+@require("brand.edit")
+def activity_task_move(task_id: int):
+    """Move a task up or down the checklist."""
+    task, activity = _task(task_id)
+    if not svc.may_manage_tasks(current_user, activity):
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    svc.move_task(current_user, task, "up" if request.form.get("direction") == "up" else "down")
+    db.session.commit()
+    return _tasks_done(activity)
+
+
+@bp.post("/activity-tasks/<int:task_id>/remove")
+@require("brand.edit")
+def activity_task_remove(task_id: int):
+    """Take a task that is not done off the checklist (after confirmation)."""
+    task, activity = _task(task_id)
+    if not svc.may_manage_tasks(current_user, activity):
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        svc.remove_task(current_user, task)
+    except svc.ExecutionError as error:
+        db.session.rollback()
+        task, activity = _task(task_id)
+        return _tasks(activity, 422, error=error.message)
+    db.session.commit()
+    return _tasks_done(activity)
+
+
+# --- participants ----------------------------------------------------------------------------
+
+
+@dataclass
+class ParticipantsView:
+    activity: Activity
+    counts: svc.ParticipantCounts
+    rows: list[ActivityParticipant]
+    may_manage: bool
+    full: bool = False  # the participants page (search, paging) rather than the panel
+    page: svc.ParticipantPage | None = None
+    q: str = ""
+    form: ParticipantForm | None = None
+    customers: list = field(default_factory=list)
+    invited: set = field(default_factory=set)
+    cq: str = ""
+    invite_error: str = ""
+    error: str = ""
+    kinds: dict = field(default_factory=lambda: PARTICIPANT_KINDS)
+
+
+def participants_view(activity: Activity, user, full: bool = False, **extra) -> ParticipantsView:
+    """Counts (one query) and the newest rows (one query; the page: a search and a count)."""
+    counts = svc.participant_counts(activity)
+    page = None
+    if full:
+        try:
+            number = max(1, int(request.values.get("page") or 1))
+        except ValueError:
+            number = 1
+        page = svc.participants_page(activity, extra.pop("q", ""), number)
+        rows = page.items
+    else:
+        extra.pop("q", None)
+        rows = svc.recent_participants(activity) if counts.total else []
+    may_manage = svc.may_manage_participants(user, activity)
+    form = extra.pop("form", None)
+    if form is None and may_manage:
+        form = ParticipantForm(formdata=None, prefix="participant")
+    return ParticipantsView(
+        activity=activity,
+        counts=counts,
+        rows=rows,
+        may_manage=may_manage,
+        full=full,
+        page=page,
+        q=page.q if page else "",
+        form=form,
+        **extra,
+    )
+
+
+def _participants(activity: Activity, status: int = 200, block="activity_participants", **extra):
+    # The participants page sends full=1 with its htmx requests: it answers with its own
+    # search and paging, the activity page's panel with the newest rows.
+    full = not is_partial() or request.values.get("full") == "1"
+    view = participants_view(activity, current_user, full=full, **extra)
+    return _page_or_panel(
+        "brand/participants.html",
+        "brand/_participants_panel.html",
+        block,
+        status,
+        activity=activity,
+        exe_people=view,
+    )
+
+
+def _participants_done(activity: Activity) -> Response:
+    if is_partial():
+        return _participants(activity)
+    return redirect_to(url_for("brand.activity_participants", activity_id=activity.id))
+
+
+@bp.get("/activities/<int:activity_id>/participants")
+@require("brand.view")
+def activity_participants(activity_id: int):
+    """Participants: invited customers, registrations and walk-ins; check-in; counts."""
+    activity = _activity(activity_id)
+    block = "participant_rows" if hx_target() == "participant_rows" else "activity_participants"
+    return _participants(activity, block=block, q=request.args.get("q", ""))
+
+
+@bp.post("/activities/<int:activity_id>/participants")
+@require("brand.edit")
+def activity_participant_add(activity_id: int):
+    """Register a participant, or add a walk-in (checked in at once)."""
+    activity = _activity(activity_id)
+    if not svc.may_manage_participants(current_user, activity):
+        abort(403)
+    form = ParticipantForm(prefix="participant")
+    if form.validate_on_submit():
+        try:
+            svc.add_participant(
+                current_user,
+                activity,
+                form.kind.data,
+                form.name.data,
+                form.company.data or "",
+                form.phone.data or "",
+            )
+        except svc.ExecutionError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            return _participants_done(activity)
+    return _participants(activity, 422, form=form)
+
+
+@bp.get("/activities/<int:activity_id>/participants/customers")
+@require("brand.edit")
+def activity_customer_search(activity_id: int):
+    """Customers the user may see matching the search, to invite (never the whole list)."""
+    activity = _activity(activity_id)
+    if not svc.may_manage_participants(current_user, activity):
+        abort(403)
+    cq = request.args.get("cq", "")
+    customers, invited = svc.search_customers(current_user, activity, cq)
+    return _participants(
+        activity, block="customer_results", customers=customers, invited=invited, cq=cq
+    )
+
+
+@bp.post("/activities/<int:activity_id>/participants/invite")
+@require("brand.edit")
+def activity_participants_invite(activity_id: int):
+    """Put the customers ticked on the list as invited."""
+    activity = _activity(activity_id)
+    if not svc.may_manage_participants(current_user, activity):
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    ids = [int(v) for v in request.form.getlist("customer") if v.isdigit()]
+    cq = request.form.get("cq", "")
+    try:
+        made = svc.invite_customers(current_user, activity, ids)
+    except svc.ExecutionError as error:
+        db.session.rollback()
+        customers, invited = svc.search_customers(current_user, activity, cq)
+        return _participants(
+            activity,
+            422,
+            customers=customers,
+            invited=invited,
+            cq=cq,
+            invite_error=error.message,
+        )
+    db.session.commit()
+    flash(_("%(n)s customers invited.", n=len(made)), "success")
+    return _participants_done(activity)
+
+
+def _participant(participant_id: int) -> tuple[ActivityParticipant, Activity]:
+    participant = db.session.get(ActivityParticipant, participant_id)
+    if participant is None:
+        abort(404)
+    return participant, _activity(participant.activity_id)
+
+
+def _check_in_answer(activity: Activity) -> Response:
+    """The panel again (counts and rows, keeping the search and page the request names)."""
+    if is_partial():
+        return _participants(activity, q=request.values.get("q", ""))
+    return redirect_to(url_for("brand.activity_participants", activity_id=activity.id))
+
+
+@bp.post("/activity-participants/<int:participant_id>/check-in")
+@require("brand.edit")
+def activity_participant_check_in(participant_id: int):
+    """Check a participant in (the time is shown in the row)."""
+    participant, activity = _participant(participant_id)
+    if not svc.may_manage_participants(current_user, activity):
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    svc.check_in(current_user, participant)
+    db.session.commit()
+    return _check_in_answer(activity)
+
+
+@bp.post("/activity-participants/<int:participant_id>/undo-check-in")
+@require("brand.edit")
+def activity_participant_undo(participant_id: int):
+    """Undo a check-in made by mistake."""
+    participant, activity = _participant(participant_id)
+    if not svc.may_manage_participants(current_user, activity):
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    svc.undo_check_in(current_user, participant)
+    db.session.commit()
+    return _check_in_answer(activity)
+
+
+# --- on-site feedback --------------------------------------------------------------------------
+
+
+@dataclass
+class FeedbackView:
+    activity: Activity
+    survey: Any
+    url: str
+    problem: str | None
+    may_manage: bool
+    may_analyse: bool
+    form: AttachSurveyForm | None = None
+    error: str = ""
+
+    @property
+    def qr(self) -> str:
+        return svc.qr_svg(self.url) if self.url and not self.problem else ""
+
+
+def _public_url(survey) -> str:
+    if survey is None or not survey.token:
+        return ""
+    return url_for("research.answer", token=survey.token, _external=True)
+
+
+def feedback_view(activity: Activity, user, **extra) -> FeedbackView:
+    """The questionnaire and its link (one query; a second for the choices when one may
+    attach another)."""
+    survey = svc.attached_survey(activity)
+    may_manage = svc.may_manage_feedback(user, activity)
+    form = extra.pop("form", None)
+    if form is None and may_manage and survey is None:
+        form = AttachSurveyForm(formdata=None, prefix="feedback", choices=svc.survey_choices(user))
+    return FeedbackView(
+        activity=activity,
+        survey=survey,
+        url=_public_url(survey),
+        problem=svc.sign_problem(survey),
+        may_manage=may_manage,
+        may_analyse=can(user, "research.view"),
+        form=form,
+        **extra,
+    )
+
+
+def _feedback(activity: Activity, status: int = 200, block="activity_feedback", **extra):
+    view = feedback_view(activity, current_user, **extra)
+    return _page_or_panel(
+        "brand/feedback.html",
+        "brand/_feedback_panel.html",
+        block,
+        status,
+        activity=activity,
+        exe_feedback=view,
+    )
+
+
+def _feedback_done(activity: Activity) -> Response:
+    if is_partial():
+        return _feedback(activity)
+    return redirect_to(url_for("brand.activity_feedback", activity_id=activity.id))
+
+
+@bp.get("/activities/<int:activity_id>/feedback")
+@require("brand.view")
+def activity_feedback(activity_id: int):
+    """On-site feedback: the questionnaire, its link and QR code, the answers so far."""
+    return _feedback(_activity(activity_id))
+
+
+@bp.get("/activities/<int:activity_id>/feedback/count")
+@require("brand.view")
+def activity_feedback_count(activity_id: int):
+    """The live answer count (polled by the panel)."""
+    return _feedback(_activity(activity_id), block="feedback_count")
+
+
+@bp.post("/activities/<int:activity_id>/feedback/attach")
+@require("brand.edit")
+def activity_feedback_attach(activity_id: int):
+    """Attach an open questionnaire of the research chapter."""
+    activity = _activity(activity_id)
+    if not svc.may_manage_feedback(current_user, activity):
+        abort(403)
+    form = AttachSurveyForm(prefix="feedback", choices=svc.survey_choices(current_user))
+    if form.validate_on_submit():
+        try:
+            svc.attach_survey(current_user, activity, form.survey_id.data)
+        except svc.ExecutionError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            return _feedback_done(activity)
+    return _feedback(activity, 422, form=form)
+
+
+@bp.post("/activities/<int:activity_id>/feedback/standard")
+@require("brand.edit")
+def activity_feedback_standard(activity_id: int):
+    """Make, publish and attach the standard on-site feedback questionnaire."""
+    activity = _activity(activity_id)
+    if not svc.may_manage_feedback(current_user, activity):
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        svc.create_standard_survey(current_user, activity)
+    except svc.ExecutionError as error:
+        db.session.rollback()
+        return _feedback(_activity(activity_id), 422, error=error.message)
+    db.session.commit()
+    flash(_("The on-site feedback questionnaire is published."), "success")
+    return _feedback_done(activity)
+
+
+@bp.post("/activities/<int:activity_id>/feedback/detach")
+@require("brand.edit")
+def activity_feedback_detach(activity_id: int):
+    """Unlink the questionnaire (it keeps its answers in Research)."""
+    activity = _activity(activity_id)
+    if not svc.may_manage_feedback(current_user, activity):
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    svc.detach_survey(current_user, activity)
+    db.session.commit()
+    return _feedback_done(activity)
+
+
+def _sign_refused(activity: Activity, view: FeedbackView) -> Response:
+    return render(
+        "brand/feedback.html", status=422, activity=activity, exe_feedback=view, refused=True
+    )
+
+
+@bp.get("/activities/<int:activity_id>/feedback/sign")
+@require("brand.view")
+def activity_feedback_sign(activity_id: int):
+    """A printable sign: the theme, a big QR code, 扫码填写现场反馈 and the link."""
+    activity = _activity(activity_id)
+    view = feedback_view(activity, current_user)
+    if view.problem:
+        return _sign_refused(activity, view)
+    return render("brand/feedback_sign.html", activity=activity, exe_feedback=view)
+
+
+@bp.get("/activities/<int:activity_id>/feedback/qr.svg")
+@require("brand.view")
+def activity_feedback_qr(activity_id: int):
+    """The QR code of the questionnaire's link, as an SVG file to download."""
+    activity = _activity(activity_id)
+    view = feedback_view(activity, current_user)
+    if view.problem:
+        return _sign_refused(activity, view)
+    response = Response(svc.qr_svg(view.url, inline=False), mimetype="image/svg+xml")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="feedback-qr-{activity.number}.svg"'
+    )
+    return response
+
+
+# --- the panels on the activity page -------------------------------------------------------------
+
+
+activity_page.register_panel(
+    activity_page.Panel(
+        "tasks",
+        _l("Tasks"),
+        "brand/_tasks_panel.html",
+        lambda activity, user: {"exe_tasks": tasks_view(activity, user)},
+        ("brand.view",),
+        order=20,
+    )
+)
+activity_page.register_panel(
+    activity_page.Panel(
+        "participants",
+        _l("Participants"),
+        "brand/_participants_panel.html",
+        lambda activity, user: {"exe_people": participants_view(activity, user)},
+        ("brand.view",),
+        order=30,
+    )
+)
+activity_page.register_panel(
+    activity_page.Panel(
+        "feedback",
+        _l("On-site feedback"),
+        "brand/_feedback_panel.html",
+        lambda activity, user: {"exe_feedback": feedback_view(activity, user)},
+        ("brand.view",),
+        order=40,
+    )
+)
+
+
+# --- the overdue scan (cron) ---------------------------------------------------------------------
+
+
+def _activity_url(activity: Activity) -> str:
+    """The activity page (its tasks page before the page exists), as a path.
+
+    A request context only while the URL is built: notify() would otherwise put the
+    test context's http://localhost/ in front of the e-mailed link.
+    """
+    from flask import current_app
+
+    endpoint = (
+        "brand.activity"
+        if "brand.activity" in current_app.view_functions
+        else "brand.activity_tasks"
+    )
+    with current_app.test_request_context():
+        return url_for(endpoint, activity_id=activity.id)
+
+
+@click.command("activity-tasks-scan")
+@with_appcontext
+@click.option("--date", "day", default="", help="Scan as of this date (YYYY-MM-DD); default today.")
+def activity_tasks_scan(day: str) -> None:
+    """Tell each overdue activity task's owner (once)."""
+    from mktapp.core.audit import acting_as
+
+    today = date.fromisoformat(day) if day else svc.local_today()
+    with acting_as(None, note="activity-tasks-scan"):
+        count = svc.scan_overdue(today, _activity_url)
+        db.session.commit()
+    click.echo(f"{count} overdue activity tasks notified")
+
+
+@bp.record_once
+def _register_cli(state) -> None:
+    state.app.cli.add_command(activity_tasks_scan)
