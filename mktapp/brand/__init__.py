@@ -17,3 +17,4 @@ from flask import Blueprint
 bp = Blueprint("brand", __name__, url_prefix="/brand")
 
 # Each part's routes module is imported here (one line each).
+from mktapp.brand import routes_evaluation  # noqa: E402, F401
