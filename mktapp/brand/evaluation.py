@@ -438,7 +438,7 @@ def chart_set(fig: dict) -> dict:
     from mktapp.core.i18n import money
 
     att, fun, cost = fig["attendance"], fig["funnel"], fig["cost"]
-    planned, actual = _("Planned"), _("Actual")
+    planned, actual = _("Target"), _("Actual")
     out = {
         "attendance": charts.bar_chart(
             [_("Registered"), _("Checked in")],
