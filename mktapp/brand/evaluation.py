@@ -493,7 +493,7 @@ def chart_set(fig: dict) -> dict:
     rating = fig["satisfaction"].get("rating")
     if rating and rating["answered"]:
         out["satisfaction"] = charts.hbar_chart(
-            [r["label"] for r in rating["rows"]],
+            [_("%(n)s points", n=r["label"]) for r in rating["rows"]],
             [r["count"] for r in rating["rows"]],
             title=_("Satisfaction distribution"),
             desc=rating["question"],
@@ -522,9 +522,8 @@ def _check(data: EvaluationInput) -> None:
         if value is None or value < 0:
             raise EvaluationError(_("Enter a number of zero or more."), name)
         if value > top:
-            raise EvaluationError(
-                _("That is more than %(n)s: check the number.", n=f"{top:,}"), name
-            )
+            limit = f"{top:,}"
+            raise EvaluationError(_("That is more than %(n)s: check the number.", n=limit), name)
 
 
 def save(user: User, activity: Activity, data: EvaluationInput) -> ActivityEvaluation:

@@ -13,6 +13,7 @@ _NUMBER = _l("Enter a whole number of zero or more.")
 
 
 def _count(label, name: str, description=None) -> IntegerField:
+    limit = f"{LIMITS[name]:,}"
     return IntegerField(
         label,
         default=0,
@@ -21,7 +22,7 @@ def _count(label, name: str, description=None) -> IntegerField:
             NumberRange(min=0, message=_NUMBER),
             NumberRange(
                 max=LIMITS[name],
-                message=_l("At most %(max)s: check the number.", max=f"{LIMITS[name]:,}"),
+                message=_l("At most %(max)s: check the number.", max=limit),
             ),
         ],
         description=description,
