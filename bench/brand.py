@@ -50,7 +50,7 @@ LIST_PATH = "/brand/activities/"
 
 def fill_activity(n_leads: int, n_contracts: int, seed: int = 7) -> int:
     """The activity and everything that feeds its evaluation (bulk); returns its id."""
-    from sqlalchemy import insert, select
+    from sqlalchemy import insert, select, text
 
     from mktapp import create_app
     from mktapp.extensions import db
@@ -234,6 +234,11 @@ def fill_activity(n_leads: int, n_contracts: int, seed: int = 7) -> int:
             )
         )
         db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            # As autovacuum would soon after a real load: without statistics the planner
+            # guesses (the computation takes ~0.8 s instead of ~60 ms on 10,000 fresh leads).
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
         db.session.remove()
         db.engine.dispose()
     return aid
@@ -337,6 +342,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=9, help="timings of the computation (9)")
     parser.add_argument("--user", default="market1", help="demo user for the pages")
+    parser.add_argument("--list-path", default=LIST_PATH, help=f"the page under load ({LIST_PATH})")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--no-load", action="store_true", help="skip the gunicorn load test")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
@@ -386,18 +392,18 @@ def main() -> int:
             pages.wait_until_up(app_port, "/healthz", app_proc)
             pages.wait_until_up(bare_port, "/users", bare_proc)
             cookie = pages.sign_in(app_port, args.user, "demo1234")
-            status, _, _ = pages.get(app_port, LIST_PATH, cookie)
+            status, _, _ = pages.get(app_port, args.list_path, cookie)
             if status == 404:
                 skipped = (
-                    f"{LIST_PATH} answers 404: the activity list is not in this build yet "
+                    f"{args.list_path} answers 404: the activity list is not in this build yet "
                     "(another part of the brand chapter); load test skipped"
                 )
             elif status != 200:
-                raise SystemExit(f"{LIST_PATH} answers HTTP {status}")
+                raise SystemExit(f"{args.list_path} answers HTTP {status}")
             else:
                 results["bare /users"] = pages.measure(bare_port, "/users", "", args, use_wrk)
-                results["app  activity list"] = pages.measure(
-                    app_port, LIST_PATH, cookie, args, use_wrk
+                results[f"app  {args.list_path}"[:27]] = pages.measure(
+                    app_port, args.list_path, cookie, args, use_wrk
                 )
     finally:
         pages.stop(app_proc)
@@ -443,7 +449,7 @@ def main() -> int:
         bare, app = list(results.values())
         ratio = app["rps"] / bare["rps"] if bare["rps"] else 0.0
         print(
-            f"\nratio activity list/bare: {ratio:.2f} "
+            f"\nratio app/bare: {ratio:.2f} "
             f"({'meets' if ratio >= 0.5 else 'BELOW'} the target of 0.5)"
         )
         if bare["errors"] or app["errors"]:

@@ -654,4 +654,5 @@ describe(
         "what_to_change": _l("What to change next time"),
         "status": _l("Status"),
     },
+    values={"status": status_label},
 )

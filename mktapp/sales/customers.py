@@ -107,6 +107,7 @@ describe(
         "status": _l("Status"),
         "source": _l("Lead source"),
         "source_detail": _l("Source detail"),
+        "source_activity_id": _l("Source activity"),
         "owner_id": _l("Owner"),
         "notes": _l("Notes"),
         "merged_into_id": _l("Merged into"),

@@ -296,3 +296,22 @@ def test_submission_needs_the_lessons(demo, app_ctx):
     with pytest.raises(svc.EvaluationError):
         svc.submit(_user("market1"), activity)
     assert svc.evaluation_of(activity).status == "draft"
+
+
+def test_a_returned_evaluation_is_edited_and_submitted_again_with_fresh_figures(demo, app_ctx):
+    activity = build_activity()
+    author, manager = _user("market1"), _user("manager")
+    svc.save(author, activity, entered())
+    evaluation = svc.submit(author, activity)
+    db.session.commit()
+    step = engine.pending_step(engine.current_request(evaluation))
+    engine.reject(step.id, manager, "请补充媒体报道的链接。")
+    db.session.commit()
+    assert evaluation.status == "rejected" and activity.status == "ended"
+    assert evaluation.pdf_attachment_id is None
+    db.session.add(Customer(name="补录线索", owner_id=author.id, source_activity_id=activity.id))
+    svc.save(author, activity, entered(media_notes="https://example.cn/news/1"))
+    svc.submit(author, activity)
+    db.session.commit()
+    assert evaluation.status == "pending"
+    assert json.loads(evaluation.figures)["funnel"]["leads"] == 12
