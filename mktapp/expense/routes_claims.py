@@ -283,6 +283,8 @@ def claim_new():
     form = ClaimForm()
     if request.method == "GET":
         form.incurred_on.data = local_today()
+        # "Claim an expense for this activity" (the activity's evaluation) preselects it.
+        form.activity_id.data = request.args.get("activity", type=int) or 0
         return _form_page(form, None)
     return _save(form, None)
 

@@ -255,6 +255,10 @@ def test_a_claim_links_to_an_activity_and_counts_in_its_cost(app, login):
     rep = login("sales1")
     form = rep.get("/expense/claims/new").get_data(as_text=True)
     assert 'name="activity_id"' in form and "HD-2026-9101" in form
+    page = login("market1").get(f"/brand/activities/{aid}/evaluation").get_data(as_text=True)
+    assert f"/expense/claims/new?activity={aid}" in page
+    chosen = rep.get(f"/expense/claims/new?activity={aid}").get_data(as_text=True)
+    assert f'<option selected value="{aid}">' in chosen
     response = rep.post("/expense/claims/new", data=_claim_data(aid))
     assert response.status_code == 303, response.get_data(as_text=True)[:3000]
     assert _claims(app) == [("activity", aid)]
