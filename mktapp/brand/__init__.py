@@ -20,3 +20,4 @@ bp = Blueprint("brand", __name__, url_prefix="/brand")
 from mktapp.brand import routes_strategy  # noqa: E402,F401  (P3.1)
 from mktapp.brand import routes_activities  # noqa: E402,F401
 from mktapp.brand import routes_execution  # noqa: E402,F401  (P3.3 execution)
+from mktapp.brand import routes_evaluation  # noqa: E402, F401

@@ -34,7 +34,15 @@ from mktapp.core.paging import Paging
 from mktapp.core.permissions import can, visible
 from mktapp.expense.common import budget_remaining
 from mktapp.extensions import db
-from mktapp.models import CATEGORIES, PAYMENT_METHODS, ExpenseClaim, Group, User, utcnow
+from mktapp.models import (
+    CATEGORIES,
+    PAYMENT_METHODS,
+    Activity,
+    ExpenseClaim,
+    Group,
+    User,
+    utcnow,
+)
 
 MAX_AMOUNT = Decimal(10) ** 12
 CENTS = Decimal("0.01")
@@ -361,6 +369,59 @@ class ClaimInput:
     invoice_number: str = ""
     over_budget_reason: str = ""
     receipts: list[Any] = field(default_factory=list)  # uploaded files (FileStorage)
+    # What it paid for: a market activity's id (0 or None: nothing linked).
+    activity_id: int | None = None
+
+
+# --- what a claim paid for (a market activity) ----------------------------------------------
+
+# The activities offered in the form: planned and carried out, newest first.
+LINKABLE_STATUSES = ("approved", "running", "ended", "evaluated")
+
+
+def linked_activity_id(claim: ExpenseClaim | None) -> int | None:
+    if claim is None or claim.link_type != "activity":
+        return None
+    return claim.link_id
+
+
+def activity_choices(user: User, current: int | None = None) -> list[tuple[int, str]]:
+    """(id, "number theme") of the activities a claim may be linked to (and the current one)."""
+    stmt = (
+        visible(select(Activity.id, Activity.number, Activity.theme), user, Activity)
+        .where(
+            Activity.archived_at.is_(None),
+            or_(Activity.status.in_(LINKABLE_STATUSES), Activity.id == (current or 0)),
+        )
+        .order_by(Activity.start_on.desc(), Activity.id.desc())
+        .limit(200)
+    )
+    return [(aid, f"{number} {theme}") for aid, number, theme in db.session.execute(stmt)]
+
+
+def linked_activity(user: User, claim: ExpenseClaim) -> Activity | None:
+    """The market activity a claim paid for, if the user may see it."""
+    activity_id = linked_activity_id(claim)
+    if not activity_id:
+        return None
+    return db.session.scalar(
+        visible(select(Activity), user, Activity).where(Activity.id == activity_id)
+    )
+
+
+def activity_problem(user: User | None, activity_id: int | None) -> str | None:
+    """Why a claim cannot be linked to that activity (None: it can, or none is chosen)."""
+    if not activity_id:
+        return None
+    stmt = select(Activity.status).where(Activity.id == activity_id, Activity.archived_at.is_(None))
+    if user is not None:
+        stmt = visible(stmt, user, Activity)
+    status = db.session.scalar(stmt)
+    if status is None:
+        return _("Choose a market activity from the list.")
+    if status == "cancelled":
+        return _("This market activity was cancelled: a claim cannot be linked to it.")
+    return None
 
 
 def _check_receipt(file_storage: Any) -> None:
@@ -381,7 +442,7 @@ def _check_receipt(file_storage: Any) -> None:
 
 
 def problems_of(
-    data: ClaimInput, today: date, existing_receipts: int
+    data: ClaimInput, today: date, existing_receipts: int, user: User | None = None
 ) -> tuple[list[tuple[str, str]], BudgetCheck | None]:
     """Everything wrong with a claim, as (field, message) pairs, and its budget check.
 
@@ -409,6 +470,9 @@ def problems_of(
         )
     if data.reason is not None and not data.reason.strip():
         problems.append(("reason", _("Say what the money was spent on.")))
+    linked = activity_problem(user, data.activity_id)
+    if linked:
+        problems.append(("activity_id", linked))
     for upload in data.receipts:
         try:
             _check_receipt(upload)
@@ -463,8 +527,10 @@ def problems_of(
     return problems, check
 
 
-def _validate(data: ClaimInput, today: date, existing_receipts: int) -> BudgetCheck:
-    problems, check = problems_of(data, today, existing_receipts)
+def _validate(
+    data: ClaimInput, today: date, existing_receipts: int, user: User | None = None
+) -> BudgetCheck:
+    problems, check = problems_of(data, today, existing_receipts, user)
     if problems:
         raise ClaimError(problems[0][1], problems[0][0], problems=problems)
     return check
@@ -479,13 +545,15 @@ def _apply(claim: ExpenseClaim, data: ClaimInput, over: bool) -> None:
     claim.payee_account = (data.payee_account or "").strip()
     claim.invoice_number = (data.invoice_number or "").strip()
     claim.over_budget_reason = (data.over_budget_reason or "").strip() if over else ""
+    claim.link_type = "activity" if data.activity_id else ""
+    claim.link_id = data.activity_id or None
 
 
 def create_claim(actor: User, data: ClaimInput, today: date) -> ExpenseClaim:
     """A new draft claim by `actor`, numbered BX-<this year>-NNNN, with its receipts."""
     if not may_claim(actor):
         raise NotAllowed(_("Only staff with a business role can claim expenses."))
-    check = _validate(data, today, existing_receipts=0)
+    check = _validate(data, today, existing_receipts=0, user=actor)
     claim = ExpenseClaim(owner_id=actor.id, status="draft", number=next_number("BX", today.year))
     claim.owner = actor
     _apply(claim, data, check.over)
@@ -499,7 +567,7 @@ def create_claim(actor: User, data: ClaimInput, today: date) -> ExpenseClaim:
 def update_claim(actor: User, claim: ExpenseClaim, data: ClaimInput, today: date) -> ExpenseClaim:
     """Change a draft, returned or withdrawn claim (its applicant only)."""
     ensure_editable(actor, claim)
-    check = _validate(data, today, existing_receipts=len(attachments_for(claim)))
+    check = _validate(data, today, existing_receipts=len(attachments_for(claim)), user=actor)
     _apply(claim, data, check.over)
     for upload in data.receipts:
         save_upload(upload, claim, actor)
@@ -527,9 +595,10 @@ def submit_claim(actor: User, claim: ExpenseClaim, today: date):
         payee_account=claim.payee_account,
         invoice_number=claim.invoice_number,
         over_budget_reason=claim.over_budget_reason,
+        activity_id=linked_activity_id(claim),
     )
     try:
-        _validate(data, today, existing_receipts=len(attachments_for(claim)))
+        _validate(data, today, existing_receipts=len(attachments_for(claim)), user=actor)
     except ClaimError as error:
         raise ClaimError(
             _("Edit the claim before submitting it: %(problem)s", problem=error.message),

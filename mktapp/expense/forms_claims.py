@@ -62,6 +62,14 @@ def receipt_kind(form, field) -> None:
         )
 
 
+def _activity_id(value) -> int:
+    """The chosen activity's id; 0 for none (or anything that is not a number)."""
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return -1  # refused by the service (no such activity)
+
+
 def _choices(mapping) -> list[tuple[str, object]]:
     return [(code, label) for code, label in mapping.items()]
 
@@ -113,8 +121,16 @@ class ClaimForm(FlaskForm):
         description=_l("The invoice or receipt as a PDF or a picture."),
         render_kw={"accept": ".pdf,.png,.jpg,.jpeg,.gif,.webp"},
     )
-    # "What it paid for" (link_type/link_id) stays unused: no chapter has records to
-    # link yet (customers, activities, campaigns come with their issues).
+    # What it paid for: a market activity (link_type "activity"); the choices are set by
+    # the view (the activities the user sees, claims.activity_choices).
+    activity_id = SelectField(
+        _l("Paid for (market activity)"),
+        coerce=_activity_id,
+        choices=[],
+        default=0,
+        validate_choice=False,
+        description=_l("The activity this expense was for: it counts in the activity's cost."),
+    )
 
     def to_input(self, valid_only: bool = False) -> svc.ClaimInput:
         """The claim as plain data; with valid_only, fields that failed are None (skipped)."""
@@ -136,6 +152,7 @@ class ClaimForm(FlaskForm):
             receipts=[self.receipt.data]
             if self.receipt.data and not (valid_only and self.receipt.errors)
             else [],
+            activity_id=self.activity_id.data or None,
         )
 
 

@@ -215,6 +215,9 @@ def _form_page(form: ClaimForm, claim: ExpenseClaim | None, status: int = 200):
     )
     if status == 422 and request.method == "POST" and form.receipt.data:
         form.receipt.description += " " + _("Choose the file again: it was not kept.")
+    form.activity_id.choices = [(0, _("— none —"))] + svc.activity_choices(
+        current_user, form.activity_id.data
+    )
     return render(
         "expense/claim_form.html",
         block="claim_form",
@@ -237,6 +240,7 @@ def _save(form: ClaimForm, claim: ExpenseClaim | None):
             form.to_input(valid_only=True),
             local_today(),
             len(attachments_for(claim)) if claim is not None else 0,
+            current_user,
         )
         for name, message in problems:
             target = getattr(form, name, None)
@@ -277,6 +281,8 @@ def claim_new():
     form = ClaimForm()
     if request.method == "GET":
         form.incurred_on.data = local_today()
+        # "Claim an expense for this activity" (the activity's evaluation) preselects it.
+        form.activity_id.data = request.args.get("activity", type=int) or 0
         return _form_page(form, None)
     return _save(form, None)
 
@@ -289,6 +295,8 @@ def claim_edit(claim_id: int):
     if claim.owner_id != current_user.id:
         abort(403)
     form = ClaimForm(obj=claim) if request.method == "GET" else ClaimForm()
+    if request.method == "GET":
+        form.activity_id.data = svc.linked_activity_id(claim) or 0
     if not svc.may_edit(current_user, claim):
         form.form_errors.append(
             svc.locked_message(claim)
@@ -367,6 +375,7 @@ def _detail_context(claim: ExpenseClaim, pay_form: PaymentForm | None = None) ->
         "pay_form": pay_form,
         "confirm": ConfirmForm(),
         "check": svc.budget_check(claim.category, claim.incurred_on, None),
+        "linked_activity": svc.linked_activity(current_user, claim),
     }
 
 

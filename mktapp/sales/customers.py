@@ -107,6 +107,7 @@ describe(
         "status": _l("Status"),
         "source": _l("Lead source"),
         "source_detail": _l("Source detail"),
+        "source_activity_id": _l("Source activity"),
         "owner_id": _l("Owner"),
         "notes": _l("Notes"),
         "merged_into_id": _l("Merged into"),
@@ -260,6 +261,8 @@ class CustomerInput:
     source_detail: str = ""
     notes: str = ""
     owner_id: int | None = None
+    # When the source is a market activity: which one (brand chapter).
+    source_activity_id: int | None = None
 
 
 @dataclass
@@ -287,6 +290,65 @@ def _check(data: CustomerInput) -> None:
             raise CustomerError(_("Choose a value from the list."), name)
     if data.size and data.size not in COMPANY_SIZES:
         raise CustomerError(_("Choose a value from the list."), "size")
+
+
+# --- the source activity (brand chapter) ---------------------------------------------------------
+
+# Activities offered as a lead's source: approved or later, ended within the last year.
+SOURCE_ACTIVITY_STATUSES = ("approved", "running", "ended", "evaluated")
+SOURCE_ACTIVITY_DAYS = 365
+
+
+def source_activity_choices(
+    user: User, today: date, current: int | None = None
+) -> list[tuple[int, str]]:
+    """(id, "number theme") of recent activities the user sees (and the current one)."""
+    from datetime import timedelta
+
+    from mktapp.models import Activity
+
+    recent = (Activity.status.in_(SOURCE_ACTIVITY_STATUSES)) & (
+        Activity.end_on >= today - timedelta(days=SOURCE_ACTIVITY_DAYS)
+    )
+    stmt = (
+        visible(select(Activity.id, Activity.number, Activity.theme), user, Activity)
+        .where(Activity.archived_at.is_(None), or_(recent, Activity.id == (current or 0)))
+        .order_by(Activity.start_on.desc(), Activity.id.desc())
+        .limit(200)
+    )
+    return [(aid, f"{number} {theme}") for aid, number, theme in db.session.execute(stmt)]
+
+
+def _check_source_activity(
+    user: User, data: CustomerInput, current: int | None, today: date | None = None
+) -> int | None:
+    """The source activity to store: only with source "activity", one of the choices."""
+    if data.source != "activity" or not data.source_activity_id:
+        return None
+    if data.source_activity_id == current:
+        return current
+    if today is None:
+        from mktapp.sales.followups import local_today
+
+        today = local_today()
+    allowed = {aid for aid, _label in source_activity_choices(user, today)}
+    if data.source_activity_id not in allowed:
+        raise CustomerError(
+            _("Choose a market activity from the list (approved, within the last 12 months)."),
+            "source_activity_id",
+        )
+    return data.source_activity_id
+
+
+def source_activity_of(user: User, customer: Customer):
+    """The market activity a customer came from, if the user may see it."""
+    if not customer.source_activity_id:
+        return None
+    from mktapp.models import Activity
+
+    return db.session.scalar(
+        visible(select(Activity), user, Activity).where(Activity.id == customer.source_activity_id)
+    )
 
 
 def _apply(customer: Customer, data: CustomerInput) -> None:
@@ -362,12 +424,14 @@ def create_customer(
     if not can(user, "sales.edit"):
         raise CustomerError(_("You may not add customers."), status=403)
     _check(data)
+    source_activity = _check_source_activity(user, data, None)
     if not confirm_duplicate:
         matches = find_duplicates(data.name, [contact.phone] if contact else [])
         if matches:
             raise DuplicateFound(matches)
     customer = Customer(created_by_id=user.id)
     _apply(customer, data)
+    customer.source_activity_id = source_activity
     if is_assigner(user):
         customer.owner_id = data.owner_id
     else:
@@ -389,11 +453,13 @@ def update_customer(
     if not may_edit(user, customer):
         raise CustomerError(_("You may not change this customer."), status=403)
     _check(data)
+    source_activity = _check_source_activity(user, data, customer.source_activity_id)
     if not confirm_duplicate and name_key(data.name) != customer.name_key:
         matches = find_duplicates(data.name, exclude_id=customer.id)
         if matches:
             raise DuplicateFound(matches)
     _apply(customer, data)
+    customer.source_activity_id = source_activity
     return customer
 
 

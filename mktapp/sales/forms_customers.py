@@ -40,6 +40,14 @@ EMAIL = Regexp(
 )
 
 
+def _activity_id(value) -> int:
+    """A chosen activity's id; 0 for none, -1 for anything that is not a number."""
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return -1
+
+
 class CustomerForm(FlaskForm):
     name = StringField(
         _l("Name"),
@@ -92,6 +100,14 @@ class CustomerForm(FlaskForm):
         validators=[Optional(), Length(max=200)],
         description=_l("Which fair, who referred them, which search or campaign."),
     )
+    source_activity_id = SelectField(
+        _l("Source activity"),
+        coerce=_activity_id,
+        choices=[],
+        default=0,
+        validate_choice=False,
+        description=_l("When the lead came from a market activity: which one."),
+    )
     owner_id = SelectField(_l("Owner"), coerce=str, choices=[], validate_choice=False)
     notes = TextAreaField(
         _l("Notes"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 3}
@@ -123,6 +139,7 @@ class CustomerForm(FlaskForm):
             source_detail=self.source_detail.data or "",
             notes=self.notes.data or "",
             owner_id=int(owner) if owner and str(owner).isdigit() else None,
+            source_activity_id=self.source_activity_id.data or None,
         )
 
     def contact_input(self) -> svc.ContactInput | None:

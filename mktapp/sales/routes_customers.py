@@ -242,6 +242,9 @@ def customers_xlsx():
 
 
 def _form_page(form: CustomerForm, customer: Customer | None, status: int = 200, matches=()):
+    form.source_activity_id.choices = [(0, _("— none —"))] + svc.source_activity_choices(
+        current_user, local_today(), customer.source_activity_id if customer else None
+    )
     return render(
         "sales/customer_form.html",
         block="customer_form",
@@ -258,6 +261,7 @@ def _customer_form(customer: Customer | None = None) -> CustomerForm:
     form.owner_id.choices = _owner_choices(current_user, _("Pool (no owner)"))
     if request.method == "GET" and customer is not None:
         form.owner_id.data = str(customer.owner_id or "")
+        form.source_activity_id.data = customer.source_activity_id or 0
     return form
 
 
@@ -368,6 +372,7 @@ def _detail_context(customer: Customer, followup_form: FollowupForm | None = Non
         "merged_into": db.session.get(Customer, customer.merged_into_id)
         if customer.merged_into_id
         else None,
+        "source_activity": svc.source_activity_of(user, customer),
     }
     context.update(extra)
     return context

@@ -1,0 +1,166 @@
+"""Evaluation views (P3.4): the evaluation page of an ended activity (KPI tiles, charts,
+the entered fields, approval), its submission, and the PDF (a live preview before
+approval, the frozen file after). The activity page shows the evaluation's panel and an
+"Evaluate" action (activity_page.py).
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from mktapp.brand import bp
+from mktapp.brand import evaluation as svc
+from mktapp.brand.activity_page import Action, Panel, register_action, register_panel
+from mktapp.brand.forms_evaluation import ConfirmForm, EvaluationForm
+from mktapp.core.attachments import file_path, register_attachable
+from mktapp.core.htmx import redirect_to, render
+from mktapp.core.pdf import pdf_response
+from mktapp.core.permissions import can, get_visible_or_404, require
+from mktapp.extensions import db
+from mktapp.models import Activity, ActivityEvaluation
+
+# Nobody adds files by hand: the only attachment is the PDF frozen on approval.
+register_attachable(ActivityEvaluation, can_edit=lambda user, evaluation: False)
+
+
+def _panel(activity: Activity, user) -> dict:
+    """The activity page's evaluation panel: status, a few frozen figures, links."""
+    evaluation = svc.evaluation_of(activity)
+    fig = None
+    if evaluation is not None and evaluation.figures:
+        import json
+
+        fig = json.loads(evaluation.figures)
+    return {
+        "eval_activity": activity,
+        "evaluation": evaluation,
+        "eval_fig": fig,
+        "eval_status_label": svc.status_label,
+    }
+
+
+register_panel(
+    Panel(
+        key="evaluation",
+        title=_l("Evaluation"),
+        template="brand/_evaluation_panel.html",
+        load=_panel,
+        permissions=("brand.view",),
+        order=50,
+    )
+)
+register_action(
+    Action(
+        endpoint="brand.evaluation",
+        label=_l("Evaluate"),
+        permissions=("brand.edit",),
+        when=lambda user, activity: activity.status in ("ended", "evaluated"),
+        order=50,
+    )
+)
+
+
+def _page(activity: Activity, form: EvaluationForm | None = None, status: int = 200, **extra):
+    evaluation = svc.evaluation_of(activity)
+    may_edit = svc.may_edit(current_user, activity, evaluation)
+    if form is None:
+        form = EvaluationForm(obj=evaluation) if evaluation else EvaluationForm(formdata=None)
+    fig = svc.figures_of(activity, evaluation)
+    return render(
+        "brand/evaluation.html",
+        block="evaluation_form",
+        status=status,
+        activity=activity,
+        evaluation=evaluation,
+        form=form,
+        confirm=ConfirmForm(),
+        may_edit=may_edit,
+        ended=activity.status in svc.EVALUABLE or activity.status == "evaluated",
+        not_ended=svc.not_ended_message(activity),
+        fig=fig,
+        kpis=svc.kpis(activity, fig, evaluation),
+        charts=svc.chart_set(fig),
+        frozen=svc.frozen_pdf(evaluation),
+        status_label=svc.status_label,
+        category_label=svc.category_label,
+        **extra,
+    )
+
+
+@bp.route("/activities/<int:activity_id>/evaluation", methods=["GET", "POST"])
+@require("brand.view")
+def evaluation(activity_id: int):
+    """An activity's evaluation: figures against the plan, the entered fields, approval."""
+    activity = get_visible_or_404(Activity, activity_id, current_user)
+    if request.method == "GET":
+        return _page(activity)
+    if not can(current_user, "brand.edit"):
+        abort(403)
+    form = EvaluationForm()
+    if activity.status not in svc.EVALUABLE:
+        form.form_errors.append(svc.not_ended_message(activity))
+        return _page(activity, form, 422)
+    if not form.validate_on_submit():
+        return _page(activity, form, 422)
+    try:
+        svc.save(current_user, activity, form.to_input())
+    except svc.EvaluationError as error:
+        db.session.rollback()
+        target = getattr(form, error.field, None) if error.field else None
+        if target is not None:
+            target.errors = [*(target.errors or []), error.message]
+        else:
+            form.form_errors.append(error.message)
+        activity = get_visible_or_404(Activity, activity_id, current_user)
+        return _page(activity, form, 422)
+    db.session.commit()
+    flash(_("Evaluation of %(number)s saved.", number=activity.number), "success")
+    return redirect_to(url_for("brand.evaluation", activity_id=activity.id))
+
+
+@bp.post("/activities/<int:activity_id>/evaluation/submit")
+@require("brand.edit")
+def evaluation_submit(activity_id: int):
+    """Freeze the figures and send the evaluation to the marketing manager."""
+    activity = get_visible_or_404(Activity, activity_id, current_user)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        svc.submit(current_user, activity)
+    except svc.EvaluationError as error:
+        db.session.rollback()
+        activity = get_visible_or_404(Activity, activity_id, current_user)
+        return _page(activity, status=422, action_error=error.message)
+    db.session.commit()
+    flash(_("Evaluation of %(number)s submitted for approval.", number=activity.number), "success")
+    return redirect_to(url_for("brand.evaluation", activity_id=activity.id))
+
+
+@bp.get("/evaluations/<int:evaluation_id>")
+@require("brand.view")
+def evaluation_record(evaluation_id: int):
+    """An evaluation by its own id (the approval inbox links here): its activity's page."""
+    record = get_visible_or_404(ActivityEvaluation, evaluation_id, current_user)
+    return redirect_to(url_for("brand.evaluation", activity_id=record.activity_id))
+
+
+@bp.get("/activities/<int:activity_id>/evaluation.pdf")
+@require("brand.view")
+def evaluation_pdf(activity_id: int):
+    """The approved evaluation's frozen PDF; before approval, a live preview."""
+    activity = get_visible_or_404(Activity, activity_id, current_user)
+    evaluation = svc.evaluation_of(activity)
+    name = f"活动评估-{activity.number}.pdf"
+    frozen = svc.frozen_pdf(evaluation)
+    if frozen is not None:
+        path = file_path(frozen)
+        if not path.is_file():
+            abort(404)
+        return pdf_response(path.read_bytes(), name, fallback=f"{activity.number}.pdf")
+    if activity.status not in svc.EVALUABLE:
+        abort(404)
+    data = svc.render_evaluation_pdf(activity, evaluation)
+    return pdf_response(data, name, fallback=f"{activity.number}.pdf")
