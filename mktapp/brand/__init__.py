@@ -16,8 +16,9 @@ from flask import Blueprint
 
 bp = Blueprint("brand", __name__, url_prefix="/brand")
 
-# Each part's routes module is imported here (one line each).
-from mktapp.brand import routes_strategy  # noqa: E402,F401  (P3.1)
-from mktapp.brand import routes_activities  # noqa: E402,F401
-from mktapp.brand import routes_execution  # noqa: E402,F401  (P3.3 execution)
-from mktapp.brand import routes_evaluation  # noqa: E402, F401
+from mktapp.brand import (  # noqa: E402,F401  (each part's routes)
+    routes_activities,
+    routes_evaluation,
+    routes_execution,
+    routes_strategy,
+)
