@@ -3,14 +3,16 @@ on, as in the full demo and the browser tests) twelve market activities over the
 year in every state, with budget lines, staff, tasks, participants, claims, leads,
 opportunities, a contract and evaluations.
 
-The approval and evaluation services are written separately, so the activities are made
-directly as records, one function per state (`_draft`, `_pending` ... `_evaluated`):
-each can later be rewired to call the service that moves a real activity into it.
+Each state has its function (`_draft`, `_pending` ... `_evaluated`), each building on the
+one before. Plans are submitted, approved or returned through the activities service and
+the approval engine, and evaluations written, submitted and approved through the
+evaluation service (which freezes the figures and the PDF), so the demo's approval
+histories, reserved budget and frozen PDFs are the real thing; then the times are moved
+back to when things happened.
 """
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,13 +24,13 @@ from flask import current_app
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
+from mktapp.core import approvals as engine
 from mktapp.core.attachments import save_upload
 from mktapp.core.numbering import next_number
 from mktapp.extensions import db
 from mktapp.models import (
     Activity,
     ActivityBudgetLine,
-    ActivityEvaluation,
     ActivityParticipant,
     ActivityStaff,
     ActivityTask,
@@ -564,23 +566,29 @@ class ActivitySeeder:
     # --- approval --------------------------------------------------------------------
 
     def _pending(self, spec: Spec) -> Activity:
+        from mktapp.brand import activities as activity_svc
+
         activity = self._draft(spec)
-        activity.status = "pending"
-        activity.submitted_at = activity.created_at + timedelta(days=2)
+        owner = db.session.get(User, activity.owner_id)
+        reason = "展位与物料须提前锁定，超出部分从下季度品牌推广费中调剂。"
+        activity_svc.submit(owner, activity, over_budget_reason=reason)
+        submitted = activity.created_at + timedelta(days=2)
+        activity.submitted_at = submitted
+        _backdate_approvals("Activity", activity.id, submitted)
         return activity
 
     def _rejected(self, spec: Spec) -> Activity:
         activity = self._pending(spec)
-        activity.status = "rejected"
-        # The manager's reason belongs in the approval history; when the activity flow is
-        # wired in, submit and reject through the engine with it.
-        self.ctx.setdefault("brand_rejections", {})[activity.id] = spec.note
+        step = engine.pending_step(engine.current_request(activity))
+        engine.reject(step.id, self.users["manager"], spec.note)
+        _backdate_approvals("Activity", activity.id, activity.submitted_at)
         return activity
 
     def _approved(self, spec: Spec) -> Activity:
         activity = self._pending(spec)
-        activity.status = "approved"
+        _decide_all(activity, self.users)
         activity.approved_at = activity.submitted_at + timedelta(days=1, hours=3)
+        _backdate_approvals("Activity", activity.id, activity.submitted_at)
         self._staff(activity)
         self._tasks(activity)
         if activity.start_on > self.today:
@@ -615,8 +623,7 @@ class ActivitySeeder:
     def _evaluated(self, spec: Spec) -> Activity:
         activity = self._ended(spec)
         self._leads(activity, 1, closed=True)
-        activity.status = "evaluated"
-        self._evaluation(activity, "approved")
+        self._evaluation(activity, "approved")  # the approval sets "evaluated"
         return activity
 
     # --- parts -------------------------------------------------------------------------
@@ -807,25 +814,32 @@ class ActivitySeeder:
             self.ctx.setdefault("brand_won", []).append(opportunity)
 
     def _evaluation(self, activity: Activity, status: str) -> None:
+        """Written (draft) or written, submitted and approved through the service."""
+        from mktapp.brand import evaluation as evaluation_svc
+
         key = next((k for k in EVALUATIONS if k in activity.theme), "客户答谢会")
         reach, media, notes, inquiries, followers, worked, change = EVALUATIONS[key]
-        evaluation = ActivityEvaluation(
-            activity_id=activity.id,
-            reach=reach,
-            media_coverage=media,
-            media_notes=notes,
-            inquiries=inquiries,
-            new_followers=followers,
-            what_worked=worked,
-            what_to_change=change,
-            status=status,
-            owner_id=activity.owner_id,
+        owner = db.session.get(User, activity.owner_id)
+        evaluation = evaluation_svc.save(
+            owner,
+            activity,
+            evaluation_svc.EvaluationInput(
+                reach=reach,
+                media_coverage=media,
+                media_notes=notes,
+                inquiries=inquiries,
+                new_followers=followers,
+                what_worked=worked,
+                what_to_change=change,
+            ),
         )
         if status == "approved":
-            evaluation.figures = json.dumps(_figures(activity), ensure_ascii=False)
-            evaluation.submitted_at = _moment(activity.end_on + timedelta(days=10), 11)
+            evaluation_svc.submit(owner, activity)
+            _decide_all(evaluation, self.users)  # freezes the figures and the PDF
+            submitted = _moment(activity.end_on + timedelta(days=10), 11)
+            evaluation.submitted_at = submitted
             evaluation.approved_at = _moment(activity.end_on + timedelta(days=12), 15)
-        db.session.add(evaluation)
+            _backdate_approvals("ActivityEvaluation", evaluation.id, submitted)
 
 
 CLAIM_REASONS = {
@@ -839,36 +853,56 @@ CLAIM_REASONS = {
 }
 
 
-def _figures(activity: Activity) -> dict:
-    """The counts the evaluation freezes on submission (as the data says now)."""
-    from sqlalchemy import func
+def _decide_all(doc, users: dict[str, User]) -> None:
+    """Approve every step of the document's current request (the leader's when asked)."""
+    while True:
+        step = engine.pending_step(engine.current_request(doc))
+        if step is None:
+            return
+        who = users["boss"] if step.assignee_role == "executive" else users["manager"]
+        engine.approve(step.id, who, "同意。")
 
-    participants = db.session.scalar(
-        select(func.count(ActivityParticipant.id)).where(
-            ActivityParticipant.activity_id == activity.id
+
+def _backdate_approvals(doc_type: str, doc_id: int, submitted: datetime) -> None:
+    """Move a document's approval request and decisions back to when they happened."""
+    from sqlalchemy import update
+
+    from mktapp.models import ApprovalEvent, ApprovalRequest
+
+    db.session.flush()
+    db.session.execute(
+        update(ApprovalRequest)
+        .where(ApprovalRequest.doc_type == doc_type, ApprovalRequest.doc_id == doc_id)
+        .values(submitted_at=submitted)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(ApprovalEvent)
+        .where(ApprovalEvent.doc_type == doc_type, ApprovalEvent.doc_id == doc_id)
+        .values(at=submitted + timedelta(hours=5))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _quiet_notifications() -> None:
+    """Old news is read: only notices about plans still under review stay unread."""
+    from sqlalchemy import update
+
+    from mktapp.models import Notification, utcnow
+
+    db.session.flush()
+    pending = db.session.scalars(select(Activity.id).where(Activity.status == "pending")).all()
+    keep = [f"/brand/activities/{i}" for i in pending] or [""]
+    db.session.execute(
+        update(Notification)
+        .where(
+            Notification.read_at.is_(None),
+            Notification.url.like("/brand/%"),
+            Notification.url.not_in(keep),
         )
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
     )
-    checked = db.session.scalar(
-        select(func.count(ActivityParticipant.id)).where(
-            ActivityParticipant.activity_id == activity.id,
-            ActivityParticipant.checked_in_at.is_not(None),
-        )
-    )
-    leads = db.session.scalar(
-        select(func.count(Customer.id)).where(Customer.source_activity_id == activity.id)
-    )
-    cost = db.session.scalar(
-        select(func.coalesce(func.sum(ExpenseClaim.amount), 0)).where(
-            ExpenseClaim.link_type == "activity", ExpenseClaim.link_id == activity.id
-        )
-    )
-    return {
-        "participants": participants or 0,
-        "checked_in": checked or 0,
-        "leads": leads or 0,
-        "budget": str(activity.budget_total),
-        "cost": str(Decimal(cost or 0).quantize(Decimal("0.01"))),
-    }
 
 
 def seed_activities(ctx: dict) -> list[Activity]:
@@ -883,6 +917,7 @@ def seed_activities(ctx: dict) -> list[Activity]:
     first_ended = next(a for a in made if a.status == "ended" and a.form != "online")
     seeder._evaluation(first_ended, "draft")
     _contract_for_won(ctx)
+    _quiet_notifications()
     db.session.flush()
     ctx["activities"] = made
     return made
