@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import wraps
 
-from flask import current_app, g, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import Domain, format_date, format_datetime, get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_eval_context
@@ -33,6 +33,8 @@ def normalise(tag: str | None) -> str | None:
 
 def select_locale() -> str:
     """The user's preference, then the session's choice, then Accept-Language."""
+    if not has_request_context():  # the CLI (demo data, scans): the default language
+        return current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans")
     if current_user and getattr(current_user, "is_authenticated", False):
         chosen = normalise(current_user.locale)
         if chosen:
