@@ -25,14 +25,10 @@ Small proof run:               .venv/bin/python bench/brand.py --leads 500 --sec
 from __future__ import annotations
 
 import argparse
-import logging
-import os
 import random
-import secrets
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -330,47 +326,88 @@ def time_pdf(activity_id: int) -> dict:
     return {"seconds": statistics.median(times), "pages": pages_count, "bytes": len(pdf)}
 
 
+def fill_activities(n: int, seed: int = 5) -> int:
+    """`n` more activities of every kind and status over two years, each with a budget line
+    (bulk), so that the list under load pages through a realistic table."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import func, insert, select
+
+    from mktapp import create_app
+    from mktapp.core import fragments
+    from mktapp.extensions import db
+    from mktapp.models import (
+        ACTIVITY_FORMS,
+        ACTIVITY_KINDS,
+        ACTIVITY_STATUSES,
+        Activity,
+        ActivityBudgetLine,
+        User,
+    )
+
+    app = create_app()
+    rng = random.Random(seed)
+    with app.app_context():
+        have = db.session.scalar(select(func.count(Activity.id))) or 0
+        owners = list(db.session.scalars(select(User.id).limit(20)))
+        kinds, statuses, forms = list(ACTIVITY_KINDS), list(ACTIVITY_STATUSES), list(ACTIVITY_FORMS)
+        rows = []
+        for i in range(n):
+            start = date(2025, 1, 1) + timedelta(days=rng.randint(0, 700))
+            rows.append(
+                {
+                    "number": f"HD-B{i:06d}",
+                    "kind": rng.choice(kinds),
+                    "theme": f"{start.year} 华东{rng.choice(['新品发布会', '客户沙龙', '促销周', '行业展会'])} 第 {i} 场",
+                    "start_on": start,
+                    "end_on": start + timedelta(days=rng.randint(0, 3)),
+                    "place": rng.choice(["上海", "苏州", "杭州", "南京", "线上"]),
+                    "form": rng.choice(forms),
+                    "status": rng.choice(statuses),
+                    "owner_id": rng.choice(owners),
+                    "target_participants": rng.randint(20, 300),
+                    "target_leads": rng.randint(5, 60),
+                }
+            )
+        db.session.execute(insert(Activity), rows)
+        ids = db.session.scalars(
+            select(Activity.id).where(Activity.number.like("HD-B%")).order_by(Activity.id)
+        ).all()
+        lines = [
+            {
+                "activity_id": a,
+                "category": "activity",
+                "year": 2026,
+                "month": rng.randint(1, 12),
+                "amount": rng.randint(5, 200) * 1000,
+                "note": "",
+            }
+            for a in ids
+        ]
+        db.session.execute(insert(ActivityBudgetLine), lines)
+        fragments.bump(db.session.connection(), ["activities"])
+        db.session.commit()
+        db.engine.dispose()
+    return have + n
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", help="database URL (default: a SQLite file in a temporary folder)")
     parser.add_argument("--leads", type=int, default=10_000, help="leads of the activity (10000)")
     parser.add_argument("--contracts", type=int, default=1_000, help="their contracts (1000)")
+    parser.add_argument(
+        "--activities", type=int, default=3_000, help="other activities in the list (3000)"
+    )
     parser.add_argument("--users", type=int, default=50, help="users in the table (50)")
-    parser.add_argument("--seconds", type=float, default=10, help="load time per page (10)")
-    parser.add_argument("--max-requests", type=int, default=100_000)
-    parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=9, help="timings of the computation (9)")
     parser.add_argument("--user", default="market1", help="demo user for the pages")
     parser.add_argument("--list-path", default=LIST_PATH, help=f"the page under load ({LIST_PATH})")
-    parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--no-load", action="store_true", help="skip the gunicorn load test")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    pages.common_arguments(parser)
     args = parser.parse_args()
 
-    use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
-    work = Path(tempfile.mkdtemp(prefix="mktapp-bench-brand-", dir="/tmp"))
-    db_url = args.db or f"sqlite:///{work / 'bench.db'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MKTAPP_")}
-    env.update(
-        {
-            "MKTAPP_DATABASE_URL": db_url,
-            "MKTAPP_INSTANCE_PATH": str(work / "instance"),
-            "MKTAPP_SECRET_KEY": secrets.token_hex(32),
-            "MKTAPP_PASSWORD_HASH_METHOD": pages.CHEAP_HASH,
-            "BENCH_DATABASE_URL": db_url,
-        }
-    )
-    os.environ.update(env)
-    for key in [k for k in os.environ if k.startswith("MKTAPP_") and k not in env]:
-        del os.environ[key]
-    logging.disable(logging.INFO)
-
     results: dict = {}
-    skipped = ""
-    app_proc = bare_proc = None
-    try:
-        print(f"database: {db_url}")
+    with pages.bench_environment("brand", args) as env:
         total_users, _ = pages.fill_database(args.users)
         print(f"  {total_users} users")
         t0 = time.perf_counter()
@@ -380,39 +417,14 @@ def main() -> int:
             f"800 participants, 200 claims, 500 feedback responses "
             f"({time.perf_counter() - t0:.1f} s to load)"
         )
+        print(f"  {fill_activities(args.activities)} activities in the list")
         timing = time_evaluation(activity_id, args.user, args.repeat)
         pdf = time_pdf(activity_id)
-
+        list_statements = pages.count_statements(args.list_path, args.user)
         if not args.no_load:
-            app_port, bare_port = pages.free_port(), pages.free_port()
-            app_proc = pages.start_gunicorn("app:app", app_port, env, ROOT, args.workers)
-            bare_proc = pages.start_gunicorn(
-                "bare_app:app", bare_port, env, ROOT / "bench", args.workers
-            )
-            pages.wait_until_up(app_port, "/healthz", app_proc)
-            pages.wait_until_up(bare_port, "/users", bare_proc)
-            cookie = pages.sign_in(app_port, args.user, "demo1234")
-            status, _, _ = pages.get(app_port, args.list_path, cookie)
-            if status == 404:
-                skipped = (
-                    f"{args.list_path} answers 404: the activity list is not in this build yet "
-                    "(another part of the brand chapter); load test skipped"
-                )
-            elif status != 200:
-                raise SystemExit(f"{args.list_path} answers HTTP {status}")
-            else:
-                results["bare /users"] = pages.measure(bare_port, "/users", "", args, use_wrk)
-                results[f"app  {args.list_path}"[:27]] = pages.measure(
-                    app_port, args.list_path, cookie, args, use_wrk
-                )
-    finally:
-        pages.stop(app_proc)
-        pages.stop(bare_proc)
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-        else:
-            print(f"kept {work}")
+            results = pages.load_beside_bare(env, args, args.list_path, args.user)
 
+    print(f"activity list: {list_statements} SQL statements per request")
     fig = timing["figures"]
     print()
     print(
@@ -436,26 +448,7 @@ def main() -> int:
         f"evaluation PDF: {pdf['pages']} pages, {pdf['bytes'] // 1024} KiB in "
         f"{pdf['seconds']:.2f} s (median of 3; {verdict} the target of 2 s)"
     )
-    if skipped:
-        print(f"\n{skipped}")
-    if results:
-        print()
-        print(f"{'page':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'errors':>8}")
-        for name, r in results.items():
-            print(
-                f"{name:<28}{r['rps']:>10.1f}{r['p50']:>10.2f}{r['p99']:>10.2f}"
-                f"{r['count']:>10}{r['errors']:>8}"
-            )
-        bare, app = list(results.values())
-        ratio = app["rps"] / bare["rps"] if bare["rps"] else 0.0
-        print(
-            f"\nratio app/bare: {ratio:.2f} "
-            f"({'meets' if ratio >= 0.5 else 'BELOW'} the target of 0.5)"
-        )
-        if bare["errors"] or app["errors"]:
-            print("!! some requests failed; the figures are not valid")
-            return 1
-    return 0
+    return pages.print_load(results) if results else 0
 
 
 if __name__ == "__main__":
