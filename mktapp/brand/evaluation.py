@@ -653,6 +653,8 @@ describe(
         "what_worked": _l("What worked"),
         "what_to_change": _l("What to change next time"),
         "status": _l("Status"),
+        "submitted_at": _l("Submitted"),
+        "approved_at": _l("Approved"),
     },
     values={"status": status_label},
 )

@@ -291,6 +291,9 @@ class ActivityEvaluation(OwnedMixin, TimestampMixin, db.Model):
 
     __tablename__ = "activity_evaluations"
     __audited__ = True
+    # The frozen figures (JSON) and the PDF's attachment id are the approval's output,
+    # shown on the page; as log entries they would be noise.
+    __audit_exclude__ = ("figures", "pdf_attachment_id")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), unique=True)

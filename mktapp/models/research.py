@@ -352,6 +352,7 @@ class ResearchReport(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     __table_args__ = (Index("ix_research_reports_list", "archived_at", "status"),)
     __audited__ = True
     __audit_label__ = "title"
+    __audit_exclude__ = ("pdf_attachment_id",)  # the frozen PDF shows as an attachment entry
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
