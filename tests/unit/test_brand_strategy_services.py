@@ -219,6 +219,108 @@ def test_brand_demo_makes_twelve_activities_in_every_state_and_two_versions(app,
         assert db.session.scalar(
             select(func.count(Contract.id)).where(Contract.customer_id.in_(lead_ids))
         )
+        _evaluated_activities_look_real(activities)
+        _budget_kept_but_for_one(activities)
+
+
+def _evaluated_activities_look_real(activities):
+    """Each evaluated activity: leads, deals won with signed contracts, feedback answers
+    (offline), a frozen PDF, and frozen figures that show all of it."""
+    import json
+
+    from sqlalchemy import func, select
+
+    from mktapp.brand.evaluation import SIGNED, evaluation_of, frozen_pdf
+    from mktapp.models import Contract, Customer, Opportunity, Survey, SurveyResponse
+
+    evaluated = [a for a in activities if a.status == "evaluated"]
+    successes = 0
+    for activity in evaluated:
+        leads = select(Customer.id).where(Customer.source_activity_id == activity.id)
+        assert 15 <= db.session.scalar(select(func.count()).select_from(leads.subquery())) <= 40
+        won = db.session.scalar(
+            select(func.count(Opportunity.id)).where(
+                Opportunity.customer_id.in_(leads), Opportunity.stage == "won"
+            )
+        )
+        assert 2 <= won <= 3
+        contracts = db.session.scalars(
+            select(Contract).where(Contract.customer_id.in_(leads))
+        ).all()
+        assert len(contracts) == won and all(c.status in SIGNED for c in contracts)
+        evaluation = evaluation_of(activity)
+        pdf = frozen_pdf(evaluation)
+        assert pdf is not None and pdf.filename.endswith(".pdf")
+        figures = json.loads(evaluation.figures)
+        assert figures["funnel"]["contracts"] == won
+        assert float(figures["funnel"]["contract_amount"]) > 0
+        successes += figures["roi_pct"] > 0
+        if activity.form == "online":
+            continue
+        survey = db.session.get(Survey, activity.survey_id)
+        answers = db.session.scalar(
+            select(func.count(SurveyResponse.id)).where(SurveyResponse.survey_id == survey.id)
+        )
+        assert 20 <= answers <= 60 and survey.response_count == answers
+        assert survey.status == "closed"
+        rating, nps = figures["satisfaction"]["rating"], figures["satisfaction"]["nps"]
+        assert rating["respondents"] == answers and 3.8 <= rating["mean"] <= 4.8
+        assert nps["score"] > 0 and nps["detractors"] > 0
+        attendance = figures["attendance"]
+        assert 80 <= attendance["target"] <= 300
+        assert attendance["actual"] >= attendance["target"] * 0.7
+    assert successes >= len(evaluated) - 1
+    for activity in activities:
+        if activity.status in ("ended", "running") and activity.form != "online":
+            survey = db.session.get(Survey, activity.survey_id)
+            assert survey.response_count >= 20
+
+
+def _budget_kept_but_for_one(activities):
+    """Plans are approved within the free budget except one, which the company leader
+    approved with a reason; the approval panel shows when each step was decided."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from mktapp.brand.activities import budget_cells
+    from mktapp.models import ApprovalRequest, ApprovalStep
+
+    approved = [a for a in activities if a.approved_at is not None]
+    over = [a for a in approved if a.over_budget_reason]
+    this_year = date.today().year
+    # Exactly one, but for plans reaching into next year (no budget yet) in December.
+    assert [a.theme for a in over if a.end_on.year == this_year] == [
+        a.theme for a in approved if "深圳" in a.theme
+    ]
+    boss = _user("boss")
+    for activity in over:
+        steps = db.session.scalars(
+            select(ApprovalStep)
+            .join(ApprovalRequest)
+            .where(ApprovalRequest.doc_type == "Activity", ApprovalRequest.doc_id == activity.id)
+        ).all()
+        assert any(s.decided_by_id == boss.id for s in steps)
+    for activity in approved:
+        request = db.session.scalar(
+            select(ApprovalRequest).where(
+                ApprovalRequest.doc_type == "Activity", ApprovalRequest.doc_id == activity.id
+            )
+        )
+        decided = [s.decided_at for s in request.steps if s.decided_at is not None]
+        assert decided and request.decided_at is not None
+        # Moved back with the request: between the submission and the approval.
+        assert all(request.submitted_at <= at <= activity.approved_at for at in decided)
+        assert max(decided) == request.decided_at
+    # Every budget line falls in a month of the expense budget (this year's and last's).
+    cells = {}
+    for activity in activities:
+        for line in activity.budget_lines:
+            if line.year > this_year:
+                continue
+            if line.year not in cells:
+                cells[line.year] = budget_cells(line.year)
+            assert cells[line.year][(line.category, line.month)].budget > 0
 
 
 def test_seed_demo_command_works_on_an_empty_sqlite_database(tmp_path, scratch_database):
