@@ -764,6 +764,11 @@ def create_standard_survey(user, activity: Activity) -> Survey:
     return survey
 
 
+def event_over(activity: Activity) -> bool:
+    """Ended, evaluated or cancelled: a closed feedback questionnaire is then as it should be."""
+    return activity.status in ("ended", "evaluated", "cancelled")
+
+
 def sign_problem(survey: Survey | None) -> str | None:
     """Why no QR code can be shown (None when it can): no questionnaire, or not open."""
     from mktapp.research import surveys as research

@@ -479,6 +479,11 @@ class FeedbackView:
     error: str = ""
 
     @property
+    def over(self) -> bool:
+        """The event is over and its questionnaire closed: nothing to fix, only to read."""
+        return bool(self.problem and self.survey is not None and svc.event_over(self.activity))
+
+    @property
     def qr(self) -> str:
         return svc.qr_svg(self.url) if self.url and not self.problem else ""
 

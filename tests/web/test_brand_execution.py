@@ -596,3 +596,17 @@ def test_panels_are_registered_in_order_and_render_in_few_queries(app, login, co
     ] == ["tasks", "participants", "feedback"]
     orders = {p.key: p.order for p in activity_page._parts._panels}
     assert (orders["tasks"], orders["participants"], orders["feedback"]) == (20, 30, 40)
+
+
+def test_after_the_event_a_closed_questionnaire_is_a_plain_note_not_a_warning(app, login):
+    aid = _activity(app, status="running")
+    client = login("market1")
+    client.post(f"/brand/activities/{aid}/feedback/standard")
+    with app.app_context():
+        activity = db.session.get(Activity, aid)
+        db.session.get(Survey, activity.survey_id).status = "closed"
+        activity.status = "evaluated"
+        db.session.commit()
+    html = client.get(f"/brand/activities/{aid}/feedback").get_data(as_text=True)
+    assert "活动已结束，问卷不再接收答卷。" in html
+    assert 'role="alert"' not in html and "qr-code" not in html
