@@ -121,6 +121,15 @@ def sign_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
     page.locator("#login_form button[type=submit]").click()
 
 
+def htmx_settled(page) -> None:
+    """Wait until htmx has finished its swaps: new content carries `htmx-added` until the
+    settle step (20 ms later) processes it; before that its hx-* attributes are not live
+    yet, so a change made by a test that fast would be lost (a person is never that fast)."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-added, .htmx-settling, .htmx-swapping, .htmx-request')"
+    )
+
+
 def run_axe(page, axe_source: str) -> list[dict]:
     """axe-core's violations of impact serious or critical on the current page."""
     if not page.evaluate("() => typeof window.axe === 'object'"):

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from playwright.sync_api import expect
 
 from mktapp.expense.demo_claims import tiny_pdf
-from tests.e2e.browser import SCREENSHOTS, sign_in
+from tests.e2e.browser import SCREENSHOTS, htmx_settled, sign_in
 
 THEME = "2026 苏州智能制造展 展位 A-08（端到端）"
 LEAD = "苏州端到端精密机械有限公司"
@@ -103,7 +103,7 @@ def test_trade_show_from_plan_to_frozen_evaluation_pdf(new_context, browser, liv
     page.get_by_role("button", name=re.compile(r"^Start from template")).click()
     selects = page.locator("#activity_tasks select[id^=task-status-]")
     selects.first.wait_for()
-    page.wait_for_load_state("networkidle")
+    htmx_settled(page)
     total = selects.count()
     assert total >= 5
     open_tasks = page.locator(
@@ -118,6 +118,7 @@ def test_trade_show_from_plan_to_frozen_evaluation_pdf(new_context, browser, liv
         # The server's answer marks the option selected (an attribute, unlike a choice in
         # the browser): once it is there, the checklist was swapped in anew.
         page.locator(f"#{task} option[value=done][selected]").wait_for(state="attached")
+        htmx_settled(page)
     assert open_tasks.count() == 0
     expect(page.locator("#activity_tasks")).to_contain_text(f"{total} of {total}")
     page.screenshot(path=str(SCREENSHOTS / "brand-tasks-en.png"), full_page=True)
@@ -131,6 +132,7 @@ def test_trade_show_from_plan_to_frozen_evaluation_pdf(new_context, browser, liv
         form.get_by_label("Company").fill(company)
         form.get_by_role("button", name="Add").click()
         page.locator("#activity_participants").get_by_text(name).wait_for()
+        htmx_settled(page)
 
     # The standard feedback questionnaire, and its public link (what the QR code holds).
     page.goto(f"{url}/feedback")
