@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.browser import SCREENSHOTS, sign_in
+from tests.e2e.browser import SCREENSHOTS, htmx_settled, sign_in
 
 PHONE = {"width": 390, "height": 844}
 
@@ -31,6 +31,7 @@ def _add_question(page, kind: str, text: str, options: str = "", required: bool 
         form.locator("input[name=required]").check()
     form.locator("button[type=submit]").click()
     page.locator(".builder-item").nth(before).wait_for()
+    htmx_settled(page)
 
 
 def test_market_specialist_builds_publishes_and_analyses_a_questionnaire(

@@ -21,7 +21,7 @@ from openpyxl import Workbook
 from playwright.sync_api import expect
 
 from mktapp.expense.demo_claims import tiny_pdf
-from tests.e2e.browser import SCREENSHOTS, sign_in
+from tests.e2e.browser import SCREENSHOTS, htmx_settled, sign_in
 
 NUMBER = re.compile(r"HT-\d{4}-\d{4}")
 CUSTOMER = "常州鼎新自动化设备有限公司"
@@ -127,6 +127,7 @@ def test_trade_show_card_becomes_an_archived_contract(new_context, tmp_path):
     page.locator("[name=lines-0-quantity]").fill("2")
     page.get_by_role("button", name="添加一行").click()
     page.locator("[name=lines-1-product_id]").wait_for()
+    htmx_settled(page)  # the new row's product choice fills its name and price by htmx
     page.locator("[name=lines-1-product_id]").select_option(index=2)
     expect(page.locator("[name=lines-1-name]")).not_to_have_value("")
     page.locator("[name=lines-1-quantity]").fill("1")
