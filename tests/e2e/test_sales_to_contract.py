@@ -121,6 +121,7 @@ def test_trade_show_card_becomes_an_archived_contract(new_context, tmp_path):
     expect(page.locator("h1")).to_contain_text("商务谈判与合同签订")
     page.get_by_role("link", name="起草合同").click()
     page.wait_for_url(re.compile(r"/contracts/new\?"))
+    htmx_settled(page)  # a boosted link: the form's hx-* attributes go live after the settle
     expect(page.locator("[name=title]")).to_have_value(TITLE)
     page.locator("[name=lines-0-product_id]").select_option(index=1)
     expect(page.locator("[name=lines-0-name]")).not_to_have_value("")
