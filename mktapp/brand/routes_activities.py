@@ -12,11 +12,10 @@ from __future__ import annotations
 from datetime import date
 
 import click
-from flask import abort, current_app, flash, render_template, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
 
 from mktapp.brand import activities as svc
 from mktapp.brand import activity_page, bp
@@ -265,10 +264,7 @@ def _page(activity: Activity, status: int = 200, **extra):
         "cancel_form": extra.pop("cancel_form", None) or CancelForm(formdata=None),
         "confirm": ConfirmForm(),
         "extra_actions": activity_page.actions_for(activity, user),
-        "panels": [
-            (panel, Markup(render_template(panel.template, activity=activity, **loaded)))
-            for panel, loaded in activity_page.panels_for(activity, user)
-        ],
+        "panels": activity_page.rendered_panels(activity, user),
         "today": local_today(),
     }
     context.update(extra)

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app, render_template, url_for
+from markupsafe import Markup
 
 from mktapp.core.permissions import can
 
@@ -50,8 +51,9 @@ class Panel:
 class PageParts:
     """The actions and panels registered for one kind of page."""
 
-    def __init__(self, id_argument: str):
+    def __init__(self, id_argument: str, record_name: str):
         self.id_argument = id_argument
+        self.record_name = record_name  # how panel templates call the record
         self._actions: list[Action] = []
         self._panels: list[Panel] = []
 
@@ -83,3 +85,11 @@ class PageParts:
     def panels_for(self, record, user) -> list[tuple[Panel, dict]]:
         """The panels this user may see, each with its loaded context."""
         return [(p, p.load(record, user)) for p in self._panels if can(user, *p.permissions)]
+
+    def rendered_panels(self, record, user) -> list[tuple[Panel, Markup]]:
+        """The panels this user may see, each rendered (autoescaped) with its context."""
+        context = {self.record_name: record}
+        return [
+            (panel, Markup(render_template(panel.template, **context, **loaded)))
+            for panel, loaded in self.panels_for(record, user)
+        ]

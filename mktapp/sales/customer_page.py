@@ -36,13 +36,14 @@ class TimelineItem:
 # (customer, user, limit) -> list[TimelineItem], newest first, at most limit
 TimelineSource = Callable[[Any, Any, int], list[TimelineItem]]
 
-_parts = PageParts("customer_id")
+_parts = PageParts("customer_id", "customer")
 _sources: dict[str, TimelineSource] = {}
 
 register_action = _parts.register_action
 register_panel = _parts.register_panel
 actions_for = _parts.actions_for
 panels_for = _parts.panels_for
+rendered_panels = _parts.rendered_panels
 
 
 def register_timeline_source(kind: str, source: TimelineSource) -> TimelineSource:

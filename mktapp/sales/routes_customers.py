@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, current_app, flash, render_template, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
 
 from mktapp.core import fragments, nav
 from mktapp.core.exports import xlsx_response
@@ -354,10 +353,7 @@ def _detail_context(customer: Customer, followup_form: FollowupForm | None = Non
     context = {
         "customer": customer,
         "actions": customer_page.actions_for(customer, user),
-        "panels": [
-            (panel, Markup(render_template(panel.template, customer=customer, **loaded)))
-            for panel, loaded in customer_page.panels_for(customer, user)
-        ],
+        "panels": customer_page.rendered_panels(customer, user),
         "timeline": timeline,
         "timeline_more": more,
         "timeline_offset": TIMELINE_PAGE,
