@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -12,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
 )
@@ -399,7 +401,7 @@ class Competitor(ArchivableMixin, TimestampMixin, db.Model):
     products: Mapped[str] = mapped_column(Text, default="")
     pricing: Mapped[str] = mapped_column(Text, default="")
     # Estimated market share in percent (0-100), when known.
-    market_share: Mapped[float | None] = mapped_column(Float, nullable=True)
+    market_share: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
     channels: Mapped[str] = mapped_column(Text, default="")
     promotions: Mapped[str] = mapped_column(Text, default="")
     strengths: Mapped[str] = mapped_column(Text, default="")

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DecimalField,
     FloatField,
     IntegerField,
     SelectField,
@@ -180,7 +181,7 @@ class BlockForm(FlaskForm):
 
 class CompetitorForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    market_share = FloatField(
+    market_share = DecimalField(
         _l("Market share (estimate)"),
         validators=[Optional(), NumberRange(min=0, max=100)],
         description=_l("Your best estimate, 0 to 100; leave empty when unknown."),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -59,7 +60,7 @@ class MarketError(Exception):
 @dataclass
 class CompetitorInput:
     name: str
-    market_share: float | None
+    market_share: Decimal | None
     texts: dict[str, str]
 
 
@@ -125,7 +126,7 @@ def comparison_rows(items: list[Competitor]) -> list[tuple[str, list[str]]]:
     rows = [
         (
             str(COMPETITOR_LABELS["market_share"]),
-            ["—" if c.market_share is None else f"{c.market_share:g}%" for c in items],
+            ["—" if c.market_share is None else f"{float(c.market_share):g}%" for c in items],
         )
     ]
     for key in COMPETITOR_FIELDS:
