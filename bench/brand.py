@@ -30,7 +30,7 @@ import shutil
 import statistics
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -49,6 +49,7 @@ def fill_activity(n_leads: int, n_contracts: int, seed: int = 7) -> int:
     from sqlalchemy import insert, select, text
 
     from mktapp import create_app
+    from mktapp.core import clock
     from mktapp.extensions import db
     from mktapp.models import (
         Activity,
@@ -76,7 +77,7 @@ def fill_activity(n_leads: int, n_contracts: int, seed: int = 7) -> int:
         reps = list(
             db.session.scalars(select(User.id).where(User.username.in_(("sales1", "sales2"))))
         )
-        end = date.today() - timedelta(days=100)
+        end = clock.today() - timedelta(days=100)
         start = end - timedelta(days=1)
         survey = Survey(title="基准活动现场反馈", owner_id=planner.id, status="open")
         db.session.add(survey)
@@ -108,7 +109,7 @@ def fill_activity(n_leads: int, n_contracts: int, seed: int = 7) -> int:
         db.session.add(activity)
         db.session.flush()
         aid = activity.id
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = clock.now().replace(tzinfo=None)
         db.session.execute(
             insert(ActivityParticipant),
             [
@@ -329,7 +330,7 @@ def time_pdf(activity_id: int) -> dict:
 def fill_activities(n: int, seed: int = 5) -> int:
     """`n` more activities of every kind and status over two years, each with a budget line
     (bulk), so that the list under load pages through a realistic table."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from sqlalchemy import func, insert, select
 

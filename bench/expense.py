@@ -77,12 +77,13 @@ def fill_claims(n_claims: int, seed: int = 7, today: date | None = None) -> int:
     from sqlalchemy import func, select
 
     from mktapp import create_app
+    from mktapp.core import clock
     from mktapp.extensions import db
     from mktapp.models import Role, User
     from mktapp.models.expense import ExpenseClaim
 
     rng = random.Random(seed)
-    today = today or date.today()
+    today = today or clock.today()
     app = create_app()
     with app.app_context():
         have = db.session.scalar(select(func.count(ExpenseClaim.id))) or 0
@@ -161,6 +162,7 @@ def fill_inbox(n_waiting: int) -> int:
     from sqlalchemy import func, select
 
     from mktapp import create_app
+    from mktapp.core import clock
     from mktapp.extensions import db
     from mktapp.models import ApprovalRequest, ApprovalStep
     from mktapp.models.expense import ExpenseClaim
@@ -187,7 +189,7 @@ def fill_inbox(n_waiting: int) -> int:
                 .order_by(ExpenseClaim.id)
                 .limit(n_waiting - have)
             ).all()
-            now = datetime.now(UTC)
+            now = clock.now()
             for claim_id, owner_id, number in claims:
                 request = ApprovalRequest(
                     doc_type="ExpenseClaim",
@@ -217,12 +219,13 @@ def time_report(username: str, repeat: int) -> dict:
     from sqlalchemy import event
 
     from mktapp import create_app
+    from mktapp.core import clock
     from mktapp.expense import monitoring
     from mktapp.extensions import db
 
     app = create_app()
     app.config["WTF_CSRF_ENABLED"] = False
-    year = date.today().year
+    year = clock.today().year
     out: dict = {}
     with app.test_request_context():
         monitoring.report(year)  # warm

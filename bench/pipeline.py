@@ -28,7 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -49,6 +49,7 @@ def fill_pipeline(n_open: int, n_closed: int, n_customers: int, seed: int = 11) 
     from sqlalchemy import func, select
 
     from mktapp import create_app
+    from mktapp.core import clock
     from mktapp.extensions import db
     from mktapp.models import User, utcnow
     from mktapp.models.sales import Customer, Opportunity, OpportunityStageChange
@@ -103,7 +104,7 @@ def fill_pipeline(n_open: int, n_closed: int, n_customers: int, seed: int = 11) 
                 .limit(n_customers)
             )
         ]
-        today = date.today()
+        today = clock.today()
         rows = []
         stages = list(STAGE_WEIGHTS)
         weights = list(STAGE_WEIGHTS.values())

@@ -28,7 +28,7 @@ import shutil
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +68,7 @@ def fill_survey(n_responses: int, seed: int = 11) -> tuple[int, str]:
     from sqlalchemy import insert, select
 
     from mktapp import create_app
-    from mktapp.core import fragments
+    from mktapp.core import clock, fragments
     from mktapp.extensions import db
     from mktapp.models import Survey, SurveyAnswer, SurveyResponse, User
     from mktapp.research import surveys as svc
@@ -88,7 +88,7 @@ def fill_survey(n_responses: int, seed: int = 11) -> tuple[int, str]:
         svc.publish(author, survey, None, None)
         db.session.commit()
         questions = [q for q in survey.questions if q.kind != "section"]
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = clock.now().replace(tzinfo=None)
         batch = 2000
         done = 0
         while done < n_responses:

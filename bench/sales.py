@@ -28,7 +28,7 @@ import secrets
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +59,7 @@ def fill(n_customers: int, n_followups: int, seed: int = 11) -> tuple[int, int, 
     from sqlalchemy import func, select
 
     from mktapp import create_app
+    from mktapp.core import clock
     from mktapp.extensions import db
     from mktapp.models import Role, User
     from mktapp.models.sales import Contact, Customer, Interaction
@@ -75,7 +76,7 @@ def fill(n_customers: int, n_followups: int, seed: int = 11) -> tuple[int, int, 
             )
         )
         manager = db.session.scalar(select(User.id).where(User.username == "manager"))
-        now = datetime.now(UTC)
+        now = clock.now()
         started = time.perf_counter()
         if heavy is None:
             row = {

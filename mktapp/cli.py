@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import click
 from flask import current_app
 from sqlalchemy import func, select
@@ -20,6 +22,7 @@ DEMO_SEEDERS = (
     "mktapp.contracts.demo_contracts:seed",
     "mktapp.research.demo_research:seed",
     "mktapp.brand.demo_brand:seed",
+    "mktapp.expense.demo_budget:close_last_year",
 )
 
 DEMO_PASSWORD = "demo1234"
@@ -31,19 +34,31 @@ def database_is_empty() -> bool:
     return (db.session.scalar(select(func.count(User.id))) or 0) == 0
 
 
-def seed_demo_data(hash_method: str) -> dict:
-    """Fill the database with the demo company; returns the shared seeding context."""
+def seed_demo_data(hash_method: str, today: date | None = None) -> dict:
+    """Fill the database with the demo company as of `today` (default: the real today).
+
+    Returns the shared seeding context. Every record's dates and every time the
+    services stamp (created, submitted, approved at) are anchored to that day:
+    the seeders read ctx["today"] / ctx["now"], the services the anchored clock.
+    """
     from importlib import import_module
 
+    from mktapp.core import clock
     from mktapp.core.audit import acting_as
 
-    ctx: dict = {"hash_method": hash_method, "password": DEMO_PASSWORD}
-    with acting_as(None, note="demo data"):
-        for spec in DEMO_SEEDERS:
-            module_name, attr = spec.split(":")
-            getattr(import_module(module_name), attr)(ctx)
-            db.session.flush()
-    db.session.commit()
+    with clock.anchored(today) as anchored_today:
+        ctx: dict = {
+            "hash_method": hash_method,
+            "password": DEMO_PASSWORD,
+            "today": anchored_today,
+            "now": clock.now(),
+        }
+        with acting_as(None, note="demo data"):
+            for spec in DEMO_SEEDERS:
+                module_name, attr = spec.split(":")
+                getattr(import_module(module_name), attr)(ctx)
+                db.session.flush()
+        db.session.commit()
     return ctx
 
 
@@ -51,7 +66,13 @@ def register_cli(app) -> None:
     @app.cli.command("seed-demo")
     @click.option("--force", is_flag=True, help="Add the demo data even if users exist.")
     @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when not empty.")
-    def seed_demo(force: bool, if_empty: bool) -> None:
+    @click.option(
+        "--today",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        default=None,
+        help="Build the demo as of this day (YYYY-MM-DD; default: today).",
+    )
+    def seed_demo(force: bool, if_empty: bool, today) -> None:
         """Fill an empty database with the demo company 示例科技有限公司."""
         if current_app.config.get("PRODUCTION"):
             raise click.ClickException(
@@ -63,7 +84,7 @@ def register_cli(app) -> None:
                 return
             if not force:
                 raise click.ClickException("the database is not empty (use --force to add anyway)")
-        seed_demo_data(current_app.config["PASSWORD_HASH_METHOD"])
+        seed_demo_data(current_app.config["PASSWORD_HASH_METHOD"], today.date() if today else None)
         click.echo("Demo data loaded. Demo logins (password demo1234, demo only):")
         click.echo(
             "  admin manager market1 market2 sales1 sales2 sales3 service1 service2 finance1 boss"

@@ -32,7 +32,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from mktapp.core import approvals as engine
-from mktapp.core import settings
+from mktapp.core import clock, settings
 from mktapp.core.audit_display import describe
 from mktapp.core.i18n import money
 from mktapp.core.numbering import next_number
@@ -498,7 +498,7 @@ def submit(user: User, activity: Activity, over_budget_reason: str = "") -> list
 
 
 def _check_today(today: date | None) -> date:
-    return today or date.today()
+    return today or clock.today()
 
 
 def start(user: User, activity: Activity) -> None:
@@ -854,7 +854,7 @@ def years_with_activities(user) -> list[int]:
             Activity.archived_at.is_(None)
         )
     )
-    this = date.today().year
+    this = clock.today().year
     start = min(first.year if first else this, this)
     return list(range(this + 1, start - 1, -1))
 

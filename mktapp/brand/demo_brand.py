@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from io import BytesIO
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,7 @@ from mktapp.models import (
     ActivityTask,
     BrandChannel,
     BrandStrategy,
+    BudgetLine,
     ExpenseClaim,
     User,
 )
@@ -117,7 +118,7 @@ def seed_strategy(ctx: dict) -> list[BrandStrategy]:
     from mktapp.expense.demo_claims import tiny_pdf
 
     manager = ctx["users"]["manager"]
-    now = datetime.now(UTC)
+    now = ctx["now"]
     first = _strategy(manager, 1, STRATEGY_V1, CHANNELS_V1, now - timedelta(days=330))
     second_values = dict(STRATEGY_V1)
     second_values.update(
@@ -339,10 +340,10 @@ SPECS: list[Spec] = [
         leads=14,
         responses=33,
         mood=0.4,
-        # Over the November activity budget whatever else was spent: the one plan the
-        # company leader approves over budget.
-        over_budget="华南市场开拓是今年的重点工作，展位须在 10 月底前锁定；11 月活动费不足，"
-        "超出部分从 12 月活动费中调剂。",
+        # Over the activity budget of its month whatever else was spent (the seeder makes
+        # sure): the one plan the company leader approves over budget.
+        over_budget="华南市场开拓是今年的重点工作，展位须提前一个月锁定；{month}月活动费不足，"
+        "超出部分从{next_month}月活动费中调剂。",
     ),
     Spec(
         "theme",
@@ -548,11 +549,6 @@ EVALUATIONS = {
 }
 
 
-def _local_today() -> date:
-    zone = ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
-    return datetime.now(zone).date()
-
-
 def _moment(day: date, hour: int = 10) -> datetime:
     """A time on a local day, stored in UTC."""
     zone = ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
@@ -634,8 +630,8 @@ class ActivitySeeder:
     def __init__(self, ctx: dict):
         self.ctx = ctx
         self.users: dict[str, User] = ctx["users"]
-        self.today = _local_today()
-        self.now = datetime.now(UTC)
+        self.today = ctx["today"]
+        self.now = ctx["now"]
         self.rng = random.Random(3303)
         self.lead_names = iter(LEAD_COMPANIES)
         self.taken = set(db.session.scalars(select(Customer.name_key)))
@@ -699,15 +695,73 @@ class ActivitySeeder:
 
         activity = self._draft(spec)
         owner = db.session.get(User, activity.owner_id)
-        reason = spec.over_budget
-        if not reason and activity_svc.shortfalls(activity.budget_lines):
-            # Run on another day the expense demo spends differently: never fail for that.
-            reason = "活动时间已与合作方锁定，超出部分从下季度预算中调剂。"
+        reason = ""
+        if spec.over_budget:
+            self._exceed(activity)
+            month = activity.start_on.month
+            reason = spec.over_budget.format(month=month, next_month=month % 12 + 1)
+        else:
+            short = activity_svc.shortfalls(activity.budget_lines)
+            if short and not self._top_up(activity, short):
+                # The month's year is closed or has no approved budget: never fail for that.
+                reason = "活动时间已与合作方锁定，超出部分从下季度预算中调剂。"
         activity_svc.submit(owner, activity, over_budget_reason=reason)
         submitted = activity.created_at + timedelta(days=2)
         activity.submitted_at = submitted
         _backdate_approvals("Activity", activity.id, submitted)
         return activity
+
+    def _top_up(self, activity: Activity, short) -> bool:
+        """Before a plan goes in, the marketing manager adds what its months lack to the
+        expense budget (an adjustment with its reason), as a real one would: on whatever
+        day the demo is built, only the plan meant to be over budget is."""
+        from mktapp.brand.activities import budget_cells
+        from mktapp.expense import budget as budget_svc
+
+        manager = self.users["manager"]
+        budgets = {s.year: budget_svc.budget_for_year(s.year) for s in short}
+        if not all(b is not None and budget_svc.may_adjust(manager, b) for b in budgets.values()):
+            return False
+        at = activity.created_at - timedelta(days=1)
+        for s in short:
+            budget = budgets[s.year]
+            current = db.session.scalar(
+                select(BudgetLine.amount).where(
+                    BudgetLine.budget_id == budget.id,
+                    BudgetLine.category == s.category,
+                    BudgetLine.month == s.month,
+                )
+            ) or Decimal(0)
+            free = budget_cells(s.year)[(s.category, s.month)].free  # may be below zero
+            extra = ((s.need - free) / 1000).to_integral_value(ROUND_CEILING)
+            adjustment = budget_svc.adjust(
+                manager,
+                budget,
+                s.category,
+                s.month,
+                current + extra * 1000,
+                f"为「{activity.theme}」追加{s.month}月预算，经营销例会讨论同意。",
+            )
+            adjustment.at = at
+        return True
+
+    def _exceed(self, activity: Activity) -> None:
+        """Make sure the plan meant to be over budget is: its largest line of its own
+        month goes past that month's free budget."""
+        from mktapp.brand.activities import budget_cells
+
+        start = activity.start_on
+        lines = [
+            line
+            for line in activity.budget_lines
+            if (line.year, line.month) == (start.year, start.month)
+        ]
+        line = max(lines, key=lambda one: one.amount)
+        free = budget_cells(line.year).get((line.category, line.month))
+        free = max(free.free, Decimal(0)) if free is not None else Decimal(0)
+        wanted = ((free + Decimal(12_000)) / 1000).to_integral_value(ROUND_CEILING) * 1000
+        line.amount = max(Decimal(line.amount), wanted)
+        db.session.flush()
 
     def _rejected(self, spec: Spec) -> Activity:
         activity = self._pending(spec)
@@ -719,7 +773,8 @@ class ActivitySeeder:
 
     def _approved(self, spec: Spec) -> Activity:
         activity = self._pending(spec)
-        over = "同意超预算执行：华南市场是明年增长重点，12 月活动费相应压减。"
+        month = activity.start_on.month % 12 + 1
+        over = f"同意超预算执行：华南市场是明年增长重点，{month}月活动费相应压减。"
         _decide_all(activity, self.users, over if activity.over_budget_reason else "")
         activity.approved_at = activity.submitted_at + timedelta(days=1, hours=3)
         _backdate_approvals("Activity", activity.id, activity.submitted_at, activity.approved_at)

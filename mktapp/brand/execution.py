@@ -23,15 +23,14 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from mktapp.core import clock
 from mktapp.core.audit_display import describe
 from mktapp.core.notify import notify
 from mktapp.core.paging import Paging
@@ -67,7 +66,7 @@ class ExecutionError(Exception):
 
 
 def local_today() -> date:
-    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    return clock.today()
 
 
 def task_status_label(code: str) -> str:

@@ -3,11 +3,8 @@ request's reason, cancelling, submitting over budget."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -23,6 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from mktapp.brand import activities as svc
+from mktapp.core import clock
 from mktapp.expense.common import MoneyError, category_choices, parse_money
 from mktapp.models.brand import ACTIVITY_FORMS, ACTIVITY_KINDS
 from mktapp.org.forms_policy import LocalDateField, sensible_date
@@ -32,7 +30,7 @@ MAX_LINES = 40
 
 
 def local_today():
-    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    return clock.today()
 
 
 def _int_or_zero(value) -> int:

@@ -28,7 +28,7 @@ from mktapp.brand.forms_activities import (
     SubmitForm,
     local_today,
 )
-from mktapp.core import fragments, nav
+from mktapp.core import clock, fragments, nav
 from mktapp.core.exports import xlsx_response
 from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.permissions import get_visible_or_404, require
@@ -431,7 +431,7 @@ def brand_scan(day: str) -> None:
     """Start approved activities whose first day has come; end those whose last day passed."""
     from mktapp.core.audit import acting_as
 
-    today = date.fromisoformat(day) if day else date.today()
+    today = date.fromisoformat(day) if day else clock.today()
     with acting_as(None, note="brand-scan"):
         started, ended = svc.scan(today)
         db.session.commit()

@@ -19,7 +19,6 @@ from sqlalchemy import func, select, update
 from werkzeug.datastructures import FileStorage
 
 from mktapp.contracts import services as svc
-from mktapp.contracts.forms import local_today
 from mktapp.core import approvals as engine
 from mktapp.core.notify import PENDING_KEY
 from mktapp.extensions import db
@@ -211,7 +210,7 @@ def seed(ctx: dict) -> None:
         return
     plan = list(PLAN) if bulk else list(HANDFUL)
     rng.shuffle(plan)
-    today = local_today()
+    today = ctx["today"]
     amended = 0
     overdue_left = 0
     for i, state in enumerate(plan):

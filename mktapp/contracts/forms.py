@@ -7,23 +7,21 @@ block; without JavaScript the whole page comes back): no inline script.
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from mktapp.contracts import services as svc
+from mktapp.core import clock
 from mktapp.core.attachments import AttachmentField
 from mktapp.org.forms_policy import LocalDateField, sensible_date
 
 
 def local_today():
-    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    return clock.today()
 
 
 class DecimalText(StringField):

@@ -37,6 +37,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
+from mktapp.core import clock
+
 ALWAYS_EXCLUDED = {"created_at", "updated_at"}
 # Never logged whatever a model says: a password hash in the log would outlive a reset.
 SECRET_NAME = re.compile(r"password|secret|token|_hash$|^hash$", re.IGNORECASE)
@@ -186,7 +188,7 @@ def _action_for(changes: dict[str, list[Any]], new: bool) -> str:
 
 def _row(obj: Any, action: str, changes: dict, actor_id: int | None, note: str) -> dict:
     return {
-        "at": datetime.now(UTC),
+        "at": clock.now(),
         "actor_id": actor_id,
         "action": action,
         "record_type": type(obj).__name__,

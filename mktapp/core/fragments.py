@@ -25,7 +25,6 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from datetime import date
 from itertools import chain
 from typing import Any
 
@@ -36,6 +35,7 @@ from markupsafe import Markup
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from mktapp.core import clock
 from mktapp.extensions import db
 from mktapp.models import DataVersion
 
@@ -157,7 +157,7 @@ def cached_block(
         found,
         str(get_locale()),
         request.script_root,
-        date.today(),
+        clock.today(),
     )
     html = _store.get(full_key)
     if html is None:

@@ -13,6 +13,7 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from mktapp.core import clock
 from mktapp.extensions import db
 from mktapp.models import Budget, BudgetLine, ExpenseClaim
 from mktapp.models.expense import CATEGORIES
@@ -117,7 +118,7 @@ def year_bounds(year: int) -> tuple[date, date]:
 
 def elapsed_share(year: int, today: date | None = None) -> Decimal:
     """How much of the year has passed, 0..1 (today counts as passed)."""
-    today = today or date.today()
+    today = today or clock.today()
     if today.year < year:
         return Decimal(0)
     if today.year > year:

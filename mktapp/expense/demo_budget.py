@@ -1,11 +1,14 @@
-"""Demo budgets (P6.1): this year's approved budget, last year's closed one, one adjustment.
+"""Demo budgets (P6.1): this year's approved budget with one adjustment, last year's
+(closed once its accounts are settled, from March on: close_last_year runs last), and
+from November next year's,
+approved ahead of the new year like a real company's: the demo's activities and claims
+always find a budget for the months they fall in, whatever day the demo is built for.
 
 Runs before the claims seeder, so the claims find a budget to count against.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from mktapp.core import approvals as engine
@@ -52,7 +55,8 @@ def _approved_budget(year: int, scale: Decimal, manager, boss, notes: str):
 def seed(ctx: dict) -> None:
     users = ctx["users"]
     manager, boss = users["manager"], users["boss"]
-    year = date.today().year
+    today = ctx["today"]
+    year = today.year
     last = _approved_budget(
         year - 1,
         Decimal("0.9"),
@@ -60,7 +64,6 @@ def seed(ctx: dict) -> None:
         boss,
         "上年度预算，已执行完毕。",
     )
-    svc.close_budget(users.get("finance1", manager), last)
     current = _approved_budget(
         year,
         Decimal(1),
@@ -77,3 +80,19 @@ def seed(ctx: dict) -> None:
         "双十一大促追加线上广告投放预算，经营销例会讨论同意。",
     )
     ctx["budgets"] = {"current": current, "last": last}
+    if today.month >= 11:
+        ctx["budgets"]["next"] = _approved_budget(
+            year + 1,
+            Decimal("1.1"),
+            manager,
+            boss,
+            "下年度预算：在本年度执行情况基础上增加 10%，经营销例会讨论、公司领导批准。",
+        )
+
+
+def close_last_year(ctx: dict) -> None:
+    """Last year's budget is closed once its accounts are settled (from March on); run
+    after the other chapters, which may still adjust it on their way (brand plans)."""
+    if ctx["today"].month >= 3:
+        users = ctx["users"]
+        svc.close_budget(users.get("finance1", users["manager"]), ctx["budgets"]["last"])

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from mktapp.core import clock
 from mktapp.core.attachments import AttachmentField
 from mktapp.expense import claims as svc
 from mktapp.models import CATEGORIES, PAYMENT_METHODS
@@ -18,7 +15,7 @@ from mktapp.org.forms_policy import LocalDateField, sensible_date
 
 
 def local_today():
-    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    return clock.today()
 
 
 class MoneyField(StringField):

@@ -27,7 +27,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, extract, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from mktapp.core import settings
+from mktapp.core import clock, settings
 from mktapp.core.settings import SettingSpec
 from mktapp.expense.common import CENT, MONTHS, category_label, elapsed_share, year_bounds
 from mktapp.extensions import db
@@ -198,7 +198,7 @@ def report(year: int, today: date | None = None) -> Report:
     reserve: 4 SQL statements (each GROUP BY category and month)."""
     from mktapp.brand.activities import reserved_statement
 
-    today = today or date.today()
+    today = today or clock.today()
     budget = db.session.scalar(select(Budget).where(Budget.year == year))
     planned = {}
     if budget is not None:
@@ -277,7 +277,7 @@ def report(year: int, today: date | None = None) -> Report:
 def years_available() -> list[int]:
     """Years with a budget, plus this year (for the year picker)."""
     years = set(db.session.scalars(select(Budget.year)))
-    years.add(date.today().year)
+    years.add(clock.today().year)
     return sorted(years, reverse=True)
 
 

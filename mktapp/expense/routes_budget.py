@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from mktapp.core import approvals as engine
-from mktapp.core import nav
+from mktapp.core import clock, nav
 from mktapp.core.htmx import redirect_to, render
 from mktapp.core.permissions import get_visible_or_404, require
 from mktapp.expense import bp
@@ -117,7 +115,8 @@ def budget_new():
     """Draw up a year's budget: the grid of categories by month."""
     form = BudgetForm()
     if request.method == "GET":
-        year = date.today().year + (1 if date.today().month >= 10 else 0)
+        today = clock.today()
+        year = today.year + (1 if today.month >= 10 else 0)
         while svc.budget_for_year(year) is not None:
             year += 1
         form.year.data = year

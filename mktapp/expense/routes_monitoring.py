@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import click
 from flask import flash, request, url_for
 from flask.cli import with_appcontext
@@ -11,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from mktapp.core import charts, nav
+from mktapp.core import charts, clock, nav
 from mktapp.core.exports import xlsx_response
 from mktapp.core.htmx import redirect_to, render
 from mktapp.core.i18n import money
@@ -44,8 +42,8 @@ def _year_arg() -> int:
     try:
         year = int(request.args.get("year", ""))
     except ValueError:
-        return date.today().year
-    return year if 2000 <= year <= 2100 else date.today().year
+        return clock.today().year
+    return year if 2000 <= year <= 2100 else clock.today().year
 
 
 def _charts(rep: svc.Report) -> dict:
@@ -300,7 +298,7 @@ def expense_scan(years: tuple[int, ...]) -> None:
 
     total = 0
     with acting_as(None, note="expense-scan"):
-        for year in years or (date.today().year,):
+        for year in years or (clock.today().year,):
             new = svc.scan(year)
             db.session.commit()
             total += len(new)

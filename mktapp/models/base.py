@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from mktapp.core import clock
 from mktapp.extensions import db
 
 
 def utcnow() -> datetime:
     """Now, in UTC, timezone-aware (stored as UTC everywhere)."""
-    return datetime.now(UTC)
+    return clock.now()
 
 
 class UTCDateTime(db.TypeDecorator):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from mktapp.core import clock
 from mktapp.extensions import db
 from mktapp.models import PolicyChapter, PolicyVersion, TrainingRecord
 
@@ -170,6 +171,9 @@ FIRST_VERSION = (
     "首次发布：依据《小公司营销管理制度》整理为 P0–P6 各章，并补充 P7 章（人员培训、信息管理与附则）。",
 )
 
+# The policy's first version and the training dates below are written as of this day.
+TRAINING_WRITTEN_ON = date(2026, 6, 1)
+
 # username, course, provider, taken on, hours, result, notes
 TRAINING = [
     (
@@ -233,6 +237,11 @@ def seed(ctx: dict) -> None:
     for sort, (code, title, body) in enumerate(CHAPTERS):
         db.session.add(PolicyChapter(code=code, title=title, body=body, sort=sort))
     version, effective_on, summary = FIRST_VERSION
+    # Written as of TRAINING_WRITTEN_ON; moved by whole years so that they stay in the
+    # past year of the day the demo is built for, on the same days of the month.
+    today = ctx.get("today") or clock.today()
+    years = (today - TRAINING_WRITTEN_ON).days // 365
+    effective_on = effective_on.replace(year=effective_on.year + years)
     users = ctx.get("users", {})
     author = users.get("manager")
     db.session.add(
@@ -252,7 +261,7 @@ def seed(ctx: dict) -> None:
                 owner_id=trainee.id,
                 course=course,
                 provider=provider,
-                taken_on=taken_on,
+                taken_on=taken_on.replace(year=taken_on.year + years),
                 hours=Decimal(hours),
                 result=result,
                 notes=notes,

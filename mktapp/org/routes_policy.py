@@ -7,14 +7,11 @@ its number, effective date and changes; chapter edits are in the audit log.
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from mktapp.core import nav
+from mktapp.core import clock, nav
 from mktapp.core.htmx import redirect_to, render
 from mktapp.core.pdf import pdf_response, render_pdf
 from mktapp.core.permissions import can, require
@@ -28,7 +25,7 @@ nav.add("P1", nav.NavEntry("org.policy", nav._l("Policy"), icon="book"))
 
 
 def local_today():
-    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    return clock.today()
 
 
 def _chapter_or_404(code: str):

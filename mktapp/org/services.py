@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from mktapp.auth.services import ensure_roles
+from mktapp.core import clock
 from mktapp.core.audit import noting
 from mktapp.core.i18n import per_language
 from mktapp.core.paging import Paging
@@ -412,7 +413,7 @@ def create_user(
         email=(email or "").strip(),
         phone=(phone or "").strip(),
         active=True,
-        joined_on=joined_on or date.today(),
+        joined_on=joined_on or clock.today(),
     )
     roles = _roles_by_code(roles)
     group = _group_or_none(group_id)

@@ -4,7 +4,7 @@ market size from 2022 to 2026 (a few bulk rows, fast)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import insert
 
@@ -209,7 +209,7 @@ def seed(ctx) -> None:
         ],
     )
     market1 = ctx["users"]["market1"]
-    today = date.today()
+    today = ctx["today"]
     db.session.execute(
         insert(IndustryNews),
         [

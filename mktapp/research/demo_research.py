@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import random
 from contextlib import nullcontext
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, has_request_context
 from sqlalchemy import insert, select
 
 from mktapp.core import approvals as engine
-from mktapp.core import fragments
+from mktapp.core import clock, fragments
 from mktapp.extensions import db
 from mktapp.models import (
     Customer,
@@ -112,7 +112,7 @@ def _user(ctx, name: str) -> User:
 
 
 def seed(ctx) -> None:
-    today = date.today()
+    today = ctx["today"]
     market1, market2 = _user(ctx, "market1"), _user(ctx, "market2")
     manager = _user(ctx, "manager")
     plans = {}
@@ -218,7 +218,7 @@ def seed(ctx) -> None:
     )
     for kind, text, help_text, required, options in SATISFACTION_QUESTIONS:
         survey_svc.add_question(market1, first, kind, text, help_text, required, options)
-    now = datetime.now(UTC)
+    now = clock.now()
     survey_svc.publish(market1, first, None, None, now=now - timedelta(days=120))
     first.published_at = now - timedelta(days=120)
     second = survey_svc.copy_as_period(market1, first, "本季度")
@@ -271,7 +271,7 @@ def _report(author: User, manager: User, plan, survey: Survey) -> None:
             },
             group_ids=groups,
         ),
-        date.today().year,
+        clock.today().year,
     )
     if current_app.config.get("DEMO_RESEARCH", not current_app.testing):
         report_svc.submit(author, report)

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -21,13 +17,14 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from mktapp.core import clock
 from mktapp.models import QUESTION_KINDS, RESEARCH_CONTENTS, RESEARCH_METHODS
 from mktapp.org.forms_policy import LocalDateField, sensible_date
 from mktapp.research.plans import FIELD_METHODS
 
 
 def local_today():
-    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    return clock.today()
 
 
 class MultiCheckboxField(SelectMultipleField):

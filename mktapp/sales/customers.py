@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload, lazyload
 
-from mktapp.core import audit
+from mktapp.core import audit, clock
 from mktapp.core.audit_display import describe
 from mktapp.core.notify import notify
 from mktapp.core.permissions import can, group_member_ids, visible
@@ -854,9 +854,4 @@ def merge_candidates(customer: Customer, limit: int = 20) -> list[Customer]:
 
 
 def local_today_default() -> date:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from flask import current_app
-
-    return datetime.now(ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))).date()
+    return clock.today()

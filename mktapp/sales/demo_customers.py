@@ -6,7 +6,7 @@ tests; the browser tests' live server turns it on). Bulk inserts: a second or so
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import insert
@@ -126,7 +126,7 @@ def _phone(rng: random.Random) -> str:
 def seed(ctx: dict) -> None:
     users = ctx["users"]
     rng = random.Random(4242)
-    now = datetime.now(UTC)
+    now = ctx["now"]
     creator = users.get("market1")
     few = []
     for name, province, city, grade, status, source, detail, owner in FEW:

@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import insert, select
 
+from mktapp.core import clock
 from mktapp.extensions import db
-from mktapp.models import User, utcnow
+from mktapp.models import User
 from mktapp.models.sales import (
     OPEN_STAGES,
     STAGE_PROBABILITY,
@@ -264,8 +265,8 @@ def seed(ctx: dict) -> None:
     rng = random.Random(4141)
     products = _products()
     customers = _customers(users)
-    now = utcnow()
-    today = datetime.now(ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))).date()
+    now = ctx.get("now") or clock.now()
+    today = ctx.get("today") or clock.today()
     bulk = current_app.config.get("DEMO_SALES", not current_app.testing)
     by_id = {u.id: u for u in reps}
 

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import aliased, joinedload, lazyload
 
+from mktapp.core import clock
 from mktapp.core.audit_display import describe, present
 from mktapp.core.notify import notify
 from mktapp.core.permissions import can, visible
@@ -69,7 +70,7 @@ def tz() -> ZoneInfo:
 
 
 def local_today() -> date:
-    return datetime.now(tz()).date()
+    return clock.today()
 
 
 def may_follow_up(user: User, customer: Customer) -> bool:
@@ -88,7 +89,7 @@ def add_followup(user: User, customer: Customer, data: FollowupInput) -> Interac
     happened = data.happened_at
     if happened.tzinfo is None:
         happened = happened.replace(tzinfo=tz())
-    if happened.astimezone(UTC) > datetime.now(UTC) + timedelta(minutes=5):
+    if happened.astimezone(UTC) > clock.now() + timedelta(minutes=5):
         raise FollowupError(
             _("A follow-up that has happened cannot be in the future."), "happened_at"
         )
@@ -110,7 +111,7 @@ def add_followup(user: User, customer: Customer, data: FollowupInput) -> Interac
     )
     db.session.add(item)
     # The customer moves up the list ("recently worked on").
-    customer.updated_at = datetime.now(UTC)
+    customer.updated_at = clock.now()
     return item
 
 

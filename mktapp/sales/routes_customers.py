@@ -5,13 +5,11 @@ timeline), hand-off (assign, release, claim), merge, archive, and the import of 
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from mktapp.core import fragments, nav
+from mktapp.core import clock, fragments, nav
 from mktapp.core.exports import xlsx_response
 from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.permissions import get_visible_or_404, permissions_of, require
@@ -29,7 +27,6 @@ from mktapp.models.sales import (
 from mktapp.sales import bp, customer_page, importing
 from mktapp.sales import customers as svc
 from mktapp.sales.followups import local_today
-from mktapp.sales.followups import tz as followup_tz
 from mktapp.sales.forms_customers import (
     AssignForm,
     ConfirmForm,
@@ -342,7 +339,7 @@ def _detail_context(customer: Customer, followup_form: FollowupForm | None = Non
     user = current_user
     if followup_form is None and can_follow(customer):
         followup_form = _followup_form(customer, fresh=True)
-        followup_form.happened_at.data = datetime.now(followup_tz()).replace(
+        followup_form.happened_at.data = clock.local_now().replace(
             second=0, microsecond=0, tzinfo=None
         )
     timeline, more = customer_page.timeline_page(customer, user, TIMELINE_PAGE, 0)

@@ -6,9 +6,6 @@ Also plugs the pipeline into the customer's page (action, panel, timeline source
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,7 +13,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from mktapp.core import nav
+from mktapp.core import clock, nav
 from mktapp.core.charts import ACTUAL, BUDGET, Series, bar_chart, funnel_chart
 from mktapp.core.exports import xlsx_response
 from mktapp.core.htmx import is_partial, redirect_to, render, retarget
@@ -43,7 +40,7 @@ def _pipeline_labels():
 
 
 def local_today():
-    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    return clock.today()
 
 
 # --- the customer's page ----------------------------------------------------------------

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from mktapp.core import nav
+from mktapp.core import clock, nav
 from mktapp.core.exports import xlsx_response
 from mktapp.core.htmx import redirect_to, render
 from mktapp.core.permissions import can, require
@@ -73,7 +70,7 @@ def products_xlsx():
         ]
         for p in svc.export_rows(query)
     ]
-    today = datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    today = clock.today()
     name = _("Products")
     return xlsx_response(f"{name}-{today:%Y%m%d}.xlsx", [(name, header, data)])
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 import subprocess
-from datetime import date, timedelta
+from datetime import timedelta
 
 from playwright.sync_api import expect
 
+from mktapp.core import clock
 from mktapp.expense.demo_claims import tiny_pdf
 from tests.e2e.browser import SCREENSHOTS, htmx_settled, sign_in
 
@@ -55,7 +56,7 @@ def approve_everything(
 
 def test_trade_show_from_plan_to_frozen_evaluation_pdf(new_context, browser, live_server, tmp_path):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    today = date.today()
+    today = clock.today()
     month = f"{today:%Y-%m}"
 
     # 1. market1 plans the trade show with two budget lines and submits it.

@@ -13,6 +13,7 @@ from decimal import Decimal
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from mktapp.core import clock
 from mktapp.expense.demo_claims import tiny_pdf
 from mktapp.extensions import db
 from mktapp.models import Contract, ContractAmendment, Customer, User
@@ -54,7 +55,7 @@ def customer_of(live_server, username: str) -> tuple[int, str]:
 
 def test_contract_drafted_approved_signed_archived_and_printed(new_context, live_server, tmp_path):
     customer_id, customer_name = customer_of(live_server, "sales1")
-    day = date.today()
+    day = clock.today()
     context, page = as_user(new_context, "sales1")
     page.goto(f"/contracts/new?customer_id={customer_id}")
     page.locator("[name=title]").fill("会议室设备采购合同")

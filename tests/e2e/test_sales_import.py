@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from openpyxl import Workbook
 
+from mktapp.core import clock
 from tests.e2e.browser import SCREENSHOTS, run_axe, sign_in
 
 
@@ -94,7 +95,7 @@ def test_market_specialist_imports_cards_and_rep_follows_up(new_context, tmp_pat
     # the follow-up typed next is lost in the swap (a 422 for empty notes, now and then).
     rpage.get_by_role("button", name="领取客户").wait_for(state="detached")
     rpage.locator("#notes").fill("电话联系吴经理，约下周上门演示。")
-    rpage.locator("#next_date").fill((date.today() + timedelta(days=7)).isoformat())
+    rpage.locator("#next_date").fill((clock.today() + timedelta(days=7)).isoformat())
     rpage.locator("#next_action").fill("上门演示")
     rpage.get_by_role("button", name="保存跟进").click()
     rpage.locator(".tl-followup", has_text="约下周上门演示").wait_for()

@@ -14,12 +14,13 @@ from __future__ import annotations
 import io
 import re
 import subprocess
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from openpyxl import Workbook
 from playwright.sync_api import expect
 
+from mktapp.core import clock
 from mktapp.expense.demo_claims import tiny_pdf
 from tests.e2e.browser import SCREENSHOTS, htmx_settled, sign_in
 
@@ -65,7 +66,7 @@ def yuan(text: str) -> Decimal:
 
 
 def test_trade_show_card_becomes_an_archived_contract(new_context, tmp_path):
-    today = date.today()
+    today = clock.today()
     context, page, watch = signed_in(new_context, "sales1", "zh-CN")
 
     # 1. Import the cards: upload, column mapping with preview, check, import.

@@ -191,6 +191,7 @@ def test_nobody_above_the_top_means_no_approver(ctx, flow):
         engine.submit(record, user("manager"))
 
 
+@pytest.mark.commits
 def test_two_people_deciding_at_once_record_exactly_one_decision(app, demo, flow):
     """Two finance users click approve on the same step at the same moment."""
     with app.app_context():

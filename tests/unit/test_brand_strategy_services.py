@@ -4,12 +4,16 @@ comparison, and visual-identity files grouped by name into versions."""
 from __future__ import annotations
 
 import io
+from contextlib import nullcontext
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 
 from mktapp.brand import strategy as svc
+from mktapp.core import clock
 from mktapp.extensions import db
 from mktapp.models import User
 
@@ -133,19 +137,50 @@ def test_files_are_grouped_by_name_newest_first_and_the_logo_follows(app_ctx, de
 # --- the demo data (P3 chapter) -----------------------------------------------------------
 
 
-@pytest.fixture
-def brand_demo(app):
-    """The demo organisation with DEMO_BRAND on (the full brand demo)."""
+def _real_today() -> date:
+    """The machine's real date: the one place in the suite that reads the real clock."""
+    from time_machine import escape_hatch
+
+    return escape_hatch.datetime.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+# Days that stress the calendar: the last and the first day of a year, a leap day, a
+# Sunday, the week of the 2027 Spring Festival, the suite's own frozen day and the real
+# today (so the live demo, built on the real day, keeps its promises).
+DEMO_DAYS = [
+    pytest.param(date(2026, 12, 31), id="new-years-eve"),
+    pytest.param(date(2027, 1, 1), id="new-years-day"),
+    pytest.param(date(2028, 2, 29), id="leap-day"),
+    pytest.param(date(2026, 12, 6), id="sunday"),
+    pytest.param(date(2027, 2, 8), id="spring-festival-week"),
+    pytest.param(None, id="frozen-day"),
+    pytest.param("real", id="real-today"),
+]
+
+
+@pytest.fixture(params=DEMO_DAYS)
+def brand_demo(request, app):
+    """The demo organisation with DEMO_BRAND on (the full brand demo), built and checked
+    with the clock on each of DEMO_DAYS."""
+    import time_machine
+
     from mktapp.cli import seed_demo_data
 
+    day = _real_today() if request.param == "real" else request.param
+    travel = (
+        time_machine.travel(datetime.combine(day, time(10), ZoneInfo("Asia/Shanghai")), tick=True)
+        if day
+        else nullcontext()
+    )
     app.config["DEMO_BRAND"] = True
-    try:
-        with app.app_context():
-            ctx = seed_demo_data(app.config["PASSWORD_HASH_METHOD"])
-            db.session.remove()
-    finally:
-        app.config.pop("DEMO_BRAND", None)
-    return ctx
+    with travel:
+        try:
+            with app.app_context():
+                ctx = seed_demo_data(app.config["PASSWORD_HASH_METHOD"])
+                db.session.remove()
+        finally:
+            app.config.pop("DEMO_BRAND", None)
+        yield ctx
 
 
 def test_brand_demo_makes_twelve_activities_in_every_state_and_two_versions(app, brand_demo):
@@ -279,8 +314,6 @@ def _evaluated_activities_look_real(activities):
 def _budget_kept_but_for_one(activities):
     """Plans are approved within the free budget except one, which the company leader
     approved with a reason; the approval panel shows when each step was decided."""
-    from datetime import date
-
     from sqlalchemy import select
 
     from mktapp.brand.activities import budget_cells
@@ -288,11 +321,9 @@ def _budget_kept_but_for_one(activities):
 
     approved = [a for a in activities if a.approved_at is not None]
     over = [a for a in approved if a.over_budget_reason]
-    this_year = date.today().year
-    # Exactly one, but for plans reaching into next year (no budget yet) in December.
-    assert [a.theme for a in over if a.end_on.year == this_year] == [
-        a.theme for a in approved if "深圳" in a.theme
-    ]
+    this_year = clock.today().year
+    # Exactly one, on any day (from November next year's budget is approved too).
+    assert [a.theme for a in over] == [a.theme for a in approved if "深圳" in a.theme]
     boss = _user("boss")
     for activity in over:
         steps = db.session.scalars(
@@ -312,12 +343,16 @@ def _budget_kept_but_for_one(activities):
         # Moved back with the request: between the submission and the approval.
         assert all(request.submitted_at <= at <= activity.approved_at for at in decided)
         assert max(decided) == request.decided_at
-    # Every budget line falls in a month of the expense budget (this year's and last's).
+    # Every budget line falls in a month of an expense budget (last year's, this year's
+    # and, from November, next year's).
+    assert {line.year for a in activities for line in a.budget_lines} <= {
+        this_year - 1,
+        this_year,
+        this_year + 1,
+    }
     cells = {}
     for activity in activities:
         for line in activity.budget_lines:
-            if line.year > this_year:
-                continue
             if line.year not in cells:
                 cells[line.year] = budget_cells(line.year)
             assert cells[line.year][(line.category, line.month)].budget > 0

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from mktapp.core import approvals as engine
+from mktapp.core import clock
 from mktapp.expense import budget as svc
 from mktapp.expense.common import MoneyError, parse_money, spread_evenly
 from mktapp.expense.forms_budget import cell_name, parse_grid
@@ -206,10 +207,8 @@ def test_only_finance_or_the_manager_closes_a_year(ctx):
 
 
 def test_demo_has_this_years_approved_budget_and_last_year_closed(ctx):
-    from datetime import date
-
-    this = svc.budget_for_year(date.today().year)
-    last = svc.budget_for_year(date.today().year - 1)
+    this = svc.budget_for_year(clock.today().year)
+    last = svc.budget_for_year(clock.today().year - 1)
     assert this.status == "approved" and not this.closed
     assert last.status == "approved" and last.closed
     total = svc.totals(svc.cells_of(this))["grand"]

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from mktapp.core import approvals as engine
-from mktapp.core import settings
+from mktapp.core import clock, settings
 from mktapp.expense import claims as svc
 from mktapp.expense.common import budget_remaining
 from mktapp.extensions import db
@@ -231,7 +230,7 @@ def test_claim_goes_head_finance_leader_then_paid(ctx):
     assert c.status == "pending"
     assert decide(c, "boss").code == "leader"
     assert c.status == "approved" and c.approved_at is not None
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    today = clock.today()
     with pytest.raises(svc.NotAllowed):
         svc.record_payment(user("sales3"), c, today, "ZF1", today)
     with pytest.raises(svc.ClaimError):

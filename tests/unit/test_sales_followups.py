@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from mktapp.core import clock
 from mktapp.extensions import db
 from mktapp.models import Notification, User
 from mktapp.models.sales import Interaction
@@ -30,7 +31,7 @@ def followup(customer, owner, days_ago: int, next_date: date | None, notes="沟�
         owner_id=owner.id,
         kind="call",
         notes=notes,
-        happened_at=datetime.now(UTC) - timedelta(days=days_ago),
+        happened_at=clock.now() - timedelta(days=days_ago),
         next_date=next_date,
     )
     db.session.add(item)
@@ -42,7 +43,7 @@ def test_add_followup_checks_its_input(app_ctx, demo):
     rep = user("sales1")
     customer = create_customer(rep, CustomerInput(name="长沙测试有限公司"))
     db.session.flush()
-    now = datetime.now(UTC)
+    now = clock.now()
     with pytest.raises(svc.FollowupError):
         svc.add_followup(rep, customer, svc.FollowupInput("call", now, "  "))
     with pytest.raises(svc.FollowupError):
@@ -95,7 +96,7 @@ def test_due_list_has_overdue_first_and_only_my_open_steps(app_ctx, demo):
     a = create_customer(rep, CustomerInput(name="兰州甲测试有限公司"))
     b = create_customer(rep, CustomerInput(name="西宁乙测试有限公司"))
     db.session.flush()
-    today = date.today()
+    today = clock.today()
     soon = followup(a, rep, 1, today + timedelta(days=2))
     overdue = followup(b, rep, 5, today - timedelta(days=1))
     mine = [i for i in svc.due_for(rep, today) if i.customer_id in (a.id, b.id)]

@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from mktapp.core import approvals as engine
+from mktapp.core import clock
 from mktapp.extensions import db
 from mktapp.models import (
     Activity,
@@ -220,13 +221,10 @@ def test_panel_and_action_are_registered_on_the_activity_page(app, login):
 
 
 def _claim_data(activity_id, **change):
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
     values = {
         "category": "activity",
         "amount": "300.00",
-        "incurred_on": datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat(),
+        "incurred_on": clock.today().isoformat(),
         "payment_method": "bank",
         "reason": "发布会场地布置",
         "over_budget_reason": "活动临时增加",

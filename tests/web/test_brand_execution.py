@@ -4,12 +4,13 @@ participants and check-in, and the on-site feedback questionnaire with its QR si
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import render_template
 from markupsafe import Markup
 from sqlalchemy import func, select
 
+from mktapp.core import clock
 from mktapp.extensions import db
 from mktapp.models import Customer, Notification, Survey, User
 from mktapp.models.brand import Activity, ActivityParticipant, ActivityStaff, ActivityTask
@@ -23,7 +24,7 @@ def _user_id(app, username: str) -> int:
 
 def _activity(app, status="approved", kind="expo", owner="market1", staff=(), start=None, **kw):
     """An activity made directly through the model (the plan is another part's work)."""
-    start = start or date.today() + timedelta(days=30)
+    start = start or clock.today() + timedelta(days=30)
     with app.app_context():
         owner_id = db.session.scalar(select(User.id).where(User.username == owner))
         number = f"HD-2026-{(db.session.scalar(select(func.count(Activity.id))) or 0) + 1:04d}"
@@ -112,7 +113,7 @@ def test_task_added_edited_moved_and_status_changed_in_place(app, login):
     aid = _activity(app)
     client = login("market1")
     market2 = _user_id(app, "market2")
-    due = (date.today() + timedelta(days=5)).isoformat()
+    due = (clock.today() + timedelta(days=5)).isoformat()
     added = client.post(
         f"/brand/activities/{aid}/tasks",
         data={"task-title": "宣传物料印制", "task-owner_id": str(market2), "task-due_on": due},
@@ -270,10 +271,10 @@ def test_unknown_activity_is_404(app, login):
 
 
 def test_overdue_task_is_marked_and_its_owner_told_once_by_the_scan(app, login):
-    aid = _activity(app, status="running", start=date.today())
-    late = _task(app, aid, "宣传物料印制", owner="market2", due=date.today() - timedelta(days=2))
+    aid = _activity(app, status="running", start=clock.today())
+    late = _task(app, aid, "宣传物料印制", owner="market2", due=clock.today() - timedelta(days=2))
     _task(
-        app, aid, "展位预订", owner="market2", status="done", due=date.today() - timedelta(days=9)
+        app, aid, "展位预订", owner="market2", status="done", due=clock.today() - timedelta(days=9)
     )
     page = login("market1").get(f"/brand/activities/{aid}/tasks").get_data(as_text=True)
     assert f'id="task-{late}" class="task-row task-todo is-late"' in page

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import re
 import subprocess
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from mktapp.core import approvals as engine
+from mktapp.core import clock
 from mktapp.extensions import db
 from mktapp.models import (
     Attachment,
@@ -32,7 +32,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def today():
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return clock.today()
 
 
 @pytest.fixture

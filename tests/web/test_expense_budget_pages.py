@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
+from mktapp.core import clock
 from mktapp.expense.forms_budget import cell_name
 from mktapp.extensions import db
 from mktapp.models import ApprovalRequest, ApprovalStep
@@ -66,7 +66,7 @@ def test_finance_reads_budgets_but_does_not_draw_them_up(login, app):
     finance = login("finance1")
     assert finance.get("/expense/budgets").status_code == 200
     assert finance.get("/expense/budgets/new").status_code == 403
-    bid = budget_id(app, date.today().year)
+    bid = budget_id(app, clock.today().year)
     page = finance.get(f"/expense/budgets/{bid}").get_data(as_text=True)
     assert "年度营销预算" in page
 
@@ -113,7 +113,7 @@ def test_missing_title_and_bad_year_are_refused(login, app):
     r = manager.post("/expense/budgets/new", data)
     assert r.status_code == 422
     assert budget_id(app, 1800) is None
-    data = grid() | {"year": str(date.today().year)}
+    data = grid() | {"year": str(clock.today().year)}
     r = manager.post("/expense/budgets/new", data)
     assert r.status_code == 422 and 'id="year-error"' in r.get_data(as_text=True)
 

@@ -7,15 +7,15 @@ import io
 import re
 import subprocess
 import zipfile
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
 from mktapp.core import approvals as engine
+from mktapp.core import clock
 from mktapp.expense import claims as svc
 from mktapp.extensions import db
 from mktapp.models import Attachment, ExpenseClaim, User
@@ -37,7 +37,7 @@ def _no_demo_budgets(app, demo):
 
 
 def today():
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return clock.today()
 
 
 def png() -> bytes:

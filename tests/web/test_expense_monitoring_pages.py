@@ -8,11 +8,12 @@ from io import BytesIO
 
 from sqlalchemy import select
 
+from mktapp.core import clock
 from mktapp.extensions import db
 from mktapp.models import User
 from mktapp.models.expense import ExpenseAnomaly, ExpenseClaim
 
-YEAR = date.today().year
+YEAR = clock.today().year
 
 
 def add_claims(app, n, amount="100", invoice_prefix="X", day=None):

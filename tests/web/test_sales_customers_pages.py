@@ -4,10 +4,11 @@ page, contacts and follow-ups by htmx, hand-off, merge, archive, permissions."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from mktapp.core import clock
 from mktapp.extensions import db
 from mktapp.models import AuditLog, Notification, User
 from mktapp.models.sales import Contact, Customer, Interaction
@@ -199,9 +200,9 @@ def test_followup_by_htmx_returns_the_activity_block(app, login):
         f"/sales/customers/{cid}/followups",
         data={
             "kind": "visit",
-            "happened_at": datetime.now().strftime("%Y-%m-%dT%H:%M"),
+            "happened_at": clock.local_now().strftime("%Y-%m-%dT%H:%M"),
             "notes": "上门拜访，确认需求",
-            "next_date": (datetime.now() + timedelta(days=3)).date().isoformat(),
+            "next_date": (clock.local_now() + timedelta(days=3)).date().isoformat(),
             "next_action": "发送报价",
         },
         htmx=True,
@@ -219,7 +220,7 @@ def test_followup_without_notes_is_422_and_nothing_saved(app, login):
         f"/sales/customers/{cid}/followups",
         data={
             "kind": "call",
-            "happened_at": datetime.now().strftime("%Y-%m-%dT%H:%M"),
+            "happened_at": clock.local_now().strftime("%Y-%m-%dT%H:%M"),
             "notes": "",
         },
         htmx=True,
@@ -323,7 +324,7 @@ def test_manager_merges_duplicate_and_records_move(app, login):
 def test_customer_page_query_count_with_1000_followups(app, login, count_queries):
     cid = make_customer(app, "sales1", phone="13800000000")
     with app.app_context():
-        now = datetime.now(UTC)
+        now = clock.now()
         db.session.execute(
             Interaction.__table__.insert(),
             [
@@ -383,7 +384,7 @@ def test_timeline_shows_changes_of_customer_and_contacts(app, login):
 
 def test_followups_page_lists_due_and_sends_reminder_once(app, login, demo):
     cid = make_customer(app, "sales1", "洛阳恒通重工有限公司")
-    today = datetime.now().date()
+    today = clock.today()
     with app.app_context():
         db.session.add(
             Interaction(
@@ -391,7 +392,7 @@ def test_followups_page_lists_due_and_sends_reminder_once(app, login, demo):
                 owner_id=demo["sales1"],
                 kind="call",
                 notes="约下周",
-                happened_at=datetime.now(UTC) - timedelta(days=7),
+                happened_at=clock.now() - timedelta(days=7),
                 next_date=today - timedelta(days=1),
                 next_action="回访报价",
             )
