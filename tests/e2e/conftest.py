@@ -12,6 +12,7 @@ shown in the summary; under CI=true they fail instead.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,9 @@ def live_server(tmp_path_factory, scratch_database):
     app.config["DEMO_SALES"] = True  # customers, pipeline and 80 contracts
     app.config["DEMO_RESEARCH"] = True  # and 300 satisfaction survey responses
     app.config["DEMO_BRAND"] = True  # twelve market activities, the logo and VI files
+    # The server runs on the suite's frozen day, Chromium on the real one: a cookie that
+    # expires an hour after the frozen moment would be stale to the browser already.
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=3650)
     with app.app_context():
         upgrade()
         seed_demo_data(app.config["PASSWORD_HASH_METHOD"])

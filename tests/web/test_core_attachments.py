@@ -340,7 +340,7 @@ def test_owner_archives_a_file_and_the_history_says_so(app, login, record):
 
 
 def test_attachment_panel_lists_files_and_offers_upload_only_to_editors(app, login, record, demo):
-    _one_upload(app, login, record, name="证书.pdf")
+    attachment_id = _one_upload(app, login, record, name="证书.pdf")
     template = (
         '{% from "_macros/attachments.html" import attachment_panel %}'
         "{{ attachment_panel(record, can_edit) }}"
@@ -350,7 +350,7 @@ def test_attachment_panel_lists_files_and_offers_upload_only_to_editors(app, log
         rec = db.session.get(TrainingRecord, record)
         editable = render_template_string(template, record=rec, can_edit=True)
         readonly = render_template_string(template, record=rec, can_edit=False)
-    assert "证书.pdf" in editable and "/attachments/1" in editable
+    assert "证书.pdf" in editable and f'href="/attachments/{attachment_id}"' in editable
     assert (
         'enctype="multipart/form-data"' in editable
         and 'hx-encoding="multipart/form-data"' in editable
