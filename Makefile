@@ -25,10 +25,13 @@ run: setup
 	@echo
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
+# The suite runs on every core (pytest-xdist; work stealing evens out the browser tests).
+PYTEST_WORKERS ?= auto
+
 test: test-setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 setup: system-deps $(VENV)/.installed vendor compile-translations
 

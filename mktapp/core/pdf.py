@@ -17,16 +17,15 @@ WeasyPrint logs the refusal and renders the document without the resource.
 from __future__ import annotations
 
 import logging
-import mimetypes
 import re
-from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
-from weasyprint import HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+if TYPE_CHECKING:
+    from mktapp.core.pdf_fetch import SafeURLFetcher
 
 log = logging.getLogger(__name__)
 
@@ -41,56 +40,27 @@ class ResourceRefused(ValueError):
     """A report named a resource the fetcher will not load."""
 
 
-class SafeURLFetcher(URLFetcher):
-    """Loads data: URIs and the app's static files; refuses every other URL."""
+def __getattr__(name: str):
+    # WeasyPrint takes half a second to import: it loads with the first PDF, not the app.
+    if name == "SafeURLFetcher":
+        from mktapp.core.pdf_fetch import SafeURLFetcher
 
-    def __init__(self, static_folder: str | Path, static_url_path: str = "/static"):
-        super().__init__(allowed_protocols=("data",), allow_redirects=False, timeout=1)
-        self.static_folder = Path(static_folder).resolve()
-        self.static_prefix = static_url_path.rstrip("/") + "/"
-        self.served: list[str] = []
-        self.refused: list[str] = []
-
-    def fetch(self, url: str, headers=None) -> URLFetcherResponse:
-        try:
-            response = self._fetch(url)
-        except ResourceRefused:
-            self.refused.append(url)
-            log.warning("PDF resource refused: %.200s", url)
-            raise
-        self.served.append(url)
-        return response
-
-    def _fetch(self, url: str) -> URLFetcherResponse:
-        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-        if scheme == "data":
-            # The parent class only has the data: protocol allowed; urllib's
-            # DataHandler decodes it in memory.
-            return super().fetch(url, headers=None)
-        parts = urlsplit(url)
-        if (
-            scheme == _INTERNAL.scheme
-            and parts.netloc == _INTERNAL.netloc
-            and parts.path.startswith(self.static_prefix)
-        ):
-            return self._static_file(unquote(parts.path[len(self.static_prefix) :]), url)
-        raise ResourceRefused(f"refused to load {url[:200]!r} in a PDF")
-
-    def _static_file(self, relative: str, url: str) -> URLFetcherResponse:
-        path = (self.static_folder / relative).resolve()
-        if not path.is_relative_to(self.static_folder) or not path.is_file():
-            raise ResourceRefused(f"no static file for {url[:200]!r}")
-        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
+        return SafeURLFetcher
+    raise AttributeError(name)
 
 
 def make_fetcher() -> SafeURLFetcher:
+    from mktapp.core.pdf_fetch import SafeURLFetcher
+
     app = current_app
     return SafeURLFetcher(app.static_folder, app.static_url_path or "/static")
 
 
 def html_to_pdf(html: str, fetcher: SafeURLFetcher | None = None) -> bytes:
     """Turn report HTML into PDF bytes through the safe fetcher."""
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
     fetcher = fetcher or make_fetcher()
     document = HTML(string=html, base_url=INTERNAL_BASE, url_fetcher=fetcher)
     # Fonts are subset to the glyphs used (harfbuzz-subset when installed),

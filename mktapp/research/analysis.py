@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from scipy import stats as sps
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import aliased
 
@@ -161,6 +160,8 @@ def _summary(n: int, total: float, squares: float, median: float | None) -> dict
     if n > 1:
         variance = max((squares - n * mean * mean) / (n - 1), 0.0)
         sd = math.sqrt(variance)
+        from scipy import stats as sps  # loads with the first statistic, not with the app
+
         half = float(sps.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
         out.update(sd=sd, ci=(mean - half, mean + half))
     return out
@@ -469,6 +470,8 @@ def crosstab_block(q1_id: int, q2_id: int, filters: Filters | None = None) -> di
         block["note"] = _("Too few different answers for a chi-square test.")
         return block
     observed = [[table[i][j] for j in keep_cols] for i in keep_rows]
+    from scipy import stats as sps
+
     chi2, p, dof, expected = sps.chi2_contingency(observed, correction=False)
     small = sum(1 for row in expected for e in row if e < 5)
     cells_n = len(keep_rows) * len(keep_cols)

@@ -130,6 +130,16 @@ def htmx_settled(page) -> None:
     )
 
 
+def snap(page, name: str, **options) -> None:
+    """A screenshot in test-artifacts/screenshots/, for people to look at (no test reads
+    it). Taken unless MKTAPP_SCREENSHOTS=0: CI sets that, nobody looks at its copies,
+    and a full-page screenshot costs a tenth of a second or more."""
+    if os.environ.get("MKTAPP_SCREENSHOTS", "1") == "0":
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), **options)
+
+
 def run_axe(page, axe_source: str) -> list[dict]:
     """axe-core's violations of impact serious or critical on the current page."""
     if not page.evaluate("() => typeof window.axe === 'object'"):

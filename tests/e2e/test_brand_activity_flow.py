@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from mktapp.core import clock
 from mktapp.expense.demo_claims import tiny_pdf
-from tests.e2e.browser import SCREENSHOTS, htmx_settled, sign_in
+from tests.e2e.browser import SCREENSHOTS, htmx_settled, sign_in, snap
 
 THEME = "2026 苏州智能制造展 展位 A-08（端到端）"
 LEAD = "苏州端到端精密机械有限公司"
@@ -122,7 +122,7 @@ def test_trade_show_from_plan_to_frozen_evaluation_pdf(new_context, browser, liv
         htmx_settled(page)
     assert open_tasks.count() == 0
     expect(page.locator("#activity_tasks")).to_contain_text(f"{total} of {total}")
-    page.screenshot(path=str(SCREENSHOTS / "brand-tasks-en.png"), full_page=True)
+    snap(page, "brand-tasks-en.png", full_page=True)
 
     # Three visitors at the booth: walk-ins, checked in as they are added.
     page.goto(f"{url}/participants")
@@ -255,12 +255,12 @@ def test_trade_show_from_plan_to_frozen_evaluation_pdf(new_context, browser, liv
     manager, mpage, mwatch = as_user(new_context, "manager", "zh-CN")
     mpage.goto(url)
     expect(mpage.locator(".page-head")).to_contain_text("已评估")
-    mpage.screenshot(path=str(SCREENSHOTS / "brand-activity-zh.png"), full_page=True)
+    snap(mpage, "brand-activity-zh.png", full_page=True)
     mpage.goto(f"/brand/activities/calendar?month={month}")
     mpage.get_by_role("link", name=THEME).first.wait_for()
-    mpage.screenshot(path=str(SCREENSHOTS / "brand-calendar-zh.png"), full_page=True)
+    snap(mpage, "brand-calendar-zh.png", full_page=True)
     mpage.goto(f"{url}/evaluation")
-    mpage.screenshot(path=str(SCREENSHOTS / "brand-evaluation-zh.png"), full_page=True)
+    snap(mpage, "brand-evaluation-zh.png", full_page=True)
     href = mpage.get_by_role("link", name=re.compile("PDF")).first.get_attribute("href")
     response = mpage.request.get(href)
     assert response.ok and response.headers["content-type"] == "application/pdf"

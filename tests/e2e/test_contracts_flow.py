@@ -17,7 +17,7 @@ from mktapp.core import clock
 from mktapp.expense.demo_claims import tiny_pdf
 from mktapp.extensions import db
 from mktapp.models import Contract, ContractAmendment, Customer, User
-from tests.e2e.browser import SCREENSHOTS, sign_in
+from tests.e2e.browser import SCREENSHOTS, sign_in, snap
 
 NUMBER = re.compile(r"HT-\d{4}-\d{4}")
 
@@ -83,7 +83,7 @@ def test_contract_drafted_approved_signed_archived_and_printed(new_context, live
     page.locator("[name=after_sales_terms]").fill("保修一年，4 小时响应。")
     page.locator("#contract_totals .grand").get_by_text("¥23,165.00").wait_for()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "contract-form.png"), full_page=True)
+    snap(page, "contract-form.png", full_page=True)
     page.get_by_role("button", name="Submit for review").click()
     page.wait_for_url(re.compile(r"/contracts/\d+$"))
     url = page.url
@@ -101,7 +101,7 @@ def test_contract_drafted_approved_signed_archived_and_printed(new_context, live
     sign.get_by_role("button", name="Mark as signed").click()
     expect(page.locator("h1")).to_contain_text("Signed")
     assert page.get_by_text("signed.pdf").count() >= 1
-    page.screenshot(path=str(SCREENSHOTS / "contract-signed.png"), full_page=True)
+    snap(page, "contract-signed.png", full_page=True)
 
     pdf = page.request.get(url + ".pdf")
     assert pdf.ok
@@ -167,5 +167,5 @@ def test_signed_contract_amended_and_versions_compared(new_context, live_server)
     # Compare version 2 with itself through the selector (htmx swaps the diff).
     page.locator("#v-old").select_option("2")
     page.locator("#version_diff").get_by_text("No difference.").wait_for()
-    page.screenshot(path=str(SCREENSHOTS / "contract-versions.png"), full_page=True)
+    snap(page, "contract-versions.png", full_page=True)
     context.close()

@@ -10,7 +10,7 @@ import re
 import subprocess
 
 from mktapp.expense.demo_claims import tiny_pdf
-from tests.e2e.browser import SCREENSHOTS, sign_in
+from tests.e2e.browser import SCREENSHOTS, sign_in, snap
 
 NUMBER = re.compile(r"BX-\d{4}-\d{4}")
 
@@ -69,7 +69,7 @@ def test_claim_from_form_to_payment_and_pdf(new_context, tmp_path):
     assert "Under review" in page.locator("h1").inner_text()
     assert page.get_by_text("发票.pdf").count() >= 1
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "expense-claim-submitted.png"), full_page=True)
+    snap(page, "expense-claim-submitted.png", full_page=True)
 
     decide(new_context, "sales3", url, "Approve", "情况属实，同意。")  # 业务组's leader
     decide(new_context, "finance1", url, "Approve", "已核对发票。")
@@ -84,7 +84,7 @@ def test_claim_from_form_to_payment_and_pdf(new_context, tmp_path):
 
     page.goto(url)
     assert "Paid" in page.locator("h1").inner_text()
-    page.screenshot(path=str(SCREENSHOTS / "expense-claim-paid.png"), full_page=True)
+    snap(page, "expense-claim-paid.png", full_page=True)
     pdf_href = page.get_by_role("link", name="Claim form (PDF)").get_attribute("href")
     response = context.request.get(pdf_href)
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
@@ -113,7 +113,7 @@ def test_claim_returned_at_finance_is_edited_and_resubmitted(new_context, tmp_pa
     page.wait_for_url(re.compile(r"/expense/claims/\d+$"))
     assert "Under review" in page.locator("h1").inner_text()
     assert number in page.locator("h1").inner_text()
-    page.screenshot(path=str(SCREENSHOTS / "expense-claim-resubmitted.png"), full_page=True)
+    snap(page, "expense-claim-resubmitted.png", full_page=True)
 
     # The department head sees it again, as round 2.
     decide(new_context, "sales3", url, "Approve")

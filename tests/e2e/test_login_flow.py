@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from tests.e2e.browser import SCREENSHOTS, SIDEBAR_LINKS, describe_violations, run_axe, sign_in
+from tests.e2e.browser import (
+    SCREENSHOTS,
+    SIDEBAR_LINKS,
+    describe_violations,
+    run_axe,
+    sign_in,
+    snap,
+)
 
 
 def test_wrong_password_shows_message_at_field_then_sign_in_and_switch_language(
@@ -34,7 +41,7 @@ def test_wrong_password_shows_message_at_field_then_sign_in_and_switch_language(
     )
     violations = run_axe(page, axe_source)
     assert not violations, "login page with an error:\n" + describe_violations(violations)
-    page.screenshot(path=str(SCREENSHOTS / "login-wrong-password.png"))
+    snap(page, "login-wrong-password.png")
     # The refused sign-in answered 422; that is expected, anything else is not.
     expected = {
         f"HTTP 422: POST {page.url.split('/auth/')[0]}/auth/login",
@@ -62,7 +69,7 @@ def test_wrong_password_shows_message_at_field_then_sign_in_and_switch_language(
     assert (
         page.locator("button[name=locale][value=en]").first.get_attribute("aria-pressed") == "true"
     )
-    page.screenshot(path=str(SCREENSHOTS / "market2-english.png"), full_page=True)
+    snap(page, "market2-english.png", full_page=True)
     violations = run_axe(page, axe_source)
     assert not violations, "English page:\n" + describe_violations(violations)
 
@@ -80,7 +87,7 @@ def test_wrong_password_shows_message_at_field_then_sign_in_and_switch_language(
     page.wait_for_function(
         "() => document.querySelector('aside.sidebar').getBoundingClientRect().x >= 0"
     )
-    page.screenshot(path=str(SCREENSHOTS / "market2-phone-menu.png"))
+    snap(page, "market2-phone-menu.png")
     violations = run_axe(page, axe_source)
     assert not violations, "phone width:\n" + describe_violations(violations)
 

@@ -17,6 +17,7 @@ from tests.e2e.browser import (
     page_slug,
     run_axe,
     sign_in,
+    snap,
 )
 
 
@@ -46,7 +47,7 @@ def test_demo_user_opens_every_sidebar_page_cleanly(username, new_context, axe_s
         violations = run_axe(page, axe_source)
         if violations:
             report.append(f"{username} {path}: axe\n" + describe_violations(violations))
-        page.screenshot(path=str(SCREENSHOTS / f"{username}-{page_slug(path)}.png"), full_page=True)
+        snap(page, f"{username}-{page_slug(path)}.png", full_page=True)
         problems = watch.take()
         if problems:
             report.append(f"{username} {path}:\n  " + "\n  ".join(problems))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.browser import SCREENSHOTS, htmx_settled, sign_in
+from tests.e2e.browser import SCREENSHOTS, htmx_settled, sign_in, snap
 
 PHONE = {"width": 390, "height": 844}
 
@@ -58,7 +58,7 @@ def test_market_specialist_builds_publishes_and_analyses_a_questionnaire(
     page.locator(".builder-item").first.get_by_text("总体满意度").wait_for()
     page.locator(".builder-item").first.locator("button[value=down]").click()
     page.locator(".builder-item").first.get_by_text("合作多久").wait_for()
-    page.screenshot(path=str(SCREENSHOTS / "research-builder-zh.png"), full_page=True)
+    snap(page, "research-builder-zh.png", full_page=True)
 
     page.locator("form[action$='/publish'] button[type=submit]").click()
     page.wait_for_url(survey_url)
@@ -71,7 +71,7 @@ def test_market_specialist_builds_publishes_and_analyses_a_questionnaire(
         visitor = phone.new_page()
         visitor.goto(link)
         assert visitor.locator("aside.sidebar").count() == 0
-        visitor.screenshot(path=str(SCREENSHOTS / "research-public-phone-zh.png"), full_page=True)
+        snap(visitor, "research-public-phone-zh.png", full_page=True)
         questions = visitor.locator("fieldset.q")
         questions.nth(0).locator("label.q-option", has_text="1–3年").click()
         questions.nth(1).locator("label.q-point", has_text="4").click()
@@ -89,7 +89,7 @@ def test_market_specialist_builds_publishes_and_analyses_a_questionnaire(
         reader = english.new_page()
         reader.goto(link)
         assert reader.locator("button.ps-submit").inner_text().strip() == "Send my answers"
-        reader.screenshot(path=str(SCREENSHOTS / "research-public-phone-en.png"), full_page=True)
+        snap(reader, "research-public-phone-en.png", full_page=True)
     finally:
         english.close()
 
@@ -98,16 +98,16 @@ def test_market_specialist_builds_publishes_and_analyses_a_questionnaire(
     assert body.locator(".total-tile.total-main .total-value").inner_text().strip() == "1"
     assert "响应快，专业" in body.inner_text()
     assert "+100" in body.inner_text()  # one promoter: NPS +100
-    page.screenshot(path=str(SCREENSHOTS / "research-analysis-zh.png"), full_page=True)
+    snap(page, "research-analysis-zh.png", full_page=True)
     assert not watch.problems, "\n".join(watch.problems)
 
     # The same pages in English.
     context_en, page_en, watch_en = _signed_in(new_context, "en-US")
     page_en.goto(survey_url)
-    page_en.screenshot(path=str(SCREENSHOTS / "research-builder-en.png"), full_page=True)
+    snap(page_en, "research-builder-en.png", full_page=True)
     page_en.goto(survey_url + "/analysis")
     assert "Analysis" in page_en.locator("h1").inner_text()
-    page_en.screenshot(path=str(SCREENSHOTS / "research-analysis-en.png"), full_page=True)
+    snap(page_en, "research-analysis-en.png", full_page=True)
     assert not watch_en.problems, watch_en.problems
 
 
@@ -124,7 +124,7 @@ def test_satisfaction_analysis_with_300_demo_responses_and_a_crosstab(new_contex
     page.get_by_role("button", name="生成交叉表").click()
     page.locator("#crosstab table.crosstab").wait_for()
     page.locator("#crosstab").scroll_into_view_if_needed()
-    page.screenshot(path=str(SCREENSHOTS / "research-analysis-demo-zh.png"), full_page=True)
+    snap(page, "research-analysis-demo-zh.png", full_page=True)
     page.goto("/research/plans/timeline?span=6")
-    page.screenshot(path=str(SCREENSHOTS / "research-timeline-zh.png"), full_page=True)
+    snap(page, "research-timeline-zh.png", full_page=True)
     assert not watch.problems, watch.problems

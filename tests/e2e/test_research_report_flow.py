@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import subprocess
 
-from tests.e2e.browser import SCREENSHOTS, sign_in
+from tests.e2e.browser import SCREENSHOTS, sign_in, snap
 
 SECTIONS = ["调研背景", "调研目的", "调研方法", "主要发现", "结论", "建议"]
 
@@ -46,7 +46,7 @@ def test_report_is_written_with_a_chart_approved_and_frozen_as_pdf(new_context, 
     page.get_by_role("button", name="插入", exact=True).first.click()
     page.wait_for_url(re.compile(r"/research/reports/\d+"))
     page.locator("#sec-findings .qblock svg").first.wait_for()
-    page.screenshot(path=str(SCREENSHOTS / "research-report-zh.png"), full_page=True)
+    snap(page, "research-report-zh.png", full_page=True)
     # Open the report afresh before submitting. (Submitting straight from the page that
     # the boosted insert form swapped in logs a CSP "inline style" console error from
     # htmx.min.js -- reported to the lead, not yet explained.)
@@ -83,5 +83,5 @@ def test_report_is_written_with_a_chart_approved_and_frozen_as_pdf(new_context, 
         ("/research/demand/", "research-demand-zh.png"),
     ]:
         manager.goto(path_)
-        manager.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+        snap(manager, name, full_page=True)
     assert not manager_watch.problems, manager_watch.problems

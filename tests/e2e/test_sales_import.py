@@ -13,7 +13,7 @@ from datetime import timedelta
 from openpyxl import Workbook
 
 from mktapp.core import clock
-from tests.e2e.browser import SCREENSHOTS, run_axe, sign_in
+from tests.e2e.browser import SCREENSHOTS, run_axe, sign_in, snap
 
 
 def cards_xlsx(path) -> None:
@@ -47,7 +47,7 @@ def cards_xlsx(path) -> None:
 
 def shot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    snap(page, f"{name}.png", full_page=True)
 
 
 def test_market_specialist_imports_cards_and_rep_follows_up(new_context, tmp_path, axe_source):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.browser import SCREENSHOTS, sign_in
+from tests.e2e.browser import SCREENSHOTS, sign_in, snap
 
 STAGES = [
     "Prospecting",
@@ -69,7 +69,7 @@ def test_sales_rep_takes_an_opportunity_from_prospect_to_won_on_the_board(new_co
     assert history.count() == 6
     assert "Negotiation & signing → Won" in history.nth(5).inner_text()
     assert "Won" in page.locator("h1").inner_text()
-    page.screenshot(path=str(SCREENSHOTS / "pipeline-opportunity-won-en.png"), full_page=True)
+    snap(page, "pipeline-opportunity-won-en.png", full_page=True)
     assert not watch.take()
 
 
@@ -104,11 +104,11 @@ def test_screenshots_of_board_opportunity_and_products(new_context):
             ("/sales/products", "products"),
         ):
             assert page.goto(path).status == 200
-            page.screenshot(path=str(SCREENSHOTS / f"pipeline-{name}-{tag}.png"), full_page=True)
+            snap(page, f"pipeline-{name}-{tag}.png", full_page=True)
         page.goto("/sales/opportunities?stage=negotiation")
         page.locator("#opportunity_rows tbody a").first.click()
         page.wait_for_url(re.compile(r"/sales/opportunities/\d+$"))
-        page.screenshot(path=str(SCREENSHOTS / f"pipeline-opportunity-{tag}.png"), full_page=True)
+        snap(page, f"pipeline-opportunity-{tag}.png", full_page=True)
         assert not watch.take()
 
 

@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 
 from mktapp.core import clock
 from mktapp.expense.demo_claims import tiny_pdf
-from tests.e2e.browser import SCREENSHOTS, htmx_settled, sign_in
+from tests.e2e.browser import SCREENSHOTS, htmx_settled, sign_in, snap
 
 NUMBER = re.compile(r"HT-\d{4}-\d{4}")
 CUSTOMER = "常州鼎新自动化设备有限公司"
@@ -50,7 +50,7 @@ def shot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # from the top: a full-page shot of a scrolled page draws the sticky bars mid-page
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(SCREENSHOTS / f"flow-{name}.png"), full_page=True)
+    snap(page, f"flow-{name}.png", full_page=True)
 
 
 def signed_in(new_context, username: str, locale: str):
