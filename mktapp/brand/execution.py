@@ -30,7 +30,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from mktapp.core import clock
 from mktapp.core.audit_display import describe
 from mktapp.core.notify import notify
 from mktapp.core.paging import Paging
@@ -63,10 +62,6 @@ class ExecutionError(Exception):
         super().__init__(str(message))
         self.message = str(message)
         self.field = field
-
-
-def local_today() -> date:
-    return clock.today()
 
 
 def task_status_label(code: str) -> str:

@@ -20,17 +20,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from mktapp.brand import activities as svc
-from mktapp.core import clock
 from mktapp.expense.common import MoneyError, category_choices, parse_money
 from mktapp.models.brand import ACTIVITY_FORMS, ACTIVITY_KINDS
 from mktapp.org.forms_policy import LocalDateField, sensible_date
 
 MAX_STAFF = 40
 MAX_LINES = 40
-
-
-def local_today():
-    return clock.today()
 
 
 def _int_or_zero(value) -> int:

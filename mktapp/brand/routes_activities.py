@@ -26,7 +26,6 @@ from mktapp.brand.forms_activities import (
     ChangeForm,
     ConfirmForm,
     SubmitForm,
-    local_today,
 )
 from mktapp.core import clock, fragments, nav
 from mktapp.core.exports import xlsx_response
@@ -130,14 +129,14 @@ def activities_xlsx():
         for a in svc.export_activities(current_user, query)
     ]
     name = _("Market activities")
-    return xlsx_response(f"{name}-{local_today():%Y%m%d}.xlsx", [(name, header, rows)])
+    return xlsx_response(f"{name}-{clock.today():%Y%m%d}.xlsx", [(name, header, rows)])
 
 
 @bp.get("/activities/calendar")
 @require("brand.view")
 def calendar():
     """The activities of a month on a Monday-to-Sunday grid, today marked."""
-    today = local_today()
+    today = clock.today()
     first = svc.parse_month(request.args.get("month"), today)
     grid = svc.month_grid(current_user, first, today)
     return render(
@@ -201,7 +200,7 @@ def activity_new():
     """Plan a market activity (a draft until submitted)."""
     form = ActivityForm()
     if request.method == "GET":
-        today = local_today()
+        today = clock.today()
         form.start_on.data = today
         form.end_on.data = today
         return _form_page(form)
@@ -265,7 +264,7 @@ def _page(activity: Activity, status: int = 200, **extra):
         "confirm": ConfirmForm(),
         "extra_actions": activity_page.actions_for(activity, user),
         "panels": activity_page.rendered_panels(activity, user),
-        "today": local_today(),
+        "today": clock.today(),
     }
     context.update(extra)
     return render("brand/activity_detail.html", status=status, **context)

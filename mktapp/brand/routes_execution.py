@@ -28,6 +28,7 @@ from mktapp.brand.forms_execution import (
     StatusForm,
     TaskForm,
 )
+from mktapp.core import clock
 from mktapp.core.htmx import hx_target, is_partial, redirect_to, render
 from mktapp.core.permissions import can, get_visible_or_404, require
 from mktapp.extensions import db
@@ -92,7 +93,7 @@ class TasksView:
 def tasks_view(activity: Activity, user, **extra: Any) -> TasksView:
     """What the checklist shows (one query; a second for the owners when one may add)."""
     tasks = svc.tasks_of(activity)
-    today = svc.local_today()
+    today = clock.today()
     may_manage = svc.may_manage_tasks(user, activity)
     form = extra.pop("form", None)
     if form is None and may_manage:
@@ -693,7 +694,7 @@ def activity_tasks_scan(day: str) -> None:
     """Tell each overdue activity task's owner (once)."""
     from mktapp.core.audit import acting_as
 
-    today = date.fromisoformat(day) if day else svc.local_today()
+    today = date.fromisoformat(day) if day else clock.today()
     with acting_as(None, note="activity-tasks-scan"):
         count = svc.scan_overdue(today, _activity_url)
         db.session.commit()

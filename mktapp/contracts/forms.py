@@ -15,13 +15,8 @@ from wtforms import FieldList, Form, FormField, HiddenField, SelectField, String
 from wtforms.validators import Length, Optional
 
 from mktapp.contracts import services as svc
-from mktapp.core import clock
 from mktapp.core.attachments import AttachmentField
 from mktapp.org.forms_policy import LocalDateField, sensible_date
-
-
-def local_today():
-    return clock.today()
 
 
 class DecimalText(StringField):

@@ -28,11 +28,10 @@ from mktapp.contracts.forms import (
     MilestoneForm,
     SignForm,
     TerminateForm,
-    local_today,
     put_problems,
 )
 from mktapp.core import approvals as engine
-from mktapp.core import nav
+from mktapp.core import clock, nav
 from mktapp.core.attachments import AttachmentError, attachments_for, register_attachable
 from mktapp.core.exports import xlsx_response
 from mktapp.core.htmx import redirect_to, render
@@ -164,7 +163,7 @@ def _export(archived_only: bool):
         for c in rows
     ]
     name = _("Contract archive") if archived_only else _("Sales contracts")
-    return xlsx_response(f"{name}-{local_today():%Y%m%d}.xlsx", [(name, header, data)])
+    return xlsx_response(f"{name}-{clock.today():%Y%m%d}.xlsx", [(name, header, data)])
 
 
 @bp.get("/list.xlsx")
@@ -279,7 +278,7 @@ def _save(form, contract, customer, opportunity):
             contract = svc.create_contract(
                 current_user,
                 form.to_terms(),
-                local_today(),
+                clock.today(),
                 customer_id=customer.id,
                 opportunity_id=opportunity.id if opportunity else None,
             )
@@ -354,7 +353,7 @@ def _detail_context(contract: Contract, **forms) -> dict:
     )
     versions = sorted(v.version for v in contract.versions)
     old, new = _version_pair(versions)
-    today = local_today()
+    today = clock.today()
     sign_form = forms.get("sign_form")
     if sign_form is None and svc.may_sign(current_user, contract):
         sign_form = SignForm()
@@ -453,7 +452,7 @@ def sign(contract_id: int):
     if form.validate_on_submit():
         try:
             svc.sign_contract(
-                current_user, contract, form.signed_on.data, form.scan.data, local_today()
+                current_user, contract, form.signed_on.data, form.scan.data, clock.today()
             )
         except (svc.ContractError, AttachmentError) as error:
             if isinstance(error, AttachmentError):
@@ -473,7 +472,7 @@ def start(contract_id: int):
     contract = _load(contract_id)
     _confirmed()
     try:
-        svc.start_execution(current_user, contract, local_today())
+        svc.start_execution(current_user, contract, clock.today())
     except svc.ContractError as error:
         return _action_failed(contract_id, error)
     return _done(contract, _("Contract %(number)s is in execution.", number=contract.number))
@@ -497,7 +496,7 @@ def milestone(contract_id: int, milestone_id: int):
                 form.actual_date.data,
                 form.actual_amount.data,
                 form.note.data,
-                local_today(),
+                clock.today(),
             )
         except svc.ContractError as error:
             _fail(form, error)
@@ -521,7 +520,7 @@ def complete(contract_id: int):
     contract = _load(contract_id)
     _confirmed()
     try:
-        svc.complete_contract(current_user, contract, local_today())
+        svc.complete_contract(current_user, contract, clock.today())
     except svc.ContractError as error:
         return _action_failed(contract_id, error)
     return _done(contract, _("Contract %(number)s is completed.", number=contract.number))
@@ -536,7 +535,7 @@ def terminate(contract_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        svc.terminate_contract(current_user, contract, form.reason.data, local_today())
+        svc.terminate_contract(current_user, contract, form.reason.data, clock.today())
     except svc.ContractError as error:
         _fail(form, error)
         return _action_failed(contract_id, error, terminate_form=form, action_error="")
@@ -632,7 +631,7 @@ def archive_form(contract_id: int):
                 form.archive_no.data,
                 form.location.data,
                 form.scan.data,
-                local_today(),
+                clock.today(),
             )
         except (svc.ContractError, AttachmentError) as error:
             db.session.rollback()
@@ -664,7 +663,7 @@ def pdf(contract_id: int):
         contract=contract,
         deliveries=[m for m in contract.milestones if m.kind == "delivery"],
         payments=[m for m in contract.milestones if m.kind == "payment"],
-        today=local_today(),
+        today=clock.today(),
     )
     return pdf_response(data, f"合同-{contract.number}.pdf", fallback=f"{contract.number}.pdf")
 
@@ -679,7 +678,7 @@ def contracts_scan(day: str) -> None:
     """Notify owners and the marketing manager of overdue deliveries and payments (once)."""
     from mktapp.core.audit import acting_as
 
-    today = date.fromisoformat(day) if day else local_today()
+    today = date.fromisoformat(day) if day else clock.today()
     with acting_as(None, note="contracts-scan"):
         count = svc.scan_overdue(today)
         db.session.commit()

@@ -14,10 +14,6 @@ from mktapp.models import CATEGORIES, PAYMENT_METHODS
 from mktapp.org.forms_policy import LocalDateField, sensible_date
 
 
-def local_today():
-    return clock.today()
-
-
 class MoneyField(StringField):
     """An amount in yuan typed as text ("1,234.50"); .data is a Decimal or None.
 
@@ -43,7 +39,7 @@ class MoneyField(StringField):
 
 
 def not_in_future(form, field) -> None:
-    if field.data is not None and field.data > local_today():
+    if field.data is not None and field.data > clock.today():
         raise ValidationError(_l("The date incurred cannot be in the future."))
 
 

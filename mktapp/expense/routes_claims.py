@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from mktapp.core import approvals as engine
-from mktapp.core import fragments, nav
+from mktapp.core import clock, fragments, nav
 from mktapp.core.attachments import attachments_for, register_attachable
 from mktapp.core.exports import xlsx_response
 from mktapp.core.htmx import is_partial, redirect_to, render
@@ -25,7 +25,7 @@ from mktapp.core.pdf import pdf_response, render_pdf
 from mktapp.core.permissions import get_visible_or_404, require
 from mktapp.expense import bp
 from mktapp.expense import claims as svc
-from mktapp.expense.forms_claims import ClaimForm, ConfirmForm, PaymentForm, local_today
+from mktapp.expense.forms_claims import ClaimForm, ConfirmForm, PaymentForm
 from mktapp.extensions import db
 from mktapp.models import CATEGORIES, ExpenseClaim
 
@@ -180,7 +180,7 @@ def _export(mine: bool):
     if data:
         data.append(["", "", "", "", _("Total"), sum((c.amount for c in rows), Decimal("0.00"))])
     name = _("My claims") if mine else _("Expense claims")
-    return xlsx_response(f"{name}-{local_today():%Y%m%d}.xlsx", [(name, header, data)])
+    return xlsx_response(f"{name}-{clock.today():%Y%m%d}.xlsx", [(name, header, data)])
 
 
 @bp.get("/claims.xlsx")
@@ -238,7 +238,7 @@ def _save(form: ClaimForm, claim: ExpenseClaim | None):
         # Show the receipt and budget problems too, not only the fields' own.
         problems, _check = svc.problems_of(
             form.to_input(valid_only=True),
-            local_today(),
+            clock.today(),
             len(attachments_for(claim)) if claim is not None else 0,
             current_user,
         )
@@ -247,7 +247,7 @@ def _save(form: ClaimForm, claim: ExpenseClaim | None):
             if target is not None and not target.errors:
                 target.errors = [message]
         return _form_page(form, claim, 422)
-    today = local_today()
+    today = clock.today()
     try:
         if claim is None:
             claim = svc.create_claim(current_user, form.to_input(), today)
@@ -280,7 +280,7 @@ def claim_new():
         abort(403)
     form = ClaimForm()
     if request.method == "GET":
-        form.incurred_on.data = local_today()
+        form.incurred_on.data = clock.today()
         # "Claim an expense for this activity" (the activity's evaluation) preselects it.
         form.activity_id.data = request.args.get("activity", type=int) or 0
         return _form_page(form, None)
@@ -363,7 +363,7 @@ def _detail_context(claim: ExpenseClaim, pay_form: PaymentForm | None = None) ->
     step = engine.pending_step(request_)
     if pay_form is None and svc.may_pay(current_user, claim):
         pay_form = PaymentForm()
-        pay_form.paid_on.data = local_today()
+        pay_form.paid_on.data = clock.today()
     return {
         "claim": claim,
         "receipts": attachments_for(claim),
@@ -396,7 +396,7 @@ def claim_submit(claim_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        svc.submit_claim(current_user, claim, local_today())
+        svc.submit_claim(current_user, claim, clock.today())
     except (svc.ClaimError, engine.ApprovalError) as error:
         db.session.rollback()
         if getattr(error, "status", 422) == 403:
@@ -419,7 +419,7 @@ def claim_pay(claim_id: int):
     if form.validate_on_submit():
         try:
             svc.record_payment(
-                current_user, claim, form.paid_on.data, form.reference.data, local_today()
+                current_user, claim, form.paid_on.data, form.reference.data, clock.today()
             )
         except svc.ClaimError as error:
             db.session.rollback()
@@ -469,7 +469,7 @@ def claim_pdf(claim_id: int):
         receipts=attachments_for(claim),
         trail=_trail(claim),
         events=engine.timeline(claim),
-        today=local_today(),
+        today=clock.today(),
         submitted_on=svc.local_date_of(claim.submitted_at, tz),
     )
     return pdf_response(data, f"报销单-{claim.number}.pdf", fallback=f"{claim.number}.pdf")

@@ -24,10 +24,6 @@ from mktapp.org.reports import chart_report
 nav.add("P1", nav.NavEntry("org.policy", nav._l("Policy"), icon="book"))
 
 
-def local_today():
-    return clock.today()
-
-
 def _chapter_or_404(code: str):
     chapter = svc.chapter_by_code(code)
     if chapter is None:
@@ -39,7 +35,7 @@ def _chapter_or_404(code: str):
 @require()
 def chart_pdf():
     """The org chart with every post's duties, as a PDF."""
-    data = render_pdf("reports/org_chart.html", today=local_today(), **chart_report())
+    data = render_pdf("reports/org_chart.html", today=clock.today(), **chart_report())
     return pdf_response(data, "营销部门组织架构与岗位职责.pdf", fallback="org-chart.pdf")
 
 
@@ -52,7 +48,7 @@ def policy():
         "org/policy.html",
         chapters=chapters,
         sections={c.id: svc.section_titles(c.code, c.body) for c in chapters},
-        version=svc.current_version(local_today()),
+        version=svc.current_version(clock.today()),
         screens=svc.SCREENS,
         can_edit=can(current_user, "policy.edit"),
     )
@@ -67,8 +63,8 @@ def policy_pdf():
         "reports/policy.html",
         chapters=chapters,
         blocks={c.id: svc.body_blocks(c.code, c.body) for c in chapters},
-        version=svc.current_version(local_today()),
-        today=local_today(),
+        version=svc.current_version(clock.today()),
+        today=clock.today(),
     )
     return pdf_response(data, "营销管理制度.pdf", fallback="policy.pdf")
 
@@ -81,7 +77,7 @@ def policy_versions():
         "org/policy_versions.html",
         versions=svc.versions(),
         edits=svc.chapter_edits(),
-        current=svc.current_version(local_today()),
+        current=svc.current_version(clock.today()),
         can_edit=can(current_user, "policy.edit"),
     )
 
@@ -132,7 +128,7 @@ def policy_chapter(code: str):
         screens=svc.SCREENS.get(chapter.code, []),
         previous=previous,
         following=following,
-        version=svc.current_version(local_today()),
+        version=svc.current_version(clock.today()),
         can_edit=can(current_user, "policy.edit"),
     )
 

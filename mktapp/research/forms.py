@@ -17,14 +17,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from mktapp.core import clock
 from mktapp.models import QUESTION_KINDS, RESEARCH_CONTENTS, RESEARCH_METHODS
 from mktapp.org.forms_policy import LocalDateField, sensible_date
 from mktapp.research.plans import FIELD_METHODS
-
-
-def local_today():
-    return clock.today()
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -7,14 +7,14 @@ from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from mktapp.core import nav
+from mktapp.core import clock, nav
 from mktapp.core.htmx import redirect_to, render
 from mktapp.core.permissions import can, get_visible_or_404, require
 from mktapp.extensions import db
 from mktapp.models import NEWS_CATEGORIES, NEWS_IMPACTS, Competitor, IndustryNews, MarketFigure
 from mktapp.research import bp
 from mktapp.research import market as svc
-from mktapp.research.forms import CompetitorForm, ConfirmForm, FigureForm, NewsForm, local_today
+from mktapp.research.forms import CompetitorForm, ConfirmForm, FigureForm, NewsForm
 
 nav.add(
     "P2", nav.NavEntry("research.competitors", nav._l("Competitors"), ("research.view",), "dot")
@@ -218,7 +218,7 @@ def news_new():
     """Add an item to the industry news feed."""
     form = NewsForm()
     if request.method == "GET":
-        form.published_on.data = local_today()
+        form.published_on.data = clock.today()
         form.impact.data = "medium"
         return render("research/news_form.html", form=form, item=None)
     return _news_save(form, None)
@@ -282,7 +282,7 @@ def demand():
             abort(403)
         return _figure_save(FigureForm(), None)
     form = FigureForm(formdata=None)
-    form.year.data = local_today().year
+    form.year.data = clock.today().year
     return _demand_page(form)
 
 

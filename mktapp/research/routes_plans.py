@@ -14,7 +14,7 @@ from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from mktapp.core import nav
+from mktapp.core import clock, nav
 from mktapp.core.attachments import register_attachable
 from mktapp.core.exports import xlsx_response
 from mktapp.core.htmx import is_partial, redirect_to, render
@@ -37,7 +37,6 @@ from mktapp.research.forms import (
     MilestoneForm,
     NoteForm,
     PlanForm,
-    local_today,
 )
 
 nav.add("P2", nav.NavEntry("research.plans", nav._l("Research plans"), ("research.view",), "doc"))
@@ -113,14 +112,14 @@ def plans_xlsx():
         for p in svc.export_plans(current_user, query)
     ]
     name = _("Research plans")
-    return xlsx_response(f"{name}-{local_today():%Y%m%d}.xlsx", [(name, header, rows)])
+    return xlsx_response(f"{name}-{clock.today():%Y%m%d}.xlsx", [(name, header, rows)])
 
 
 @bp.get("/plans/timeline")
 @require("research.view")
 def plan_timeline():
     """The plans on a month or quarter grid, with their milestones and today."""
-    today = local_today()
+    today = clock.today()
     span = 3 if request.args.get("span") != "6" else 6
     try:
         anchor = date.fromisoformat((request.args.get("from") or "") + "-01")
@@ -188,7 +187,7 @@ def plan_new():
     """Write a research plan (a draft until submitted)."""
     form = PlanForm()
     if request.method == "GET":
-        form.start_on.data = local_today()
+        form.start_on.data = clock.today()
         form.contents.data = []
         form.methods.data = []
         return _form_page(form, None)
@@ -239,7 +238,7 @@ def _detail(plan: ResearchPlan, status: int = 200, block: str | None = None, **e
             ).unique()
         ),
         "survey_status_label": survey_svc.status_label,
-        "today": local_today(),
+        "today": clock.today(),
     }
     context.update(extra)
     return render("research/plan_detail.html", block=block, status=status, **context)
@@ -437,7 +436,7 @@ def note_new(plan_id: int):
     plan = get_visible_or_404(ResearchPlan, plan_id, current_user)
     form = NoteForm()
     if request.method == "GET":
-        form.held_on.data = local_today()
+        form.held_on.data = clock.today()
         if request.args.get("method") in dict(form.method.choices):
             form.method.data = request.args["method"]
         return render("research/note_form.html", form=form, plan=plan, note=None)

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from mktapp.core import nav
+from mktapp.core import clock, nav
 from mktapp.core.attachments import file_path, register_attachable
 from mktapp.core.htmx import redirect_to, render
 from mktapp.core.pdf import pdf_response
@@ -31,7 +31,6 @@ from mktapp.research.forms import (
     CompetitorBlockForm,
     ConfirmForm,
     ReportForm,
-    local_today,
 )
 
 nav.add(
@@ -108,7 +107,7 @@ def _save(form: ReportForm, report: ResearchReport | None):
         return _form_page(form, report, 422)
     try:
         if report is None:
-            report = svc.create_report(current_user, _input(form), local_today().year)
+            report = svc.create_report(current_user, _input(form), clock.today().year)
         else:
             svc.update_report(current_user, report, _input(form))
     except svc.ReportError as error:

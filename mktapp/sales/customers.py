@@ -328,9 +328,7 @@ def _check_source_activity(
     if data.source_activity_id == current:
         return current
     if today is None:
-        from mktapp.sales.followups import local_today
-
-        today = local_today()
+        today = clock.today()
     allowed = {aid for aid, _label in source_activity_choices(user, today)}
     if data.source_activity_id not in allowed:
         raise CustomerError(
@@ -851,7 +849,3 @@ def merge_candidates(customer: Customer, limit: int = 20) -> list[Customer]:
     """Likely duplicates of a customer first (same folded name or phone), for the merge form."""
     phones = [c.phone for c in customer.contacts if c.phone]
     return find_duplicates(customer.name, phones, exclude_id=customer.id, limit=limit)
-
-
-def local_today_default() -> date:
-    return clock.today()

@@ -69,10 +69,6 @@ def tz() -> ZoneInfo:
     return ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
 
 
-def local_today() -> date:
-    return clock.today()
-
-
 def may_follow_up(user: User, customer: Customer) -> bool:
     """Anyone who may edit customers and sees this one records follow-ups (a pool customer
     too: calling a lead before claiming it is normal)."""

@@ -26,7 +26,6 @@ from mktapp.models.sales import (
 )
 from mktapp.sales import bp, customer_page, importing
 from mktapp.sales import customers as svc
-from mktapp.sales.followups import local_today
 from mktapp.sales.forms_customers import (
     AssignForm,
     ConfirmForm,
@@ -231,7 +230,7 @@ def customers_xlsx():
             ]
         )
     name = _("Customers")
-    return xlsx_response(f"{name}-{local_today():%Y%m%d}.xlsx", [(name, header, data)])
+    return xlsx_response(f"{name}-{clock.today():%Y%m%d}.xlsx", [(name, header, data)])
 
 
 # --- the form -------------------------------------------------------------------------------------
@@ -239,7 +238,7 @@ def customers_xlsx():
 
 def _form_page(form: CustomerForm, customer: Customer | None, status: int = 200, matches=()):
     form.source_activity_id.choices = [(0, _("— none —"))] + svc.source_activity_choices(
-        current_user, local_today(), customer.source_activity_id if customer else None
+        current_user, clock.today(), customer.source_activity_id if customer else None
     )
     return render(
         "sales/customer_form.html",

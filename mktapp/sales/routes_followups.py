@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from mktapp.core import clock
 from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.permissions import require
 from mktapp.extensions import db
@@ -63,7 +64,7 @@ def followup_create(customer_id: int):
 @require("sales.edit")
 def followups():
     """My follow-ups: next steps due and overdue, and the ones I recorded lately."""
-    today = svc.local_today()
+    today = clock.today()
     # Reminders for this user are sent now if the daily job has not run yet (one query
     # when there is nothing to send).
     if svc.send_due_reminders(today, user=current_user):
@@ -83,7 +84,7 @@ def sales_reminders(day: str) -> None:
     """Notify sales reps of the follow-ups due today (for a daily cron job); each once."""
     from mktapp.core.audit import acting_as
 
-    today = date.fromisoformat(day) if day else svc.local_today()
+    today = date.fromisoformat(day) if day else clock.today()
     with acting_as(None, note="sales-reminders"):
         sent = svc.send_due_reminders(today)
         db.session.commit()

@@ -39,10 +39,6 @@ def _pipeline_labels():
     }
 
 
-def local_today():
-    return clock.today()
-
-
 # --- the customer's page ----------------------------------------------------------------
 
 cp.register_action(
@@ -113,7 +109,7 @@ def board_ui() -> dict:
         "index": {s: i for i, s in enumerate(OPEN_STAGES)},
         "prefix": url_for("sales.opportunity_detail", opportunity_id=0)[:-1],
         "csrf": generate_csrf(),
-        "today": local_today(),
+        "today": clock.today(),
         "may_move": lambda o: svc.may_change(user, o),
         "probability": _("Probability"),
         "close_on": _("Close %(date)s", date="{date}"),
@@ -249,7 +245,7 @@ def opportunities():
         owners=svc.owner_choices(current_user),
         customers=[] if is_partial() else svc.opportunity_customer_choices(current_user),
         may_create=can(current_user, "sales.edit"),
-        today=local_today(),
+        today=clock.today(),
         push_url=url_for("sales.opportunities", **query.args()),
     )
 
@@ -292,7 +288,7 @@ def opportunities_xlsx():
         for o in rows
     ]
     name = _("Opportunities")
-    return xlsx_response(f"{name}-{local_today():%Y%m%d}.xlsx", [(name, header, data)])
+    return xlsx_response(f"{name}-{clock.today():%Y%m%d}.xlsx", [(name, header, data)])
 
 
 # --- the form ---------------------------------------------------------------------------------
@@ -410,7 +406,7 @@ def _detail_context(opportunity: Opportunity, **extra) -> dict:
         "next_stage": svc.next_stage(opportunity.stage),
         "previous_stage": svc.previous_stage(opportunity.stage),
         "weighted": svc.weighted(opportunity.amount, opportunity.probability),
-        "today": local_today(),
+        "today": clock.today(),
         **extra,
     }
 
