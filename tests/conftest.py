@@ -72,6 +72,32 @@ def pytest_unconfigure(config):
         _traveller.stop()
 
 
+QUICK_LEAD = 250  # quick tests a worker runs before its browser tests (about 12 seconds)
+
+
+def pytest_collection_modifyitems(config, items):
+    """With several workers, each works on its share of the browser tests, which take
+    most of the time: xdist hands each worker a contiguous slice of this list, so the
+    browser tests are dealt out near the head of each slice. The first worker starts on
+    them at once (it seeds the browser tests' demo); the others first run a few hundred
+    quick tests, by when that demo is there to copy."""
+    workers = getattr(config, "workerinput", {}).get("workercount", 0)
+    if workers < 2:
+        return
+    browser = [item for item in items if "/e2e/" in item.path.as_posix()]
+    rest = [item for item in items if "/e2e/" not in item.path.as_posix()]
+    hands = [browser[k::workers] for k in range(workers)]
+    ordered, start = [], 0
+    for k, hand in enumerate(hands):
+        size = len(items) // workers + (1 if k < len(items) % workers else 0)
+        take = max(size - len(hand), 0)
+        lead = 0 if k == 0 else min(QUICK_LEAD, take)
+        ordered += rest[start : start + lead] + hand + rest[start + lead : start + take]
+        start += take
+    ordered += rest[start:]
+    items[:] = ordered
+
+
 def pytest_report_header(config):
     return f"mktapp: the clock is frozen at {frozen_moment().isoformat()} (MKTAPP_TEST_TODAY)"
 
@@ -265,16 +291,20 @@ def scratch_database(tmp_path_factory):
     """
     created: list = []
 
-    def _make(suffix: str, kind: str = "sqlite") -> str:
+    def _make(suffix: str, kind: str = "sqlite", template: str | None = None) -> str:
+        """`template`: the URL of a database of the same kind to start as a copy of."""
         if kind == "sqlite":
             folder = tmp_path_factory.mktemp(f"db-{suffix}")
-            return "sqlite:///" + str(folder / f"{suffix}.db")
+            path = folder / f"{suffix}.db"
+            if template:
+                shutil.copyfile(make_url(template).database, path)
+            return "sqlite:///" + str(path)
         base = os.environ.get("MKTAPP_TEST_DATABASE_URL", "")
         if not base.startswith("postgresql"):
             pytest.skip("PostgreSQL: set MKTAPP_TEST_DATABASE_URL to a postgresql URL")
         url = make_url(base)
         url = url.set(database=f"{url.database}_{suffix}{_worker_suffix()}")
-        _create_pg_database(url)
+        _create_pg_database(url, template=make_url(template).database if template else None)
         created.append(url)
         return url.render_as_string(hide_password=False)
 

@@ -11,6 +11,7 @@ shown in the summary; under CI=true they fail instead.
 
 from __future__ import annotations
 
+import fcntl
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -38,21 +39,7 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory, scratch_database):
-    """The app with the demo data loaded, served on http://127.0.0.1:<free port>."""
-    from flask_migrate import upgrade
-
-    from mktapp.cli import seed_demo_data
-
-    kind = (
-        "postgresql"
-        if os.environ.get("MKTAPP_TEST_DATABASE_URL", "").startswith("postgresql")
-        else "sqlite"
-    )
-    url = scratch_database("e2e", kind)
-    instance = tmp_path_factory.mktemp("e2e-instance")
-    app = create_app(AppTestConfig(str(instance), database_url=url))
+def _configure(app) -> None:
     app.config["DEMO_CLAIMS"] = True  # the full demo, 200 expense claims included
     app.config["DEMO_SALES"] = True  # customers, pipeline and 80 contracts
     app.config["DEMO_RESEARCH"] = True  # and 300 satisfaction survey responses
@@ -60,10 +47,58 @@ def live_server(tmp_path_factory, scratch_database):
     # The server runs on the suite's frozen day, Chromium on the real one: a cookie that
     # expires an hour after the frozen moment would be stale to the browser already.
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=3650)
-    with app.app_context():
-        upgrade()
-        seed_demo_data(app.config["PASSWORD_HASH_METHOD"])
-        db.session.remove()
+
+
+def _copy_of_seeded_demo(shared: Path, kind: str, scratch_database) -> str:
+    """The URL of this worker's copy of a database with the full demo, seeded once per
+    run (the first worker to come seeds it; the others wait on the lock, then copy it;
+    copies are made one at a time, as PostgreSQL wants of a template)."""
+    from flask_migrate import upgrade
+    from sqlalchemy.engine import make_url
+
+    from mktapp.cli import seed_demo_data
+    from tests.conftest import _create_pg_database
+
+    if kind == "sqlite":
+        url = "sqlite:///" + str(shared / "e2e-template.db")
+    else:
+        base = make_url(os.environ["MKTAPP_TEST_DATABASE_URL"])
+        url = base.set(database=f"{base.database}_e2e_template").render_as_string(False)
+    with open(shared / "e2e-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ready = shared / "e2e-template.ready"
+        if not ready.exists():
+            if kind == "postgresql":
+                _create_pg_database(make_url(url))
+            app = create_app(AppTestConfig(str(shared / "e2e-instance"), database_url=url))
+            _configure(app)
+            with app.app_context():
+                upgrade()
+                seed_demo_data(app.config["PASSWORD_HASH_METHOD"])
+                db.session.remove()
+                db.engine.dispose()
+            ready.touch()
+        return scratch_database("e2e", kind, template=url)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, scratch_database):
+    """The app with the full demo data, served on http://127.0.0.1:<free port>.
+
+    Each worker serves a copy of its own; the demo is seeded once per run. The
+    uploaded files (logo, VI manual, frozen PDFs) are shared: attachments have random
+    names, so the servers never write over each other's.
+    """
+    kind = (
+        "postgresql"
+        if os.environ.get("MKTAPP_TEST_DATABASE_URL", "").startswith("postgresql")
+        else "sqlite"
+    )
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    url = _copy_of_seeded_demo(shared, kind, scratch_database)
+    app = create_app(AppTestConfig(str(shared / "e2e-instance"), database_url=url))
+    _configure(app)
     server = LiveServer(app)
     server.start()
     yield server

@@ -68,19 +68,25 @@ def test_anchored_moves_today_for_the_block_only():
         assert clock.today() == real
 
 
-def test_seed_demo_builds_the_company_as_of_the_day_it_is_given(tmp_path, scratch_database):
+def test_seed_demo_on_an_empty_database_builds_the_company_as_of_the_day_it_is_given(
+    tmp_path, scratch_database
+):
     from flask_migrate import upgrade
 
     from mktapp import create_app
     from mktapp.config import TestConfig
-    from mktapp.models import AuditLog, Budget, TrainingRecord
+    from mktapp.models import Activity, AuditLog, BrandStrategy, Budget, TrainingRecord
 
     fresh = create_app(TestConfig(str(tmp_path), database_url=scratch_database("asof", "sqlite")))
+    fresh.config["DEMO_BRAND"] = True  # the brand chapter's demo too
     with fresh.app_context():
         upgrade()
     result = fresh.test_cli_runner().invoke(args=["seed-demo", "--today", "2026-06-15"])
     assert result.exit_code == 0, result.output
     with fresh.app_context():
+        assert db.session.scalar(select(func.count(Activity.id))) == 12
+        assert db.session.scalar(select(func.count(BrandStrategy.id))) == 2
+        assert db.session.scalar(select(func.max(Activity.start_on))) <= date(2026, 7, 16)
         budgets = {b.year: b for b in db.session.scalars(select(Budget))}
         assert sorted(budgets) == [2025, 2026]  # no next year's budget in June
         assert budgets[2025].closed and not budgets[2026].closed
