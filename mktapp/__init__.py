@@ -153,3 +153,7 @@ def _register_hooks(app: Flask) -> None:
         if app.config.get("HTTPS"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+    from mktapp.core import htmx
+
+    htmx.init_app(app)  # registered last, so it runs first: the headers above apply to it

@@ -76,6 +76,57 @@ def redirect_to(url: str) -> Response:
     return redirect(url, code=303)
 
 
+# What a page never shows inside itself: documents and downloads.
+FILE_TYPES = frozenset(
+    {
+        "application/pdf",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/zip",
+        "application/octet-stream",
+        "text/csv",
+    }
+)
+
+
+def files_leave_htmx(response: Response) -> Response:
+    """A file is never swapped into a page. When an htmx request (a link in the boosted
+    body, a button) gets a file back, the answer tells the browser to load the address
+    itself (HX-Redirect), and the plain request that follows shows or saves the file.
+
+    Registered for every response (init_app), so no link needs hx-boost="false".
+    """
+    if request.method != "GET" or not is_htmx() or not 200 <= response.status_code < 300:
+        return response
+    disposition = response.headers.get("Content-Disposition", "")
+    if response.mimetype not in FILE_TYPES and not disposition.startswith("attachment"):
+        return response
+    return _load_it_yourself()
+
+
+def _load_it_yourself() -> Response:
+    out = make_response("", 204)
+    out.headers["HX-Redirect"] = request.full_path.rstrip("?")
+    out.vary.add("HX-Request")
+    out.headers["Cache-Control"] = "no-store"
+    return out
+
+
+FILE_SUFFIXES = (".pdf", ".xlsx")
+
+
+def files_by_address() -> Response | None:
+    """The same, before any work, for an address that names a file (DESIGN: a PDF's URL
+    ends in .pdf, a spreadsheet's in .xlsx): the file is not made twice."""
+    if request.method == "GET" and is_htmx() and request.path.endswith(FILE_SUFFIXES):
+        return _load_it_yourself()
+    return None
+
+
+def init_app(app) -> None:
+    app.before_request(files_by_address)
+    app.after_request(files_leave_htmx)
+
+
 def trigger(response: Response, event: str, detail: Any = None) -> Response:
     """Ask htmx to fire a client event after the swap (e.g. to refresh a badge)."""
     events = json.loads(response.headers.get("HX-Trigger", "{}") or "{}")

@@ -402,14 +402,15 @@ def customer_timeline(customer_id: int):
     except ValueError:
         offset = 0
     items, more = customer_page.timeline_page(record, current_user, TIMELINE_PAGE, offset)
+    page = {"timeline": items, "timeline_more": more, "timeline_offset": offset + TIMELINE_PAGE}
+    if not is_partial():  # without JavaScript: the customer page at this part of its timeline
+        return render("sales/customer_detail.html", **_detail_context(record, **page))
     return render(
         "sales/customer_detail.html",
         block="timeline_more",
         customer=record,
-        timeline=items,
-        timeline_more=more,
-        timeline_offset=offset + TIMELINE_PAGE,
         standalone=True,
+        **page,
     )
 
 
@@ -554,6 +555,9 @@ def customer_merge(customer_id: int):
 
 
 def _contacts_block(customer: Customer, form=None, editing: Contact | None = None, status=200):
+    if not is_partial():  # without JavaScript: the customer page with the contact form open
+        context = _detail_context(customer, contact_form=form, editing=editing)
+        return render("sales/customer_detail.html", status=status, **context)
     return render(
         "sales/customer_detail.html",
         block="customer_contacts",
