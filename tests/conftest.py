@@ -35,6 +35,7 @@ from sqlalchemy.engine import make_url
 
 from mktapp import create_app
 from mktapp.config import TestConfig
+from mktapp.core import clock
 from mktapp.extensions import db
 
 SAVEPOINT_RE = re.compile(r"\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.I)
@@ -44,7 +45,7 @@ MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 # The day the suite runs on unless MKTAPP_TEST_TODAY says otherwise (.ci/run sets one
 # run to a 1 January). A Monday in December: year-end budgets, a week of working days.
 TEST_TODAY = "2026-12-07T10:00"
-ZONE = ZoneInfo("Asia/Shanghai")
+ZONE = ZoneInfo(clock.DEFAULT_TIMEZONE)
 
 
 def frozen_moment() -> datetime:

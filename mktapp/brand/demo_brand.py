@@ -722,6 +722,7 @@ class ActivitySeeder:
         budgets = {s.year: budget_svc.budget_for_year(s.year) for s in short}
         if not all(b is not None and budget_svc.may_adjust(manager, b) for b in budgets.values()):
             return False
+        cells = {year: budget_cells(year) for year in budgets}
         at = activity.created_at - timedelta(days=1)
         for s in short:
             budget = budgets[s.year]
@@ -732,7 +733,7 @@ class ActivitySeeder:
                     BudgetLine.month == s.month,
                 )
             ) or Decimal(0)
-            free = budget_cells(s.year)[(s.category, s.month)].free  # may be below zero
+            free = cells[s.year][(s.category, s.month)].free  # may be below zero
             extra = ((s.need - free) / 1000).to_integral_value(ROUND_CEILING)
             adjustment = budget_svc.adjust(
                 manager,

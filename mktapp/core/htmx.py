@@ -67,12 +67,17 @@ def render(
     return response
 
 
+def _hx_redirect(url: str) -> Response:
+    """Tell htmx to have the browser load `url` itself (a full load, not a swap)."""
+    response = make_response("", 204)
+    response.headers["HX-Redirect"] = url
+    return response
+
+
 def redirect_to(url: str) -> Response:
     """Redirect a plain request with 303, an htmx request with HX-Redirect (a full load)."""
     if is_htmx() and not request.headers.get("HX-Boosted") == "true":
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = url
-        return response
+        return _hx_redirect(url)
     return redirect(url, code=303)
 
 
@@ -104,8 +109,7 @@ def files_leave_htmx(response: Response) -> Response:
 
 
 def _load_it_yourself() -> Response:
-    out = make_response("", 204)
-    out.headers["HX-Redirect"] = request.full_path.rstrip("?")
+    out = _hx_redirect(request.full_path.rstrip("?"))
     out.vary.add("HX-Request")
     out.headers["Cache-Control"] = "no-store"
     return out
