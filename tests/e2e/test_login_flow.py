@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from playwright.sync_api import expect
+
 from tests.e2e.browser import (
     SCREENSHOTS,
     SIDEBAR_LINKS,
@@ -65,7 +67,9 @@ def test_wrong_password_shows_message_at_field_then_sign_in_and_switch_language(
     assert page.locator("main#main").count() == 1
 
     page.locator("button[name=locale][value=en]").first.click()
-    page.wait_for_function("() => document.documentElement.lang === 'en'")
+    # The switch reloads the page: wait for the new document, not on the one being replaced.
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.wait_for_load_state()
     assert (
         page.locator("button[name=locale][value=en]").first.get_attribute("aria-pressed") == "true"
     )
@@ -74,7 +78,9 @@ def test_wrong_password_shows_message_at_field_then_sign_in_and_switch_language(
     assert not violations, "English page:\n" + describe_violations(violations)
 
     page.locator("button[name=locale][value=zh_Hans]").first.click()
-    page.wait_for_function("() => document.documentElement.lang === 'zh-Hans'")
+    # The switch reloads the page: wait for the new document, not on the one being replaced.
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
+    page.wait_for_load_state()
 
     # On a phone's width the sidebar hides behind a menu toggle reachable by keyboard.
     page.set_viewport_size({"width": 390, "height": 844})
