@@ -33,6 +33,7 @@ from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from mktapp.core import approvals as engine
 from mktapp.core import clock, settings
+from mktapp.core.audit import describe_note
 from mktapp.core.audit_display import describe
 from mktapp.core.i18n import money
 from mktapp.core.numbering import next_number
@@ -690,9 +691,25 @@ describe(
         "approved_at": _l("Approved"),
         "number": _l("No."),
         "archived_at": _l("Archived"),
+        # the plan as a change request stores it (brand/changes.py)
+        "staff": _l("Staff"),
+        "lines": _l("Budget lines"),
+        "over_budget": _l("Over budget"),
     },
     values={"status": status_label, "kind": kind_label, "form": form_label},
 )
+describe(
+    ActivityBudgetLine,
+    title=_l("Activity budget line"),
+    fields={"category": _l("Category")},
+    values={"category": CATEGORIES},
+)
+describe(
+    ActivityStaff,
+    title=_l("Activity staff"),
+    fields={"user_id": _l("Colleague"), "duty": _l("Duty")},
+)
+describe_note("brand-scan", _l("Daily check: activities started and ended on their dates"))
 
 
 # --- the list ----------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from mktapp.brand import activities as act
 from mktapp.core import approvals as engine
-from mktapp.core.audit_display import describe
+from mktapp.core.audit_display import describe, snapshot
 from mktapp.core.i18n import money
 from mktapp.extensions import db
 from mktapp.models import User, utcnow
@@ -314,6 +314,12 @@ describe(
         "status": _l("Status"),
         "submitted_at": _l("Submitted"),
         "approved_at": _l("Approved"),
+        "proposed": _l("Proposed plan"),
+        "previous": _l("Plan before the change"),
     },
-    values={"status": lambda code: str(CHANGE_STATUSES.get(code, code))},
+    values={
+        "status": lambda code: str(CHANGE_STATUSES.get(code, code)),
+        "proposed": snapshot("Activity"),
+        "previous": snapshot("Activity"),
+    },
 )

@@ -14,6 +14,9 @@ Per model (all optional):
   __audit_label__      the attribute that names a record in the log
   __audit_title__      the record type's readable name (lazy_gettext)
   __audit_labels__     {"taken_on": _l("Date")}: readable field names
+  __audit_values__     {"status": STATUSES}: the vocabulary (or formatter) of a code column
+  __audit_refs__       {"link_id": "Activity"}: an id column without a foreign key
+(or the same through audit_display.describe() in the chapter's services).
 
 `noting("...")` attaches a note to the changes made inside it; `acting_as(id)`
 attributes changes made outside a request (CLI, jobs). `log(record, action,
@@ -113,12 +116,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# The attributes that name a record, in order of preference.
+NAME_ATTRS = ("number", "name", "title", "display_name", "username", "course", "code", "filename")
+
+
 def record_label(obj: Any) -> str:
     """A short human name for a record: its number, name, title ... or #id."""
     label_attr = getattr(type(obj), "__audit_label__", None)
     if label_attr:
         return str(getattr(obj, label_attr, "") or "")[:200]
-    for attr in ("number", "name", "title", "display_name", "username", "course", "code"):
+    for attr in NAME_ATTRS:
         value = getattr(obj, attr, None)
         if isinstance(value, str) and value:
             return value[:200]
@@ -138,6 +145,20 @@ def _relations(obj: Any) -> dict[str, str | None]:
     relations.update(getattr(obj, "__audit_relations__", {}))
     excluded = _excluded(obj)
     return {k: v for k, v in relations.items() if k not in excluded}
+
+
+def audited_fields(cls: type) -> list[str]:
+    """The column and collection names whose changes a model's log entries hold."""
+    mapper = inspect(cls)
+    excluded = ALWAYS_EXCLUDED | set(getattr(cls, "__audit_exclude__", ()))
+    columns = [
+        attr.key
+        for attr in mapper.column_attrs
+        if attr.key != "id" and attr.key not in excluded and not SECRET_NAME.search(attr.key)
+    ]
+    relations = {rel.key for rel in mapper.relationships if rel.secondary is not None}
+    relations.update(getattr(cls, "__audit_relations__", {}))
+    return columns + sorted(relations - excluded)
 
 
 def _member_label(member: Any, label_attr: str | None) -> str:
@@ -294,6 +315,26 @@ ACTION_LABELS: dict[str, Any] = {
 def describe_action(action: str, label: Any) -> None:
     """Give a readable name to an action a chapter writes with log() ("approve" ...)."""
     ACTION_LABELS[action] = label
+
+
+# The notes that the system itself writes (a job's name, the demo's mark) are stored as
+# codes and shown in the reader's language; a note a person wrote is shown as written.
+NOTE_LABELS: dict[str, Any] = {
+    "demo data": _l("Demo data"),  # flask seed-demo: every record of the demo company
+}
+
+
+def describe_note(note: str, label: Any) -> None:
+    """Give a readable text to a note the system writes (`acting_as(None, note="x-scan")`)."""
+    NOTE_LABELS[note] = label
+
+
+def note_text(note: str | None) -> str:
+    """A log entry's note as shown."""
+    if not note:
+        return ""
+    label = NOTE_LABELS.get(note)
+    return str(label) if label is not None else note
 
 
 def history_for(record: Any, limit: int = 200):

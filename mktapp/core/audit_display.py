@@ -4,23 +4,38 @@ Used by the history panel (templates/_macros/history.html, Jinja global
 `audit_history(record)`) and the audit view. Foreign keys are shown by the
 name of what they point to, looked up in one query per referenced table, so a
 page of entries costs a fixed number of queries whatever its length.
+
+Where the words come from, for every audited model (tests/unit/test_audit_labels.py
+walks them all and fails on a gap):
+- the type's title: `__audit_title__` on the model, or describe(title=...);
+- a field's label: `__audit_labels__` on the model, or describe(fields=...), else the
+  shared FIELD_LABELS below (names every chapter uses: status, owner_id, submitted_at
+  ...), else, for a reference to another record, that record type's title;
+- a value: the model's vocabulary for a code column (`__audit_values__` or
+  describe(values=...): a {code: label} dict or a function), else by the column's
+  type: a reference by the name of what it points to, Money (Numeric(14, 2)) as
+  ¥1,234.50, date-times in the company's zone, booleans as 是/否.
+humanise() (English made from the code name) is only a last resort for a record
+type nobody described; the test forbids it for every audited model.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import inspect, select
+from flask_babel import ngettext
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Numeric, inspect, select
 from sqlalchemy.orm import lazyload
 
-from mktapp.core.i18n import local_datetime
+from mktapp.core.i18n import local_date, local_datetime, money
 
 SHORT_TEXT = 80
 
@@ -51,7 +66,9 @@ FIELD_LABELS: dict[str, Any] = {
     "leader_id": _l("Leader"),
     "author_id": _l("Author"),
     "sort": _l("Order"),
+    "seq": _l("Order"),
     "amount": _l("Amount"),
+    "total": _l("Total"),
     "currency": _l("Currency"),
     "duties": _l("Duties"),
     "joined_on": _l("Joined on"),
@@ -66,8 +83,22 @@ FIELD_LABELS: dict[str, Any] = {
     "start_on": _l("Start"),
     "end_on": _l("End"),
     "due_on": _l("Due"),
+    "year": _l("Year"),
+    "month": _l("Month"),
+    "kind": _l("Type"),
     "customer_id": _l("Customer"),
     "contact_id": _l("Contact"),
+    "submitted_at": _l("Submitted at"),
+    "approved_at": _l("Approved at"),
+    "decided_at": _l("Decided at"),
+    "published_at": _l("Published at"),
+    "closed_at": _l("Closed at"),
+    "created_by_id": _l("Created by"),
+    "added_by_id": _l("Added by"),
+    "recorded_by_id": _l("Recorded by"),
+    "signed_by_id": _l("Signed by"),
+    "archived_by_id": _l("Archived by"),
+    "paid_by_id": _l("Paid by"),
 }
 
 # Readable names of record types; a model sets __audit_title__ or calls describe().
@@ -80,26 +111,46 @@ TYPE_TITLES: dict[str, Any] = {
     "TrainingRecord": _l("Training record"),
 }
 
+# A value formatter: a vocabulary {code: label}, or a function of the logged value.
+Formatter = Mapping[str, Any] | Callable[[Any], Any]
+
 _type_fields: dict[str, dict[str, Any]] = defaultdict(dict)
-_type_values: dict[str, dict[str, Callable[[Any], str]]] = defaultdict(dict)
+_type_values: dict[str, dict[str, Formatter]] = defaultdict(dict)
+_type_refs: dict[str, dict[str, str]] = defaultdict(dict)
+_record_labels: dict[str, Callable[[str], Any]] = {}
 
 
 def describe(
     record_type: str | type,
     title: Any = None,
     fields: dict[str, Any] | None = None,
-    values: dict[str, Callable[[Any], str]] | None = None,
+    values: dict[str, Formatter] | None = None,
+    refs: dict[str, str] | None = None,
+    record_label: Callable[[str], Any] | None = None,
 ) -> None:
     """Teach the log how to show a record type: its title, field names, value formatters.
 
-    `values` maps a field to a function turning a logged value into display
-    text (e.g. a status code into its translated name).
+    `values` maps a field to its vocabulary ({code: label}; a comma-separated list
+    of codes reads as the list of their labels) or to a function turning a logged
+    value into display text. `refs` names the record type an id column points to
+    when it has no foreign key (`{"link_id": "Activity"}`); a comma-separated list
+    of ids reads as their names. `record_label` turns the stored name of a record
+    into display text (a setting's key into its label).
     """
     name = record_type if isinstance(record_type, str) else record_type.__name__
     if title is not None:
         TYPE_TITLES[name] = title
     _type_fields[name].update(fields or {})
     _type_values[name].update(values or {})
+    _type_refs[name].update(refs or {})
+    if record_label is not None:
+        _record_labels[name] = record_label
+
+
+def with_record(fn: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    """Mark a value formatter that also needs the record's stored name (a setting's key)."""
+    fn.audit_with_record = True  # type: ignore[attr-defined]
+    return fn
 
 
 @cache
@@ -109,6 +160,16 @@ def model_class(record_type: str) -> type | None:
 
     for mapper in db.Model.registry.mappers:
         if mapper.class_.__name__ == record_type:
+            return mapper.class_
+    return None
+
+
+@cache
+def _table_model(table_name: str) -> type | None:
+    from mktapp.extensions import db
+
+    for mapper in db.Model.registry.mappers:
+        if getattr(mapper.local_table, "name", None) == table_name:
             return mapper.class_
     return None
 
@@ -123,14 +184,21 @@ def audited_types() -> list[str]:
     )
 
 
-def type_title(record_type: str) -> str:
+def declared_title(record_type: str) -> Any | None:
+    """The record type's declared title (a lazy string), or None when nobody gave one."""
     cls = model_class(record_type)
-    title = getattr(cls, "__audit_title__", None) if cls else None
-    return str(title or TYPE_TITLES.get(record_type) or humanise(record_type))
+    return (getattr(cls, "__audit_title__", None) if cls else None) or TYPE_TITLES.get(record_type)
+
+
+def type_title(record_type: str) -> str:
+    return str(declared_title(record_type) or humanise(record_type))
 
 
 def humanise(name: str) -> str:
-    """TrainingRecord -> Training record; taken_on -> Taken on; owner_id -> Owner."""
+    """TrainingRecord -> Training record; taken_on -> Taken on; owner_id -> Owner.
+
+    English made from a code name: the last resort for something nobody described.
+    """
     if name.endswith("_id"):
         name = name[:-3]
     words: list[str] = []
@@ -147,19 +215,69 @@ def humanise(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def field_label(record_type: str, key: str) -> str:
+def declared_label(record_type: str, key: str) -> Any | None:
+    """A field's label from where it is declared (see the module's docstring), or None."""
     cls = model_class(record_type)
     own = getattr(cls, "__audit_labels__", {}) if cls else {}
     label = own.get(key) or _type_fields[record_type].get(key) or FIELD_LABELS.get(key)
-    return str(label or humanise(key))
+    if label:
+        return label
+    from mktapp.models import User
+
+    target = _foreign_target(record_type, key)
+    if target is not None and target is not User:
+        # survey_id -> 问卷调查: a reference reads as the type it points to (not for
+        # people: 负责人, 签订人 ... say which role, so they are declared).
+        return declared_title(target.__name__)
+    table_model = _table_model(key)
+    if table_model is not None:  # {"contacts": [0, 3]}: the rows of a table moved by a merge
+        return declared_title(table_model.__name__)
+    return None
+
+
+def field_label(record_type: str, key: str) -> str:
+    label = declared_label(record_type, key)
+    return str(label) if label is not None else humanise(key)
+
+
+def value_formatter(record_type: str, key: str) -> Formatter | None:
+    """The declared vocabulary or formatter of a field, or None."""
+    cls = model_class(record_type)
+    own = getattr(cls, "__audit_values__", {}) if cls else {}
+    return own.get(key) or _type_values[record_type].get(key)
+
+
+def _column(record_type: str, key: str):
+    cls = model_class(record_type)
+    if cls is None:
+        return None
+    return inspect(cls).columns.get(key)
+
+
+def is_money(column) -> bool:
+    """Money columns are the shared Money type, Numeric(14, 2) (or say info={"money": True})."""
+    if column is None:
+        return False
+    if "money" in column.info:
+        return bool(column.info["money"])
+    kind = column.type
+    return (
+        isinstance(kind, Numeric)
+        and not isinstance(kind, Float)
+        and (kind.precision, kind.scale) == (14, 2)
+    )
 
 
 @cache
 def _foreign_target(record_type: str, key: str) -> type | None:
-    """The model a foreign-key column points to (via its many-to-one relationship)."""
+    """The model an id column points to: declared refs, else its many-to-one relationship."""
     cls = model_class(record_type)
     if cls is None:
         return None
+    own_refs = getattr(cls, "__audit_refs__", {})
+    ref = own_refs.get(key) or _type_refs[record_type].get(key)
+    if ref:
+        return model_class(ref)
     mapper = inspect(cls)
     if key not in mapper.columns:
         return None
@@ -230,27 +348,132 @@ class Entry:
         )
 
 
-def _format(record_type: str, key: str, raw: Any, labels: dict) -> Value:
-    if raw is None or raw == "" or raw == []:
-        return Value(_("(empty)"), empty=True)
-    formatter = _type_values[record_type].get(key)
-    if formatter is not None:
-        return Value(str(formatter(raw)))
-    target = _foreign_target(record_type, key)
-    if target is not None and isinstance(raw, int):
-        return Value(labels.get((target, raw), f"#{raw}"))
+def _ids(raw: Any) -> list[int] | None:
+    """The ids in a reference value: 7, [7, 8] or "7,8"; None when it is not one."""
     if isinstance(raw, bool):
-        return Value(_("Yes") if raw else _("No"))
+        return None
+    if isinstance(raw, int):
+        return [raw]
+    if isinstance(raw, list) and raw and all(isinstance(x, int) for x in raw):
+        return list(raw)
+    if isinstance(raw, str) and raw and all(p.strip().isdigit() for p in raw.split(",")):
+        return [int(p) for p in raw.split(",")]
+    return None
+
+
+def _list_separator() -> str:
+    """、 between the items of a list in Chinese, ", " in English."""
+    from flask_babel import get_locale
+
+    return "、" if str(get_locale() or "").startswith("zh") else ", "
+
+
+def _vocabulary_text(vocabulary: Mapping[str, Any], raw: Any) -> str:
+    """A code's label; a list (or comma-separated text) of codes as their labels."""
+    if isinstance(raw, str) and raw in vocabulary:
+        return str(vocabulary[raw])
+    codes = raw if isinstance(raw, list) else str(raw).split(",") if isinstance(raw, str) else None
+    if codes and all(isinstance(c, str) and c in vocabulary for c in codes):
+        return _list_separator().join(str(vocabulary[c]) for c in codes)
+    return str(raw)
+
+
+def _by_column_type(record_type: str, key: str, raw: Any) -> str | None:
+    column = _column(record_type, key)
+    if column is None:
+        return None
+    kind = column.type
+    try:
+        if is_money(column):
+            return money(raw)
+        if isinstance(kind, DateTime) and isinstance(raw, str):
+            return local_datetime(datetime.fromisoformat(raw))
+        if isinstance(kind, Date) and isinstance(raw, str):
+            return local_date(date.fromisoformat(raw))
+        if isinstance(kind, Boolean) and isinstance(raw, int):
+            return _("Yes") if raw else _("No")
+    except (ValueError, ArithmeticError):
+        return None
+    if isinstance(kind, JSON) and isinstance(raw, dict):
+        return snapshot_text(record_type, raw)
+    return None
+
+
+def format_value(
+    record_type: str, key: str, raw: Any, labels: dict | None = None, record=""
+) -> str:
+    """A logged value as display text (see the module's docstring for the order)."""
+    formatter = value_formatter(record_type, key)
+    if isinstance(formatter, Mapping):
+        return _vocabulary_text(formatter, raw)
+    if formatter is not None:
+        if getattr(formatter, "audit_with_record", False):
+            return str(formatter(raw, record))
+        return str(formatter(raw))
+    target = _foreign_target(record_type, key)
+    ids = _ids(raw) if target is not None else None
+    if ids is not None:
+        # A page's names come looked up together (present()); a value alone looks its own up.
+        if labels is None:
+            return _list_separator().join(_reference_name(target, i) for i in ids)
+        return _list_separator().join(labels.get((target, i)) or f"#{i}" for i in ids)
+    if isinstance(raw, bool):
+        return _("Yes") if raw else _("No")
+    typed = _by_column_type(record_type, key, raw)
+    if typed is not None:
+        return typed
     if isinstance(raw, list):
-        return Value(", ".join(str(x) for x in raw))
+        return _list_separator().join(str(x) for x in raw)
     if isinstance(raw, dict):
-        return Value(", ".join(f"{k}: {v}" for k, v in raw.items()))
+        return snapshot_text(record_type, raw)
     if isinstance(raw, str) and key.endswith("_at") and "T" in raw:
         try:
-            return Value(local_datetime(datetime.fromisoformat(raw)))
+            return local_datetime(datetime.fromisoformat(raw))
         except ValueError:
             pass
-    return Value(str(raw))
+    return str(raw)
+
+
+def _reference_name(target: type, record_id: int) -> str:
+    """The name of one referenced record, looked up alone (for values outside a page's batch)."""
+    from mktapp.core.audit import record_label
+    from mktapp.extensions import db
+
+    obj = db.session.get(target, record_id, options=[lazyload("*")])
+    return record_label(obj) if obj is not None else f"#{record_id}"
+
+
+def snapshot_text(record_type: str, data: Any) -> str:
+    """A stored set of fields (JSON: a proposed plan, an amendment's terms), one per line,
+    with the record type's labels and formatters; a list reads as its number of items."""
+    if isinstance(data, str):
+        try:
+            data = json.loads(data or "{}")
+        except ValueError:
+            return data
+    if not isinstance(data, dict):
+        return str(data)
+    lines = []
+    for key, raw in data.items():
+        if raw is None or raw == "" or raw == []:
+            continue
+        if isinstance(raw, list) and value_formatter(record_type, key) is None:
+            text = ngettext("%(num)d item", "%(num)d items", len(raw))
+        else:
+            text = format_value(record_type, key, raw)
+        lines.append(_("%(label)s: %(value)s", label=field_label(record_type, key), value=text))
+    return "\n".join(lines)
+
+
+def snapshot(record_type: str) -> Callable[[Any], str]:
+    """A value formatter for JSON text holding another record type's fields."""
+    return lambda raw: snapshot_text(record_type, raw)
+
+
+def _format(record_type: str, key: str, raw: Any, labels: dict, record: str = "") -> Value:
+    if raw is None or raw == "" or raw == []:
+        return Value(_("(empty)"), empty=True)
+    return Value(format_value(record_type, key, raw, labels, record))
 
 
 def _foreign_labels(logs: Iterable[Any]) -> dict[tuple[type, int], str]:
@@ -264,8 +487,7 @@ def _foreign_labels(logs: Iterable[Any]) -> dict[tuple[type, int], str]:
             if target is None or not isinstance(pair, list):
                 continue
             for value in pair:
-                if isinstance(value, int) and not isinstance(value, bool):
-                    wanted[target].add(value)
+                wanted[target].update(_ids(value) or ())
     labels: dict[tuple[type, int], str] = {}
     for target, ids in wanted.items():
         for obj in db.session.scalars(
@@ -275,9 +497,15 @@ def _foreign_labels(logs: Iterable[Any]) -> dict[tuple[type, int], str]:
     return labels
 
 
+def display_record_label(record_type: str, stored: str) -> str:
+    """The name a log entry stored for its record, as shown (a setting's key -> its label)."""
+    hook = _record_labels.get(record_type)
+    return str(hook(stored)) if hook is not None else stored
+
+
 def present(logs: Iterable[Any]) -> list[Entry]:
     """Turn AuditLog rows (actors loaded) into readable entries."""
-    from mktapp.core.audit import ACTION_LABELS
+    from mktapp.core.audit import ACTION_LABELS, note_text
 
     logs = list(logs)
     labels = _foreign_labels(logs)
@@ -290,8 +518,8 @@ def present(logs: Iterable[Any]) -> list[Entry]:
                 Change(
                     key,
                     field_label(log.record_type, key),
-                    _format(log.record_type, key, before, labels),
-                    _format(log.record_type, key, after, labels),
+                    _format(log.record_type, key, before, labels, log.record_label),
+                    _format(log.record_type, key, after, labels, log.record_label),
                 )
             )
         out.append(
@@ -304,8 +532,8 @@ def present(logs: Iterable[Any]) -> list[Entry]:
                 record_type=log.record_type,
                 type_title=type_title(log.record_type),
                 record_id=log.record_id,
-                record_label=log.record_label,
-                note=log.note or "",
+                record_label=display_record_label(log.record_type, log.record_label),
+                note=note_text(log.note),
                 changes=changes,
             )
         )
@@ -338,7 +566,42 @@ def init_app(app) -> None:
     app.jinja_env.globals["can_view_audit"] = can_view_audit
     role_label = getattr(permissions, "role_label", None)
     if role_label is not None:
-        describe("User", values={"roles": lambda codes: ", ".join(role_label(c) for c in codes)})
+        describe(
+            "User",
+            values={"roles": lambda codes: _list_separator().join(role_label(c) for c in codes)},
+        )
+    describe(
+        "Setting",
+        title=_l("Company setting"),
+        fields={"key": _l("Setting"), "value": _l("Value")},
+        values={"key": _setting_label, "value": with_record(_setting_value)},
+        record_label=_setting_label,
+    )
+
+
+def _setting_label(key: str) -> Any:
+    from mktapp.core import settings
+
+    spec = settings.REGISTRY.get(key)
+    return spec.label if spec is not None else key
+
+
+def _setting_value(raw: Any, key: str) -> str:
+    """A stored setting as its kind reads: money as ¥, a switch as 是/否, a count as is."""
+    from mktapp.core import settings
+
+    spec = settings.REGISTRY.get(key)
+    if spec is None:
+        return str(raw)
+    try:
+        value = settings.parse(spec, raw)
+    except settings.InvalidSetting:
+        return str(raw)
+    if spec.kind == "bool":
+        return _("Yes") if value else _("No")
+    if spec.kind == "money":
+        return money(value)
+    return str(value)
 
 
 # --- the audit view's query -------------------------------------------------------

@@ -17,6 +17,8 @@ from sqlalchemy import func, select
 
 from mktapp.core import approvals as engine
 from mktapp.core import audit
+from mktapp.core.audit_display import describe
+from mktapp.core.i18n import money
 from mktapp.core.permissions import can
 from mktapp.expense.common import CATEGORY_NAMES_ZH, MONTHS, QUARTERS
 from mktapp.extensions import db
@@ -41,6 +43,18 @@ STATUS_TAGS = {
 
 audit.describe_action("adjust", _l("Adjusted"))
 audit.describe_action("close", _l("Year closed"))
+describe(
+    Budget,
+    title=_l("Expense budget"),
+    fields={"year": _l("Fiscal year"), "closed": _l("Year closed")},
+    values={"status": STATUS_LABELS, "amount": money},  # amount: adjust_line()'s entry
+)
+describe(
+    BudgetLine,
+    title=_l("Budget line"),
+    fields={"category": _l("Category")},
+    values={"category": CATEGORIES},
+)
 
 
 class BudgetError(Exception):

@@ -96,6 +96,17 @@ class BrandStrategy(OwnedMixin, TimestampMixin, db.Model):
 
     __tablename__ = "brand_strategies"
     __audited__ = True
+    __audit_title__ = _l("Brand strategy")
+    __audit_labels__ = {
+        "positioning": _l("Brand positioning"),
+        "audiences": _l("Target audiences"),
+        "value_proposition": _l("Value proposition"),
+        "slogan": _l("Slogan"),
+        "colours": _l("Standard colours"),
+        "image_notes": _l("Brand image guidelines"),
+        "change_note": _l("Change note"),
+        "logo_attachment_id": _l("Logo"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(Integer, unique=True)
@@ -125,6 +136,12 @@ class BrandChannel(db.Model):
 
     __tablename__ = "brand_channels"
     __audited__ = True
+    __audit_title__ = _l("Brand channel")
+    __audit_labels__ = {
+        "name": _l("Channel"),
+        "audience": _l("Audience"),
+        "effect": _l("Observed effect"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     strategy_id: Mapped[int] = mapped_column(ForeignKey("brand_strategies.id"), index=True)

@@ -173,6 +173,14 @@ class Product(ArchivableMixin, TimestampMixin, db.Model):
     __tablename__ = "products"
     __audited__ = True
     __audit_label__ = "name"
+    __audit_title__ = _l("Product")
+    __audit_labels__ = {
+        "code": _l("Product code"),
+        "specification": _l("Specification"),
+        "unit": _l("Unit"),
+        "list_price": _l("List price"),
+        "unit_cost": _l("Unit cost"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
@@ -194,6 +202,17 @@ class Opportunity(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     )
     __audited__ = True
     __audit_label__ = "title"
+    __audit_title__ = _l("Opportunity")
+    __audit_labels__ = {
+        "stage": _l("Stage"),
+        "probability": _l("Probability (%)"),
+        "expected_close": _l("Expected close"),
+        "next_step": _l("Next step"),
+        "lost_reason": _l("Lost reason"),
+        "stage_changed_at": _l("Stage changed at"),
+        "closed_at": _l("Closed at"),
+    }
+    __audit_values__ = {"stage": OPPORTUNITY_STAGES}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))

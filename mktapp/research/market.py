@@ -195,6 +195,7 @@ describe(
         "published_on": _l("Date"),
         "impact": _l("Expected impact"),
     },
+    values={"category": NEWS_CATEGORIES, "impact": NEWS_IMPACTS},
 )
 
 

@@ -261,6 +261,7 @@ describe(
         "end_on": _l("Ends"),
         "status": _l("Status"),
     },
+    values={"status": PLAN_STATUSES, "contents": RESEARCH_CONTENTS, "methods": RESEARCH_METHODS},
 )
 
 

@@ -362,6 +362,8 @@ describe(
         "distribution": _l("Distributed to"),
         "status": _l("Status"),
     },
+    values={"status": REPORT_STATUSES},
+    refs={"distribution": "Group"},
 )
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import aliased, joinedload, lazyload
 
 from mktapp.core import clock
+from mktapp.core.audit import describe_note
 from mktapp.core.audit_display import describe, present
 from mktapp.core.notify import notify
 from mktapp.core.permissions import can, visible
@@ -45,6 +46,7 @@ describe(
     },
     values={"kind": lambda v: str(INTERACTION_KINDS.get(v, v))},
 )
+describe_note("sales-reminders", _l("Daily job: follow-up reminders"))
 
 
 class FollowupError(Exception):
