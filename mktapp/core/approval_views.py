@@ -11,7 +11,6 @@ from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
 
 from mktapp.core import approvals as engine
 from mktapp.core import nav
@@ -109,17 +108,7 @@ def _inbox_page(doc_type: str | None, error: str | None = None) -> dict:
 def count():
     """The sidebar's count of approvals waiting on the user (polled)."""
     n = engine.inbox_count(current_user)
-    attrs = Markup(
-        ' hx-get="{}" hx-trigger="every {}s" hx-swap="outerHTML" hx-boost="false"'
-    ).format(url_for("approvals.count"), current_app.config["NOTIFY_POLL_SECONDS"])
-    if n:
-        label = _("%(n)s waiting", n=n)
-        html = Markup('<span class="nav-badge"{} aria-label="{}">{}</span>').format(attrs, label, n)
-    else:
-        html = Markup('<span class="nav-badge"{} hidden></span>').format(attrs)
-    response = current_app.response_class(str(html), mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return nav.badge_response("approvals.count", n, _("%(n)s waiting", n=n))
 
 
 def _answer_error(error: engine.ApprovalError, back: str, doc):

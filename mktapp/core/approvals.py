@@ -15,7 +15,10 @@ Rules that hold for every document:
   deciding at the same moment one wins and the other gets AlreadyDecided;
 - a rejection needs a reason, goes back to the applicant, who may edit and
   resubmit: each submission is a new round and the history keeps them all;
-- the applicant may withdraw until the first decision.
+- the applicant may withdraw until the first decision;
+- a notice that asks for a decision names its step as its task: when the step is
+  decided or its round ends, every such notice is resolved for everyone it
+  addressed (a "returned to you" notice, when the applicant submits again).
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from babel.lists import format_list
 from flask import current_app, has_request_context, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
@@ -169,6 +173,7 @@ def _active_role_holders(role: str, excluding: int) -> list[User]:
             select(User)
             .join(User.roles)
             .where(Role.code == role, User.active.is_(True), User.id != excluding)
+            .order_by(User.id)
         )
     )
 
@@ -200,11 +205,20 @@ def step_label(step: ApprovalStep) -> str:
 
 
 def assignee_label(step: ApprovalStep) -> str:
+    """Who decides a step, by name ("周敏"), not only by role: the step's own label
+    already says the role. A step sent one level up also names the role it went to
+    ("营销经理 王强"), since that differs from the step's label."""
     if step.assignee_user is not None:
         return step.assignee_user.display_name
-    if step.assignee_role:
-        return str(ROLE_STEP_LABELS.get(step.assignee_role, step.assignee_role))
-    return ""
+    if not step.assignee_role:
+        return ""
+    role = str(ROLE_STEP_LABELS.get(step.assignee_role, step.assignee_role))
+    applicant_id = step.request.applicant_id if step.request is not None else 0
+    names = [u.display_name for u in _active_role_holders(step.assignee_role, applicant_id)]
+    if not names:
+        return role
+    people = format_list(names, locale=str(get_locale() or "zh_Hans"))
+    return f"{role} {people}" if step.escalated_from else people
 
 
 # --- queries ------------------------------------------------------------------
@@ -257,8 +271,15 @@ def _inbox_condition(user: User):
     )
 
 
-def inbox(user: User, doc_type: str | None = None, limit: int | None = None, offset: int = 0):
-    """Steps waiting on this user, oldest first, with their request and applicant (3 queries)."""
+def inbox(
+    user: User,
+    doc_type: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    newest_first: bool = False,
+):
+    """Steps waiting on this user, oldest first (the inbox works through them in order) or
+    newest first (the workbench shows what just arrived), with request and applicant."""
     query = (
         select(ApprovalStep)
         .join(ApprovalStep.request)
@@ -270,8 +291,11 @@ def inbox(user: User, doc_type: str | None = None, limit: int | None = None, off
             .joinedload(ApprovalRequest.applicant)
             .lazyload(User.roles),
         )
-        .order_by(ApprovalRequest.submitted_at, ApprovalStep.id)
     )
+    if newest_first:
+        query = query.order_by(ApprovalRequest.submitted_at.desc(), ApprovalStep.id.desc())
+    else:
+        query = query.order_by(ApprovalRequest.submitted_at, ApprovalStep.id)
     if doc_type:
         query = query.where(ApprovalRequest.doc_type == doc_type)
     if limit:
@@ -323,13 +347,34 @@ def _event(request: ApprovalRequest, action: str, actor: User | None, step_code=
     )
 
 
-def _tell(users: Iterable[User], title_fn: Callable[[], str], url: str) -> None:
+def _tell(users: Iterable[User], title_fn: Callable[[], str], url: str, task: str = "") -> None:
     """Notify each user in their own language."""
     from mktapp.core.notify import notify
 
     for user in users:
         with force_locale(user.locale or "zh_Hans"):
-            notify(user, title_fn(), url=url)
+            notify(user, title_fn(), url=url, task=task)
+
+
+def step_task(step: ApprovalStep) -> str:
+    """The task a "waiting for your approval" notice names: deciding this step."""
+    return f"approval_step:{step.id}"
+
+
+def return_task(request: ApprovalRequest) -> str:
+    """The task a "returned to you" notice names: editing and submitting again."""
+    return f"approval_return:{request.id}"
+
+
+def _resolve(*tasks: str) -> None:
+    from mktapp.core.notify import resolve
+
+    resolve(*tasks)
+
+
+def _close_round(request: ApprovalRequest) -> None:
+    """A round ended (approved, returned, withdrawn): no step of it waits on anyone now."""
+    _resolve(*(step_task(s) for s in request.steps))
 
 
 def _step_people(step: ApprovalStep, applicant_id: int) -> list[User]:
@@ -345,6 +390,7 @@ def _activate(request: ApprovalRequest, flow: Flow, doc: Any, actor: User) -> No
     if step is None:
         request.status = "approved"
         request.decided_at = utcnow()
+        _close_round(request)
         if flow.on_approved:
             flow.on_approved(doc, actor)
         _tell(
@@ -359,6 +405,7 @@ def _activate(request: ApprovalRequest, flow: Flow, doc: Any, actor: User) -> No
         _step_people(step, request.applicant_id),
         lambda: str(_l("Waiting for your approval: %(title)s", title=request.title)),
         flow.url(request.doc_id),
+        task=step_task(step),
     )
 
 
@@ -380,6 +427,9 @@ def submit(doc: Any, actor: User) -> ApprovalRequest:
         title=flow.title(doc)[:200],
     )
     db.session.add(request)
+    if previous is not None:
+        # Submitting again is what a "returned to you" notice asked for.
+        _resolve(return_task(previous))
     for seq, spec in enumerate(flow.steps, start=1):
         applies = spec.when is None or spec.when(doc)
         user_id, role, escalated_from = (
@@ -423,6 +473,8 @@ def _decide(step_id: int, actor: User, outcome: str, comment: str) -> ApprovalSt
         db.session.rollback()
         raise AlreadyDecided(_l("Someone else decided this step a moment ago."))
     db.session.refresh(step)
+    # Decided: the notices that asked for this decision are done, for everyone they went to.
+    _resolve(step_task(step))
     return step
 
 
@@ -448,6 +500,7 @@ def reject(step_id: int, actor: User, comment: str) -> ApprovalRequest:
             other.status = "cancelled"
     request.status = "rejected"
     request.decided_at = utcnow()
+    _close_round(request)
     _event(request, "reject", actor, step.code, comment)
     if flow.on_rejected:
         flow.on_rejected(doc, actor, comment.strip())
@@ -455,6 +508,7 @@ def reject(step_id: int, actor: User, comment: str) -> ApprovalRequest:
         [request.applicant],
         lambda: str(_l("Returned to you: %(title)s", title=request.title)),
         flow.url(request.doc_id),
+        task=return_task(request),
     )
     return request
 
@@ -486,6 +540,7 @@ def withdraw(doc: Any, actor: User) -> ApprovalRequest:
         raise AlreadyDecided(_l("Too late to withdraw: a decision has been made."))
     request.status = "withdrawn"
     request.decided_at = utcnow()
+    _close_round(request)
     flow = FLOWS[request.doc_type]
     _event(request, "withdraw", actor)
     if flow.on_withdrawn:

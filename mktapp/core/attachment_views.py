@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, render_template, request, send_file
+from flask import Blueprint, abort, flash, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -100,6 +100,38 @@ def download(attachment_id: int):
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+@bp.get("/<int:attachment_id>/preview.png")
+@require()
+def preview(attachment_id: int):
+    """The first page of a PDF attachment as a picture, for who may see its record."""
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.archived_at is not None:
+        abort(404)
+    if att.record_of(attachment, current_user) is None:
+        abort(404)
+    path = att.pdf_preview(attachment)
+    if path is None:
+        abort(404)
+    response = send_file(
+        path, mimetype="image/png", conditional=True, etag=attachment.sha256 + "-p1", max_age=0
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.app_template_global("receipt_preview")
+def receipt_preview(attachment) -> str | None:
+    """What a file's thumbnail shows: the picture itself, the first page of a PDF, or
+    nothing (None: the page shows a file icon). Renders a PDF's page once, then cached."""
+    if att.is_image(attachment):
+        return url_for("attachments.download", attachment_id=attachment.id)
+    if att.pdf_preview(attachment) is not None:
+        return url_for("attachments.preview", attachment_id=attachment.id)
+    return None
 
 
 @bp.post("/<record_type>/<int:record_id>")

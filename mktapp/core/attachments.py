@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import threading
 import unicodedata
 import zipfile
 from collections.abc import Callable
@@ -363,6 +364,63 @@ def archive_attachment(attachment: Attachment, record: Any, user: Any) -> None:
     if attachment.archived_at is None:
         attachment.archived_at = utcnow()
         audit.log(record, "detach", {"filename": [attachment.filename, None]})
+
+
+# --- previews: a thumbnail of a picture, the first page of a PDF ----------------------
+
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+PREVIEW_WIDTH = 480  # pixels; CSS shows it smaller, sharp on high-density screens
+_pdfium_lock = threading.Lock()  # PDFium is not thread-safe (gunicorn runs threads)
+
+
+def is_image(attachment: Attachment) -> bool:
+    """A picture the browser shows as it is (<img> of the download)."""
+    return attachment.content_type in IMAGE_TYPES
+
+
+def preview_file(attachment: Attachment) -> Path:
+    """Where a PDF's first-page picture is cached: next to the upload."""
+    return upload_folder() / f"{attachment.stored_name}.page1.png"
+
+
+def pdf_preview(attachment: Attachment) -> Path | None:
+    """The first page of a PDF attachment as a PNG, rendered once and cached on disk.
+
+    None when it cannot be had: not a PDF, the file is missing or unreadable, or the
+    renderer (pypdfium2) is not installed; the page then shows a file icon instead.
+    """
+    if attachment.content_type != "application/pdf":
+        return None
+    target = preview_file(attachment)
+    if target.is_file():
+        return target
+    failed = target.with_suffix(".failed")
+    source = file_path(attachment)
+    if failed.exists() or not source.is_file():
+        return None
+    try:
+        import pypdfium2 as pdfium
+    except ImportError:  # pragma: no cover - a dependency; degrade if a site removed it
+        return None
+    partial = target.with_suffix(f".{secrets.token_hex(4)}.tmp")
+    try:
+        with _pdfium_lock:
+            document = pdfium.PdfDocument(str(source))
+            try:
+                page = document[0]
+                width = page.get_width() or PREVIEW_WIDTH
+                image = page.render(scale=min(4.0, PREVIEW_WIDTH / width)).to_pil()
+                page.close()
+            finally:
+                document.close()
+        image.save(partial, "PNG", optimize=True)
+        os.replace(partial, target)  # atomic: a reader never sees half a picture
+    except Exception as error:  # a broken or encrypted PDF: remember, show an icon
+        current_app.logger.info("No preview of attachment %s: %s", attachment.id, error)
+        partial.unlink(missing_ok=True)
+        failed.touch()
+        return None
+    return target
 
 
 # --- forms -------------------------------------------------------------------

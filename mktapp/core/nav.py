@@ -49,6 +49,23 @@ SECTIONS: list[NavSection] = [
 ]
 
 
+def badge_response(endpoint: str, count: int, label: str):
+    """The sidebar's polled count fragment for `endpoint` (the entry's badge): the number
+    with a spoken label, or a hidden placeholder that keeps polling when it is zero."""
+    attrs = Markup(
+        ' hx-get="{}" hx-trigger="every {}s" hx-swap="outerHTML" hx-boost="false"'
+    ).format(url_for(endpoint), current_app.config["NOTIFY_POLL_SECONDS"])
+    if count:
+        html = Markup('<span class="nav-badge"{} aria-label="{}">{}</span>').format(
+            attrs, label, count
+        )
+    else:
+        html = Markup('<span class="nav-badge"{} hidden></span>').format(attrs)
+    response = current_app.response_class(str(html), mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def add(section: str, entry: NavEntry) -> None:
     for s in SECTIONS:
         if s.code == section:
@@ -96,7 +113,12 @@ def _links_for(perms: frozenset, locale: str) -> list:
     out = []
     for section in SECTIONS:
         items = [
-            (e, url_for(e.endpoint), _drawn(e.label))
+            (
+                e,
+                url_for(e.endpoint),
+                _drawn(e.label),
+                url_for(e.badge) if e.badge and e.badge in views else None,
+            )
             for e in section.entries
             if e.endpoint in views and all(p in perms for p in e.permissions)
         ]
@@ -119,10 +141,10 @@ def sidebar_for(user) -> list[tuple[NavSection, list[NavItem]]]:
     best: tuple[int, str] | None = None
     for section, links in _links_for(permissions_of(user), str(get_locale())):
         items = []
-        for e, url, label in links:
+        for e, url, label, badge_url in links:
             if e.when is not None and not e.when(user):
                 continue
-            items.append((url, label))
+            items.append((url, label, badge_url))
             matches = path == url or (url != "/" and path.startswith(url.rstrip("/") + "/"))
             if matches and (best is None or len(url) > best[0]):
                 best = (len(url), url)
@@ -132,7 +154,10 @@ def sidebar_for(user) -> list[tuple[NavSection, list[NavItem]]]:
     return [
         (
             section,
-            [NavItem(url, label, url == active_url, url == path) for url, label in items],
+            [
+                NavItem(url, label, url == active_url, url == path, badge_url)
+                for url, label, badge_url in items
+            ],
         )
         for section, items in out
     ]

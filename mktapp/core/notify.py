@@ -37,13 +37,18 @@ class Mail:
     body: str
 
 
-def notify(user: Any, title: str, body: str = "", url: str = "") -> Notification:
-    """Tell a user something: in the app, and by e-mail after the commit."""
+def notify(user: Any, title: str, body: str = "", url: str = "", task: str = "") -> Notification:
+    """Tell a user something: in the app, and by e-mail after the commit.
+
+    `task` names what the notice asks the user to do (e.g. "approval_step:42"):
+    resolve(task) marks every notice of it done once it is done, by whoever.
+    """
     note = Notification(
         user_id=user.id,
         title=str(title)[:200],
         body=str(body or ""),
         url=_safe_url(url),
+        task=(task or "")[:60],
         created_at=utcnow(),
     )
     db.session.add(note)
@@ -71,6 +76,25 @@ def _absolute(path: str) -> str:
         return ""
     base = current_app.config.get("BASE_URL") or (request.host_url if has_request_context() else "")
     return base.rstrip("/") + path if base else path
+
+
+def resolve(*tasks: str) -> int:
+    """Mark every notice of these tasks done, for everyone it addressed (unread ones read).
+
+    Called by whoever finishes the task (the approval engine when a step is decided
+    or its request ends); the caller commits. Returns how many notices it resolved.
+    """
+    keys = [t for t in tasks if t]
+    if not keys:
+        return 0
+    now = utcnow()
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.task.in_(keys), Notification.resolved_at.is_(None))
+        .values(resolved_at=now, read_at=func.coalesce(Notification.read_at, now))
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount or 0
 
 
 # --- reading and marking --------------------------------------------------------------

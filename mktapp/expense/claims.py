@@ -243,11 +243,22 @@ def _leader_when_label() -> str:
 def on_submitted(claim: ExpenseClaim, actor: User) -> None:
     claim.status = "pending"
     claim.submitted_at = utcnow()
+    _scan_for_anomalies(claim)
 
 
 def on_approved(claim: ExpenseClaim, actor: User) -> None:
     claim.status = "approved"
     claim.approved_at = utcnow()
+    _scan_for_anomalies(claim)
+
+
+def _scan_for_anomalies(claim: ExpenseClaim) -> None:
+    """Look for spending anomalies where the figures change: a claim under review counts as
+    committed (duplicate invoices, split claims), an approved one as actual (over budget,
+    outliers). Payment changes no figure; a return or a withdrawal only removes findings."""
+    from mktapp.expense import monitoring
+
+    monitoring.scan(claim.incurred_on.year)
 
 
 def on_rejected(claim: ExpenseClaim, actor: User, reason: str) -> None:
@@ -311,7 +322,13 @@ describe(
         "link_type": _l("Paid for"),
         "link_id": _l("Paid for"),
     },
-    values={"status": status_label, "category": category_label, "payment_method": method_label},
+    values={
+        "status": status_label,
+        "category": category_label,
+        "payment_method": method_label,
+        "link_type": {"activity": _l("Market activity")},
+    },
+    refs={"link_id": "Activity"},
 )
 
 
@@ -840,6 +857,52 @@ def list_claims(user: User, query: ClaimQuery, page_size: int, mine: bool = Fals
         ).unique()
     )
     return ClaimPage(rows, total, amount, by_status, page, page_size)
+
+
+@dataclass
+class PaymentQueue(Paging):
+    """Finance's 待付款 list: approved claims not paid yet, with their count and total."""
+
+    rows: list[ExpenseClaim]
+    total: int
+    amount: Decimal
+    page: int
+    page_size: int
+
+
+def _to_pay(user: User):
+    return visible(select(ExpenseClaim), user, ExpenseClaim).where(
+        ExpenseClaim.status == "approved", ExpenseClaim.archived_at.is_(None)
+    )
+
+
+def payment_queue(user: User, page: int = 1, page_size: int = 25) -> PaymentQueue:
+    """Approved, unpaid claims the user may see, longest-waiting first (paid in the order
+    they were approved), with the count and total of all of them (two queries)."""
+    base = _to_pay(user)
+    total, amount = db.session.execute(
+        base.with_only_columns(
+            func.count(ExpenseClaim.id), func.coalesce(func.sum(ExpenseClaim.amount), 0)
+        )
+    ).one()
+    pages = max(1, ceil(total / page_size))
+    page = min(max(1, page), pages)
+    rows = list(
+        db.session.scalars(
+            base.options(
+                joinedload(ExpenseClaim.owner).options(joinedload(User.group), lazyload(User.roles))
+            )
+            .order_by(ExpenseClaim.approved_at, ExpenseClaim.id)
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        ).unique()
+    )
+    return PaymentQueue(rows, int(total), Decimal(str(amount)).quantize(CENTS), page, page_size)
+
+
+def payment_queue_count(user: User) -> int:
+    """How many approved claims wait for payment (the sidebar's badge)."""
+    return db.session.scalar(_to_pay(user).with_only_columns(func.count(ExpenseClaim.id))) or 0
 
 
 def export_rows(user: User, query: ClaimQuery, mine: bool = False, limit: int = 100_000):

@@ -398,7 +398,12 @@ class Seeder:
         if urls:
             db.session.execute(
                 update(Notification)
-                .where(Notification.url.in_(urls), Notification.created_at >= self.now)
+                .where(
+                    Notification.url.in_(urls),
+                    Notification.created_at >= self.now,
+                    # A notice whose task is done (a step decided, a round over) stays done.
+                    Notification.resolved_at.is_(None),
+                )
                 .values(read_at=None)
                 .execution_options(synchronize_session=False)
             )

@@ -12,7 +12,13 @@ Anomaly rules (each explained on the page in plain words):
   split              one applicant's claims of one day and category are each under the
                      approval threshold but together reach it
 Each finding is stored once (ExpenseAnomaly.key is unique), notified once to
-the marketing manager and finance, and closed by the decision the manager records.
+the marketing manager and finance (the notice's title says what and how much), and
+closed by the decision the manager records, which resolves those notices.
+
+When the scan runs: where the figures change (a claim submitted, approved or paid:
+expense/claims.py), every day by `flask expense-scan` (the pace rule moves with
+the calendar, not with the data), and when finance or the manager asks for it on
+the monitoring page (a POST, e.g. after a budget change). Opening the page only reads.
 """
 
 from __future__ import annotations
@@ -27,9 +33,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, extract, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from mktapp.core import clock, settings
+from mktapp.core import audit, audit_display, clock, settings
 from mktapp.core.settings import SettingSpec
-from mktapp.expense.common import CENT, MONTHS, category_label, elapsed_share, year_bounds
+from mktapp.expense.common import (
+    CENT,
+    MONTHS,
+    category_label,
+    elapsed_share,
+    month_label,
+    year_bounds,
+)
 from mktapp.extensions import db
 from mktapp.models import Role, User, utcnow
 from mktapp.models.expense import CATEGORIES, Budget, BudgetLine, ExpenseAnomaly, ExpenseClaim
@@ -66,6 +79,12 @@ KIND_LABELS = {
     "duplicate_invoice": _l("Duplicate invoice number"),
     "split": _l("Possibly split claims"),
 }
+# decide() logs its decision on the anomaly; the daily scan marks what it changes.
+audit_display.describe(
+    ExpenseAnomaly, title=_l("Spending anomaly"), fields={"decision": _l("Decision taken")}
+)
+audit.describe_action("decide", _l("Decided"))
+audit.describe_note("expense-scan", _l("Daily check: spending anomalies"))
 RULES = {
     "over_budget": _l(
         "A category's actual spending in a month is higher than the budget for that month."
@@ -547,6 +566,11 @@ def scan(year: int, rep: Report | None = None) -> list[ExpenseAnomaly]:
     return anomalies
 
 
+def anomaly_task(anomaly: ExpenseAnomaly) -> str:
+    """The task an anomaly's notices name: the manager's decision on it."""
+    return f"anomaly:{anomaly.id}"
+
+
 def _notify(anomalies: list[ExpenseAnomaly]) -> None:
     from flask import current_app, has_request_context, url_for
 
@@ -564,9 +588,10 @@ def _notify(anomalies: list[ExpenseAnomaly]) -> None:
             with force_locale(user.locale or "zh_Hans"):
                 notify(
                     user,
-                    str(_l("Spending anomaly: %(kind)s", kind=KIND_LABELS[anomaly.kind])),
+                    headline(anomaly),
                     body=describe(anomaly),
                     url=url,
+                    task=anomaly_task(anomaly),
                 )
 
 
@@ -578,6 +603,65 @@ def detail_of(anomaly: ExpenseAnomaly) -> dict:
         return json.loads(anomaly.detail or "{}")
     except ValueError:
         return {}
+
+
+def headline(anomaly: ExpenseAnomaly) -> str:
+    """A notice's title: what was found and how much, in the current language
+    ("费用异常：品牌宣传费 11月超预算 ¥3,000.00")."""
+    from mktapp.core.i18n import money
+
+    d = detail_of(anomaly)
+    cat = category_label(anomaly.category) if anomaly.category else ""
+    if anomaly.kind == "over_budget":
+        excess = _money(d.get("actual", 0)) - _money(d.get("budget", 0))
+        return str(
+            _l(
+                "Spending anomaly: %(category)s, %(month)s over budget by %(amount)s",
+                category=cat,
+                month=month_label(anomaly.month) if anomaly.month else "",
+                amount=money(excess),
+            )
+        )
+    if anomaly.kind == "pace":
+        return str(
+            _l(
+                "Spending anomaly: %(category)s ahead of time, %(spent)s%% of the year's"
+                " budget spent (%(amount)s)",
+                category=cat,
+                spent=d.get("spent_pct", "?"),
+                amount=money(d.get("actual", 0)),
+            )
+        )
+    if anomaly.kind == "outlier":
+        return str(
+            _l(
+                "Spending anomaly: claim %(number)s of %(amount)s, over 3 x the usual",
+                number=d.get("number", ""),
+                amount=money(d.get("amount", 0)),
+            )
+        )
+    if anomaly.kind == "duplicate_invoice":
+        return str(
+            _l(
+                "Spending anomaly: invoice number %(invoice)s on %(count)s claims",
+                invoice=d.get("invoice", ""),
+                count=d.get("count", "?"),
+            )
+        )
+    if anomaly.kind == "split":
+        owner = getattr(anomaly, "_person", None)
+        if owner is None and d.get("owner_id"):
+            owner = db.session.get(User, d.get("owner_id"))
+        return str(
+            _l(
+                "Spending anomaly: %(count)s claims by %(person)s on %(day)s, together %(amount)s",
+                count=d.get("count", "?"),
+                person=owner.display_name if owner else "?",
+                day=d.get("day", ""),
+                amount=money(d.get("total", 0)),
+            )
+        )
+    return str(_l("Spending anomaly: %(kind)s", kind=KIND_LABELS.get(anomaly.kind, anomaly.kind)))
 
 
 def describe(anomaly: ExpenseAnomaly) -> str:
@@ -745,4 +829,8 @@ def decide(actor: User, anomaly: ExpenseAnomaly, decision: str) -> ExpenseAnomal
     anomaly.decided_at = utcnow()
     db.session.flush()
     audit.log(anomaly, "decide", {"decision": ["", decision]}, note=decision)
+    # Decided: the notices that reported it are done, for everyone they went to.
+    from mktapp.core.notify import resolve
+
+    resolve(anomaly_task(anomaly))
     return anomaly

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from mktapp.core import approvals as engine
@@ -23,6 +24,7 @@ from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.i18n import money
 from mktapp.core.pdf import pdf_response, render_pdf
 from mktapp.core.permissions import get_visible_or_404, require
+from mktapp.dashboard.services import Panel, register_panel
 from mktapp.expense import bp
 from mktapp.expense import claims as svc
 from mktapp.expense.forms_claims import ClaimForm, ConfirmForm, PaymentForm
@@ -35,6 +37,27 @@ nav.add(
 )
 nav.add(
     "P6", nav.NavEntry("expense.my_claims", nav._l("My claims"), icon="doc", when=svc.may_claim)
+)
+nav.add(
+    "P6",
+    nav.NavEntry(
+        "expense.payments",
+        nav._l("Awaiting payment"),
+        permissions=("expense.pay",),
+        icon="money",
+        badge="expense.payments_count",
+    ),
+)
+# Finance's workbench shows the payments waiting, with their total.
+register_panel(
+    Panel(
+        key="payments",
+        title=_l("Awaiting payment"),
+        template="expense/claim_payments_card.html",
+        load=lambda me, user: {"queue": svc.payment_queue(user, page_size=5)},
+        permissions=("expense.pay",),
+        order=10,
+    )
 )
 
 # Receipts are attached through the claim's own form, which accepts only PDF and
@@ -413,8 +436,11 @@ def claim_submit(claim_id: int):
 @bp.post("/claims/<int:claim_id>/pay")
 @require("expense.pay")
 def claim_pay(claim_id: int):
-    """Finance records the payment of an approved claim: date and reference."""
+    """Finance records the payment of an approved claim: date and reference.
+
+    The claim's page and the payments queue (from=queue) both post here."""
     claim = get_visible_or_404(ExpenseClaim, claim_id, current_user)
+    from_queue = request.form.get("from") == "queue"
     form = PaymentForm()
     if form.validate_on_submit():
         try:
@@ -428,10 +454,51 @@ def claim_pay(claim_id: int):
         else:
             db.session.commit()
             flash(_("Payment of %(number)s recorded.", number=claim.number), "success")
+            if from_queue:
+                return redirect_to(url_for("expense.payments"))
             return redirect_to(url_for("expense.claim_detail", claim_id=claim.id))
+    if from_queue:
+        return _payments_page(failed=claim, pay_form=form, status=422)
     context = _detail_context(claim, pay_form=form)
     context["may_pay"] = True
     return render("expense/claim_detail.html", block="claim_payment", status=422, **context)
+
+
+# --- finance: payments waiting -------------------------------------------------------------
+
+
+def _payments_page(failed: ExpenseClaim | None = None, pay_form=None, status: int = 200):
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    queue = svc.payment_queue(current_user, page, current_app.config["PAGE_SIZE"])
+    if failed is not None and all(c.id != failed.id for c in queue.rows):
+        failed = None  # paid or withdrawn meanwhile: the list no longer has it
+    return render(
+        "expense/claim_payments.html",
+        block="payment_queue",
+        status=status,
+        queue=queue,
+        today=clock.today(),
+        failed_id=failed.id if failed is not None else None,
+        pay_form=pay_form,
+    )
+
+
+@bp.get("/payments")
+@require("expense.pay")
+def payments():
+    """Finance's 待付款: approved claims not paid yet, with the total; pay each from here."""
+    return _payments_page()
+
+
+@bp.get("/payments/count")
+@require("expense.pay")
+def payments_count():
+    """The sidebar's count of approved claims waiting for payment (polled)."""
+    n = svc.payment_queue_count(current_user)
+    return nav.badge_response("expense.payments_count", n, _("%(n)s to pay", n=n))
 
 
 @bp.post("/claims/<int:claim_id>/archive")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask import flash, request, url_for
 from flask.cli import with_appcontext
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -132,18 +132,18 @@ def _charts(rep: svc.Report) -> dict:
 @bp.get("/monitoring")
 @require("expense.monitor")
 def monitoring():
-    """Budget against actual by category and month, pace, chart and the year's open anomalies."""
+    """Budget against actual by category and month, pace, chart and the year's open anomalies.
+
+    It only reads: anomalies are found where claims change, by the daily scan, or by the
+    "scan again" button (monitoring_scan)."""
     year = _year_arg()
     rep = svc.report(year)
-    new = svc.scan(year, rep)
-    db.session.commit()
     anomalies = svc.list_anomalies(year, "open", limit=SHOWN + 1)
     return render(
         "expense/monitoring.html",
         rep=rep,
         year=year,
         years=svc.years_available(),
-        new_count=len(new),
         anomalies=anomalies[:SHOWN],
         more_anomalies=len(anomalies) > SHOWN,
         open_count=svc.open_count(year),
@@ -153,6 +153,29 @@ def monitoring():
         months=[(m, month_label(m)) for m in MONTHS],
         **_charts(rep),
     )
+
+
+@bp.post("/monitoring/scan")
+@require("expense.monitor")
+def monitoring_scan():
+    """Look for anomalies in a year now (e.g. after a budget change); each is notified once."""
+    year = request.form.get("year", type=int) or clock.today().year
+    if not 2000 <= year <= 2100:
+        year = clock.today().year
+    new = svc.scan(year)
+    db.session.commit()
+    if new:
+        flash(
+            ngettext(
+                "%(num)d new anomaly found; the manager and finance have been notified.",
+                "%(num)d new anomalies found; the manager and finance have been notified.",
+                len(new),
+            ),
+            "success",
+        )
+    else:
+        flash(_("Scanned %(year)s: no new anomaly.", year=year), "success")
+    return redirect_to(url_for("expense.monitoring", year=year))
 
 
 def _rules() -> list[tuple[str, str, str]]:

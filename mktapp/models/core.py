@@ -52,10 +52,18 @@ class Attachment(db.Model):
 
 
 class Notification(db.Model):
-    """An in-app notification for one user, optionally linking to a record."""
+    """An in-app notification for one user, optionally linking to a record.
+
+    A notice that asks for something (an approval step) names its task, e.g.
+    "approval_step:42"; when the task is done the engine resolves every notice of
+    that task, for everyone it addressed (resolved_at, and read_at if unread).
+    """
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
+    __table_args__ = (
+        Index("ix_notifications_user_unread", "user_id", "read_at"),
+        Index("ix_notifications_task", "task"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -65,6 +73,8 @@ class Notification(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str] = mapped_column(String(400), default="")
     emailed: Mapped[bool] = mapped_column(Boolean, default=False)
+    task: Mapped[str] = mapped_column(String(60), default="")
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     user = relationship("User")
 

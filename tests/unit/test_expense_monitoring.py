@@ -242,3 +242,21 @@ def test_report_and_scan_run_a_fixed_number_of_queries(ctx, count_queries):
     with count_queries() as many:
         svc.scan(YEAR, svc.report(YEAR))
     assert few.count == many.count <= 10
+
+
+def test_anomaly_notices_say_what_and_how_much(ctx):
+    budget({("brand", 11): Decimal("1000"), ("brand", 12): Decimal("100000")})
+    claim("4000", date(YEAR, 11, 2))  # brand, November: ¥3,000.00 over its budget
+    claim("3000", date(YEAR, 12, 1), invoice="INV-9")
+    claim("2500", date(YEAR, 12, 1), invoice="inv-9")  # the same invoice, and a split day
+    found = {a.kind: a for a in svc.scan(YEAR)}
+    assert {"over_budget", "duplicate_invoice", "split"} <= set(found)
+    brand = svc.category_label("brand")
+    titles = {kind: svc.headline(a) for kind, a in found.items()}
+    assert titles["over_budget"] == f"费用异常：{brand} 11月超预算 ¥3,000.00"
+    assert titles["duplicate_invoice"] == "费用异常：发票号 INV-9 重复出现在 2 张报销单上"
+    assert "¥5,500.00" in titles["split"] and user("sales1").display_name in titles["split"]
+    notes = db.session.scalars(
+        select(Notification.title).where(Notification.user_id == user("finance1").id)
+    ).all()
+    assert titles["over_budget"] in notes  # the notice carries it

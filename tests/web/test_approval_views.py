@@ -52,6 +52,15 @@ def test_inbox_fragment_and_badge(login, submitted):
     assert "hidden" in login("sales2").get("/approvals/count").get_data(as_text=True)
 
 
+def test_sidebar_entries_with_a_count_poll_it(login, demo):
+    """待我审批 and 待付款 carry their count in the sidebar (loaded after the page)."""
+    manager = login("manager").get("/").get_data(as_text=True)
+    assert 'class="nav-badge" hx-get="/approvals/count"' in manager
+    finance = login("finance1").get("/").get_data(as_text=True)
+    assert 'class="nav-badge" hx-get="/expense/payments/count"' in finance
+    assert "/expense/payments/count" not in manager
+
+
 def test_leader_approves_from_the_inbox(app, login, submitted):
     c = login("sales3")
     response = c.post(
