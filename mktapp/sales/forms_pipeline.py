@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from mktapp.core.pickers import PickerField
 from mktapp.models.sales import OPEN_STAGES, OPPORTUNITY_STAGES
 from mktapp.org.forms_policy import LocalDateField, sensible_date
 from mktapp.sales import pipeline as svc
@@ -32,11 +33,12 @@ class AmountField(StringField):
 
 
 class OpportunityForm(FlaskForm):
-    customer_id = SelectField(
+    customer_id = PickerField(
         _l("Customer"),
-        coerce=lambda v: int(v) if str(v or "").isdigit() else None,
+        source="customers",
         validators=[DataRequired(message=_l("Choose a customer from the list."))],
-        validate_choice=False,
+        placeholder=_l("Type part of the customer's name"),
+        invalid_message=_l("Choose a customer from the list."),
     )
     title = StringField(
         _l("Title"),
@@ -88,7 +90,7 @@ class MoveForm(FlaskForm):
     stage = SelectField(
         _l("Move to"),
         choices=lambda: list(OPPORTUNITY_STAGES.items()),
-        validators=[InputRequired()],
+        validators=[InputRequired(message=_l("Choose a stage from the list."))],
         invalid_choice_message=_l("Choose a stage from the list."),
     )
     lost_reason = TextAreaField(

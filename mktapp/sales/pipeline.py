@@ -455,6 +455,7 @@ class Column:
     amount: Decimal = Decimal("0.00")
     weighted: Decimal = Decimal("0.00")
     cards: list[Opportunity] = field(default_factory=list)
+    pinned: int | None = None  # the card just moved here: first, whatever its close date
 
     @property
     def label(self) -> str:
@@ -463,6 +464,11 @@ class Column:
     @property
     def more(self) -> int:
         return max(0, self.count - len(self.cards))
+
+    @property
+    def offset(self) -> int:
+        """Where the "more" link goes on in the column's order (the pinned card left out)."""
+        return len(self.cards) - (1 if self.pinned else 0)
 
 
 @dataclass
@@ -516,13 +522,18 @@ def _card_options(entity):
     )
 
 
-def board(user, query: OpportunityQuery, per_column: int = BOARD_CARDS) -> Board:
+def board(
+    user, query: OpportunityQuery, per_column: int = BOARD_CARDS, pinned: int | None = None
+) -> Board:
     """The open stages as columns with their totals and first cards; won and lost counted.
 
     Two queries whatever the size: the totals (GROUP BY stage) and the first cards of
-    every column at once (ROW_NUMBER() per stage, ordered by expected close).
+    every column at once (ROW_NUMBER() per stage, ordered by expected close). `pinned`,
+    the card just moved, comes first in its column (one more query) so that it stays in
+    sight even when its close date would put it behind the column's "more" link.
     """
     totals = stage_totals(user, query)
+    first = _pinned_card(user, query, pinned)
     rn = (
         func.row_number()
         .over(partition_by=Opportunity.stage, order_by=_card_order(Opportunity))
@@ -530,7 +541,11 @@ def board(user, query: OpportunityQuery, per_column: int = BOARD_CARDS) -> Board
     )
     inner = (
         visible(select(Opportunity.id, rn), user, Opportunity)
-        .where(*_conditions(user, query), Opportunity.stage.in_(OPEN_STAGES))
+        .where(
+            *_conditions(user, query),
+            Opportunity.stage.in_(OPEN_STAGES),
+            *([Opportunity.id != first.id] if first else []),
+        )
         .subquery()
     )
     cards = db.session.scalars(
@@ -540,19 +555,50 @@ def board(user, query: OpportunityQuery, per_column: int = BOARD_CARDS) -> Board
         .options(*_card_options(Opportunity))
         .order_by(*_card_order(Opportunity))
     ).unique()
+    if first:
+        column = totals[first.stage]
+        column.cards.append(first)
+        column.pinned = first.id
     for card in cards:
         totals[card.stage].cards.append(card)
     return Board([totals[s] for s in OPEN_STAGES], totals["won"], totals["lost"])
 
 
-def column_cards(user, query: OpportunityQuery, stage: str, offset: int, limit: int = BOARD_CARDS):
-    """More cards of one column (the "more" link): one query."""
+def _pinned_card(user, query: OpportunityQuery, opportunity_id: int | None) -> Opportunity | None:
+    """The card to show first: open, visible to the user and within the board's filters."""
+    if not opportunity_id:
+        return None
+    return db.session.scalars(
+        visible(select(Opportunity), user, Opportunity)
+        .where(
+            *_conditions(user, query),
+            Opportunity.id == opportunity_id,
+            Opportunity.stage.in_(OPEN_STAGES),
+        )
+        .options(*_card_options(Opportunity))
+    ).first()
+
+
+def column_cards(
+    user,
+    query: OpportunityQuery,
+    stage: str,
+    offset: int,
+    limit: int = BOARD_CARDS,
+    skip: int | None = None,
+):
+    """More cards of one column (the "more" link): one query. `skip` is the card pinned
+    on top of the column, already shown."""
     if stage not in OPEN_STAGES:
         return []
     return list(
         db.session.scalars(
             visible(select(Opportunity), user, Opportunity)
-            .where(*_conditions(user, query), Opportunity.stage == stage)
+            .where(
+                *_conditions(user, query),
+                Opportunity.stage == stage,
+                *([Opportunity.id != skip] if skip else []),
+            )
             .options(*_card_options(Opportunity))
             .order_by(*_card_order(Opportunity))
             .offset(max(0, offset))
@@ -641,16 +687,6 @@ def opportunity_customer_choices(user, limit: int = 500) -> list[tuple[int, str]
     ).exists()
     stmt = select(Customer.id, Customer.name).where(has).order_by(Customer.name).limit(limit)
     return [(cid, name) for cid, name in db.session.execute(stmt)]
-
-
-def customer_choices(user, limit: int = 500) -> list[tuple[int, str]]:
-    """Customers the user may open an opportunity for, by name (one query)."""
-    stmt = visible(
-        select(Customer.id, Customer.name).where(Customer.archived_at.is_(None)), user, Customer
-    )
-    return [
-        (cid, name) for cid, name in db.session.execute(stmt.order_by(Customer.name).limit(limit))
-    ]
 
 
 # --- the summary: funnel and weighted pipeline ----------------------------------------------

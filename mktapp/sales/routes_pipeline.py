@@ -115,16 +115,17 @@ def board_ui() -> dict:
         "close_on": _("Close %(date)s", date="{date}"),
         "no_close": _("No close date"),
         "move_label": _("Move to"),
+        "just_moved": _("Just moved"),
         "lost": _("Lost…"),
         "back_to": {s: _("Move back to %(stage)s", stage=names[s]) for s in OPEN_STAGES},
         "on_to": {s: _("Move on to %(stage)s", stage=names[s]) for s in OPEN_STAGES},
     }
 
 
-def _board_context(query: svc.OpportunityQuery, **extra) -> dict:
+def _board_context(query: svc.OpportunityQuery, moved: int | None = None, **extra) -> dict:
     query.stage = ""  # the board's columns are the stages
     return {
-        "board": svc.board(current_user, query),
+        "board": svc.board(current_user, query, pinned=moved),
         "query": query,
         "owners": svc.owner_choices(current_user),
         "ui": board_ui(),
@@ -136,13 +137,14 @@ def _board_context(query: svc.OpportunityQuery, **extra) -> dict:
 @bp.get("/pipeline")
 @require("sales.view")
 def pipeline():
-    """The board: a column per open stage with its count and sum, the first cards by close date."""
+    """The board: a column per open stage with its count and sum, the first cards by close date
+    (?moved=<id>, where a move without JavaScript lands: that card first and highlighted)."""
     query = svc.OpportunityQuery.from_args(request.args)
     return render(
         "sales/pipeline.html",
         block="pipeline_board",
         push_url=url_for("sales.pipeline", **query.args()),
-        **_board_context(query),
+        **_board_context(query, moved=request.args.get("moved", type=int)),
     )
 
 
@@ -160,15 +162,17 @@ def pipeline_more(stage: str):
         offset = max(0, int(request.args.get("offset", 0)))
     except ValueError:
         offset = 0
+    skip = request.args.get("skip", type=int)  # the card pinned on top of the column
     totals = svc.stage_totals(current_user, query)
-    cards = svc.column_cards(current_user, query, stage, offset)
+    cards = svc.column_cards(current_user, query, stage, offset, skip=skip)
     return render(
         "sales/pipeline.html",
         block="column_more",
         stage=stage,
         cards=cards,
         offset=offset + len(cards),
-        remaining=max(0, totals[stage].count - offset - len(cards)),
+        skip=skip,
+        remaining=max(0, totals[stage].count - (1 if skip else 0) - offset - len(cards)),
         query=query,
         ui=board_ui(),
     )
@@ -305,15 +309,6 @@ def _form_page(form: OpportunityForm, opportunity: Opportunity | None, status: i
     )
 
 
-def _customer_choices(form: OpportunityForm, keep: int | None = None) -> None:
-    choices = svc.customer_choices(current_user)
-    if keep and all(cid != keep for cid, _n in choices):
-        customer = svc.visible_customer(current_user, keep)
-        if customer is not None:
-            choices.insert(0, (customer.id, customer.name))
-    form.customer_id.choices = [("", _("Choose a customer")), *choices]
-
-
 def _save(form: OpportunityForm, opportunity: Opportunity | None):
     if not form.validate_on_submit():
         return _form_page(form, opportunity, 422)
@@ -345,7 +340,6 @@ def opportunity_new():
     wanted = request.args.get("customer_id", type=int)
     if wanted and svc.visible_customer(current_user, wanted) is None:
         abort(404)
-    _customer_choices(form, keep=wanted)
     if request.method == "GET":
         form.customer_id.data = wanted
         return _form_page(form, None)
@@ -359,8 +353,9 @@ def opportunity_edit(opportunity_id: int):
     opportunity = get_visible_or_404(Opportunity, opportunity_id, current_user)
     if not svc.may_change(current_user, opportunity):
         abort(403)
+    # The customer is a picker (core/pickers): typed, searched and checked through the
+    # record rules, not a select of every customer.
     form = OpportunityForm(obj=opportunity) if request.method == "GET" else OpportunityForm()
-    _customer_choices(form, keep=opportunity.customer_id)
     if request.method == "GET":
         return _form_page(form, opportunity)
     return _save(form, opportunity)
@@ -506,6 +501,7 @@ def opportunity_move(opportunity_id: int):
             **_detail_context(opportunity, action_error=error.message),
         )
     db.session.commit()
+    moved = opportunity_id if to_stage in OPEN_STAGES else None
     if to_stage == "won":
         flash(_("“%(title)s” won. Congratulations!", title=title), "success")
     elif to_stage == "lost":
@@ -517,9 +513,10 @@ def opportunity_move(opportunity_id: int):
         )
     if view == "board":
         if is_partial():
-            return _board_answer()
+            return _board_answer(moved=moved)
         query = svc.OpportunityQuery.from_args(request.form)
-        return redirect_to(url_for("sales.pipeline", **query.args()))
+        anchor = f"card-{moved}" if moved else None
+        return redirect_to(url_for("sales.pipeline", moved=moved, **query.args(), _anchor=anchor))
     return redirect_to(url_for("sales.opportunity_detail", opportunity_id=opportunity_id))
 
 

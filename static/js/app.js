@@ -41,6 +41,64 @@
     if (invalid && event.detail.xhr && event.detail.xhr.status === 422) invalid.focus();
   });
 
+  // Phones: a list table becomes a stack of cards on a narrow screen (static/css/app.css,
+  // "phones"). Each cell gets its column's header text as data-label, which the CSS shows
+  // before the value. Every table.data is a list unless it has row headers in its body
+  // (a matrix of figures, a comparison), no header row, is hidden, or lays itself out
+  // (.stack, data-no-stack): those stay tables and scroll inside their box.
+  function headerText(cell) {
+    var copy = cell.cloneNode(true);
+    copy.querySelectorAll("[aria-hidden='true'], .sort-mark").forEach(function (el) { el.remove(); });
+    return copy.textContent.replace(/\s+/g, " ").trim();
+  }
+
+  function columnLabels(head) {
+    var labels = [], spans = [];
+    Array.prototype.forEach.call(head.rows, function (row) {
+      var col = 0;
+      Array.prototype.forEach.call(row.cells, function (cell) {
+        while (spans[col] > 0) { spans[col] -= 1; col += 1; }
+        var text = headerText(cell);
+        for (var i = 0; i < cell.colSpan; i += 1) {
+          if (text) labels[col + i] = labels[col + i] && labels[col + i] !== text ? labels[col + i] + " · " + text : text;
+          spans[col + i] = cell.rowSpan - 1;
+        }
+        col += cell.colSpan;
+      });
+      for (var c = col; c < spans.length; c += 1) if (spans[c] > 0) spans[c] -= 1;
+    });
+    return labels;
+  }
+
+  function stackable(table) {
+    return table.tHead && !table.classList.contains("stack") &&
+      !table.classList.contains("visually-hidden") && !table.hasAttribute("data-no-stack") &&
+      !table.querySelector(":scope > tbody > tr > th");
+  }
+
+  function labelTable(table) {
+    if (!stackable(table)) return;
+    var labels = columnLabels(table.tHead);
+    Array.prototype.forEach.call(table.querySelectorAll(":scope > tbody > tr, :scope > tfoot > tr"), function (row) {
+      var col = 0;
+      Array.prototype.forEach.call(row.cells, function (cell) {
+        if (cell.colSpan === 1 && labels[col] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", labels[col]);
+        col += cell.colSpan;
+      });
+    });
+    table.classList.add("stackable");
+  }
+
+  function labelTables(root) {
+    if (!root || !root.querySelectorAll) return;
+    var table = root.closest ? root.closest("table.data") : null;
+    if (table) labelTable(table);
+    root.querySelectorAll("table.data").forEach(labelTable);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { labelTables(document.body); });
+  document.addEventListener("htmx:load", function (event) { labelTables(event.detail.elt || event.target); });
+
   // Attachments (core): show how far an upload has gone on the form's <progress>.
   document.addEventListener("htmx:xhr:progress", function (event) {
     var form = event.target.closest ? event.target.closest("form") : null;

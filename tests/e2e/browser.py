@@ -40,6 +40,9 @@ DEMO_USERS = (
     "boss",
 )
 DEMO_PASSWORD = "demo1234"
+# The browser tests' screen (conftest's new_context) and a phone's (issue 11).
+DESKTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
 
 
 def cannot_run(reason: str):
@@ -170,3 +173,74 @@ def describe_violations(violations: list[dict]) -> str:
 def page_slug(path: str) -> str:
     slug = re.sub(r"[^A-Za-z0-9]+", "-", path.split("?")[0]).strip("-")
     return slug or "workbench"
+
+
+def page_width(page) -> int:
+    """How wide the document is: wider than the viewport means the page scrolls sideways."""
+    return page.evaluate("() => document.documentElement.scrollWidth")
+
+
+def sticking_out(page, limit: int = 5) -> list[str]:
+    """The innermost elements whose right edge is past the viewport, to say what widens a
+    page (tag, id, classes, right edge in px)."""
+    return page.evaluate(
+        """(limit) => {
+            const edge = document.documentElement.clientWidth + 1, out = [];
+            for (const el of document.body.querySelectorAll('*')) {
+                const box = el.getBoundingClientRect();
+                if (box.right <= edge || !box.width) continue;
+                if ([...el.children].some(c => c.getBoundingClientRect().right > edge)) continue;
+                const cls = typeof el.className === 'string' && el.className.trim()
+                    ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
+                out.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${cls} (${Math.round(box.right)} px)`);
+                if (out.length >= limit) break;
+            }
+            return out;
+        }""",
+        limit,
+    )
+
+
+def drag(page, source, target) -> None:
+    """Drag `source` onto `target` with the mouse, in small steps as a hand does (a single
+    jump starts the drag wherever the pointer lands, not where it was pressed)."""
+    start, end = source.bounding_box(), target.bounding_box()
+    x, y = start["x"] + 16, start["y"] + 10
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 12, y + 8, steps=3)
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + min(30, end["height"] / 2), steps=10)
+    page.mouse.up()
+
+
+def phone_list_problems(page, limit: int = 5) -> list[str]:
+    """On a phone, every list table (a table.data with a header row and no row headers) is
+    stacked into cards by static/js/app.js, and nothing to click in it is off the screen."""
+    return page.evaluate(
+        """(limit) => {
+            const edge = document.documentElement.clientWidth + 1, out = [];
+            const name = (el) => el.tagName.toLowerCase() +
+                (typeof el.className === 'string' && el.className.trim()
+                    ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+            for (const table of document.querySelectorAll('main table.data')) {
+                if (!table.tHead || table.classList.contains('stack') ||
+                    table.classList.contains('visually-hidden') ||
+                    table.hasAttribute('data-no-stack') ||
+                    table.querySelector(':scope > tbody > tr > th') ||
+                    !table.getClientRects().length) continue;
+                if (!table.classList.contains('stackable')) {
+                    out.push(`list not stacked into cards: ${name(table)}`);
+                    continue;
+                }
+                for (const el of table.querySelectorAll('a, button, select, input, textarea, summary')) {
+                    const box = el.getBoundingClientRect();
+                    if (box.width && box.right > edge) {
+                        const text = el.textContent.trim().slice(0, 30);
+                        out.push(`off the screen in ${name(table)}: ${name(el)} "${text}" (${Math.round(box.right)} px)`);
+                    }
+                }
+            }
+            return out.slice(0, limit);
+        }""",
+        limit,
+    )

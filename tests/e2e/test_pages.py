@@ -1,6 +1,9 @@
 """Every demo user signs in and opens every page of their sidebar in Chromium: no console
 error, no CSP violation, no failed request, no request off 127.0.0.1, and no serious or
-critical axe-core finding. Screenshots go to test-artifacts/screenshots/<user>-<page>.png.
+critical axe-core finding. Then, on the same page narrowed to a phone's 390 px (no second
+load), the document is no wider than the screen (issue 11): wide tables scroll in their
+own box, list tables become cards. Screenshots go to test-artifacts/screenshots/
+<user>-<page>.png and <user>-<page>-390.png.
 """
 
 from __future__ import annotations
@@ -11,13 +14,18 @@ import pytest
 
 from tests.e2e.browser import (
     DEMO_USERS,
+    DESKTOP,
+    PHONE,
     SCREENSHOTS,
     SIDEBAR_LINKS,
     describe_violations,
     page_slug,
+    page_width,
+    phone_list_problems,
     run_axe,
     sign_in,
     snap,
+    sticking_out,
 )
 
 
@@ -48,6 +56,18 @@ def test_demo_user_opens_every_sidebar_page_cleanly(username, new_context, axe_s
         if violations:
             report.append(f"{username} {path}: axe\n" + describe_violations(violations))
         snap(page, f"{username}-{page_slug(path)}.png", full_page=True)
+        page.set_viewport_size(PHONE)
+        width = page_width(page)
+        if width > PHONE["width"]:
+            report.append(
+                f"{username} {path}: {width} px wide on a {PHONE['width']} px phone; "
+                "sticking out: " + ", ".join(sticking_out(page))
+            )
+        cramped = phone_list_problems(page)
+        if cramped:
+            report.append(f"{username} {path} at {PHONE['width']} px:\n  " + "\n  ".join(cramped))
+        snap(page, f"{username}-{page_slug(path)}-390.png", full_page=True)
+        page.set_viewport_size(DESKTOP)
         problems = watch.take()
         if problems:
             report.append(f"{username} {path}:\n  " + "\n  ".join(problems))

@@ -1,13 +1,24 @@
 """Issue 4's pipeline in a real browser: sales1 opens an opportunity from the form, moves
 it through the five stages on the board with the → buttons (htmx re-renders the board),
-marks it won and reads the stage history; a lost card asks for its reason. Screenshots of
-the board, the opportunity and the products list in Chinese and English."""
+marks it won and reads the stage history; a lost card asks for its reason. Issue 11: a card
+moved on a phone comes back on top of its new column and on the screen, and a card can be
+dragged to another column with the mouse. Screenshots of the board, the opportunity and
+the products list in Chinese and English."""
 
 from __future__ import annotations
 
 import re
 
-from tests.e2e.browser import SCREENSHOTS, sign_in, snap
+from tests.e2e.browser import (
+    DESKTOP,
+    PHONE,
+    SCREENSHOTS,
+    drag,
+    htmx_settled,
+    page_width,
+    sign_in,
+    snap,
+)
 
 STAGES = [
     "Prospecting",
@@ -36,9 +47,9 @@ def column_of(page, title: str) -> str:
 def test_sales_rep_takes_an_opportunity_from_prospect_to_won_on_the_board(new_context):
     page, watch = as_user(new_context, "sales1")
     page.goto("/sales/opportunities/new")
-    customer = page.get_by_label("Customer")
-    options = customer.locator("option").evaluate_all("els => els.map(e => e.value)")
-    customer.select_option([v for v in options if v][0])
+    # the customer picker: type part of a name, choose the first customer offered
+    page.get_by_role("combobox", name="Customer").press_sequentially("公司", delay=40)
+    page.locator("#customer_id-list .picker-option").first.click()
     title = "浏览器测试：总部 12 间会议室改造"
     page.get_by_label("Title").fill(title)
     page.get_by_label("Amount (yuan)").fill("345,600")
@@ -110,6 +121,63 @@ def test_screenshots_of_board_opportunity_and_products(new_context):
         page.wait_for_url(re.compile(r"/sales/opportunities/\d+$"))
         snap(page, f"pipeline-opportunity-{tag}.png", full_page=True)
         assert not watch.take()
+
+
+def test_a_moved_card_stays_in_sight_on_top_of_its_column_and_cards_can_be_dragged(
+    new_context,
+):
+    # sales3's own cards only (mine=1): the other pipeline tests work on sales1's and sales2's
+    page, watch = as_user(new_context, "sales3", "zh-CN")
+    page.set_viewport_size(PHONE)
+    page.goto("/sales/pipeline?mine=1")
+    assert page_width(page) <= PHONE["width"]
+    contact = page.locator(".stage-col-contact")
+    count = contact.locator(".board-col-sum .count").inner_text()
+    # the prospect column's last card closes latest: by date it would sink in its new column
+    card = page.locator(".stage-col-prospect article.deal-card").last
+    card_id = card.get_attribute("id")
+    card.locator("select.deal-select").select_option("contact")
+    moved = page.locator(f".stage-col-contact #{card_id}.is-moved")
+    moved.wait_for()
+    htmx_settled(page)
+    assert contact.locator("article.deal-card").first.get_attribute("id") == card_id
+    assert contact.locator(".board-col-sum .count").inner_text() != count
+    assert "刚移动" in moved.inner_text()
+    # on the phone its column was scrolled into sight: the card is on the screen
+    box = moved.bounding_box()
+    assert 0 <= box["x"] and box["x"] + box["width"] <= PHONE["width"], box
+    assert 0 <= box["y"] < PHONE["height"], box
+    assert page_width(page) <= PHONE["width"]
+    snap(page, "pipeline-moved-card-390.png")
+
+    # with a mouse, a card dragged to another column moves there, on top
+    page.set_viewport_size(DESKTOP)
+    source = page.locator(".stage-col-needs article.deal-card").first
+    dragged_id = source.get_attribute("id")
+    assert source.get_attribute("draggable") == "true"
+    drag(page, source, page.locator(".stage-col-proposal .board-col-head"))
+    landed = page.locator(f".stage-col-proposal #{dragged_id}.is-moved")
+    landed.wait_for()
+    htmx_settled(page)
+    proposal = page.locator(".stage-col-proposal article.deal-card")
+    assert proposal.first.get_attribute("id") == dragged_id
+    assert landed.locator("select.deal-select").input_value() == "proposal"
+    snap(page, "pipeline-dragged-card.png")
+
+    # a drop on a column whose stage is not one of the card's: a message, no request
+    target = page.locator(".stage-col-negotiation")
+    target.evaluate("col => col.setAttribute('data-stage', 'bogus')")
+    other = page.locator(".stage-col-contact article.deal-card").nth(1)
+    other_id = other.get_attribute("id")
+    requests = []
+    page.on("request", lambda r: requests.append(r.url) if "/move" in r.url else None)
+    drag(page, other, target.locator(".board-col-head"))
+    page.locator("#pipeline_board .form-alert").get_by_text(
+        "卡片只能移到看板上的某个阶段"
+    ).wait_for()
+    assert not requests
+    assert page.locator(f".stage-col-contact #{other_id}").count() == 1
+    assert not watch.take()
 
 
 def _code(label: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 from decimal import Decimal
 
 from openpyxl import load_workbook
@@ -190,10 +191,8 @@ def test_new_opportunity_from_a_customer_and_its_bad_input(app, login, demo):
     customer = customer_of(app, demo["sales1"])
     page = client.get(f"/sales/opportunities/new?customer_id={customer}", headers=EN)
     assert page.status_code == 200
-    assert re.search(
-        rf'<option selected value="{customer}"|<option value="{customer}" selected',
-        page.get_data(as_text=True),
-    )
+    # the customer picker comes filled in with that customer
+    assert re.search(rf'name="customer_id" value="{customer}"', page.get_data(as_text=True))
     other = customer_of(app, demo["sales2"])
     assert client.get(f"/sales/opportunities/new?customer_id={other}").status_code == 404
     with app.app_context():
@@ -408,3 +407,112 @@ def test_list_shows_open_opportunities_first_by_close_date(app, login, demo):
     rows = html.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
     assert "stage-won" in rows[-1]
     assert all("stage-won" not in row for row in rows[:-1])
+
+
+def _crowd_the_contact_column(app, demo, n: int = 20) -> None:
+    """n contact-stage opportunities of sales1 that close soon: a card closing later goes
+    behind the column's "more" link in the board's usual order."""
+    with app.app_context():
+        customer = db.session.get(Customer, customer_of(app, demo["sales1"]))
+        for i in range(n):
+            db.session.add(
+                Opportunity(
+                    customer=customer,
+                    title=f"早成交商机 {i:02d}",
+                    stage="contact",
+                    amount=Decimal("1000"),
+                    probability=20,
+                    expected_close=date(2026, 12, 10),
+                    owner_id=demo["sales1"],
+                )
+            )
+        db.session.commit()
+
+
+def _closing_late(app, opp_id: int) -> None:
+    with app.app_context():
+        db.session.get(Opportunity, opp_id).expected_close = date(2031, 6, 30)
+        db.session.commit()
+
+
+def _cards_of(html: str, stage: str) -> list[str]:
+    column = html.split(f'id="cards-{stage}"')[1].split("</section>")[0]
+    return re.findall(r'<article id="card-(\d+)" class="([^"]*)"', column)
+
+
+def test_a_card_moved_on_the_board_comes_back_first_in_its_new_column_and_highlighted(
+    app, login, demo
+):
+    _crowd_the_contact_column(app, demo)
+    opp = opp_of(app, demo["sales1"], "prospect")
+    _closing_late(app, opp)  # by close date it would be the contact column's last card
+    client = login("sales1")
+    response = client.post(
+        f"/sales/opportunities/{opp}/move",
+        data={"stage_pick": "contact", "view": "board"},
+        htmx=True,
+        headers=EN,
+    )
+    assert response.status_code == 200 and stage_of(app, opp) == "contact"
+    html = response.get_data(as_text=True)
+    cards = _cards_of(html, "contact")
+    assert cards[0] == (str(opp), "deal-card is-moved")
+    assert all(css == "deal-card" for _id, css in cards[1:])
+    assert "Just moved" in html
+    # 22 in the column: the moved card and the first 12 by close date, 9 behind "more"
+    assert len(cards) == 13 and "9 more" in html
+    more = re.search(r'hx-get="(/sales/pipeline/contact/more\?[^"]+)"', html).group(1)
+    assert f"skip={opp}" in more and "offset=12" in more
+    rest = client.get(more.replace("&amp;", "&"), htmx="more-contact", headers=EN)
+    rest_ids = re.findall(r'<article id="card-(\d+)"', rest.get_data(as_text=True))
+    assert len(rest_ids) == 9 and str(opp) not in rest_ids
+    # the next visit shows the board in its usual order again
+    plain = client.get("/sales/pipeline", headers=EN).get_data(as_text=True)
+    assert str(opp) not in [card_id for card_id, _css in _cards_of(plain, "contact")]
+    assert "is-moved" not in plain
+
+
+def test_a_move_without_javascript_lands_on_the_board_at_the_moved_card(app, login, demo):
+    _crowd_the_contact_column(app, demo)
+    opp = opp_of(app, demo["sales1"], "prospect")
+    _closing_late(app, opp)
+    client = login("sales1")
+    response = client.post(
+        f"/sales/opportunities/{opp}/move", data={"stage_pick": "contact", "view": "board"}
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/sales/pipeline?moved={opp}#card-{opp}")
+    html = client.get(f"/sales/pipeline?moved={opp}", headers=EN).get_data(as_text=True)
+    assert _cards_of(html, "contact")[0] == (str(opp), "deal-card is-moved")
+    # someone else's card, or no card at all, pins nothing
+    other = opp_of(app, demo["sales2"], "contact")
+    for moved in (other, "abc", 10**9):
+        page = client.get(f"/sales/pipeline?moved={moved}")
+        assert page.status_code == 200 and "is-moved" not in page.get_data(as_text=True)
+
+
+def test_dropping_a_card_on_an_unknown_stage_says_so_and_changes_nothing(app, login, demo):
+    opp = opp_of(app, demo["sales1"], "prospect")
+    before = changes(app, opp)
+    client = login("sales1")
+    for stage in ("bogus", "", "won'); --"):
+        response = client.post(
+            f"/sales/opportunities/{opp}/move",
+            data={"stage_pick": stage, "view": "board"},
+            htmx=True,
+            headers=EN,
+        )
+        assert response.status_code == 422, stage
+        assert response.headers["HX-Retarget"] == "#pipeline_board"
+        html = response.get_data(as_text=True)
+        assert 'class="form-alert" role="alert">Choose a stage from the list.' in html
+        assert f'id="card-{opp}"' in html.split('id="cards-prospect"')[1].split("</section>")[0]
+    assert stage_of(app, opp) == "prospect" and changes(app, opp) == before
+
+
+def test_only_the_board_loads_the_drag_and_drop_script(login):
+    client = login("sales1")
+    board = client.get("/sales/pipeline", headers=EN).get_data(as_text=True)
+    assert '<script src="/static/js/pipeline.js' in board
+    assert "Drag a card to another column" in board
+    assert "js/pipeline.js" not in client.get("/sales/opportunities").get_data(as_text=True)
