@@ -22,6 +22,7 @@ BLUEPRINTS = (
     "mktapp.core.audit_views:bp",
     "mktapp.core.attachment_views:bp",
     "mktapp.core.notification_views:bp",
+    "mktapp.core.picker_views:bp",
     "mktapp.expense:bp",
     "mktapp.sales:bp",
     "mktapp.contracts:bp",

@@ -21,6 +21,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from mktapp.core.phones import PhoneField
+from mktapp.core.pickers import PickerField
+
 USERNAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 # Deliberately plain: one @, something before it, a dot in the domain, no spaces.
 EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -50,7 +53,7 @@ class _PersonFields(FlaskForm):
             Regexp(EMAIL_RE, message=_l("Enter an e-mail address like name@example.cn.")),
         ],
     )
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    phone = PhoneField(_l("Phone"), validators=[Optional(), Length(max=40)])
     roles = MultiCheckboxField(
         _l("Roles"),
         validators=[DataRequired(message=_l("Choose at least one role."))],
@@ -119,8 +122,12 @@ class ConfirmForm(FlaskForm):
 
 
 class HandoverForm(FlaskForm):
-    target_id = SelectField(
-        _l("Hand the records to"), coerce=_int_or_zero, validators=[DataRequired()]
+    target_id = PickerField(
+        _l("Hand the records to"),
+        source="people",
+        validators=[DataRequired(message=_l("Choose the person to hand the records to."))],
+        placeholder=_l("Type part of a name or username"),
+        invalid_message=_l("Records can only be handed to an active user."),
     )
 
 

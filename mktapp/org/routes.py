@@ -16,7 +16,7 @@ from mktapp.core.htmx import redirect_to, render
 from mktapp.core.permissions import get_visible_or_404, require, require_any
 from mktapp.extensions import db
 from mktapp.models import Group, Post, User
-from mktapp.org import bp, services
+from mktapp.org import bp, picker_sources, services
 from mktapp.org.forms import (
     ConfirmForm,
     GroupForm,
@@ -35,6 +35,10 @@ nav.add(
     "admin",
     nav.NavEntry("org.admin_users", nav._l("User administration"), permissions=("users.manage",)),
 )
+
+
+# The people picker (core/pickers), registered with the app.
+bp.record_once(picker_sources.register)
 
 
 def _form_failed(form, error: OrgError) -> None:
@@ -332,12 +336,9 @@ def admin_user_password(user_id: int):
 def admin_user_handover(user_id: int):
     """Hand every record a person owns to another active user, in one step."""
     person = get_visible_or_404(User, user_id, current_user)
-    candidates = services.handover_candidates(person)
+    # The target is chosen with the people picker (active accounts); hand_over() refuses
+    # the person themself.
     form = HandoverForm()
-    form.target_id.choices = [(0, _("— choose a person —"))] + [
-        (u.id, f"{u.display_name} ({u.username})" + (f" · {u.post.name}" if u.post else ""))
-        for u in candidates
-    ]
     counts = services.owned_counts(person)
     status = 200
     if request.method == "POST":

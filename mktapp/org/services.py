@@ -544,17 +544,6 @@ def owned_counts(user: User) -> list[tuple[type, str, int]]:
     return counts
 
 
-def handover_candidates(user: User) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.active.is_(True), User.id != user.id)
-            .options(selectinload(User.post))
-            .order_by(User.display_name)
-        )
-    )
-
-
 def hand_over(actor: User, source: User, target: User) -> dict[str, int]:
     """Give every record `source` owns to `target`, in the caller's transaction.
 

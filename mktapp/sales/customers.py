@@ -12,17 +12,20 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from math import ceil
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload, lazyload
 
 from mktapp.core import audit, clock
 from mktapp.core.audit_display import describe
 from mktapp.core.notify import notify
+from mktapp.core.paging import Paging
 from mktapp.core.permissions import can, group_member_ids, visible
+from mktapp.core.phones import normalize_phone, phone_problem
 from mktapp.extensions import db
 from mktapp.models import User, utcnow
 from mktapp.models.sales import (
@@ -113,7 +116,9 @@ describe(
         "merged_into_id": _l("Merged into"),
         "assigned_at": _l("Assigned"),
         "name_key": _l("Name for duplicate checks"),
+        "merged": _l("Merged customer"),  # merge(): the loser's name -> the survivor's
     },
+    refs={"source_activity_id": "Activity"},
     values={
         "kind": lambda v: str(CUSTOMER_KINDS.get(v, v)),
         "status": lambda v: str(CUSTOMER_STATUSES.get(v, v)),
@@ -481,8 +486,9 @@ def restore_customer(user: User, customer: Customer) -> None:
 def _check_contact(data: ContactInput) -> None:
     if not data.name.strip():
         raise CustomerError(_("Enter the contact's name."), "name")
-    if data.phone.strip() and len(phone_key(data.phone)) < 5:
-        raise CustomerError(_("Enter a phone number with at least 5 digits."), "phone")
+    problem = phone_problem(data.phone)
+    if problem:
+        raise CustomerError(problem, "phone")
     if data.email.strip() and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", data.email.strip()):
         raise CustomerError(_("Enter an e-mail address like name@example.com."), "email")
 
@@ -506,8 +512,8 @@ def update_contact(user: User, contact: Contact, data: ContactInput) -> Contact:
 def _apply_contact(customer: Customer, contact: Contact, data: ContactInput) -> None:
     contact.name = data.name.strip()
     contact.title = data.title.strip()
-    contact.phone = data.phone.strip()
-    contact.phone_key = phone_key(data.phone)
+    contact.phone = normalize_phone(data.phone)  # checked in _check_contact
+    contact.phone_key = phone_key(contact.phone)
     contact.email = data.email.strip()
     contact.wechat = data.wechat.strip()
     if data.is_primary:
@@ -714,13 +720,26 @@ class CustomerQuery:
         )
 
 
+# Past this many customers the list says "more than 10,000" instead of counting them all.
+COUNT_CAP = 10_000
+
+
 @dataclass
-class CustomerPage:
+class CustomerPage(Paging):
     rows: list[Customer]
     page: int
     page_size: int
     has_more: bool
     primary: dict[int, Contact] = field(default_factory=dict)
+    total: int = 0
+    estimated: bool = False  # more than COUNT_CAP: `total` is the cap
+
+    @property
+    def pages(self) -> int:
+        counted = max(1, ceil(self.total / self.page_size))
+        if self.estimated:  # the last page is not known: link one past this one
+            return max(counted, self.page + (1 if self.has_more else 0))
+        return counted
 
     @property
     def first_index(self) -> int:
@@ -778,12 +797,21 @@ def _ordered(stmt, query: CustomerQuery):
     return stmt.order_by(*(c.desc() for c in columns), Customer.id.desc())
 
 
+def count_customers(stmt) -> tuple[int, bool]:
+    """How many rows `stmt` selects, counted up to COUNT_CAP: (count, more than the cap)."""
+    capped = stmt.order_by(None).with_only_columns(Customer.id).limit(COUNT_CAP + 1)
+    n = db.session.scalar(select(func.count()).select_from(capped.subquery())) or 0
+    return min(n, COUNT_CAP), n > COUNT_CAP
+
+
 def list_customers(user: User, query: CustomerQuery, page_size: int, view: str = "all"):
-    """One page of the customers this user may see (two queries: the rows with their owners,
-    and their primary contacts). No COUNT over the whole table: one row more than the page
-    says whether there is a next page."""
+    """One page of the customers this user may see, and how many there are (three queries:
+    the count, capped at COUNT_CAP so a huge list stays quick; the rows with their owners;
+    their primary contacts). One row more than the page says whether there is a next page."""
+    filtered = _filtered(user, query, view)
+    total, estimated = count_customers(filtered)
     stmt = (
-        _ordered(_filtered(user, query, view), query)
+        _ordered(filtered, query)
         .options(joinedload(Customer.owner).lazyload("*"))
         .limit(page_size + 1)
         .offset((query.page - 1) * page_size)
@@ -799,7 +827,7 @@ def list_customers(user: User, query: CustomerQuery, page_size: int, view: str =
             .order_by(Contact.is_primary.desc(), Contact.id)
         ):
             primary.setdefault(contact.customer_id, contact)
-    return CustomerPage(rows, query.page, page_size, has_more, primary)
+    return CustomerPage(rows, query.page, page_size, has_more, primary, total, estimated)
 
 
 def export_rows(user: User, query: CustomerQuery, view: str = "all", limit: int = 100_000):

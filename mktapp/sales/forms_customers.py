@@ -17,6 +17,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
+from mktapp.core.phones import PhoneField
+from mktapp.core.pickers import PickerField
 from mktapp.models.sales import (
     COMPANY_SIZES,
     CUSTOMER_GRADES,
@@ -115,7 +117,7 @@ class CustomerForm(FlaskForm):
     # The first contact (new customers only)
     contact_name = StringField(_l("Contact"), validators=[Optional(), Length(max=80)])
     contact_title = StringField(_l("Job title"), validators=[Optional(), Length(max=80)])
-    contact_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    contact_phone = PhoneField(_l("Phone"), validators=[Optional(), Length(max=40)])
     contact_email = StringField(
         _l("E-mail"),
         validators=[Optional(), Length(max=120), EMAIL],
@@ -161,7 +163,7 @@ class ContactForm(FlaskForm):
         validators=[DataRequired(message=_l("Enter the contact's name.")), Length(max=80)],
     )
     title = StringField(_l("Job title"), validators=[Optional(), Length(max=80)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    phone = PhoneField(_l("Phone"), validators=[Optional(), Length(max=40)])
     email = StringField(
         _l("E-mail"),
         validators=[Optional(), Length(max=120), EMAIL],
@@ -229,13 +231,24 @@ class AssignForm(FlaskForm):
 
 
 class MergeForm(FlaskForm):
-    other_id = StringField(
+    # One of the likely duplicates (radio buttons), or any customer found by name.
+    other_id = StringField(_l("Customer to merge into this one"))
+    other = PickerField(
         _l("Customer to merge into this one"),
-        validators=[DataRequired(message=_l("Choose the duplicate customer."))],
+        source="customers",
+        placeholder=_l("Type part of the duplicate's name"),
+        invalid_message=_l("Choose the duplicate customer."),
         description=_l(
             "Its contacts, follow-ups, opportunities and contracts move here; it is archived."
         ),
     )
+
+    def chosen_id(self) -> int | None:
+        """The duplicate chosen: a listed one, else the one found by name."""
+        listed = str(self.other_id.data or "").strip()
+        if listed.isascii() and listed.isdigit():
+            return int(listed)
+        return self.other.data
 
 
 class ConfirmForm(FlaskForm):

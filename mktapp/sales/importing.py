@@ -30,6 +30,7 @@ from sqlalchemy import insert, select
 
 from mktapp.core import fragments
 from mktapp.core.audit import current_actor_id
+from mktapp.core.phones import InvalidPhone, normalize_phone
 from mktapp.extensions import db
 from mktapp.models import AuditLog, User, utcnow
 from mktapp.models.sales import (
@@ -506,8 +507,13 @@ def analyse(table: Table, mapping: list[str], default_source: str = "fair") -> R
         if email and not _EMAIL.fullmatch(email):
             result.problems.append(_("The e-mail address %(value)s is not valid.", value=email))
         phone = values.get("phone", "")
-        if phone and len(phone_key(phone)) < 5:
-            result.problems.append(_("The phone number %(value)s has too few digits.", value=phone))
+        if phone:
+            try:
+                values["phone"] = normalize_phone(phone)  # what is saved, and compared
+            except InvalidPhone as error:
+                result.problems.append(
+                    _("The phone number “%(value)s” is not valid: %(why)s", value=phone, why=error)
+                )
         results.append(result)
     _mark_duplicates(results)
     return Report(results)

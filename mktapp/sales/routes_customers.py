@@ -24,7 +24,7 @@ from mktapp.models.sales import (
     Contact,
     Customer,
 )
-from mktapp.sales import bp, customer_page, importing
+from mktapp.sales import bp, customer_page, importing, picker_sources
 from mktapp.sales import customers as svc
 from mktapp.sales.forms_customers import (
     AssignForm,
@@ -61,6 +61,9 @@ nav.add(
         "sales.customers_import", nav._l("Import leads"), ("sales.import",), icon="upload"
     ),
 )
+
+# The customer and product pickers (core/pickers), registered with the app.
+bp.record_once(picker_sources.register)
 
 TIMELINE_PAGE = 50
 VIEW_ENDPOINTS = {
@@ -518,10 +521,11 @@ def customer_merge(customer_id: int):
     if request.method == "POST":
         other = None
         if form.validate_on_submit():
-            other_id = svc._int_arg(form.other_id.data)
-            other = db.session.get(Customer, other_id) if other_id else None
+            other_id = form.chosen_id()
+            # Through the record rules, like everything a form names by id.
+            other = svc.load_visible(current_user, other_id) if other_id else None
             if other is None:
-                form.other_id.errors = [_("No customer with this number.")]
+                form.other.errors = [*form.other.errors, _("Choose the duplicate customer.")]
         if other is not None:
             try:
                 moved = svc.merge(current_user, record, other)

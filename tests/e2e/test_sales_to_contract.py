@@ -95,7 +95,7 @@ def test_trade_show_card_becomes_an_archived_contract(new_context, tmp_path):
     # 2. A new opportunity from the customer's page, then the five stages on the board.
     page.locator(".page-head .actions").get_by_role("link", name="新建商机").click()
     page.wait_for_url(re.compile(r"/sales/opportunities/new"))
-    assert CUSTOMER in page.get_by_label("客户").locator("option:checked").inner_text()
+    expect(page.get_by_role("combobox", name="客户")).to_have_value(CUSTOMER)
     page.get_by_label("标题").fill(TITLE)
     page.get_by_label("金额（元）").fill("380,000")
     page.get_by_label("预计成交日期").fill((today + timedelta(days=60)).isoformat())
