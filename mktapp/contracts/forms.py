@@ -144,6 +144,22 @@ class TermsForm(FlaskForm):
             self.instalments.append_entry(
                 {"planned_date": m.planned_date, "amount": m.amount, "description": m.description}
             )
+        for lst in (self.lines, self.deliveries, self.instalments):
+            if not lst.entries:
+                lst.append_entry()
+
+    def has_problems(self) -> bool:
+        """Any error anywhere: a field, a row's cell (also those a service put there after
+        validation), a list or the form."""
+        if self.form_errors or any((getattr(self, "list_errors", None) or {}).values()):
+            return True
+        for f in self:
+            if isinstance(f, FieldList):
+                if any(sub.errors for entry in f.entries for sub in entry.form):
+                    return True
+            elif f.errors:
+                return True
+        return False
 
     def to_terms(self) -> svc.TermsInput:
         def pid(raw):
@@ -229,16 +245,21 @@ class ConfirmForm(FlaskForm):
 LISTS = ("lines", "deliveries", "instalments")
 
 
-def put_problems(form, problems) -> None:
+def put_problems(form, problems, warnings: bool = False, only_unmarked: bool = False) -> None:
     """Put a service's complaints next to their fields: "lines-0-quantity" is the first
-    line's quantity; "instalments" a message above the instalment rows."""
-    if not hasattr(form, "list_errors"):
-        form.list_errors = {}
+    line's quantity; "instalments" a message above the instalment rows. With
+    warnings=True they are warnings (a draft may be saved with them): field_warnings
+    and list_warnings, read by the template beside the errors. only_unmarked: leave
+    fields that already have an error (a mistyped number) with that one."""
+    for attr in ("list_errors", "list_warnings", "field_warnings"):
+        if getattr(form, attr, None) is None:
+            setattr(form, attr, {})
     for name, message in problems:
         parts = (name or "").split("-")
         target = None
         if name in LISTS:
-            form.list_errors.setdefault(name, []).append(message)
+            lists = form.list_warnings if warnings else form.list_errors
+            lists.setdefault(name, []).append(message)
             continue
         if len(parts) == 3 and parts[0] in LISTS and parts[1].isdigit():
             entries = getattr(form, parts[0]).entries
@@ -248,9 +269,16 @@ def put_problems(form, problems) -> None:
         elif name:
             target = getattr(form, name, None)
         if target is not None and hasattr(target, "errors"):
+            if only_unmarked and target.errors:
+                continue
+            if warnings:
+                form.field_warnings.setdefault(target.name, []).append(message)
+                continue
             errors = list(target.errors or [])
             if message not in errors:
                 errors.append(message)
             target.errors = errors
+        elif warnings:
+            form.list_warnings.setdefault("", []).append(message)
         else:
             form.form_errors.append(message)

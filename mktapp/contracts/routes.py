@@ -34,7 +34,7 @@ from mktapp.core import approvals as engine
 from mktapp.core import clock, nav
 from mktapp.core.attachments import AttachmentError, attachments_for, register_attachable
 from mktapp.core.exports import xlsx_response
-from mktapp.core.htmx import redirect_to, render
+from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.i18n import amount_in_chinese
 from mktapp.core.pdf import pdf_response, render_pdf
 from mktapp.core.permissions import can, get_visible_or_404, require
@@ -182,18 +182,20 @@ def archive_xlsx():
 
 # --- the form ------------------------------------------------------------------------------
 
-ROW_ACTIONS = ("add_line", "add_delivery", "add_instalment", "prefill")
+ROW_ACTIONS = ("add_line", "add_delivery", "add_instalment", "prefill", "fill_remainder")
 
 
-def _row_action(form) -> bool:
-    """Add or remove a row, or fill a row from its product: the form comes back, unsaved."""
+def _row_action(form) -> int:
+    """Add or remove a row, fill a row from its product, or put the balance on the last
+    instalment: the form comes back unsaved. Returns the status to answer with (0: not a
+    row action)."""
     action = request.form.get("action", "")
     lists = {"line": form.lines, "delivery": form.deliveries, "instalment": form.instalments}
     if action.startswith("add_") and action[4:] in lists:
         target = lists[action[4:]]
         if len(target.entries) < target.max_entries:
             target.append_entry()
-        return True
+        return 200
     if action.startswith("remove_"):
         kind, _sep, index = action[7:].partition("-")
         target = lists.get(kind)
@@ -201,8 +203,28 @@ def _row_action(form) -> bool:
             position = int(index)
             if position < len(target.entries):
                 target.entries.pop(position)
-        return True
-    return action == "prefill"
+        return 200
+    if action == "fill_remainder":
+        return _fill_remainder(form)
+    return 200 if action == "prefill" else 0
+
+
+def _fill_remainder(form) -> int:
+    """The last instalment takes the total less the other instalments (nothing saved)."""
+    form.validate()
+    if form.has_problems():
+        put_problems(
+            form, [("instalments", _("Correct the fields marked first: then fill the remainder."))]
+        )
+        return 422
+    try:
+        amount = svc.remainder(form.to_terms())
+    except svc.ContractError as error:
+        _fail(form, error)
+        return 422
+    last = form.instalments.entries[-1].form.amount
+    last.data, last.raw_data = amount, None
+    return 200
 
 
 def _totals(form):
@@ -212,7 +234,7 @@ def _totals(form):
         return None
 
 
-def _form_page(form, contract=None, customer=None, opportunity=None, status=200):
+def _form_page(form, contract=None, customer=None, opportunity=None, status=200, **extra):
     form.prefill_products()
     return render(
         "contracts/form.html",
@@ -221,10 +243,22 @@ def _form_page(form, contract=None, customer=None, opportunity=None, status=200)
         form=form,
         contract=contract,
         customer=customer or (contract.customer if contract else None),
-        opportunity=opportunity,
+        opportunity=opportunity or (contract.opportunity if contract else None),
         totals=_totals(form),
-        action_url=request.path,
+        action_url=extra.pop("action_url", request.path),
+        **extra,
     )
+
+
+def _draft_form(contract, problems, warnings: bool) -> ContractForm:
+    """The edit form of a saved contract with its missing points placed at their fields
+    (as warnings for a draft being written, as errors when review was refused)."""
+    form = ContractForm(formdata=None)
+    form.load(svc.terms_of(contract))
+    form.customer_id.data = str(contract.customer_id)
+    form.opportunity_id.data = str(contract.opportunity_id or "")
+    put_problems(form, problems, warnings=warnings)
+    return form
 
 
 def _source(args):
@@ -255,23 +289,46 @@ def new():
     source = request.args if request.method == "GET" else request.form
     customer, opportunity = _source(source)
     if customer is None:
-        flash(_("Draft a contract from a customer's page or an opportunity."), "warning")
-        return redirect_to(url_for("contracts.index"))
+        if request.method == "GET":
+            return _choose_customer()
+        flash(_("Choose the customer the contract is for."), "warning")
+        return redirect_to(url_for("contracts.new"))
     form = ContractForm()
     if request.method == "GET":
         form.customer_id.data = str(customer.id)
         form.opportunity_id.data = str(opportunity.id) if opportunity else ""
         form.title.data = opportunity.title if opportunity else ""
         return _form_page(form, None, customer, opportunity)
-    if _row_action(form):
-        return _form_page(form, None, customer, opportunity)
+    if status := _row_action(form):
+        return _form_page(form, None, customer, opportunity, status)
     return _save(form, None, customer, opportunity)
+
+
+def _validated(form) -> bool:
+    """Check the form; when something is mistyped, also mark what the service would
+    refuse in the other fields, so that every problem shows at once."""
+    form.validate()
+    if not form.has_problems():
+        return True
+    put_problems(form, svc.entry_problems(form.to_terms()), only_unmarked=True)
+    return False
+
+
+def _choose_customer():
+    """Step one of a new contract: which customer it is for (search as you type)."""
+    q = (request.args.get("q") or "").strip()[:100]
+    return render(
+        "contracts/choose_customer.html",
+        block="customer_choices",
+        q=q,
+        choices=svc.customer_choices(current_user, q),
+        push_url=url_for("contracts.new", q=q or None),
+    )
 
 
 def _save(form, contract, customer, opportunity):
     submit = request.form.get("action") == "submit"
-    form.validate()
-    if form.errors:
+    if not _validated(form):
         return _form_page(form, contract, customer, opportunity, 422)
     try:
         if contract is None:
@@ -281,9 +338,10 @@ def _save(form, contract, customer, opportunity):
                 clock.today(),
                 customer_id=customer.id,
                 opportunity_id=opportunity.id if opportunity else None,
+                review=submit,
             )
         else:
-            svc.update_contract(current_user, contract, form.to_terms())
+            svc.update_contract(current_user, contract, form.to_terms(), review=submit)
         if submit:
             svc.submit_contract(current_user, contract)
     except (svc.ContractError, engine.ApprovalError) as error:
@@ -300,9 +358,24 @@ def _save(form, contract, customer, opportunity):
     db.session.commit()
     if submit:
         flash(_("Contract %(number)s submitted for review.", number=contract.number), "success")
-    else:
-        flash(_("Contract %(number)s saved as a draft.", number=contract.number), "success")
-    return redirect_to(url_for("contracts.detail", contract_id=contract.id))
+        return redirect_to(url_for("contracts.detail", contract_id=contract.id))
+    flash(_("Contract %(number)s saved as a draft.", number=contract.number), "success")
+    warnings = svc.draft_warnings(contract)
+    if not warnings:
+        return redirect_to(url_for("contracts.detail", contract_id=contract.id))
+    # Saved, with what it still lacks: the form stays open at the edit address, the
+    # warnings beside their fields (a plain browser is sent there, so that a reload
+    # does not post the form again).
+    edit_url = url_for("contracts.edit", contract_id=contract.id)
+    if not is_partial():
+        return redirect_to(edit_url)
+    return _form_page(
+        _draft_form(contract, warnings, warnings=True),
+        contract,
+        action_url=edit_url,
+        push_url=edit_url,
+        oob_head=True,
+    )
 
 
 @bp.route("/<int:contract_id>/edit", methods=["GET", "POST"])
@@ -321,9 +394,9 @@ def edit(contract_id: int):
         form.form_errors.append(error.message)
         return _form_page(form, contract, status=422)
     if request.method == "GET":
-        return _form_page(form, contract)
-    if _row_action(form):
-        return _form_page(form, contract)
+        return _form_page(_draft_form(contract, svc.draft_warnings(contract), True), contract)
+    if status := _row_action(form):
+        return _form_page(form, contract, status=status)
     return _save(form, contract, contract.customer, contract.opportunity)
 
 
@@ -373,6 +446,9 @@ def _detail_context(contract: Contract, **forms) -> dict:
         "diff": svc.version_diff(contract, old, new) if old and new else None,
         "files": attachments_for(contract),
         "may_edit": svc.may_edit(current_user, contract),
+        "draft_warnings": (
+            svc.draft_warnings(contract) if svc.may_edit(current_user, contract) else []
+        ),
         "may_sign": svc.may_sign(current_user, contract),
         "may_run": svc.may_run(current_user, contract),
         "may_terminate": svc.may_terminate(current_user, contract),
@@ -438,6 +514,18 @@ def submit(contract_id: int):
     _confirmed()
     try:
         svc.submit_contract(current_user, contract)
+    except svc.TermsError as error:
+        # Not complete: the edit form, each missing point at its field.
+        db.session.rollback()
+        contract = _load(contract_id)
+        form = _draft_form(contract, error.problems, warnings=False)
+        form.form_errors.append(
+            _("Not submitted for review: complete the points marked below first.")
+        )
+        edit_url = url_for("contracts.edit", contract_id=contract.id)
+        response = _form_page(form, contract, status=422, action_url=edit_url)
+        response.headers["HX-Push-Url"] = edit_url
+        return response
     except (svc.ContractError, engine.ApprovalError) as error:
         return _action_failed(contract_id, error)
     return _done(contract, _("Contract %(number)s submitted for review.", number=contract.number))
@@ -576,10 +664,9 @@ def amend(contract_id: int):
     if request.method == "GET":
         form.load(svc.terms_of(contract))
         return _amend_page(form, contract)
-    if _row_action(form):
-        return _amend_page(form, contract)
-    form.validate()
-    if form.errors:
+    if status := _row_action(form):
+        return _amend_page(form, contract, status)
+    if not _validated(form):
         return _amend_page(form, contract, 422)
     try:
         amendment = svc.request_amendment(

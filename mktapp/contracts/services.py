@@ -28,7 +28,8 @@ from sqlalchemy import select
 from mktapp.core import approvals as engine
 from mktapp.core import settings
 from mktapp.core.attachments import AttachmentError, check_upload, save_upload
-from mktapp.core.audit_display import describe
+from mktapp.core.audit import describe_note
+from mktapp.core.audit_display import describe, snapshot
 from mktapp.core.i18n import money
 from mktapp.core.notify import notify
 from mktapp.core.numbering import next_number
@@ -236,43 +237,85 @@ def totals_of(terms: TermsInput) -> Totals:
     return Totals(q2(net), tax, q2(net + tax), q2(paid))
 
 
-def problems_of(terms: TermsInput) -> list[tuple[str, str]]:
-    """Every problem of the terms as (field, message); fields use the form's names
-    (lines-0-quantity, instalments ...)."""
+def _blank_line(line: LineInput) -> bool:
+    return not (
+        line.product_id
+        or line.name.strip()
+        or line.specification.strip()
+        or line.unit.strip()
+        or line.quantity is not None
+        or line.unit_price is not None
+    )
+
+
+def _blank_milestone(m: MilestoneInput) -> bool:
+    return m.planned_date is None and not m.description.strip() and m.amount is None
+
+
+def compact(terms: TermsInput) -> TermsInput:
+    """The terms without the rows left entirely empty (a row added and not filled in)."""
+    return TermsInput(
+        title=terms.title,
+        tax_rate=terms.tax_rate,
+        lines=[line for line in terms.lines if not _blank_line(line)],
+        deliveries=[m for m in terms.deliveries if not _blank_milestone(m)],
+        instalments=[m for m in terms.instalments if not _blank_milestone(m)],
+        payment_method=terms.payment_method,
+        after_sales_terms=terms.after_sales_terms,
+        other_terms=terms.other_terms,
+    )
+
+
+def entry_problems(terms: TermsInput) -> list[tuple[str, str]]:
+    """What is wrong in what was typed: these stop even a draft. Fields use the form's
+    names (lines-0-quantity ...); rows left entirely empty are skipped."""
     out: list[tuple[str, str]] = []
     if not terms.title.strip():
         out.append(("title", _("Give the contract a title.")))
     if terms.tax_rate is None or not (Decimal("0") <= terms.tax_rate <= Decimal("100")):
         out.append(("tax_rate", _("The tax rate is a percentage between 0 and 100.")))
-    if not terms.lines:
-        out.append(("lines", _("Add at least one line: what is sold.")))
     for i, line in enumerate(terms.lines):
+        if _blank_line(line):
+            continue
         if not line.name.strip():
             out.append((f"lines-{i}-name", _("Name the product or service.")))
         if line.quantity is None or line.quantity <= 0:
             out.append((f"lines-{i}-quantity", _("The quantity must be more than zero.")))
         if line.unit_price is None or line.unit_price <= 0:
             out.append((f"lines-{i}-unit_price", _("The unit price must be more than zero.")))
-    if not terms.deliveries:
-        out.append(("deliveries", _("Add at least one delivery date.")))
     for i, m in enumerate(terms.deliveries):
-        if m.planned_date is None:
+        if not _blank_milestone(m) and m.planned_date is None:
             out.append((f"deliveries-{i}-planned_date", _("Enter the delivery date.")))
-    if not terms.instalments:
-        out.append(("instalments", _("Add at least one payment instalment.")))
     for i, m in enumerate(terms.instalments):
+        if _blank_milestone(m):
+            continue
         if m.planned_date is None:
             out.append((f"instalments-{i}-planned_date", _("Enter the payment date.")))
-        if m.amount is None or m.amount <= 0:
+        if m.amount is not None and m.amount <= 0:
             out.append((f"instalments-{i}-amount", _("The instalment must be more than zero.")))
-    totals = totals_of(terms)
-    if totals.total >= MAX_AMOUNT:
+    if totals_of(terms).total >= MAX_AMOUNT:
         out.append(("lines", _("The total is too large.")))
-    if (
-        terms.instalments
-        and all(m.amount for m in terms.instalments)
-        and totals.instalments != totals.total
-    ):
+    return out
+
+
+def completeness_problems(terms: TermsInput) -> list[tuple[str, str]]:
+    """What a contract still lacks before it can be reviewed: a draft is saved without
+    them (they are shown as warnings); submitting for review refuses them."""
+    out: list[tuple[str, str]] = []
+    lines = [line for line in terms.lines if not _blank_line(line)]
+    deliveries = [m for m in terms.deliveries if not _blank_milestone(m)]
+    instalments = [(i, m) for i, m in enumerate(terms.instalments) if not _blank_milestone(m)]
+    if not lines:
+        out.append(("lines", _("Add at least one line: what is sold.")))
+    if not deliveries:
+        out.append(("deliveries", _("Add at least one delivery date.")))
+    if not instalments:
+        out.append(("instalments", _("Add at least one payment instalment.")))
+    for i, m in instalments:
+        if m.amount is None:
+            out.append((f"instalments-{i}-amount", _("Enter the amount of this instalment.")))
+    totals = totals_of(terms)
+    if lines and instalments and totals.instalments != totals.total:
         out.append(
             (
                 "instalments",
@@ -287,12 +330,67 @@ def problems_of(terms: TermsInput) -> list[tuple[str, str]]:
     return out
 
 
-def check_terms(terms: TermsInput) -> Totals:
-    problems = problems_of(terms)
+def problems_of(terms: TermsInput) -> list[tuple[str, str]]:
+    """Every problem of the terms as (field, message): what was typed wrong, then what a
+    contract under review must have."""
+    return entry_problems(terms) + completeness_problems(terms)
+
+
+class TermsError(ContractError):
+    """The terms have problems; .problems puts each next to its field."""
+
+
+def _raise(problems: list[tuple[str, str]]) -> None:
     if problems:
         name, message = problems[0]
-        raise ContractError(message, name, problems)
+        raise TermsError(message, name, problems)
+
+
+def check_terms(terms: TermsInput) -> Totals:
+    """The terms as a contract under review must have them (every problem refused)."""
+    _raise(problems_of(terms))
     return totals_of(terms)
+
+
+def check_draft(terms: TermsInput) -> list[tuple[str, str]]:
+    """A draft may be incomplete: what was typed wrong is refused, what is still missing
+    comes back as warnings."""
+    _raise(entry_problems(terms))
+    return completeness_problems(terms)
+
+
+def remainder(terms: TermsInput) -> Decimal:
+    """What the last instalment must be for the instalments to add up to the total: the
+    total less the other instalments. ContractError when there is nothing to fill."""
+    lines = [line for line in terms.lines if not _blank_line(line)]
+    if not lines:
+        raise ContractError(
+            _("This contract has no lines yet: add what is sold, then fill the remainder."),
+            "instalments",
+        )
+    if entry_problems(TermsInput("-", terms.tax_rate, lines, [], [])):
+        raise ContractError(
+            _(
+                "The lines do not make a total yet: complete their quantities, prices and "
+                "the tax rate first."
+            ),
+            "instalments",
+        )
+    if not terms.instalments:
+        raise ContractError(_("Add an instalment first."), "instalments")
+    total = totals_of(terms).total
+    others = sum((m.amount or Decimal("0") for m in terms.instalments[:-1]), Decimal("0.00"))
+    rest = q2(total - others)
+    if rest <= 0:
+        raise ContractError(
+            _(
+                "The other instalments already reach the contract total of %(total)s: "
+                "nothing is left for the last one.",
+                total=money(total),
+            ),
+            "instalments",
+        )
+    return rest
 
 
 # --- snapshots and the difference between two versions ---------------------------------
@@ -613,17 +711,40 @@ def _validate_source(actor: User, customer_id: int | None, opportunity_id: int |
     return customer, opportunity
 
 
+def _checked(terms: TermsInput, review: bool) -> tuple[TermsInput, Totals]:
+    """The terms to write: checked as a draft (incomplete allowed) or for review (all of
+    it), then without their empty rows."""
+    if review:
+        check_terms(terms)
+    else:
+        check_draft(terms)
+    terms = compact(terms)
+    return terms, totals_of(terms)
+
+
+def customer_choices(actor: User, q: str, limit: int = 20):
+    """The customers a new contract may be drafted for (through the record rules: a sales
+    rep gets their own), found by name, contact or phone; recently active first.
+    A page of the customer list: .rows, .primary (contacts), .has_more."""
+    from mktapp.sales.customers import CustomerQuery, list_customers
+
+    return list_customers(actor, CustomerQuery(q=(q or "").strip()[:100]), limit)
+
+
 def create_contract(
     actor: User,
     terms: TermsInput,
     today: date,
     customer_id: int | None = None,
     opportunity_id: int | None = None,
+    review: bool = False,
 ) -> Contract:
+    """Draft a contract. A draft may be incomplete (see draft_warnings); with review=True
+    the terms must be complete, as for submit_contract."""
     if not can(actor, "contracts.draft"):
         raise NotAllowed(_("You may not draft contracts."))
     customer, opportunity = _validate_source(actor, customer_id, opportunity_id)
-    totals = check_terms(terms)
+    terms, totals = _checked(terms, review)
     contract = Contract(
         number=next_number("HT", today.year),
         customer_id=customer.id,
@@ -651,15 +772,24 @@ def ensure_editable(actor: User, contract: Contract) -> None:
         )
 
 
-def update_contract(actor: User, contract: Contract, terms: TermsInput) -> Contract:
+def update_contract(
+    actor: User, contract: Contract, terms: TermsInput, review: bool = False
+) -> Contract:
+    """Change a draft's terms (incomplete allowed unless review=True)."""
     ensure_editable(actor, contract)
-    totals = check_terms(terms)
+    terms, totals = _checked(terms, review)
     _apply_terms(contract, terms, totals)
     return contract
 
 
+def draft_warnings(contract: Contract) -> list[tuple[str, str]]:
+    """What a saved draft still lacks before review, as (field, message)."""
+    return completeness_problems(terms_of(contract))
+
+
 def submit_contract(actor: User, contract: Contract):
-    """Send a draft, returned or withdrawn contract for review."""
+    """Send a draft, returned or withdrawn contract for review: only complete terms (the
+    instalments adding up to the total ...); TermsError names each missing point."""
     ensure_editable(actor, contract)
     check_terms(terms_of(contract))
     return engine.submit(contract, actor)
@@ -946,6 +1076,7 @@ def request_amendment(
     problems = problems_of(terms)
     if not (reason or "").strip():
         problems.insert(0, ("reason", _("Say why the contract changes.")))
+    terms = compact(terms)
     snapshot = terms_snapshot(terms)
     current = next((v for v in contract.versions if v.version == contract.version), None)
     if not problems and current is not None and diff_terms(current.terms, snapshot).empty:
@@ -1078,9 +1209,45 @@ describe(
         "archive_location": _l("Archive location"),
         "termination_reason": _l("Reason for termination"),
         "version": _l("Version"),
+        "draft_date": _l("Drafted on"),
+        "amount_excl_tax": _l("Amount excl. tax"),
+        "tax_amount": _l("Tax"),
+        "scan_id": _l("Signed scan"),
+        "execution_started_on": _l("Execution started on"),
+        "closed_on": _l("Closed on"),
+        # the terms as an amendment stores them (terms_snapshot)
+        "lines": _l("Lines"),
+        "deliveries": _l("Delivery dates"),
+        "instalments": _l("Payment instalments"),
     },
     values={"status": status_label},
 )
+describe(
+    ContractAmendment,
+    title=_l("Contract amendment"),
+    fields={
+        "reason": _l("Reason for the change"),
+        "terms": _l("Terms"),
+        "total": _l("Total"),
+        "from_version": _l("From version"),
+        "to_version": _l("To version"),
+    },
+    values={"status": AMENDMENT_STATUSES, "terms": snapshot("Contract")},
+)
+describe(
+    ContractMilestone,
+    title=_l("Contract milestone"),
+    fields={
+        "description": _l("Description"),
+        "planned_date": _l("Planned date"),
+        "planned_amount": _l("Planned amount"),
+        "actual_date": _l("Actual date"),
+        "actual_amount": _l("Actual amount"),
+        "overdue_notified_on": _l("Overdue notice sent on"),
+    },
+    values={"kind": MILESTONE_KINDS},
+)
+describe_note("contracts-scan", _l("Daily check: overdue deliveries and payments"))
 
 
 def product_choices() -> list[Product]:

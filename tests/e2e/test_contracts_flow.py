@@ -17,7 +17,7 @@ from mktapp.core import clock
 from mktapp.expense.demo_claims import tiny_pdf
 from mktapp.extensions import db
 from mktapp.models import Contract, ContractAmendment, Customer, User
-from tests.e2e.browser import SCREENSHOTS, sign_in, snap
+from tests.e2e.browser import SCREENSHOTS, htmx_settled, sign_in, snap
 
 NUMBER = re.compile(r"HT-\d{4}-\d{4}")
 
@@ -57,7 +57,16 @@ def test_contract_drafted_approved_signed_archived_and_printed(new_context, live
     customer_id, customer_name = customer_of(live_server, "sales1")
     day = clock.today()
     context, page = as_user(new_context, "sales1")
-    page.goto(f"/contracts/new?customer_id={customer_id}")
+    # "New contract" on the list asks for the customer first (the results follow the typing).
+    page.goto("/contracts/")
+    page.locator(".page-head").get_by_role("link", name="New contract").click()
+    page.wait_for_url(re.compile(r"/contracts/new$"))
+    htmx_settled(page)
+    page.locator("#customer-q").fill(customer_name)
+    expect(page.locator("#customer_choices")).to_contain_text(f"“{customer_name}”")
+    page.locator("#customer_choices").get_by_role("link", name=customer_name, exact=True).click()
+    page.wait_for_url(re.compile(rf"/contracts/new\?customer_id={customer_id}$"))
+    htmx_settled(page)
     page.locator("[name=title]").fill("会议室设备采购合同")
     # Line 1 from the catalogue: choosing the product fills in its name and price.
     page.locator("[name=lines-0-product_id]").select_option(index=1)
@@ -78,8 +87,11 @@ def test_contract_drafted_approved_signed_archived_and_printed(new_context, live
     page.get_by_role("button", name="Add an instalment").click()
     page.locator("[name=instalments-1-amount]").wait_for()
     page.locator("[name=instalments-1-planned_date]").fill((day + timedelta(days=45)).isoformat())
-    page.locator("[name=instalments-1-amount]").fill("13165")
     page.locator("[name=instalments-1-description]").fill("验收款")
+    # "Fill the remainder": the last instalment takes the total less the first one.
+    page.get_by_role("button", name="Fill the remainder").click()
+    expect(page.locator("[name=instalments-1-amount]")).to_have_value("13165.00")
+    htmx_settled(page)
     page.locator("[name=after_sales_terms]").fill("保修一年，4 小时响应。")
     page.locator("#contract_totals .grand").get_by_text("¥23,165.00").wait_for()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -235,3 +235,131 @@ def test_signing_wins_the_opportunity_it_was_drafted_from(app_ctx, people):
     assert opportunity.stage == "won" and people["customer"].status == "won"
     assert [ch.to_stage for ch in opportunity.stage_changes][-1] == "won"
     db.session.rollback()
+
+
+# --- drafts may be incomplete; review may not (issue 11, item 8) ---------------------------
+
+
+def short_of_total():
+    """Instalments of 100 + 100 against a total of 2,260."""
+    return terms(
+        instalments=[
+            svc.MilestoneInput(TODAY, "预付", D("100")),
+            svc.MilestoneInput(TODAY, "尾款", D("100")),
+        ]
+    )
+
+
+def test_draft_whose_instalments_do_not_add_up_is_saved_with_a_warning(app_ctx, people):
+    c = svc.create_contract(
+        people["rep"], short_of_total(), TODAY, customer_id=people["customer"].id
+    )
+    assert c.status == "draft" and c.total == D("2260.00")
+    warnings = dict(svc.draft_warnings(c))
+    assert "¥200.00" in warnings["instalments"] and "¥2,260.00" in warnings["instalments"]
+    db.session.rollback()
+
+
+def test_submitting_a_draft_whose_instalments_do_not_add_up_is_refused_at_the_instalments(
+    app_ctx, people
+):
+    c = svc.create_contract(
+        people["rep"], short_of_total(), TODAY, customer_id=people["customer"].id
+    )
+    with pytest.raises(svc.TermsError) as error:
+        svc.submit_contract(people["rep"], c)
+    assert "instalments" in dict(error.value.problems)
+    assert c.status == "draft" and engine.current_request(c) is None
+    with pytest.raises(svc.TermsError):
+        svc.create_contract(
+            people["rep"], short_of_total(), TODAY, customer_id=people["customer"].id, review=True
+        )
+    db.session.rollback()
+
+
+def test_draft_without_instalment_amounts_saves_and_review_names_the_missing_amount(
+    app_ctx, people
+):
+    t = terms(instalments=[svc.MilestoneInput(TODAY, "预付", None)])
+    c = svc.create_contract(people["rep"], t, TODAY, customer_id=people["customer"].id)
+    payment = next(m for m in c.milestones if m.kind == "payment")
+    assert payment.planned_amount is None
+    with pytest.raises(svc.TermsError) as error:
+        svc.submit_contract(people["rep"], c)
+    assert "instalments-0-amount" in dict(error.value.problems)
+    db.session.rollback()
+
+
+def test_what_was_typed_wrong_stops_even_a_draft(app_ctx, people):
+    with pytest.raises(svc.TermsError) as error:
+        svc.create_contract(people["rep"], terms(qty="0"), TODAY, customer_id=people["customer"].id)
+    assert error.value.field == "lines-0-quantity"
+    bad = terms(instalments=[svc.MilestoneInput(TODAY, "预付", D("-5"))])
+    with pytest.raises(svc.TermsError) as error:
+        svc.create_contract(people["rep"], bad, TODAY, customer_id=people["customer"].id)
+    assert error.value.field == "instalments-0-amount"
+    db.session.rollback()
+
+
+def test_rows_left_empty_are_not_saved_and_do_not_count_as_problems(app_ctx, people):
+    t = terms()
+    t.instalments.insert(1, svc.MilestoneInput(None, "", None))
+    t.lines.append(svc.LineInput(None, "", "", "", None, None))
+    assert svc.problems_of(t) == []
+    c = svc.create_contract(people["rep"], t, TODAY, customer_id=people["customer"].id)
+    assert len(c.lines) == 1
+    assert [m.seq for m in c.milestones if m.kind == "payment"] == [1, 2]
+    assert svc.draft_warnings(c) == []
+    db.session.rollback()
+
+
+def test_fill_the_remainder_puts_total_less_the_other_instalments_on_the_last():
+    t = terms(
+        instalments=[
+            svc.MilestoneInput(TODAY, "预付", D("1000")),
+            svc.MilestoneInput(TODAY, "到货款", D("500.55")),
+            svc.MilestoneInput(TODAY, "尾款", D("1")),
+        ]
+    )
+    assert svc.totals_of(t).total == D("2260.00")
+    assert svc.remainder(t) == D("759.45")
+    t.instalments[-1].amount = svc.remainder(t)
+    assert svc.problems_of(t) == []
+
+
+def test_fill_the_remainder_without_lines_says_what_is_missing(app_ctx):
+    t = terms()
+    t.lines = []
+    with pytest.raises(svc.ContractError) as error:
+        svc.remainder(t)
+    assert error.value.field == "instalments" and "没有产品明细" in error.value.message
+    t = terms()
+    t.lines[0].unit_price = None
+    with pytest.raises(svc.ContractError) as error:
+        svc.remainder(t)
+    assert "算不出合计" in error.value.message
+
+
+def test_fill_the_remainder_when_the_others_already_reach_the_total(app_ctx):
+    t = terms(
+        instalments=[
+            svc.MilestoneInput(TODAY, "全款", D("2260")),
+            svc.MilestoneInput(TODAY, "多余", None),
+        ]
+    )
+    with pytest.raises(svc.ContractError) as error:
+        svc.remainder(t)
+    assert "没有余额可填" in error.value.message
+
+
+def test_customer_choices_follow_the_record_rules(app_ctx, people, demo):
+    other = Customer(
+        name="单元测试别人的客户", name_key="单元测试别人的客户", owner_id=demo["sales2"]
+    )
+    db.session.add(other)
+    db.session.flush()
+    names = [c.name for c in svc.customer_choices(people["rep"], "单元测试").rows]
+    assert "单元测试客户" in names and "单元测试别人的客户" not in names
+    names = [c.name for c in svc.customer_choices(people["manager"], "单元测试").rows]
+    assert {"单元测试客户", "单元测试别人的客户"} <= set(names)
+    db.session.rollback()

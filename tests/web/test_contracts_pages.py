@@ -107,7 +107,9 @@ def make_contract(app, client, customer_id, **over) -> int:
         f"/contracts/new?customer_id={customer_id}", data=form_data(customer_id, **over)
     )
     assert r.status_code == 303, r.get_data(as_text=True)[:2000]
-    return int(r.headers["Location"].rstrip("/").split("/")[-1])
+    # An incomplete draft comes back to its form (/contracts/<id>/edit), a complete one
+    # goes to its page.
+    return int(re.search(r"/contracts/(\d+)", r.headers["Location"]).group(1))
 
 
 def approve_all(app, contract_id, demo, doc_type="Contract"):
@@ -226,7 +228,7 @@ def test_totals_fragment_follows_the_rows(app, login, setup):
 @pytest.mark.parametrize(
     ("over", "field", "message"),
     [
-        ({"instalments-1-amount": "100"}, "instalments", "must be equal"),
+        ({"instalments-1-amount": "100", "action": "submit"}, "instalments", "must be equal"),
         ({"lines-0-quantity": "0"}, "lines-0-quantity", "quantity must be more than zero"),
         ({"lines-1-unit_price": "-5"}, "lines-1-unit_price", "unit price must be more than zero"),
         ({"lines-0-quantity": "abc"}, "lines-0-quantity", "Enter a number"),
@@ -653,3 +655,318 @@ def test_list_and_archive_cost_a_fixed_number_of_queries(app, login, demo, setup
         manager.get("/contracts/archive")
     assert few.count == many.count
     assert few_archive.count == many_archive.count
+
+
+# --- issue 11, item 8: drafts, fill the remainder, row errors, the customer chooser --------
+
+
+def short_instalments(customer_id, **over):
+    """The form with instalments of 10,000 + 100 against a total of 23,165."""
+    return form_data(customer_id, **{"instalments-1-amount": "100", **over})
+
+
+def contract_row(app, cid):
+    with app.app_context():
+        c = db.session.get(Contract, cid)
+        return (
+            c.status,
+            c.total,
+            sorted((m.seq, m.planned_amount) for m in c.milestones if m.kind == "payment"),
+        )
+
+
+def test_draft_whose_instalments_do_not_add_up_is_saved_with_a_warning(app, login, setup):
+    sales = login("sales1")
+    before = count(app, Contract)
+    r = sales.post(
+        f"/contracts/new?customer_id={setup['mine']}",
+        data=short_instalments(setup["mine"]),
+        headers=EN,
+        htmx=True,
+    )
+    assert r.status_code == 200
+    assert count(app, Contract) == before + 1
+    html = r.get_data(as_text=True)
+    assert "<html" not in html and 'id="contract_form"' in html
+    assert "This draft is not complete yet" in html and "must be equal" in html
+    assert 'class="notice notice-warning"' in html
+    assert "Nothing has been saved" not in html and 'class="form-alert"' not in html
+    assert "saved as a draft" in html  # the toast rides along
+    with app.app_context():
+        cid = db.session.scalar(select(func.max(Contract.id)))
+    # The form now posts to the saved draft (a second save changes it, no second draft).
+    assert f'action="/contracts/{cid}/edit"' in html
+    assert r.headers["HX-Push-Url"] == f"/contracts/{cid}/edit"
+    assert contract_row(app, cid)[0] == "draft"
+
+
+def test_plain_browser_saving_an_incomplete_draft_lands_on_its_edit_page_with_the_warning(
+    app, login, setup
+):
+    sales = login("sales1")
+    r = sales.post(
+        f"/contracts/new?customer_id={setup['mine']}",
+        data=short_instalments(setup["mine"]),
+        headers=EN,
+    )
+    assert r.status_code == 303 and r.headers["Location"].endswith("/edit")
+    page = sales.get(r.headers["Location"], headers=EN)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "saved as a draft" in html and "This draft is not complete yet" in html
+    assert "¥10,100.00" in html and "¥23,165.00" in html
+
+
+def test_complete_draft_still_goes_to_the_contract_page(app, login, setup):
+    sales = login("sales1")
+    r = sales.post(
+        f"/contracts/new?customer_id={setup['mine']}", data=form_data(setup["mine"]), htmx=True
+    )
+    assert r.status_code == 204 and re.fullmatch(r"/contracts/\d+", r.headers["HX-Redirect"])
+
+
+def test_draft_with_an_instalment_left_without_amount_is_saved(app, login, setup):
+    sales = login("sales1")
+    cid = make_contract(app, sales, setup["mine"], **{"instalments-1-amount": ""})
+    status, total, payments = contract_row(app, cid)
+    assert status == "draft" and payments == [(1, Decimal("10000.00")), (2, None)]
+    html = sales.get(f"/contracts/{cid}/edit", headers=EN).get_data(as_text=True)
+    assert "Enter the amount of this instalment." in html
+    assert 'id="instalments-1-amount-warning"' in html
+
+
+def test_submitting_an_incomplete_draft_from_its_page_is_refused_at_the_instalments(
+    app, login, setup
+):
+    sales = login("sales1")
+    cid = make_contract(app, sales, setup["mine"], **{"instalments-1-amount": "100"})
+    page = sales.get(f"/contracts/{cid}", headers=EN).get_data(as_text=True)
+    assert "Not ready for review yet" in page and "must be equal" in page
+    r = sales.post(f"/contracts/{cid}/submit", data={}, headers=EN)
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "Not submitted for review" in html
+    # The message stands at the instalments, red like a field error, in the edit form.
+    assert re.search(
+        r'class="field has-error rows-message"[^>]*><p class="error"[^>]*>The '
+        r"instalments add up to ¥10,100.00",
+        html,
+    )
+    assert f'action="/contracts/{cid}/edit"' in html
+    assert r.headers["HX-Push-Url"] == f"/contracts/{cid}/edit"
+    assert contract_row(app, cid)[0] == "draft"
+    with app.app_context():
+        from mktapp.models import ApprovalRequest
+
+        assert not db.session.scalars(
+            select(ApprovalRequest).where(
+                ApprovalRequest.doc_type == "Contract", ApprovalRequest.doc_id == cid
+            )
+        ).all()
+
+
+def test_submitting_from_the_form_refuses_instalments_that_do_not_add_up_and_saves_nothing(
+    app, login, setup
+):
+    sales = login("sales1")
+    cid = make_contract(app, sales, setup["mine"])
+    r = sales.post(
+        f"/contracts/{cid}/edit",
+        data=short_instalments(setup["mine"], action="submit", title="改过的标题"),
+        headers=EN,
+        htmx=True,
+    )
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "must be equal" in html and "Nothing has been saved" in html
+    with app.app_context():
+        c = db.session.get(Contract, cid)
+        assert c.status == "draft" and c.title == "会议平板采购合同"
+
+
+def test_fill_the_remainder_without_javascript_fills_the_last_instalment_and_saves_nothing(
+    app, login, setup
+):
+    sales = login("sales1")
+    before = count(app, Contract)
+    data = form_data(
+        setup["mine"],
+        action="fill_remainder",
+        **{"instalments-0-amount": "5,000", "instalments-1-amount": ""},
+    )
+    r = sales.post(f"/contracts/new?customer_id={setup['mine']}", data=data)
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert "<html" in html
+    assert re.search(r'name="instalments-1-amount"[^>]*value="18165.00"', html)
+    assert count(app, Contract) == before
+
+
+def test_fill_the_remainder_with_htmx_returns_the_form_with_the_balance(app, login, setup):
+    sales = login("sales1")
+    cid = make_contract(app, sales, setup["mine"])
+    before = contract_row(app, cid)
+    data = form_data(setup["mine"], action="fill_remainder")
+    data.update({"lines-0-quantity": "3", "instalments-1-amount": "1"})  # total 34,465
+    r = sales.post(f"/contracts/{cid}/edit", data=data, htmx=True)
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert html.lstrip().startswith('<form id="contract_form"')
+    assert re.search(r'name="instalments-1-amount"[^>]*value="24465.00"', html)
+    assert "¥34,465.00" in html
+    assert contract_row(app, cid) == before  # nothing written
+
+
+def test_fill_the_remainder_on_a_contract_with_no_lines_says_so_and_writes_nothing(
+    app, login, setup
+):
+    sales = login("sales1")
+    cid = make_contract(app, sales, setup["mine"])
+    before, contracts = contract_row(app, cid), count(app, Contract)
+    data = form_data(setup["mine"], action="fill_remainder")
+    for key in [k for k in data if k.startswith("lines-")]:
+        data[key] = ""
+    for url in (f"/contracts/{cid}/edit", f"/contracts/new?customer_id={setup['mine']}"):
+        r = sales.post(url, data=data, headers=EN, htmx=True)
+        assert r.status_code == 422
+        html = r.get_data(as_text=True)
+        assert "This contract has no lines yet" in html
+        assert 'class="field has-error rows-message" id="instalments-errors"' in html
+    assert contract_row(app, cid) == before
+    assert count(app, Contract) == contracts
+
+
+def test_fill_the_remainder_with_a_mistyped_price_points_at_it_first(app, login, setup):
+    sales = login("sales1")
+    before = count(app, Contract)
+    data = form_data(setup["mine"], action="fill_remainder", **{"lines-1-unit_price": "五百"})
+    r = sales.post(f"/contracts/new?customer_id={setup['mine']}", data=data, headers=EN)
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "Enter a number" in html and "Correct the fields marked first" in html
+    assert count(app, Contract) == before
+
+
+def test_fill_the_remainder_works_on_an_amendment_too(app, login, demo, setup):
+    cid = signed_contract(app, login, demo, setup)
+    sales = login("sales1")
+    data = form_data(setup["mine"], reason="追加", action="fill_remainder")
+    data.update({"lines-0-quantity": "3", "instalments-1-amount": ""})
+    r = sales.post(f"/contracts/{cid}/amend", data=data, htmx=True)
+    assert r.status_code == 200
+    assert re.search(r'name="instalments-1-amount"[^>]*value="24465.00"', r.get_data(as_text=True))
+    with app.app_context():
+        assert not db.session.scalars(
+            select(ContractAmendment).where(ContractAmendment.contract_id == cid)
+        ).all()
+
+
+def test_an_error_on_a_line_is_drawn_like_every_field_error_with_the_summary_banner(
+    app, login, setup
+):
+    sales = login("sales1")
+    before = count(app, Contract)
+    r = sales.post(
+        f"/contracts/new?customer_id={setup['mine']}",
+        data=form_data(setup["mine"], **{"lines-1-name": ""}),  # only a line is wrong
+        headers=EN,
+    )
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "Please correct the fields marked below. Nothing has been saved." in html
+    cell = re.search(r'<td class="field [^"]*has-error">(.*?)</td>', html, re.S)
+    assert cell is not None
+    assert 'aria-invalid="true"' in cell.group(1) and 'name="lines-1-name"' in cell.group(1)
+    assert '<p class="error" id="lines-1-name-error" role="alert">Name the product' in cell.group(1)
+    assert count(app, Contract) == before
+
+
+def test_milestone_date_column_reads_planned_date_and_policy_status_keeps_its_word(
+    app, login, setup
+):
+    from flask_babel import force_locale, gettext, pgettext
+
+    cid = make_contract(app, login("sales1"), setup["mine"])
+    html = login("sales1").get(f"/contracts/{cid}").get_data(as_text=True)
+    assert '<th scope="col">计划日期</th>' in html
+    with app.test_request_context("/"), force_locale("zh_Hans"):
+        assert pgettext("contract milestone", "Planned date") == "计划日期"
+        assert gettext("Planned") == "待生效"
+
+
+def test_contracts_list_has_a_new_contract_button_for_those_who_draft(app, login, setup):
+    html = login("sales1").get("/contracts/").get_data(as_text=True)
+    assert re.search(r'<a class="btn btn-primary" href="/contracts/new">新建合同</a>', html)
+    assert "新建合同" not in login("service1").get("/contracts/").get_data(as_text=True)
+
+
+def test_new_contract_asks_for_the_customer_among_the_reps_own(app, login, setup):
+    sales = login("sales1")
+    page = sales.get("/contracts/new")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="customer-q"' in html and 'id="customer_choices"' in html
+    r = sales.get("/contracts/new?q=测试甲方")
+    html = r.get_data(as_text=True)
+    assert f'href="/contracts/new?customer_id={setup["mine"]}"' in html
+    assert "别人的客户有限公司" not in sales.get("/contracts/new?q=别人的客户").get_data(
+        as_text=True
+    )
+    # As one types (htmx): only the results come back, and the address follows.
+    r = sales.get("/contracts/new?q=测试甲方", htmx="customer_choices")
+    fragment = r.get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="customer_choices"') and "<html" not in fragment
+    assert "测试甲方科技有限公司" in fragment
+    assert "HX-Push-Url" in r.headers
+    # The choice leads to the existing form for that customer.
+    form = sales.get(f"/contracts/new?customer_id={setup['mine']}").get_data(as_text=True)
+    assert 'id="contract_form"' in form and "测试甲方科技有限公司" in form
+    # The manager finds any rep's customer.
+    manager = login("manager").get("/contracts/new?q=别人的客户").get_data(as_text=True)
+    assert f'href="/contracts/new?customer_id={setup["other"]}"' in manager
+
+
+def test_customer_search_that_finds_nothing_says_so(app, login, setup):
+    r = login("sales1").get("/contracts/new?q=不存在的客户xyz", headers=EN)
+    assert r.status_code == 200
+    assert "No customer matches “不存在的客户xyz”." in r.get_data(as_text=True)
+    long = login("sales1").get("/contracts/new?q=" + "长" * 500)
+    assert long.status_code == 200
+
+
+def test_only_those_who_draft_may_open_the_new_contract_chooser(app, login, setup):
+    assert login("service1").get("/contracts/new").status_code == 403
+    assert login("service1").get("/contracts/new?q=测试").status_code == 403
+
+
+def test_posting_a_new_contract_without_customer_goes_back_to_the_chooser(app, login, setup):
+    before = count(app, Contract)
+    r = login("sales1").post("/contracts/new", data=form_data(""))
+    assert r.status_code == 303 and r.headers["Location"].endswith("/contracts/new")
+    assert count(app, Contract) == before
+
+
+def test_a_mistyped_number_and_a_missing_name_are_both_marked_at_once(app, login, setup):
+    sales = login("sales1")
+    data = form_data(setup["mine"], **{"lines-1-name": "", "lines-1-unit_price": "五百"})
+    r = sales.post(f"/contracts/new?customer_id={setup['mine']}", data=data, headers=EN)
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert 'id="lines-1-unit_price-error" role="alert">Enter a number' in html
+    assert 'id="lines-1-name-error" role="alert">Name the product or service.' in html
+    assert "unit price must be more than zero" not in html
+
+
+def test_draft_saved_by_htmx_heads_the_page_with_its_number(app, login, setup):
+    sales = login("sales1")
+    r = sales.post(
+        f"/contracts/new?customer_id={setup['mine']}",
+        data=short_instalments(setup["mine"]),
+        headers=EN,
+        htmx=True,
+    )
+    html = r.get_data(as_text=True)
+    with app.app_context():
+        number = db.session.scalar(select(Contract.number).order_by(Contract.id.desc()).limit(1))
+    head = re.search(r'<div id="contract_form_head" hx-swap-oob="true">(.*?)</h1>', html, re.S)
+    assert head and f"Edit contract {number}" in head.group(1)
