@@ -11,7 +11,7 @@ check-in, and the on-site feedback questionnaire reached through a QR code.
   registrations and walk-ins (checked in on the spot); check-in per row; counts by kind.
 - Feedback: an open questionnaire of the research chapter attached to the activity
   (chosen, or the standard on-site questionnaire made and published through
-  research.surveys), its public link and a QR code (SVG, made here with segno).
+  research.surveys), its public link and a QR code (SVG, core.qr).
 
 Services take plain arguments, raise ExecutionError (a message and the field it concerns)
 and never commit.
@@ -19,7 +19,6 @@ and never commit.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -30,10 +29,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from mktapp.core.audit import describe_note
 from mktapp.core.audit_display import describe
 from mktapp.core.notify import notify
 from mktapp.core.paging import Paging
 from mktapp.core.permissions import can, visible
+from mktapp.core.qr import qr_svg  # noqa: F401 (the sign and its routes use svc.qr_svg)
 from mktapp.extensions import db
 from mktapp.models import Customer, Role, Survey, User, utcnow
 from mktapp.models.brand import (
@@ -779,18 +780,6 @@ def sign_problem(survey: Survey | None) -> str | None:
     return None
 
 
-def qr_svg(url: str, inline: bool = True) -> str:
-    """The link as a QR code in SVG (scalable: a viewBox, no fixed size when inline)."""
-    import segno
-
-    code = segno.make(url, error="m")
-    if inline:
-        return code.svg_inline(scale=1, border=2, omitsize=True, svgclass="qr-code", title=url)
-    out = io.BytesIO()
-    code.save(out, kind="svg", scale=10, border=4, xmldecl=True, title=url, svgclass="qr-code")
-    return out.getvalue().decode("utf-8")
-
-
 describe(
     ActivityTask,
     title=_l("Activity task"),
@@ -799,12 +788,20 @@ describe(
         "status": _l("Status"),
         "due_on": _l("Due"),
         "owner_id": _l("Owner"),
+        "done_at": _l("Completed at"),
+        "overdue_notified_at": _l("Overdue reminder sent"),
     },
     values={"status": task_status_label},
 )
+describe_note("activity-tasks-scan", _l("Daily check: overdue activity tasks"))
 describe(
     ActivityParticipant,
     title=_l("Activity participant"),
-    fields={"name": _l("Full name"), "checked_in_at": _l("Checked in")},
+    fields={
+        "name": _l("Full name"),
+        "checked_in_at": _l("Checked in"),
+        "kind": _l("Participant type"),
+        "company": _l("Company"),
+    },
     values={"kind": participant_kind_label},
 )

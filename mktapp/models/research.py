@@ -60,10 +60,22 @@ QUESTION_KINDS: dict[str, object] = {
     "section": _l("Section heading"),
 }
 
+SURVEY_KINDS: dict[str, object] = {
+    "general": _l("General questionnaire"),
+    "satisfaction": _l("Customer satisfaction"),
+}
+
 SURVEY_STATUSES: dict[str, object] = {
     "draft": _l("Draft"),
     "open": _l("Collecting answers"),
     "closed": _l("Closed"),
+}
+
+# How often the public questionnaire may be answered (Survey.answer_limit).
+ANSWER_LIMITS: dict[str, object] = {
+    "open": _l("Anyone with the link, any number of times"),
+    "browser": _l("One answer per browser"),
+    "invitation": _l("Invited customers only, one answer per invitation"),
 }
 
 RESPONSE_CHANNELS: dict[str, object] = {
@@ -131,6 +143,8 @@ class ResearchMilestone(db.Model):
 
     __tablename__ = "research_milestones"
     __audited__ = True
+    __audit_title__ = _l("Research milestone")
+    __audit_labels__ = {"plan_id": _l("Research plan"), "due_on": _l("Due"), "done": _l("Done")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("research_plans.id"), index=True)
@@ -146,6 +160,8 @@ class ResearchAssignment(db.Model):
 
     __tablename__ = "research_assignments"
     __audited__ = True
+    __audit_title__ = _l("Research assignment")
+    __audit_labels__ = {"user_id": _l("Colleague"), "task": _l("Task")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("research_plans.id"), index=True)
@@ -162,6 +178,13 @@ class FieldNote(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     __tablename__ = "research_field_notes"
     __audited__ = True
     __audit_label__ = "title"
+    __audit_title__ = _l("Field note")
+    __audit_labels__ = {
+        "method": _l("Method"),
+        "held_on": _l("Date"),
+        "participants": _l("Participants"),
+    }
+    __audit_values__ = {"method": RESEARCH_METHODS}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("research_plans.id"), index=True)
@@ -204,6 +227,9 @@ class Survey(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     response_count: Mapped[int] = mapped_column(Integer, default=0)
+    # ANSWER_LIMITS: "open", "browser" (a cookie marks a browser that answered) or
+    # "invitation" (the public link takes no answers; each invitation takes one).
+    answer_limit: Mapped[str] = mapped_column(String(20), default="open", server_default="open")
 
     plan = relationship("ResearchPlan")
     questions: Mapped[list[SurveyQuestion]] = relationship(
@@ -227,6 +253,17 @@ class SurveyQuestion(db.Model):
     __tablename__ = "survey_questions"
     __audited__ = True
     __audit_label__ = "text"
+    __audit_title__ = _l("Survey question")
+    __audit_labels__ = {
+        "kind": _l("Question type"),
+        "text": _l("Question"),
+        "help": _l("Hint"),
+        "required": _l("Required"),
+        "options": _l("Choices"),
+        "key": _l("Key for comparing periods"),  # entries written before it was excluded
+    }
+    __audit_values__ = {"kind": QUESTION_KINDS}
+    __audit_exclude__ = ("key",)  # an internal random key that matches questions across periods
     __fragment_versions__ = ("surveys",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -268,6 +305,7 @@ class SurveyInvitation(db.Model):
     """A one-time link sent to one customer: one response, then it is used up."""
 
     __tablename__ = "survey_invitations"
+    __audit_title__ = _l("Survey invitation")  # rows moved when customers are merged
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
@@ -284,6 +322,7 @@ class SurveyResponse(db.Model):
     """答卷: one respondent's answers to a questionnaire."""
 
     __tablename__ = "survey_responses"
+    __audit_title__ = _l("Survey response")  # rows moved when customers are merged
     __table_args__ = (Index("ix_survey_responses_survey_at", "survey_id", "submitted_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,6 +8,14 @@ response is loaded into Python to be counted.
 question_block(question_id, filters) and crosstab_block(q1_id, q2_id, filters) return
 plain dicts that templates/research/_block_question.html and _block_crosstab.html draw;
 the analysis page and (later) the research report insert the same blocks.
+
+Confidence intervals respect what the numbers can be (a manager should believe them):
+a mean on a bounded scale (rating 1–5, NPS answers 0–10) gets a percentile bootstrap
+from the counts, with a fixed seed so a page shows the same interval each time, and so
+stays inside the scale; a share (CSAT, a choice's percentage) gets a Wilson interval;
+the NPS itself gets the normal interval of a difference of two shares on −100…100,
+clamped; a number question gets a t interval whose lower end is clamped at 0 when no
+answer is negative. Fewer than MIN_SAMPLE answers give no interval ("too few").
 """
 
 from __future__ import annotations
@@ -39,6 +47,13 @@ CROSSTAB_KINDS = ("single", "multi", "rating", "nps")
 PROMOTER, DETRACTOR = "#15803d", "#b42318"
 PASSIVE = "#b7791f"
 TEXT_SAMPLES = 12
+# Below this many answers an interval says more about chance than about customers.
+MIN_SAMPLE = 10
+# The range a scale question's answers can take.
+SCALES = {"rating": (1.0, 5.0), "nps": (0.0, 10.0)}
+BOOTSTRAP_DRAWS = 4000
+BOOTSTRAP_SEED = 20240607  # fixed: the same answers always give the same interval
+Z95 = 1.959963984540054
 
 
 @dataclass(frozen=True)
@@ -127,15 +142,19 @@ def responses_count(survey_id: int, filters: Filters) -> int:
 # --- statistics from counts -----------------------------------------------------------------
 
 
-def describe_counts(counts: dict[float, int]) -> dict:
+def describe_counts(counts: dict[float, int], scale: tuple[float, float] | None = None) -> dict:
     """n, mean, median, sd and the 95 % confidence interval of a distribution given as
-    {value: count} (the sample standard deviation, n - 1; the t distribution)."""
+    {value: count} (the sample standard deviation, n - 1). On a bounded `scale` (low, high)
+    the interval is a percentile bootstrap, inside the scale; otherwise a t interval."""
     n = sum(counts.values())
     if n == 0:
         return {"n": 0}
     total = sum(v * c for v, c in counts.items())
     squares = sum(v * v * c for v, c in counts.items())
-    return _summary(n, total, squares, _median_from_counts(counts, n))
+    out = _summary(n, total, squares, _median_from_counts(counts, n))
+    if scale is not None and out["ci"] is not None:
+        out.update(ci=bootstrap_mean_interval(counts), ci_method="bootstrap")
+    return out
 
 
 def _median_from_counts(counts: dict[float, int], n: int) -> float:
@@ -154,21 +173,80 @@ def _median_from_counts(counts: dict[float, int], n: int) -> float:
     return (nth(n // 2 - 1) + nth(n // 2)) / 2
 
 
-def _summary(n: int, total: float, squares: float, median: float | None) -> dict:
+def _summary(
+    n: int, total: float, squares: float, median: float | None, floor: float | None = None
+) -> dict:
+    """Mean, sd and a t interval (None below MIN_SAMPLE answers: `too_few`); the interval's
+    lower end is raised to `floor` when given (values that cannot be below it)."""
     mean = total / n
-    out = {"n": n, "mean": mean, "median": median, "sd": None, "ci": None}
+    out = {
+        "n": n,
+        "mean": mean,
+        "median": median,
+        "sd": None,
+        "ci": None,
+        "ci_method": "",
+        "ci_clamped": False,
+        "too_few": n < MIN_SAMPLE,
+    }
     if n > 1:
         variance = max((squares - n * mean * mean) / (n - 1), 0.0)
-        sd = math.sqrt(variance)
+        out["sd"] = math.sqrt(variance)
+    if n >= MIN_SAMPLE:
         from scipy import stats as sps  # loads with the first statistic, not with the app
 
-        half = float(sps.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
-        out.update(sd=sd, ci=(mean - half, mean + half))
+        half = float(sps.t.ppf(0.975, n - 1)) * out["sd"] / math.sqrt(n)
+        low, high = mean - half, mean + half
+        if floor is not None and low < floor:
+            low, out["ci_clamped"] = floor, True
+        out.update(ci=(low, high), ci_method="t")
     return out
 
 
+def bootstrap_mean_interval(counts: dict[float, int], level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of {value: count}: resample the answers
+    (a multinomial draw over the values seen) BOOTSTRAP_DRAWS times with a fixed seed.
+    Every resampled mean is a mean of answers, so the interval stays inside the scale."""
+    import numpy as np  # with scipy's statistics, not with the app
+
+    ordered = sorted((v, c) for v, c in counts.items() if c)
+    values = np.array([v for v, _c in ordered], dtype=float)
+    weights = np.array([c for _v, c in ordered], dtype=float)
+    n = int(weights.sum())
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    draws = rng.multinomial(n, weights / n, size=BOOTSTRAP_DRAWS)
+    means = draws @ values / n
+    tail = (1 - level) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return float(low), float(high)
+
+
+def wilson_interval(k: int, n: int, z: float = Z95) -> tuple[float, float] | None:
+    """Wilson score interval of a share k/n, as fractions 0–1 (None below MIN_SAMPLE)."""
+    if n < MIN_SAMPLE or n <= 0:
+        return None
+    p = k / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def nps_interval(
+    promoters: int, detractors: int, n: int, z: float = Z95
+) -> tuple[float, float] | None:
+    """95 % interval of the NPS on −100…100: the score is the difference of two shares of
+    one sample, var = (p + d − (p − d)²) / n; the ends are clamped to the scale."""
+    if n < MIN_SAMPLE:
+        return None
+    p, d = promoters / n, detractors / n
+    half = z * math.sqrt(max(p + d - (p - d) ** 2, 0.0) / n)
+    score = p - d
+    return max(-100.0, 100 * (score - half)), min(100.0, 100 * (score + half))
+
+
 def nps_of(counts: dict[float, int]) -> dict:
-    """Net promoter score: % promoters (9–10) minus % detractors (0–6)."""
+    """Net promoter score: % promoters (9–10) minus % detractors (0–6), with its interval."""
     n = sum(counts.values())
     if not n:
         return {}
@@ -176,6 +254,7 @@ def nps_of(counts: dict[float, int]) -> dict:
     detractors = sum(c for v, c in counts.items() if v <= 6)
     passives = n - promoters - detractors
     return {
+        "n": n,
         "promoters": promoters,
         "passives": passives,
         "detractors": detractors,
@@ -183,6 +262,8 @@ def nps_of(counts: dict[float, int]) -> dict:
         "passives_pct": 100 * passives / n,
         "detractors_pct": 100 * detractors / n,
         "score": 100 * (promoters - detractors) / n,
+        "ci": nps_interval(promoters, detractors, n),
+        "too_few": n < MIN_SAMPLE,
     }
 
 
@@ -190,6 +271,18 @@ def csat_of(counts: dict[float, int]) -> float | None:
     """CSAT: the share of ratings of 4 or 5, in percent."""
     n = sum(counts.values())
     return 100 * sum(c for v, c in counts.items() if v >= 4) / n if n else None
+
+
+def too_few_text(minimum: int = MIN_SAMPLE) -> str:
+    """What replaces an interval computed from too few answers."""
+    return _("Too few answers for a confidence interval (fewer than %(n)s)", n=minimum)
+
+
+def csat_interval(counts: dict[float, int]) -> tuple[float, float] | None:
+    """The Wilson interval of the CSAT, in percent (None below MIN_SAMPLE ratings)."""
+    n = sum(counts.values())
+    ci = wilson_interval(sum(c for v, c in counts.items() if v >= 4), n)
+    return (100 * ci[0], 100 * ci[1]) if ci else None
 
 
 # --- per question ------------------------------------------------------------------------------
@@ -272,7 +365,9 @@ def _number_stats(qid: int, filters: Filters, summary: tuple | None = None) -> d
     if not summary or not summary[0]:
         return {"n": 0}
     n, total, squares, low, high = summary
-    out = _summary(n, float(total), float(squares), _number_median(qid, n, filters))
+    # Nobody answered below zero: a count or an amount, so the interval does not go below 0.
+    floor = 0.0 if float(low) >= 0 else None
+    out = _summary(n, float(total), float(squares), _number_median(qid, n, filters), floor)
     out.update(min=float(low), max=float(high))
     return out
 
@@ -332,25 +427,36 @@ def _build(q: SurveyQuestion, number, answered, respondents, counts, filters, su
         "stats": None,
         "nps": None,
         "csat": None,
+        "csat_ci": None,
+        "shares_ci": False,
+        "min_sample": MIN_SAMPLE,
         "texts": [],
         "chart": None,
         "filters": filters.args(),
     }
     if q.kind in ("single", "multi", "rating", "nps"):
         base = answered or 1
-        block["rows"] = [
-            {
-                "label": label,
-                "value": value,
-                "count": counts.get(value, 0),
-                "pct": 100 * counts.get(value, 0) / base if answered else 0.0,
-            }
-            for value, label in _categories(q)
-        ]
+        # A choice's share of those who answered, with its Wilson interval in percent.
+        shares_ci = q.kind in ("single", "multi") and answered >= MIN_SAMPLE
+        block["shares_ci"] = shares_ci
+        block["rows"] = []
+        for value, label in _categories(q):
+            count = counts.get(value, 0)
+            ci = wilson_interval(count, answered) if shares_ci else None
+            block["rows"].append(
+                {
+                    "label": label,
+                    "value": value,
+                    "count": count,
+                    "pct": 100 * count / base if answered else 0.0,
+                    "ci": (100 * ci[0], 100 * ci[1]) if ci else None,
+                }
+            )
         if q.kind in ("rating", "nps"):
-            block["stats"] = describe_counts(counts)
+            block["stats"] = describe_counts(counts, SCALES[q.kind])
         if q.kind == "rating":
             block["csat"] = csat_of(counts)
+            block["csat_ci"] = csat_interval(counts)
         if q.kind == "nps":
             block["nps"] = nps_of(counts)
         block["chart"] = _chart(q, block["rows"], number)
@@ -514,13 +620,16 @@ def compare_periods(surveys: list[Survey]) -> list[dict]:
                 keyed[q.key] = {"text": q.text, "kind": q.kind, "periods": {}}
                 order.append(q.key)
             c = counts.get(q.id, {})
-            summary = describe_counts(c)
+            summary = describe_counts(c, SCALES[q.kind])
+            nps = nps_of(c) if q.kind == "nps" else {}
             keyed[q.key]["periods"][survey.id] = {
                 "n": summary.get("n", 0),
                 "mean": summary.get("mean"),
                 "ci": summary.get("ci"),
+                "too_few": summary.get("too_few", False),
                 "csat": csat_of(c) if q.kind == "rating" else None,
-                "nps": nps_of(c).get("score") if q.kind == "nps" else None,
+                "nps": nps.get("score"),
+                "nps_ci": nps.get("ci"),
             }
     rows = []
     for key in order:
@@ -630,14 +739,24 @@ def analysis_rows(result: dict) -> tuple[list[str], list[list]]:
         _("95% CI low"),
         _("95% CI high"),
         _("NPS"),
+        _("NPS 95% CI low"),
+        _("NPS 95% CI high"),
         _("CSAT %"),
+        _("CSAT 95% CI low"),
+        _("CSAT 95% CI high"),
+        _("Note"),
     ]
     out = []
     for b in result["blocks"]:
         if b["type"] != "question":
             continue
         s = b["stats"] or {}
+        nps = b["nps"] or {}
         ci = s.get("ci") or (None, None)
+        nps_ci = nps.get("ci") or (None, None)
+        csat_ci = b["csat_ci"] or (None, None)
+        # Statistics were asked of too few answers (texts have none to ask).
+        few = 0 < b["answered"] < MIN_SAMPLE and b["kind"] not in ("short_text", "long_text")
         head = [
             b["number"],
             b["text"],
@@ -650,8 +769,13 @@ def analysis_rows(result: dict) -> tuple[list[str], list[list]]:
             s.get("sd"),
             ci[0],
             ci[1],
-            (b["nps"] or {}).get("score"),
+            nps.get("score"),
+            nps_ci[0],
+            nps_ci[1],
             b["csat"],
+            csat_ci[0],
+            csat_ci[1],
+            too_few_text() if few else "",
         ]
         out.append(head)
         for r in b["rows"]:

@@ -97,7 +97,32 @@ class SurveyForm(FlaskForm):
         validators=[Optional(), Length(max=40)],
         description=_l("For a satisfaction survey, e.g. 2026 Q2."),
     )
-    plan_id = SelectField(_l("Research plan"), coerce=int, validators=[Optional()])
+    plan_id = SelectField(
+        _l("Research plan"),
+        coerce=int,
+        validators=[Optional()],
+        description=_l(
+            "Optional. A questionnaire that belongs to a plan can be published once the plan "
+            "is approved."
+        ),
+    )
+    answer_limit = SelectField(
+        _l("Who may answer"),
+        choices=[],
+        default="open",
+        validators=[Optional()],
+        description=_l(
+            "One answer per browser: a second attempt from the same browser is refused "
+            "(a cookie remembers it). Invited customers only: the public link takes no "
+            "answers; each personal invitation link takes one."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from mktapp.models.research import ANSWER_LIMITS
+
+        super().__init__(*args, **kwargs)
+        self.answer_limit.choices = [(k, str(v)) for k, v in ANSWER_LIMITS.items()]
 
 
 class QuestionForm(FlaskForm):

@@ -5,15 +5,21 @@
 
 Every refusal is a friendly page in the respondent's language (Accept-Language, or the
 language switch on the page): 404 for a link that does not exist, 410 for a closed
-questionnaire, 422 for answers that cannot be stored or a used one-time link. Nothing
-is stored unless every answer is acceptable.
+questionnaire, 422 for answers that cannot be stored, a used one-time link or a second
+answer from a browser when the questionnaire takes one per browser, 403 for the public
+link of a questionnaire that only invited customers answer. Nothing is stored unless
+every answer is acceptable.
+
+One answer per browser: after an answer through the public link a signed cookie,
+scoped to that link's path, marks the browser; the form is not shown to it again.
 """
 
 from __future__ import annotations
 
-from flask import abort, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from mktapp.core import fragments
 from mktapp.core.htmx import redirect_to, render
@@ -36,6 +42,43 @@ def _not_found():
         _("This link does not lead to a questionnaire. Check that it was copied in full."),
         404,
     )
+
+
+ANSWERED_COOKIE = "mktapp_answered"
+ANSWERED_MAX_AGE = 2 * 365 * 24 * 3600
+
+
+def _marks() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="survey-answered")
+
+
+def _answered_here(survey) -> bool:
+    """Whether this browser holds the mark of an answer to this questionnaire."""
+    value = request.cookies.get(ANSWERED_COOKIE, "")
+    if not value:
+        return False
+    try:
+        return _marks().loads(value) == survey.id
+    except BadSignature:
+        return False
+
+
+def _mark_answered(response, survey):
+    response.set_cookie(
+        ANSWERED_COOKIE,
+        _marks().dumps(survey.id),
+        max_age=ANSWERED_MAX_AGE,
+        path=url_for("research.answer", token=survey.token),
+        secure=request.is_secure,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _refusal(survey, error: svc.SurveyError):
+    title = _("Invitation needed") if error.status == 403 else _("Already answered")
+    return _message(title, error.message, error.status, survey)
 
 
 def _questions_html(survey):
@@ -81,6 +124,11 @@ def _answer(survey, invitation=None):
         )
     if not svc.accepting(survey):
         return _message(_("Questionnaire closed"), svc.closed_reason(survey), 410, survey)
+    by_link = invitation is None
+    answered_before = by_link and _answered_here(survey)
+    refusal = svc.link_refusal(survey, answered_before) if by_link else None
+    if refusal is not None:
+        return _refusal(survey, refusal)
     if request.method == "GET":
         return _page(survey, action)
     if not ConfirmForm().validate_on_submit():
@@ -98,6 +146,7 @@ def _answer(survey, invitation=None):
             channel="invite" if invitation is not None else "link",
             invitation=invitation,
             locale=str(get_locale()),
+            answered_before=answered_before,
         )
     except svc.AnswerProblems as failure:
         db.session.rollback()
@@ -111,8 +160,14 @@ def _answer(survey, invitation=None):
     except svc.SurveyClosed as failure:
         db.session.rollback()
         return _message(_("Questionnaire closed"), failure.message, 410, survey)
+    except (svc.InvitationOnly, svc.AlreadyAnswered) as failure:
+        db.session.rollback()
+        return _refusal(survey, failure)
     db.session.commit()
-    return redirect_to(url_for("research.answer_thanks", token=survey.token))
+    response = redirect_to(url_for("research.answer_thanks", token=survey.token))
+    if by_link and survey.answer_limit == "browser":
+        _mark_answered(response, survey)
+    return response
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])

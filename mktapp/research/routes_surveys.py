@@ -3,10 +3,7 @@ invitations, answers taken by phone, the analysis with cross-tabs, periods, expo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
-from flask import abort, current_app, flash, request, url_for
+from flask import Response, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,6 +12,7 @@ from mktapp.core import nav
 from mktapp.core.exports import xlsx_response
 from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.permissions import get_visible_or_404, require, visible
+from mktapp.core.qr import qr_svg
 from mktapp.extensions import db
 from mktapp.models import (
     CUSTOMER_GRADES,
@@ -45,6 +43,7 @@ def _survey_labels():
         "survey_status_label": svc.status_label,
         "question_kind_label": svc.kind_label,
         "channel_label": svc.channel_label,
+        "answer_limit_label": svc.answer_limit_label,
     }
 
 
@@ -98,7 +97,7 @@ def surveys_xlsx():
             sum(1 for q in s.questions if q.kind != "section"),
             s.response_count,
             s.published_at,
-            s.closes_at,
+            svc.closes_on(s),
         ]
         for s in svc.export_surveys(current_user, query)
     ]
@@ -156,6 +155,7 @@ def survey_new():
         form.kind.data,
         form.plan_id.data or None,
         form.period.data,
+        form.answer_limit.data or "open",
     )
     db.session.commit()
     flash(_("Questionnaire created. Add its questions."), "success")
@@ -183,10 +183,16 @@ def survey_edit(survey_id: int):
             form.kind.data,
             form.plan_id.data or None,
             form.period.data,
+            # Kept as it is when the form did not send it (an older page, a script).
+            form.answer_limit.data if "answer_limit" in request.form else None,
         )
     except svc.SurveyError as error:
         db.session.rollback()
-        form.form_errors.append(error.message)
+        target = getattr(form, error.field, None) if error.field else None
+        if target is not None:
+            target.errors = [*(target.errors or []), error.message]
+        else:
+            form.form_errors.append(error.message)
         return _survey_form(form, survey, 422)
     db.session.commit()
     flash(_("Questionnaire saved."), "success")
@@ -201,6 +207,7 @@ def _public_url(survey: Survey) -> str:
 
 
 def _detail(survey: Survey, status=200, block=None, **extra):
+    public_url = _public_url(survey)
     context = {
         "survey": survey,
         "questions": svc.numbered(survey.questions),
@@ -211,12 +218,16 @@ def _detail(survey: Survey, status=200, block=None, **extra):
         "publish_form": extra.pop("publish_form", None) or PublishForm(formdata=None),
         "period_form": extra.pop("period_form", None) or PeriodForm(formdata=None),
         "confirm": ConfirmForm(),
-        "public_url": _public_url(survey),
+        "public_url": public_url,
         "accepting": svc.accepting(survey),
         "kinds": QUESTION_KINDS,
         "editing": extra.pop("editing", None),
         "edit_form": extra.pop("edit_form", None),
         "series": svc.series_of(survey) if survey.kind == "satisfaction" else [],
+        "publish_blocker": svc.publish_blocker(survey) if survey.status == "draft" else None,
+        "closes_on": svc.closes_on(survey),
+        # The link's QR code (none when only invitation links take answers).
+        "qr": qr_svg(public_url) if public_url and survey.answer_limit != "invitation" else "",
     }
     context.update(extra)
     return render("research/survey_detail.html", block=block, status=status, **context)
@@ -373,13 +384,6 @@ def survey_preview(survey_id: int):
 # --- publishing -----------------------------------------------------------------------------------
 
 
-def _end_of_day(day):
-    if day is None:
-        return None
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(UTC)
-
-
 @bp.post("/surveys/<int:survey_id>/publish")
 @require("research.edit")
 def survey_publish(survey_id: int):
@@ -388,10 +392,10 @@ def survey_publish(survey_id: int):
     form = PublishForm()
     if form.validate_on_submit():
         try:
-            svc.publish(current_user, survey, _end_of_day(form.closes_on.data), form.cap.data)
+            svc.publish(current_user, survey, svc.end_of_day(form.closes_on.data), form.cap.data)
         except svc.SurveyError as error:
             db.session.rollback()
-            field = {"closes_at": "closes_on"}.get(error.field or "", error.field)
+            field = {"closes_at": "closes_on", "plan": None}.get(error.field or "", error.field)
             target = getattr(form, field, None) if field else None
             if target is not None:
                 target.errors = [*(target.errors or []), error.message]
@@ -403,6 +407,18 @@ def survey_publish(survey_id: int):
             return redirect_to(url_for("research.survey_detail", survey_id=survey.id))
     survey = get_visible_or_404(Survey, survey_id, current_user)
     return _detail(survey, status=422, publish_form=form)
+
+
+@bp.get("/surveys/<int:survey_id>/qr.svg")
+@require("research.view")
+def survey_qr(survey_id: int):
+    """The QR code of the public link, as an SVG file to download and print."""
+    survey = get_visible_or_404(Survey, survey_id, current_user)
+    if not survey.token or survey.answer_limit == "invitation":
+        abort(404)
+    response = Response(qr_svg(_public_url(survey), inline=False), mimetype="image/svg+xml")
+    response.headers["Content-Disposition"] = f'attachment; filename="survey-qr-{survey.id}.svg"'
+    return response
 
 
 @bp.post("/surveys/<int:survey_id>/close")
@@ -430,7 +446,7 @@ def survey_reopen(survey_id: int):
     form = PublishForm()
     if form.validate_on_submit():
         try:
-            svc.reopen(current_user, survey, _end_of_day(form.closes_on.data), form.cap.data)
+            svc.reopen(current_user, survey, svc.end_of_day(form.closes_on.data), form.cap.data)
         except svc.SurveyError as error:
             db.session.rollback()
             form.form_errors.append(error.message)
@@ -475,6 +491,7 @@ def survey_periods(survey_id: int):
         series=series,
         rows=rows,
         chart=analysis.period_chart(series, rows),
+        min_sample=analysis.MIN_SAMPLE,
     )
 
 
@@ -642,6 +659,7 @@ def survey_analysis(survey_id: int):
         channels=RESPONSE_CHANNELS,
         grades=CUSTOMER_GRADES,
         regions=_regions(),
+        min_sample=analysis.MIN_SAMPLE,
         push_url=url_for("research.survey_analysis", survey_id=survey.id, **args),
     )
 

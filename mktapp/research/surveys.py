@@ -2,8 +2,11 @@
 
 A questionnaire is built as a draft (questions in `seq` order; a "section" question is a
 heading), published with an unguessable token (the public link, no login), and closes
-by hand, at its closing time or when it reaches its response cap. Invitations give one
-customer a one-time link. Staff enter answers taken by phone (channel "phone").
+by hand, at the end of its closing day or when it reaches its response cap. One that
+belongs to a research plan is published only once the plan is approved. Invitations
+give one customer a one-time link. The public link takes any number of answers, one per
+browser (the route keeps a cookie), or none (invited customers only): answer_limit.
+Staff enter answers taken by phone (channel "phone").
 
 Answers are checked by check_answers() before anything is stored: every problem is
 reported at once, in the respondent's language, and nothing is written.
@@ -13,17 +16,19 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, or_, select, update
 
+from mktapp.core import clock
 from mktapp.core.audit_display import describe
 from mktapp.core.permissions import can, visible
 from mktapp.extensions import db
 from mktapp.models import (
+    PLAN_STATUSES,
     QUESTION_KINDS,
     RESPONSE_CHANNELS,
     SURVEY_STATUSES,
@@ -35,6 +40,7 @@ from mktapp.models import (
     SurveyResponse,
     utcnow,
 )
+from mktapp.models.research import ANSWER_LIMITS, SURVEY_KINDS
 
 MAX_SHORT = 200
 MAX_LONG = 5000
@@ -62,6 +68,16 @@ class LinkUsed(SurveyError):
     """A one-time invitation link that has already been answered."""
 
 
+class AlreadyAnswered(SurveyError):
+    """This browser has already answered a questionnaire that takes one answer per browser."""
+
+
+class InvitationOnly(SurveyError):
+    """The public link of a questionnaire that only invited customers answer."""
+
+    status = 403
+
+
 @dataclass
 class AnswerProblems(SurveyError):
     """Answers that cannot be stored: {question id: message}."""
@@ -84,6 +100,10 @@ def channel_label(code: str) -> str:
     return str(RESPONSE_CHANNELS.get(code, code))
 
 
+def answer_limit_label(code: str) -> str:
+    return str(ANSWER_LIMITS.get(code, code))
+
+
 def may_edit(user, survey: Survey) -> bool:
     return can(user, "research.edit") and not survey.is_archived
 
@@ -96,7 +116,15 @@ def may_build(user, survey: Survey) -> bool:
 # --- the survey itself ------------------------------------------------------------------
 
 
-def create_survey(user, title: str, intro: str, kind: str, plan_id: int | None, period: str):
+def create_survey(
+    user,
+    title: str,
+    intro: str,
+    kind: str,
+    plan_id: int | None,
+    period: str,
+    answer_limit: str = "open",
+):
     survey = Survey(
         owner_id=user.id,
         title=title.strip()[:200],
@@ -105,15 +133,29 @@ def create_survey(user, title: str, intro: str, kind: str, plan_id: int | None, 
         plan_id=plan_id,
         period=(period or "").strip()[:40],
         status="draft",
+        answer_limit=answer_limit if answer_limit in ANSWER_LIMITS else "open",
     )
     db.session.add(survey)
     db.session.flush()
     return survey
 
 
-def update_survey(user, survey: Survey, title: str, intro: str, kind: str, plan_id, period: str):
+def update_survey(
+    user,
+    survey: Survey,
+    title: str,
+    intro: str,
+    kind: str,
+    plan_id,
+    period: str,
+    answer_limit: str | None = None,
+):
     if not may_edit(user, survey):
         raise SurveyError(_("You cannot change this questionnaire."))
+    if answer_limit is not None:
+        if answer_limit not in ANSWER_LIMITS:
+            raise SurveyError(_("Choose who may answer."), "answer_limit")
+        survey.answer_limit = answer_limit
     survey.title = title.strip()[:200]
     survey.intro = (intro or "").strip()
     if survey.status == "draft":
@@ -220,11 +262,47 @@ def numbered(questions) -> list[tuple[int | None, SurveyQuestion]]:
 
 # --- publishing and closing --------------------------------------------------------------------
 
+# A plan in one of these states has not been approved: its questionnaires wait.
+PLAN_NOT_APPROVED = frozenset({"draft", "pending", "rejected", "withdrawn"})
+
+
+def end_of_day(day: date | None) -> datetime | None:
+    """The closing moment of a closing day: the next local midnight, in UTC."""
+    if day is None:
+        return None
+    return datetime.combine(day + timedelta(days=1), time(0), clock.zone()).astimezone(UTC)
+
+
+def closes_on(survey: Survey) -> date | None:
+    """The last local day answers are taken (what was entered as the closing date)."""
+    if survey.closes_at is None:
+        return None
+    return clock.local_date(survey.closes_at - timedelta(microseconds=1))
+
+
+def publish_blocker(survey: Survey) -> str | None:
+    """Why the questionnaire cannot be published yet (its plan is not approved), or None.
+
+    A research plan is optional; a questionnaire that belongs to one goes out only
+    once the plan has been approved (P2.1: research follows an approved plan)."""
+    plan = survey.plan
+    if plan is None or plan.status not in PLAN_NOT_APPROVED:
+        return None
+    return _(
+        "Its research plan %(number)s is %(status)s: the questionnaire can be published "
+        "once the plan is approved.",
+        number=plan.number,
+        status=str(PLAN_STATUSES.get(plan.status, plan.status)),
+    )
+
 
 def publish(user, survey: Survey, closes_at: datetime | None, cap: int | None, now=None) -> None:
     now = now or utcnow()
     if not may_edit(user, survey) or survey.status != "draft":
         raise SurveyError(_("Only a draft questionnaire can be published."))
+    blocker = publish_blocker(survey)
+    if blocker:
+        raise SurveyError(blocker, "plan")
     if not any(q.kind != "section" for q in survey.questions):
         raise SurveyError(_("Add at least one question before publishing."))
     if closes_at is not None and closes_at <= now:
@@ -287,15 +365,15 @@ def closed_reason(survey: Survey, now=None) -> str:
     if survey.closes_at is not None and now >= survey.closes_at:
         return _(
             "This questionnaire closed on %(when)s. Thank you for your interest.",
-            when=_fmt(survey.closes_at),
+            when=_fmt(closes_on(survey)),
         )
     return _("This questionnaire is closed. Thank you for your interest.")
 
 
-def _fmt(value: datetime) -> str:
-    from mktapp.core.i18n import local_datetime
+def _fmt(value: date | None) -> str:
+    from mktapp.core.i18n import local_date
 
-    return local_datetime(value)
+    return local_date(value)
 
 
 def by_token(token: str) -> Survey | None:
@@ -308,6 +386,26 @@ def invitation_by_token(token: str) -> SurveyInvitation | None:
     if not token or len(token) > 64:
         return None
     return db.session.scalar(select(SurveyInvitation).where(SurveyInvitation.token == token))
+
+
+def link_refusal(survey: Survey, answered_before: bool) -> SurveyError | None:
+    """Why the public link does not take this respondent's answers (its answer_limit), or
+    None: only invitation links answer it, or this browser has already answered."""
+    if survey.answer_limit == "invitation":
+        return InvitationOnly(
+            _(
+                "This questionnaire is answered through personal invitation links only. "
+                "Please use the link in the invitation you received."
+            )
+        )
+    if survey.answer_limit == "browser" and answered_before:
+        return AlreadyAnswered(
+            _(
+                "This browser has already sent answers to this questionnaire, and it takes "
+                "one answer per browser. Thank you!"
+            )
+        )
+    return None
 
 
 # --- answers --------------------------------------------------------------------------------------
@@ -384,16 +482,23 @@ def submit_response(
     entered_by=None,
     respondent: str = "",
     locale: str = "",
+    answered_before: bool = False,
     now=None,
 ) -> SurveyResponse:
-    """Store one response, or raise (SurveyClosed, LinkUsed, AnswerProblems) writing nothing.
+    """Store one response, or raise (SurveyClosed, LinkUsed, InvitationOnly,
+    AlreadyAnswered, AnswerProblems) writing nothing.
 
-    The response count is bumped with a guarded UPDATE, so a cap is never exceeded by
-    two answers arriving together; a one-time link is spent the same way.
+    `answered_before`: the respondent's browser already answered through the public
+    link (the route reads its mark). The response count is bumped with a guarded UPDATE,
+    so a cap is never exceeded by two answers arriving together; a one-time link is
+    spent the same way.
     """
     now = now or utcnow()
     if channel != "phone" and not accepting(survey, now):
         raise SurveyClosed(closed_reason(survey, now))
+    refusal = link_refusal(survey, answered_before) if channel == "link" else None
+    if refusal is not None:
+        raise refusal
     if channel == "phone" and survey.status == "draft":
         raise SurveyClosed(_("Publish the questionnaire before entering answers."))
     if invitation is not None and invitation.used_at is not None:
@@ -641,5 +746,16 @@ def list_surveys(user, query: SurveyQuery, page_size: int):
 describe(
     Survey,
     title=_l("Questionnaire"),
-    fields={"title": _l("Title"), "status": _l("Status"), "period": _l("Period")},
+    fields={
+        "title": _l("Title"),
+        "status": _l("Status"),
+        "period": _l("Period"),
+        "intro": _l("Introduction"),
+        "series_id": _l("First period of the series"),
+        "closes_at": _l("Closes at"),
+        "response_cap": _l("Response cap"),
+        "response_count": _l("Answers"),
+        "answer_limit": _l("Who may answer"),
+    },
+    values={"status": SURVEY_STATUSES, "kind": SURVEY_KINDS, "answer_limit": ANSWER_LIMITS},
 )
