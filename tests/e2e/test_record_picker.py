@@ -69,7 +69,7 @@ def test_sales_rep_picks_a_customer_with_the_keyboard_and_saves(new_context, axe
     expect(box).to_have_attribute("aria-expanded", "false")
     expect(page.locator("input[type=hidden][name=customer_id]")).to_have_value(chosen_id)
 
-    page.get_by_label("标题").fill("浏览器测试：选择器选出的客户")
+    page.get_by_label("标题").fill("选择器测试：选择器选出的客户")
     page.get_by_label("金额（元）").fill("66,000")
     page.get_by_role("button", name="保存", exact=True).click()
     page.wait_for_url(re.compile(r"/sales/opportunities/\d+$"))
