@@ -161,15 +161,11 @@ def export_rows(user: User, query: ContractQuery, archived_only: bool = False, l
     )
 
 
-def owner_choices(user: User) -> list[tuple[int, str]]:
-    """The reps whose contracts this user can see (for the owner filter)."""
-    ids = visible(select(Contract.owner_id), user, Contract).distinct()
-    return [
-        (u.id, u.display_name)
-        for u in db.session.scalars(
-            select(User).where(User.id.in_(ids)).order_by(User.display_name)
-        )
-    ]
+def owners(user: User):
+    """The reps whose contracts this user can see: a select() of User (the owner filter's
+    picker source, "contract_owners")."""
+    ids = visible(select(Contract.owner_id), user, Contract)
+    return select(User).where(User.id.in_(ids))
 
 
 def archive_details(contracts: list[Contract]) -> dict[int, dict]:

@@ -19,7 +19,8 @@ _FIELD_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,80}")
 @bp.get("/<source>")
 @require()
 def options(source: str):
-    """Up to 20 records of a source that match ?q=, through the record rules."""
+    """Up to 20 records of a source that match ?q=, through the record rules (within
+    ?scope=, for a scoped source: the source checks it)."""
     found = pickers.source_named(source)
     if found is None:
         abort(404)
@@ -32,12 +33,14 @@ def options(source: str):
     if q is None:
         q = next((v for k, v in request.args.items() if k.endswith("-q")), "")
     q = pickers.clean_query(q)
-    matches = pickers.search(found, current_user, q)
+    scope = request.args.get("scope", "")[:20]
+    matches = pickers.search(found, current_user, q, scope=scope)
     return render(
         "core/picker.html",
         block="picker_options",
         field=field,
         source=source,
+        scope=scope,
         q=q,
         matches=matches,
         limit=pickers.LIMIT,

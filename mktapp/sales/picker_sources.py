@@ -1,4 +1,5 @@
-"""The sales chapter's record pickers (core/pickers): customers and products.
+"""The sales chapter's record pickers (core/pickers): customers, products, a customer's
+contacts, and the people sales records are handed to or filtered by.
 
 Registered with the app when the sales blueprint is (`register`, from routes_customers);
 a form field names them: PickerField(source="customers").
@@ -6,15 +7,20 @@ a form field names them: PickerField(source="customers").
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from mktapp.core import pickers
 from mktapp.core.i18n import money
 from mktapp.core.permissions import visible
-from mktapp.models.sales import Customer, Product
-from mktapp.sales.customers import name_key
+from mktapp.models import User
+from mktapp.models.sales import Contact, Customer, Product
+from mktapp.org.picker_sources import people_source
+from mktapp.sales.customers import assignable_reps, filter_owners, name_key
+from mktapp.sales.pipeline import has_opportunities, owns_opportunities
 
 
 def _customers(user):
@@ -73,7 +79,71 @@ PRODUCTS = pickers.PickerSource(
 )
 
 
+def _opportunity_customers(user):
+    """The customers of the opportunities this user may see (archived ones too: their
+    opportunities are still listed)."""
+    return (
+        select(Customer)
+        .where(has_opportunities(user))
+        .options(joinedload(Customer.owner).lazyload("*"), lazyload(Customer.contacts))
+    )
+
+
+OPPORTUNITY_CUSTOMERS = replace(
+    CUSTOMERS, name="opportunity_customers", query=_opportunity_customers
+)
+
+
+def _contacts(user, scope):
+    """The contacts of one customer this user may see (scope: the customer's id)."""
+    customer_id = pickers.as_id(scope)
+    if customer_id is None:
+        return select(Contact).where(false())
+    customer = visible(select(Customer.id).where(Customer.id == customer_id), user, Customer)
+    return select(Contact).where(Contact.customer_id.in_(customer))
+
+
+def _contact_label(contact: Contact) -> str:
+    return f"{contact.name} · {contact.title}" if contact.title else contact.name
+
+
+CONTACTS = pickers.PickerSource(
+    name="contacts",
+    model=Contact,
+    query=_contacts,
+    label=_contact_label,
+    columns=(Contact.name, Contact.title, Contact.phone),
+    detail=lambda c: " · ".join(p for p in (c.phone, c.email) if p),
+    browse=(Contact.is_primary.desc(), Contact.name),
+    permissions=("sales.view",),
+    scoped=True,
+)
+
+# The sales reps one may hand a customer to (the customer's owner, "hand to", an import).
+SALES_REPS = people_source(
+    "sales_reps", lambda user: select(User).where(*assignable_reps(user)), ("sales.view",)
+)
+# The owners the customer list is filtered by.
+CUSTOMER_OWNERS = people_source(
+    "customer_owners", lambda user: select(User).where(*filter_owners(user)), ("sales.view",)
+)
+# The owners of the opportunities one may see (the board's and the list's owner filter).
+OPPORTUNITY_OWNERS = people_source(
+    "opportunity_owners",
+    lambda user: select(User).where(owns_opportunities(user)),
+    ("sales.view",),
+)
+
+
 def register(state) -> None:
     """Called once when the sales blueprint is registered on an app."""
-    pickers.register(state.app, CUSTOMERS)
-    pickers.register(state.app, PRODUCTS)
+    for source in (
+        CUSTOMERS,
+        PRODUCTS,
+        OPPORTUNITY_CUSTOMERS,
+        CONTACTS,
+        SALES_REPS,
+        CUSTOMER_OWNERS,
+        OPPORTUNITY_OWNERS,
+    ):
+        pickers.register(state.app, source)

@@ -213,6 +213,33 @@ def drag(page, source, target) -> None:
     page.mouse.up()
 
 
+def pick(page, field_id: str, nth: int = 0, text: str = "") -> str:
+    """Choose a record in a searchable picker (core/pickers) as a person does: click the box
+    (its first options come), type `text` if given and wait for its options, click the
+    nth one. Returns the chosen option's label; the box shows it once the choice is made
+    (and whatever the choice reloads has settled)."""
+    from urllib.parse import unquote
+
+    from playwright.sync_api import expect
+
+    box = page.locator(f"#{field_id}")
+    listbox = page.locator(f"#{field_id}-list")
+    with page.expect_response(lambda r: "/pick/" in r.url):
+        box.click()
+    if text:
+        with page.expect_response(
+            lambda r: "/pick/" in r.url and unquote(r.url).endswith(f"-q={text}")
+        ):
+            box.press_sequentially(text, delay=40)
+    option = listbox.get_by_role("option").nth(nth)
+    expect(option).to_be_visible()
+    label = option.get_attribute("data-label") or ""
+    option.click()
+    htmx_settled(page)
+    expect(page.locator(f"#{field_id}")).to_have_value(label)
+    return label
+
+
 def phone_list_problems(page, limit: int = 5) -> list[str]:
     """On a phone, every list table (a table.data with a header row and no row headers) is
     stacked into cards by static/js/app.js, and nothing to click in it is off the screen."""

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from mktapp.core import clock
 from mktapp.expense.demo_claims import tiny_pdf
-from tests.e2e.browser import SCREENSHOTS, htmx_settled, sign_in, snap
+from tests.e2e.browser import SCREENSHOTS, htmx_settled, pick, sign_in, snap
 
 THEME = "2026 苏州智能制造展 展位 A-08（端到端）"
 LEAD = "苏州端到端精密机械有限公司"
@@ -176,7 +176,7 @@ def test_trade_show_from_plan_to_frozen_evaluation_pdf(new_context, browser, liv
 
     spage.goto(f"/contracts/new?customer_id={customer_id}")
     spage.locator("[name=title]").fill("智能装配线样机采购合同")
-    spage.locator("[name=lines-0-product_id]").select_option(index=1)
+    pick(spage, "lines-0-product_id")
     expect(spage.locator("[name=lines-0-name]")).not_to_have_value("")
     spage.locator("[name=lines-0-quantity]").fill("2")
     spage.locator("[name=lines-0-unit_price]").fill("10000")

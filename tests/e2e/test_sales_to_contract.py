@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 
 from mktapp.core import clock
 from mktapp.expense.demo_claims import tiny_pdf
-from tests.e2e.browser import SCREENSHOTS, htmx_settled, sign_in, snap
+from tests.e2e.browser import SCREENSHOTS, htmx_settled, pick, sign_in, snap
 
 NUMBER = re.compile(r"HT-\d{4}-\d{4}")
 CUSTOMER = "常州鼎新自动化设备有限公司"
@@ -124,13 +124,13 @@ def test_trade_show_card_becomes_an_archived_contract(new_context, tmp_path):
     page.wait_for_url(re.compile(r"/contracts/new\?"))
     htmx_settled(page)  # a boosted link: the form's hx-* attributes go live after the settle
     expect(page.locator("[name=title]")).to_have_value(TITLE)
-    page.locator("[name=lines-0-product_id]").select_option(index=1)
+    pick(page, "lines-0-product_id")  # the catalogue's first product, found in the picker
     expect(page.locator("[name=lines-0-name]")).not_to_have_value("")
     page.locator("[name=lines-0-quantity]").fill("2")
     page.get_by_role("button", name="添加一行").click()
-    page.locator("[name=lines-1-product_id]").wait_for()
+    page.locator("#lines-1-product_id").wait_for()
     htmx_settled(page)  # the new row's product choice fills its name and price by htmx
-    page.locator("[name=lines-1-product_id]").select_option(index=2)
+    pick(page, "lines-1-product_id", nth=1)
     expect(page.locator("[name=lines-1-name]")).not_to_have_value("")
     page.locator("[name=lines-1-quantity]").fill("1")
     page.locator("[name=deliveries-0-planned_date]").fill((today + timedelta(days=30)).isoformat())

@@ -386,7 +386,14 @@ def test_list_filters_by_customer_and_close_range(app, login, demo):
     client = login("manager")
     customer = customer_of(app, demo["sales1"])
     page = client.get("/sales/opportunities", headers=EN).get_data(as_text=True)
-    assert f'<option value="{customer}">' in page
+    # The customer filter is a searchable picker, not a select of every customer.
+    assert '<select id="f-customer"' not in page
+    assert '<input type="hidden" name="customer" value=""' in page
+    assert 'name="customer-q"' in page and "/pick/opportunity_customers" in page
+    with app.app_context():
+        name = db.session.get(Customer, customer).name
+    chosen = client.get(f"/sales/opportunities?customer={customer}", headers=EN)
+    assert f'name="customer-q" value="{name}"' in chosen.get_data(as_text=True)
     with app.app_context():
         expected = db.session.scalar(
             select(func.count(Opportunity.id)).where(Opportunity.customer_id == customer)
