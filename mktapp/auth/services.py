@@ -10,11 +10,12 @@ from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from mktapp.core.errors import DomainError
 from mktapp.extensions import db
 from mktapp.models import Group, LoginAttempt, Post, Role, User, user_roles, utcnow
 
 
-class AuthError(Exception):
+class AuthError(DomainError):
     """A sign-in or password problem to show the user."""
 
 

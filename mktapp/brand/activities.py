@@ -23,7 +23,6 @@ import calendar as _calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
 from flask_babel import LazyString
 from flask_babel import gettext as _
@@ -35,7 +34,9 @@ from mktapp.core import approvals as engine
 from mktapp.core import clock, settings
 from mktapp.core.audit import describe_note
 from mktapp.core.audit_display import describe
+from mktapp.core.errors import DomainError
 from mktapp.core.i18n import money
+from mktapp.core.money import CENT, MAX_AMOUNT, ZERO
 from mktapp.core.numbering import next_number
 from mktapp.core.paging import Paging
 from mktapp.core.permissions import can, visible
@@ -56,9 +57,6 @@ EDITABLE = frozenset({"draft", "rejected", "withdrawn"})
 CHANGEABLE = frozenset({"approved", "running"})
 CANCELLABLE = frozenset({"draft", "rejected", "withdrawn", "approved", "running"})
 SPENT_STATUSES = ("approved", "paid")
-ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
-MAX_AMOUNT = Decimal(10) ** 12
 
 THRESHOLD = settings.register(
     settings.SettingSpec(
@@ -75,17 +73,8 @@ THRESHOLD = settings.register(
 )
 
 
-class ActivityError(Exception):
+class ActivityError(DomainError):
     """Something asked of an activity that cannot be done; str() is the message."""
-
-    status = 422
-
-    def __init__(self, message: Any, field: str | None = None, problems=None):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
-        # Every problem found, as (field, message); budget lines as "lines-<i>-<name>".
-        self.problems: list[tuple[str | None, str]] = problems or [(field, self.message)]
 
 
 # --- labels and rights ------------------------------------------------------------------------
@@ -971,16 +960,14 @@ def month_grid(user, first: date, today: date) -> MonthGrid:
     return MonthGrid(first, weeks, today, in_month)
 
 
-def staff_choices() -> list[tuple[int, str]]:
-    """Active colleagues (not the administrator alone), market people first."""
+def staff_conditions() -> list:
+    """The conditions on User of the colleagues who may staff an activity: active, with a
+    role other than administrator (also the "activity_staff" picker source)."""
     from mktapp.models import Role
 
-    users = list(
-        db.session.scalars(
-            select(User)
-            .join(User.roles)
-            .where(User.active.is_(True), Role.code != "admin")
-            .order_by(User.id)
-        ).unique()
-    )
-    return [(u.id, u.display_name) for u in users]
+    return [User.active.is_(True), User.roles.any(Role.code != "admin")]
+
+
+def staff_people() -> list[User]:
+    """The colleagues who may staff an activity, market people first (one query)."""
+    return list(db.session.scalars(select(User).where(*staff_conditions()).order_by(User.id)))

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from io import BytesIO
-from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -37,6 +36,7 @@ from mktapp.core import approvals as engine
 from mktapp.core import charts
 from mktapp.core.attachments import save_upload
 from mktapp.core.audit_display import describe
+from mktapp.core.errors import DomainError
 from mktapp.core.permissions import can
 from mktapp.extensions import db
 from mktapp.models import (
@@ -84,13 +84,8 @@ ENTERED_FIELDS = (
 )
 
 
-class EvaluationError(Exception):
+class EvaluationError(DomainError):
     """Something asked of an evaluation that cannot be done; str() is the message."""
-
-    def __init__(self, message: Any, field: str | None = None):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
 
 
 def status_label(code: str) -> str:

@@ -31,6 +31,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from mktapp.core.audit import describe_note
 from mktapp.core.audit_display import describe
+from mktapp.core.errors import DomainError
 from mktapp.core.notify import notify
 from mktapp.core.paging import Paging
 from mktapp.core.permissions import can, visible
@@ -56,13 +57,8 @@ PARTICIPANT_PAGE = 25
 PANEL_ROWS = 10
 
 
-class ExecutionError(Exception):
+class ExecutionError(DomainError):
     """A refusal with a message for the user; `field` names the input it concerns."""
-
-    def __init__(self, message: Any, field: str | None = None):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
 
 
 def task_status_label(code: str) -> str:
@@ -212,21 +208,28 @@ def summarise(tasks: list[ActivityTask], today: date) -> TaskSummary:
     )
 
 
-def owner_choices(activity: Activity) -> list[tuple[int, str]]:
-    """Who can own a task: the activity's owner and staff, the market group and the
-    marketing managers (active users; one query)."""
-    staff = select(ActivityStaff.user_id).where(ActivityStaff.activity_id == activity.id)
+def task_owners(activity_id: int) -> list:
+    """The conditions on User of who can own a task of this activity: its owner and staff,
+    the market group and the marketing managers, active (the "task_owners" picker
+    source, scoped by the activity)."""
+    staff = select(ActivityStaff.user_id).where(ActivityStaff.activity_id == activity_id)
+    owner = select(Activity.owner_id).where(Activity.id == activity_id)
     market = (
         select(User.id)
         .join(User.roles)
         .where(Role.code.in_(("market_specialist", "marketing_manager")))
     )
+    return [
+        User.active.is_(True),
+        or_(User.id.in_(owner), User.id.in_(staff), User.id.in_(market)),
+    ]
+
+
+def owner_choices(activity: Activity) -> list[tuple[int, str]]:
+    """Who can own a task of this activity (one query)."""
     rows = db.session.execute(
         select(User.id, User.display_name)
-        .where(
-            User.active.is_(True),
-            or_(User.id == activity.owner_id, User.id.in_(staff), User.id.in_(market)),
-        )
+        .where(*task_owners(activity.id))
         .order_by(User.display_name, User.id)
     ).all()
     return [(row.id, row.display_name) for row in rows]

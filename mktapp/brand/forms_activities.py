@@ -10,7 +10,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DecimalField,
     FieldList,
-    Form,
     FormField,
     IntegerField,
     SelectField,
@@ -20,28 +19,26 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from mktapp.brand import activities as svc
+from mktapp.core.forms import LocalDateField, RowForm, sensible_date
+from mktapp.core.pickers import SHORT_LIST, PickerField
 from mktapp.expense.common import MoneyError, category_choices, parse_money
 from mktapp.models.brand import ACTIVITY_FORMS, ACTIVITY_KINDS
-from mktapp.org.forms_policy import LocalDateField, sensible_date
 
 MAX_STAFF = 40
 MAX_LINES = 40
 
 
-def _int_or_zero(value) -> int:
-    """A select's value as an id; blank or nonsense is 0 (no one chosen)."""
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        return 0
-
-
-class StaffRow(Form):
-    user_id = SelectField(_l("Colleague"), coerce=_int_or_zero, validate_choice=False, default=0)
+class StaffRow(RowForm):
+    user_id = PickerField(
+        _l("Colleague"),
+        source="activity_staff",
+        select_up_to=SHORT_LIST,
+        invalid_message=_l("Choose a colleague."),
+    )
     duty = StringField(_l("Duty"), validators=[Length(max=200)])
 
 
-class LineRow(Form):
+class LineRow(RowForm):
     category = SelectField(_l("Category"), validate_choice=False, default="")
     period = StringField(
         _l("Month"), validators=[Length(max=7)], render_kw={"placeholder": "2026-11"}
@@ -93,13 +90,9 @@ class ActivityForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.kind.choices = [("", "—")] + [(k, str(v)) for k, v in ACTIVITY_KINDS.items()]
         self.form.choices = [(k, str(v)) for k, v in ACTIVITY_FORMS.items()]
-        people = [(0, "—")] + svc.staff_choices()
-        for entry in self.staff:
-            entry.form.user_id.choices = people
-        categories = [("", "—")] + category_choices()
-        for entry in self.lines:
-            entry.form.category.choices = categories
-        self._people, self._categories = people, categories
+        self._people = svc.staff_people()  # one query for every row's select
+        self._categories = [("", "—")] + category_choices()
+        self._choices()
 
     def add_row(self, which: str) -> None:
         target = self.staff if which == "staff" else self.lines
@@ -109,7 +102,7 @@ class ActivityForm(FlaskForm):
 
     def _choices(self) -> None:
         for entry in self.staff:
-            entry.form.user_id.choices = self._people
+            entry.form.user_id.offer(self._people)
         for entry in self.lines:
             entry.form.category.choices = self._categories
 
@@ -157,7 +150,7 @@ class ActivityForm(FlaskForm):
         for i, entry in enumerate(self.staff):
             row = entry.form
             if row.user_id.data:
-                staff.append((int(row.user_id.data), row.duty.data or ""))
+                staff.append((row.user_id.data, row.duty.data or ""))
             elif (row.duty.data or "").strip():
                 problems.append((f"staff-{i}-user_id", str(_l("Choose a colleague."))))
         lines = []
@@ -252,7 +245,3 @@ class SubmitForm(FlaskForm):
 
 class CancelForm(FlaskForm):
     reason = TextAreaField(_l("Reason for cancelling"), validators=[Length(max=2000)])
-
-
-class ConfirmForm(FlaskForm):
-    """Only the CSRF token: for buttons that act."""

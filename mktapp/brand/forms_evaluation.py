@@ -64,7 +64,3 @@ class EvaluationForm(FlaskForm):
             what_worked=self.what_worked.data or "",
             what_to_change=self.what_to_change.data or "",
         )
-
-
-class ConfirmForm(FlaskForm):
-    """Only the CSRF token: for buttons that act (submit)."""

@@ -7,8 +7,9 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from mktapp.core.forms import LocalDateField, sensible_date
+from mktapp.core.pickers import SHORT_LIST, PickerField
 from mktapp.models.brand import TASK_STATUSES
-from mktapp.org.forms_policy import LocalDateField, sensible_date
 
 
 def _int_or_zero(value) -> int:
@@ -18,18 +19,20 @@ def _int_or_zero(value) -> int:
         return 0
 
 
-class ConfirmForm(FlaskForm):
-    """Only the CSRF token: for buttons that act."""
-
-
 class TaskForm(FlaskForm):
     title = StringField(_l("Task"), validators=[DataRequired(), Length(max=200)])
-    owner_id = SelectField(_l("Owner"), coerce=_int_or_zero, validators=[Optional()])
+    owner_id = PickerField(
+        _l("Owner"),
+        source="task_owners",
+        select_up_to=SHORT_LIST,
+        blank=_l("Nobody yet"),
+        invalid_message=_l("Choose the task's owner from the list."),
+    )
     due_on = LocalDateField(_l("Due"), validators=[Optional(), sensible_date])
 
-    def __init__(self, *args, owners=(), **kwargs):
+    def __init__(self, *args, activity=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.owner_id.choices = [(0, str(_l("Nobody yet")))] + list(owners)
+        self.owner_id.scope = activity.id if activity is not None else None
 
 
 class StatusForm(FlaskForm):

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from mktapp.brand import strategy as svc
 from mktapp.core.attachments import AttachmentField
+from mktapp.core.forms import RowForm
 
 
-class ChannelRow(Form):
+class ChannelRow(RowForm):
     name = StringField(_l("Channel"), validators=[Optional(), Length(max=120)])
     audience = StringField(_l("Audience"), validators=[Optional(), Length(max=400)])
     effect = TextAreaField(
@@ -118,7 +119,3 @@ class StrategyForm(FlaskForm):
 
 class FileForm(FlaskForm):
     file = AttachmentField(_l("Visual-identity file"), required=True)
-
-
-class ConfirmForm(FlaskForm):
-    """A POST with only its CSRF token (archive a file)."""

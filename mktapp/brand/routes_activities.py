@@ -16,22 +16,20 @@ from flask import abort, current_app, flash, request, url_for
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from mktapp.brand import activities as svc
 from mktapp.brand import activity_page, bp
 from mktapp.brand import changes as change_svc
-from mktapp.brand.forms_activities import (
-    ActivityForm,
-    CancelForm,
-    ChangeForm,
-    ConfirmForm,
-    SubmitForm,
-)
-from mktapp.core import clock, fragments, nav
+from mktapp.brand.forms_activities import ActivityForm, CancelForm, ChangeForm, SubmitForm
+from mktapp.core import clock, fragments, nav, pickers
+from mktapp.core.actions import record_action
 from mktapp.core.exports import xlsx_response
-from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.forms import ConfirmForm, put_error
+from mktapp.core.htmx import is_partial, render
 from mktapp.core.permissions import get_visible_or_404, require
 from mktapp.extensions import db
+from mktapp.models import User
 from mktapp.models.brand import (
     ACTIVITY_KINDS,
     ACTIVITY_STATUSES,
@@ -39,6 +37,7 @@ from mktapp.models.brand import (
     Activity,
     ActivityChange,
 )
+from mktapp.org.picker_sources import people_source
 
 nav.add("P3", nav.NavEntry("brand.activities", nav._l("Market activities"), ("brand.view",), "doc"))
 nav.add("P3", nav.NavEntry("brand.calendar", nav._l("Activity calendar"), ("brand.view",), "dot"))
@@ -177,21 +176,21 @@ def _row_action(form) -> bool:
 def _save(form: ActivityForm, activity: Activity | None):
     if _row_action(form):
         return _form_page(form, activity)
-    if not form.validate_on_submit():
-        return _form_page(form, activity, 422)
-    try:
+
+    def save(activity, form):
         data = form.to_input()
         if activity is None:
-            activity = svc.create_activity(current_user, data)
-        else:
-            svc.update_activity(current_user, activity, data)
-    except svc.ActivityError as error:
-        db.session.rollback()
-        form.show_problems(error.problems)
-        return _form_page(form, activity if activity is not None and activity.id else None, 422)
-    db.session.commit()
-    flash(_("Activity %(number)s saved.", number=activity.number), "success")
-    return redirect_to(url_for("brand.activity", activity_id=activity.id))
+            return svc.create_activity(current_user, data)
+        return svc.update_activity(current_user, activity, data)
+
+    return record_action(
+        activity,
+        save,
+        message=lambda saved: _("Activity %(number)s saved.", number=saved.number),
+        then=lambda saved: url_for("brand.activity", activity_id=saved.id),
+        on_error=lambda error, form: _form_page(put_error(form, error), activity, 422),
+        form=form,
+    )
 
 
 @bp.route("/activities/new", methods=["GET", "POST"])
@@ -277,35 +276,34 @@ def activity(activity_id: int):
     return _page(get_visible_or_404(Activity, activity_id, current_user))
 
 
-def _act(activity_id: int, action, message: str, form_cls=ConfirmForm):
+def _act(activity_id: int, action, message: str, form_cls=ConfirmForm, then: str | None = None):
     activity = get_visible_or_404(Activity, activity_id, current_user)
-    form = form_cls()
-    try:
-        if not form.validate_on_submit():
-            if form.csrf_token.errors or request.method != "POST":
-                abort(400)
-            field, messages = next(iter(form.errors.items()))
-            raise svc.ActivityError(messages[0], field)
-        action(activity, form)
-    except svc.ActivityError as error:
-        db.session.rollback()
-        activity = get_visible_or_404(Activity, activity_id, current_user)
-        extra = {}
-        if isinstance(form, SubmitForm):
-            extra["submit_form"] = form
-            extra["submit_open"] = True
-            form.over_budget_reason.errors = [m for f, m in error.problems if f]
-            extra["action_errors"] = [m for f, m in error.problems if not f]
-        elif isinstance(form, CancelForm):
-            extra["cancel_form"] = form
-            extra["cancel_open"] = True
-            form.reason.errors = [error.message]
-        else:
-            extra["action_errors"] = [error.message]
-        return _page(activity, status=422, **extra)
-    db.session.commit()
-    flash(message % {"number": activity.number}, "success")
-    return redirect_to(url_for("brand.activity", activity_id=activity.id))
+    return record_action(
+        activity,
+        action,
+        message=message,
+        then=then or url_for("brand.activity", activity_id=activity.id),
+        on_error=lambda error, form: _action_failed(activity_id, error, form),
+        form=form_cls(),
+    )
+
+
+def _action_failed(activity_id: int, error, form):
+    """The activity's page again, the problem beside the dialog that asked (422)."""
+    activity = get_visible_or_404(Activity, activity_id, current_user)
+    extra = {}
+    if isinstance(form, SubmitForm):
+        extra["submit_form"] = form
+        extra["submit_open"] = True
+        form.over_budget_reason.errors = [m for f, m in error.problems if f]
+        extra["action_errors"] = [m for f, m in error.problems if not f]
+    elif isinstance(form, CancelForm):
+        extra["cancel_form"] = form
+        extra["cancel_open"] = True
+        form.reason.errors = [error.message]
+    else:
+        extra["action_errors"] = [error.message]
+    return _page(activity, status=422, **extra)
 
 
 @bp.post("/activities/<int:activity_id>/submit")
@@ -354,17 +352,12 @@ def activity_cancel(activity_id: int):
 @require("brand.edit")
 def activity_archive(activity_id: int):
     """Archive a draft or a cancelled activity (kept, not deleted)."""
-    activity = get_visible_or_404(Activity, activity_id, current_user)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        svc.archive(current_user, activity)
-    except svc.ActivityError as error:
-        db.session.rollback()
-        return _page(activity, status=422, action_errors=[error.message])
-    db.session.commit()
-    flash(_("Activity %(number)s archived.", number=activity.number), "success")
-    return redirect_to(url_for("brand.activities"))
+    return _act(
+        activity_id,
+        lambda a, f: svc.archive(current_user, a),
+        _("Activity %(number)s archived."),
+        then=url_for("brand.activities"),
+    )
 
 
 # --- change requests ------------------------------------------------------------------------------------
@@ -385,24 +378,25 @@ def activity_change(activity_id: int):
     form = ChangeForm()
     if _row_action(form):
         return _form_page(form, activity, template=template)
-    if not form.validate_on_submit():
-        return _form_page(form, activity, 422, template=template)
-    try:
-        data = form.to_input()
-        change = change_svc.request_change(current_user, activity, data, form.reason.data or "")
-    except svc.ActivityError as error:
-        db.session.rollback()
-        form.show_problems(error.problems)
-        return _form_page(form, activity, 422, template=template)
-    over = change_svc.extra_of(change)["over_budget"]
-    db.session.commit()
-    flash(
-        _("Change request for %(number)s submitted for approval.", number=activity.number),
-        "success",
+    return record_action(
+        activity,
+        lambda activity, form: change_svc.request_change(
+            current_user, activity, form.to_input(), form.reason.data or ""
+        ),
+        message=_("Change request for %(number)s submitted for approval."),
+        then=_change_requested,
+        on_error=lambda error, form: _form_page(
+            put_error(form, error), activity, 422, template=template
+        ),
+        form=form,
     )
-    for message in over:
+
+
+def _change_requested(change: ActivityChange) -> str:
+    """Where a new change request leads: its page, each budget line it overdraws a warning."""
+    for message in change_svc.extra_of(change)["over_budget"]:
         flash(message, "warning")
-    return redirect_to(url_for("brand.activity_change_detail", change_id=change.id))
+    return url_for("brand.activity_change_detail", change_id=change.id)
 
 
 @bp.get("/changes/<int:change_id>")
@@ -440,3 +434,12 @@ def brand_scan(day: str) -> None:
 @bp.record_once
 def _register_cli(state) -> None:
     state.app.cli.add_command(brand_scan)
+    # The colleagues an activity's staff rows choose from (core/pickers).
+    pickers.register(
+        state.app,
+        people_source(
+            "activity_staff",
+            lambda user: select(User).where(*svc.staff_conditions()),
+            ("brand.edit",),
+        ),
+    )

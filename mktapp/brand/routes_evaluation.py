@@ -6,7 +6,7 @@ approval, the frozen file after). The activity page shows the evaluation's panel
 
 from __future__ import annotations
 
-from flask import abort, flash, request, url_for
+from flask import abort, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,12 +14,13 @@ from flask_login import current_user
 from mktapp.brand import bp
 from mktapp.brand import evaluation as svc
 from mktapp.brand.activity_page import Action, Panel, register_action, register_panel
-from mktapp.brand.forms_evaluation import ConfirmForm, EvaluationForm
+from mktapp.brand.forms_evaluation import EvaluationForm
+from mktapp.core.actions import record_action
 from mktapp.core.attachments import file_path, register_attachable
+from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import redirect_to, render
 from mktapp.core.pdf import pdf_response
 from mktapp.core.permissions import can, get_visible_or_404, require
-from mktapp.extensions import db
 from mktapp.models import Activity, ActivityEvaluation
 
 # Nobody adds files by hand: the only attachment is the PDF frozen on approval.
@@ -103,22 +104,16 @@ def evaluation(activity_id: int):
     if activity.status not in svc.EVALUABLE:
         form.form_errors.append(svc.not_ended_message(activity))
         return _page(activity, form, 422)
-    if not form.validate_on_submit():
-        return _page(activity, form, 422)
-    try:
-        svc.save(current_user, activity, form.to_input())
-    except svc.EvaluationError as error:
-        db.session.rollback()
-        target = getattr(form, error.field, None) if error.field else None
-        if target is not None:
-            target.errors = [*(target.errors or []), error.message]
-        else:
-            form.form_errors.append(error.message)
-        activity = get_visible_or_404(Activity, activity_id, current_user)
-        return _page(activity, form, 422)
-    db.session.commit()
-    flash(_("Evaluation of %(number)s saved.", number=activity.number), "success")
-    return redirect_to(url_for("brand.evaluation", activity_id=activity.id))
+    return record_action(
+        activity,
+        lambda activity, form: svc.save(current_user, activity, form.to_input()),
+        message=_("Evaluation of %(number)s saved."),
+        then=url_for("brand.evaluation", activity_id=activity.id),
+        on_error=lambda error, form: _page(
+            get_visible_or_404(Activity, activity_id, current_user), put_error(form, error), 422
+        ),
+        form=form,
+    )
 
 
 @bp.post("/activities/<int:activity_id>/evaluation/submit")
@@ -126,17 +121,17 @@ def evaluation(activity_id: int):
 def evaluation_submit(activity_id: int):
     """Freeze the figures and send the evaluation to the marketing manager."""
     activity = get_visible_or_404(Activity, activity_id, current_user)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        svc.submit(current_user, activity)
-    except svc.EvaluationError as error:
-        db.session.rollback()
-        activity = get_visible_or_404(Activity, activity_id, current_user)
-        return _page(activity, status=422, action_error=error.message)
-    db.session.commit()
-    flash(_("Evaluation of %(number)s submitted for approval.", number=activity.number), "success")
-    return redirect_to(url_for("brand.evaluation", activity_id=activity.id))
+    return record_action(
+        activity,
+        lambda activity, form: svc.submit(current_user, activity),
+        message=_("Evaluation of %(number)s submitted for approval."),
+        then=url_for("brand.evaluation", activity_id=activity.id),
+        on_error=lambda error, form: _page(
+            get_visible_or_404(Activity, activity_id, current_user),
+            status=422,
+            action_error=error.message,
+        ),
+    )
 
 
 @bp.get("/evaluations/<int:evaluation_id>")

@@ -13,27 +13,31 @@ from datetime import date
 from typing import Any
 
 import click
-from flask import Response, abort, flash, request, url_for
+from flask import Response, abort, request, url_for
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import false, select
 
 from mktapp.brand import activity_page, bp
 from mktapp.brand import execution as svc
-from mktapp.brand.forms_execution import (
-    AttachSurveyForm,
-    ConfirmForm,
-    ParticipantForm,
-    StatusForm,
-    TaskForm,
-)
-from mktapp.core import clock
+from mktapp.brand.forms_execution import AttachSurveyForm, ParticipantForm, StatusForm, TaskForm
+from mktapp.core import clock, pickers
+from mktapp.core.actions import record_action
+from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import hx_target, is_partial, redirect_to, render
-from mktapp.core.permissions import can, get_visible_or_404, require
+from mktapp.core.permissions import can, get_visible_or_404, require, visible
 from mktapp.extensions import db
-from mktapp.models import ACTIVITY_KINDS, ACTIVITY_STATUSES, PARTICIPANT_KINDS, TASK_STATUSES
+from mktapp.models import (
+    ACTIVITY_KINDS,
+    ACTIVITY_STATUSES,
+    PARTICIPANT_KINDS,
+    TASK_STATUSES,
+    User,
+)
 from mktapp.models.brand import Activity, ActivityParticipant, ActivityTask
+from mktapp.org.picker_sources import people_source
 
 
 @bp.app_context_processor
@@ -55,14 +59,6 @@ def _page_or_panel(page: str, panel: str, block: str, status: int = 200, **conte
     if is_partial():
         return render(panel, block=block, status=status, **context)
     return render(page, status=status, **context)
-
-
-def _field_error(form, error: svc.ExecutionError) -> None:
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None:
-        target.errors = [*target.errors, error.message] if target.errors else [error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 # --- tasks -----------------------------------------------------------------------------------
@@ -97,7 +93,7 @@ def tasks_view(activity: Activity, user, **extra: Any) -> TasksView:
     may_manage = svc.may_manage_tasks(user, activity)
     form = extra.pop("form", None)
     if form is None and may_manage:
-        form = TaskForm(formdata=None, prefix="task", owners=svc.owner_choices(activity))
+        form = TaskForm(formdata=None, prefix="task", activity=activity)
     return TasksView(
         activity=activity,
         tasks=tasks,
@@ -143,19 +139,16 @@ def activity_task_add(activity_id: int):
     activity = _activity(activity_id)
     if not svc.may_manage_tasks(current_user, activity):
         abort(403)
-    form = TaskForm(prefix="task", owners=svc.owner_choices(activity))
-    if form.validate_on_submit():
-        try:
-            svc.add_task(
-                current_user, activity, form.title.data, form.owner_id.data, form.due_on.data
-            )
-        except svc.ExecutionError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
-            return _tasks_done(activity)
-    return _tasks(activity, 422, form=form)
+    return record_action(
+        activity,
+        lambda activity, form: svc.add_task(
+            current_user, activity, form.title.data, form.owner_id.data, form.due_on.data
+        ),
+        message=None,
+        then=lambda _outcome: _tasks_done(activity),
+        on_error=lambda error, form: _tasks(activity, 422, form=put_error(form, error)),
+        form=TaskForm(prefix="task", activity=activity),
+    )
 
 
 @bp.post("/activities/<int:activity_id>/tasks/template")
@@ -165,16 +158,13 @@ def activity_tasks_template(activity_id: int):
     activity = _activity(activity_id)
     if not svc.may_manage_tasks(current_user, activity):
         abort(403)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        made = svc.apply_template(current_user, activity)
-    except svc.ExecutionError as error:
-        db.session.rollback()
-        return _tasks(activity, 422, error=error.message)
-    db.session.commit()
-    flash(_("%(n)s tasks added from the template.", n=len(made)), "success")
-    return _tasks_done(activity)
+    return record_action(
+        activity,
+        lambda activity, form: svc.apply_template(current_user, activity),
+        message=lambda made: _("%(n)s tasks added from the template.", n=len(made)),
+        then=lambda _outcome: _tasks_done(activity),
+        on_error=lambda error, form: _tasks(activity, 422, error=error.message),
+    )
 
 
 def _task(task_id: int) -> tuple[ActivityTask, Activity]:
@@ -194,7 +184,7 @@ def activity_task_edit(task_id: int):
     form = TaskForm(
         formdata=None,
         prefix="task_edit",
-        owners=svc.owner_choices(activity),
+        activity=activity,
         data={"title": task.title, "owner_id": task.owner_id or 0, "due_on": task.due_on},
     )
     return _tasks(activity, edit_id=task.id, edit_form=form)
@@ -207,20 +197,18 @@ def activity_task_update(task_id: int):
     task, activity = _task(task_id)
     if not svc.may_change_task(current_user, task, activity):
         abort(403)
-    form = TaskForm(prefix="task_edit", owners=svc.owner_choices(activity))
-    if form.validate_on_submit():
-        try:
-            svc.update_task(
-                current_user, task, form.title.data, form.owner_id.data, form.due_on.data
-            )
-        except svc.ExecutionError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
-            return _tasks_done(activity)
-    task, activity = _task(task_id)
-    return _tasks(activity, 422, edit_id=task.id, edit_form=form)
+    return record_action(
+        task,
+        lambda task, form: svc.update_task(
+            current_user, task, form.title.data, form.owner_id.data, form.due_on.data
+        ),
+        message=None,
+        then=lambda _outcome: _tasks_done(activity),
+        on_error=lambda error, form: _tasks(
+            _task(task_id)[1], 422, edit_id=task_id, edit_form=put_error(form, error)
+        ),
+        form=TaskForm(prefix="task_edit", activity=activity),
+    )
 
 
 @bp.post("/activity-tasks/<int:task_id>/status")
@@ -259,16 +247,13 @@ def activity_task_remove(task_id: int):
     task, activity = _task(task_id)
     if not svc.may_manage_tasks(current_user, activity):
         abort(403)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        svc.remove_task(current_user, task)
-    except svc.ExecutionError as error:
-        db.session.rollback()
-        task, activity = _task(task_id)
-        return _tasks(activity, 422, error=error.message)
-    db.session.commit()
-    return _tasks_done(activity)
+    return record_action(
+        task,
+        lambda task, form: svc.remove_task(current_user, task),
+        message=None,
+        then=lambda _outcome: _tasks_done(activity),
+        on_error=lambda error, form: _tasks(_task(task_id)[1], 422, error=error.message),
+    )
 
 
 # --- participants ----------------------------------------------------------------------------
@@ -360,24 +345,21 @@ def activity_participant_add(activity_id: int):
     activity = _activity(activity_id)
     if not svc.may_manage_participants(current_user, activity):
         abort(403)
-    form = ParticipantForm(prefix="participant")
-    if form.validate_on_submit():
-        try:
-            svc.add_participant(
-                current_user,
-                activity,
-                form.kind.data,
-                form.name.data,
-                form.company.data or "",
-                form.phone.data or "",
-            )
-        except svc.ExecutionError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
-            return _participants_done(activity)
-    return _participants(activity, 422, form=form)
+    return record_action(
+        activity,
+        lambda activity, form: svc.add_participant(
+            current_user,
+            activity,
+            form.kind.data,
+            form.name.data,
+            form.company.data or "",
+            form.phone.data or "",
+        ),
+        message=None,
+        then=lambda _outcome: _participants_done(activity),
+        on_error=lambda error, form: _participants(activity, 422, form=put_error(form, error)),
+        form=ParticipantForm(prefix="participant"),
+    )
 
 
 @bp.get("/activities/<int:activity_id>/participants/customers")
@@ -401,14 +383,10 @@ def activity_participants_invite(activity_id: int):
     activity = _activity(activity_id)
     if not svc.may_manage_participants(current_user, activity):
         abort(403)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
     ids = [int(v) for v in request.form.getlist("customer") if v.isdigit()]
     cq = request.form.get("cq", "")
-    try:
-        made = svc.invite_customers(current_user, activity, ids)
-    except svc.ExecutionError as error:
-        db.session.rollback()
+
+    def refused(error, form):
         customers, invited = svc.search_customers(current_user, activity, cq)
         return _participants(
             activity,
@@ -418,9 +396,14 @@ def activity_participants_invite(activity_id: int):
             cq=cq,
             invite_error=error.message,
         )
-    db.session.commit()
-    flash(_("%(n)s customers invited.", n=len(made)), "success")
-    return _participants_done(activity)
+
+    return record_action(
+        activity,
+        lambda activity, form: svc.invite_customers(current_user, activity, ids),
+        message=lambda made: _("%(n)s customers invited.", n=len(made)),
+        then=lambda _outcome: _participants_done(activity),
+        on_error=refused,
+    )
 
 
 def _participant(participant_id: int) -> tuple[ActivityParticipant, Activity]:
@@ -554,17 +537,14 @@ def activity_feedback_attach(activity_id: int):
     activity = _activity(activity_id)
     if not svc.may_manage_feedback(current_user, activity):
         abort(403)
-    form = AttachSurveyForm(prefix="feedback", choices=svc.survey_choices(current_user))
-    if form.validate_on_submit():
-        try:
-            svc.attach_survey(current_user, activity, form.survey_id.data)
-        except svc.ExecutionError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
-            return _feedback_done(activity)
-    return _feedback(activity, 422, form=form)
+    return record_action(
+        activity,
+        lambda activity, form: svc.attach_survey(current_user, activity, form.survey_id.data),
+        message=None,
+        then=lambda _outcome: _feedback_done(activity),
+        on_error=lambda error, form: _feedback(activity, 422, form=put_error(form, error)),
+        form=AttachSurveyForm(prefix="feedback", choices=svc.survey_choices(current_user)),
+    )
 
 
 @bp.post("/activities/<int:activity_id>/feedback/standard")
@@ -574,16 +554,13 @@ def activity_feedback_standard(activity_id: int):
     activity = _activity(activity_id)
     if not svc.may_manage_feedback(current_user, activity):
         abort(403)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        svc.create_standard_survey(current_user, activity)
-    except svc.ExecutionError as error:
-        db.session.rollback()
-        return _feedback(_activity(activity_id), 422, error=error.message)
-    db.session.commit()
-    flash(_("The on-site feedback questionnaire is published."), "success")
-    return _feedback_done(activity)
+    return record_action(
+        activity,
+        lambda activity, form: svc.create_standard_survey(current_user, activity),
+        message=_("The on-site feedback questionnaire is published."),
+        then=lambda _outcome: _feedback_done(activity),
+        on_error=lambda error, form: _feedback(_activity(activity_id), 422, error=error.message),
+    )
 
 
 @bp.post("/activities/<int:activity_id>/feedback/detach")
@@ -704,3 +681,16 @@ def activity_tasks_scan(day: str) -> None:
 @bp.record_once
 def _register_cli(state) -> None:
     state.app.cli.add_command(activity_tasks_scan)
+    # Who can own a task of an activity (core/pickers; the scope is the activity's id).
+    pickers.register(
+        state.app,
+        people_source("task_owners", _task_owners, ("brand.view",), scoped=True),
+    )
+
+
+def _task_owners(user, scope):
+    activity_id = pickers.as_id(scope)
+    if activity_id is None:
+        return select(User).where(false())
+    seen = visible(select(Activity.id).where(Activity.id == activity_id), user, Activity)
+    return select(User).where(*svc.task_owners(activity_id), seen.exists())

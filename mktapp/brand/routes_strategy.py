@@ -10,9 +10,11 @@ from flask_login import current_user
 
 from mktapp.brand import bp
 from mktapp.brand import strategy as svc
-from mktapp.brand.forms_strategy import ConfirmForm, FileForm, StrategyForm
+from mktapp.brand.forms_strategy import FileForm, StrategyForm
 from mktapp.core import nav
-from mktapp.core.attachments import UploadRejected, register_attachable
+from mktapp.core.actions import record_action
+from mktapp.core.attachments import register_attachable
+from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.permissions import require
 from mktapp.extensions import db
@@ -119,21 +121,14 @@ def strategy_edit():
         return _form_page(form, latest)
     if _row_action(form):
         return _form_page(form, latest)
-    if not form.validate_on_submit():
-        return _form_page(form, latest, 422)
-    try:
-        strategy = svc.save_version(current_user, form.to_input())
-    except svc.StrategyError as error:
-        db.session.rollback()
-        target = getattr(form, error.field, None) if error.field else None
-        if target is not None and hasattr(target, "errors"):
-            target.errors = [*(target.errors or []), error.message]
-        else:
-            form.form_errors.append(error.message)
-        return _form_page(form, latest, 422)
-    db.session.commit()
-    flash(_("Brand strategy version %(n)s saved.", n=strategy.version), "success")
-    return redirect_to(url_for("brand.strategies"))
+    return record_action(
+        None,
+        lambda _none, form: svc.save_version(current_user, form.to_input()),
+        message=lambda strategy: _("Brand strategy version %(n)s saved.", n=strategy.version),
+        then=url_for("brand.strategies"),
+        on_error=lambda error, form: _form_page(put_error(form, error), latest, 422),
+        form=form,
+    )
 
 
 # --- history and comparison --------------------------------------------------------------
@@ -178,17 +173,23 @@ def strategy_compare():
 @require("brand.strategy")
 def strategy_file_upload():
     """Upload a visual-identity file (same name: a new version of that file)."""
-    form = FileForm()
-    if not form.validate_on_submit():
-        return _page(svc.current(), file_form=form, status=422, block="strategy_files")
-    try:
-        attachment = svc.add_file(current_user, form.file.data)
-    except (svc.StrategyError, UploadRejected) as error:
-        db.session.rollback()
-        form.file.errors = [*(form.file.errors or []), error.message]
-        return _page(svc.current(), file_form=form, status=422, block="strategy_files")
-    db.session.commit()
-    flash(_("“%(name)s” was uploaded.", name=attachment.filename), "success")
+    return record_action(
+        None,
+        lambda _none, form: svc.add_file(current_user, form.file.data),
+        message=lambda attachment: _("“%(name)s” was uploaded.", name=attachment.filename),
+        then=lambda _attachment: _files_done(),
+        on_error=lambda error, form: _page(
+            svc.current(),
+            file_form=put_error(form, error, {None: "file"}),
+            status=422,
+            block="strategy_files",
+        ),
+        form=FileForm(),
+    )
+
+
+def _files_done():
+    """The files again: the list redrawn in place (htmx), the strategy page otherwise."""
     if is_partial():
         return _page(svc.current(), block="strategy_files")
     return redirect_to(url_for("brand.strategies") + "#strategy_files")
@@ -209,6 +210,4 @@ def strategy_file_archive(attachment_id: int):
         abort(403)
     db.session.commit()
     flash(_("“%(name)s” was archived.", name=versions[0].filename), "success")
-    if is_partial():
-        return _page(svc.current(), block="strategy_files")
-    return redirect_to(url_for("brand.strategies") + "#strategy_files")
+    return _files_done()

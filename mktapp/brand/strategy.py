@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from mktapp.core.attachments import archive_attachment, save_upload
+from mktapp.core.errors import DomainError
 from mktapp.core.paging import Paging
 from mktapp.core.permissions import can
 from mktapp.extensions import db
@@ -43,13 +44,8 @@ FIELDS: tuple[tuple[str, Any], ...] = (
 )
 
 
-class StrategyError(Exception):
+class StrategyError(DomainError):
     """Input that cannot be saved; `field` names the form field it belongs to."""
-
-    def __init__(self, message: Any, field: str | None = None):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
 
 
 def may_write(user: Any) -> bool:

@@ -11,12 +11,13 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, FormField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from mktapp.contracts import services as svc
 from mktapp.core.attachments import AttachmentField
-from mktapp.org.forms_policy import LocalDateField, sensible_date
+from mktapp.core.forms import LocalDateField, RowForm, sensible_date
+from mktapp.core.pickers import SHORT_LIST, FilterForm, PickerField
 
 
 class DecimalText(StringField):
@@ -36,7 +37,7 @@ class DecimalText(StringField):
         if not value.is_finite() or abs(value) >= svc.MAX_AMOUNT:
             self.data = None
             raise ValueError(str(_l("Enter a number, like 1234.50.")))
-        if value != value.quantize(svc.CENTS):
+        if value != value.quantize(svc.CENT):
             self.data = None
             raise ValueError(str(_l("Use at most two decimals.")))
         self.data = value
@@ -47,14 +48,27 @@ class DecimalText(StringField):
         return f"{self.data:.2f}" if self.data is not None else ""
 
 
-def _product_choices():
-    return [("", _l("(free text)"))] + [
-        (str(p.id), f"{p.code} {p.name}") for p in svc.product_choices()
-    ]
+class ContractFilters(FilterForm):
+    """The lists' owner filter (?owner=; core/pickers)."""
+
+    owner = PickerField(
+        _l("Sales rep"),
+        id="f-owner",
+        source="contract_owners",
+        select_up_to=SHORT_LIST,
+        blank=_l("Everyone"),
+    )
 
 
-class LineForm(Form):
-    product_id = SelectField(_l("Product"), choices=_product_choices, validate_choice=False)
+class LineForm(RowForm):
+    # A product of the catalogue, searched by code or name (core/pickers); none: a line
+    # of free text.
+    product_id = PickerField(
+        _l("Product"),
+        source="products",
+        blank=_l("(free text)"),
+        invalid_message=_l("Choose a product from the list, or leave it empty."),
+    )
     # The product the row was last filled from: a new choice fills the row again.
     filled_from = HiddenField()
     name = StringField(_l("Product or service"), validators=[Length(max=200)])
@@ -64,12 +78,12 @@ class LineForm(Form):
     unit_price = DecimalText(_l("Unit price"), render_kw={"inputmode": "decimal"})
 
 
-class DeliveryForm(Form):
+class DeliveryForm(RowForm):
     planned_date = LocalDateField(_l("Delivery date"), validators=[Optional(), sensible_date])
     description = StringField(_l("What is delivered"), validators=[Length(max=200)])
 
 
-class InstalmentForm(Form):
+class InstalmentForm(RowForm):
     planned_date = LocalDateField(_l("Payment date"), validators=[Optional(), sensible_date])
     amount = DecimalText(_l("Amount"), render_kw={"inputmode": "decimal"})
     description = StringField(_l("Instalment"), validators=[Length(max=200)])
@@ -97,12 +111,16 @@ class TermsForm(FlaskForm):
 
     def prefill_products(self) -> None:
         """Rows whose product changed take that product's name, specification, unit and
-        list price."""
-        products = {str(p.id): p for p in svc.product_choices()}
+        list price. A product typed without choosing (no JavaScript) is looked up first."""
+        for entry in self.lines:
+            picked = entry.form.product_id
+            if picked.data is None and picked.text and not picked.errors:
+                picked.resolve()
+        products = svc.products_by_id(e.form.product_id.data for e in self.lines)
         for entry in self.lines:
             row = entry.form
-            chosen = row.product_id.data or ""
-            if chosen and chosen != (row.filled_from.data or "") and chosen in products:
+            chosen = row.product_id.data
+            if chosen in products and str(chosen) != (row.filled_from.data or ""):
                 p = products[chosen]
                 row.name.data, row.specification.data, row.unit.data = (
                     p.name,
@@ -112,7 +130,7 @@ class TermsForm(FlaskForm):
                 row.unit_price.data = p.list_price
                 for f in (row.name, row.specification, row.unit, row.unit_price):
                     f.raw_data = None
-                row.filled_from.data = chosen
+                row.filled_from.data = str(chosen)
 
     def load(self, terms: svc.TermsInput) -> None:
         """Fill the form from terms (an amendment starts from the current ones)."""
@@ -162,12 +180,6 @@ class TermsForm(FlaskForm):
         return False
 
     def to_terms(self) -> svc.TermsInput:
-        def pid(raw):
-            try:
-                return int(raw) if raw else None
-            except (TypeError, ValueError):
-                return None
-
         return svc.TermsInput(
             title=self.title.data or "",
             tax_rate=self.tax_rate.data,
@@ -176,7 +188,7 @@ class TermsForm(FlaskForm):
             other_terms=self.other_terms.data or "",
             lines=[
                 svc.LineInput(
-                    pid(e.form.product_id.data),
+                    e.form.product_id.data,
                     e.form.name.data or "",
                     e.form.specification.data or "",
                     e.form.unit.data or "",
@@ -236,10 +248,6 @@ class ArchiveForm(FlaskForm):
         description=_l("Cabinet and shelf, e.g. 档案室 A-03-2."),
     )
     scan = AttachmentField(_l("Signed contract (scan)"))
-
-
-class ConfirmForm(FlaskForm):
-    pass
 
 
 LISTS = ("lines", "deliveries", "instalments")

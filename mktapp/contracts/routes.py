@@ -23,7 +23,7 @@ from mktapp.contracts import services as svc
 from mktapp.contracts.forms import (
     AmendmentForm,
     ArchiveForm,
-    ConfirmForm,
+    ContractFilters,
     ContractForm,
     MilestoneForm,
     SignForm,
@@ -31,9 +31,10 @@ from mktapp.contracts.forms import (
     put_problems,
 )
 from mktapp.core import approvals as engine
-from mktapp.core import clock, nav
+from mktapp.core import clock, nav, pickers
 from mktapp.core.attachments import AttachmentError, attachments_for, register_attachable
 from mktapp.core.exports import xlsx_response
+from mktapp.core.forms import ConfirmForm
 from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.i18n import amount_in_chinese
 from mktapp.core.pdf import pdf_response, render_pdf
@@ -46,6 +47,7 @@ from mktapp.models import (
     Customer,
     Opportunity,
 )
+from mktapp.org.picker_sources import people_source
 
 nav.add("P4", nav.NavEntry("contracts.index", _l("Sales contracts"), ("contracts.view",), "doc"))
 nav.add(
@@ -88,7 +90,8 @@ def _fail(form, error: svc.ContractError) -> None:
 
 def _listing(archived_only: bool):
     endpoint = "contracts.archive" if archived_only else "contracts.index"
-    query = lst.ContractQuery.from_args(request.args)
+    filters = ContractFilters(request.args)  # a rep typed without JavaScript is looked up
+    query = lst.ContractQuery.from_args(filters.values(request.args))
     page = lst.list_contracts(
         current_user, query, current_app.config["PAGE_SIZE"], archived_only=archived_only
     )
@@ -100,7 +103,7 @@ def _listing(archived_only: bool):
         list_endpoint=endpoint,
         export_endpoint="contracts.archive_xlsx" if archived_only else "contracts.index_xlsx",
         statuses=svc.STATUSES,
-        owners=lst.owner_choices(current_user),
+        filters=filters,
         details=lst.archive_details(page.rows) if archived_only else {},
         may_draft=can(current_user, "contracts.draft"),
         push_url=url_for(endpoint, **query.args()),
@@ -775,3 +778,5 @@ def contracts_scan(day: str) -> None:
 @bp.record_once
 def _register_cli(state) -> None:
     state.app.cli.add_command(contracts_scan)
+    # The owner filter's reps (core/pickers).
+    pickers.register(state.app, people_source("contract_owners", lst.owners, ("contracts.view",)))

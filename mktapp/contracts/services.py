@@ -30,7 +30,9 @@ from mktapp.core import settings
 from mktapp.core.attachments import AttachmentError, check_upload, save_upload
 from mktapp.core.audit import describe_note
 from mktapp.core.audit_display import describe, snapshot
+from mktapp.core.errors import DomainError
 from mktapp.core.i18n import money
+from mktapp.core.money import CENT, MAX_AMOUNT
 from mktapp.core.notify import notify
 from mktapp.core.numbering import next_number
 from mktapp.core.permissions import can, visible
@@ -48,9 +50,6 @@ from mktapp.models import (
     User,
     utcnow,
 )
-
-CENTS = Decimal("0.01")
-MAX_AMOUNT = Decimal(10) ** 12
 
 STATUSES: dict[str, Any] = {
     "draft": _l("Draft"),
@@ -95,16 +94,8 @@ LEADER_THRESHOLD = settings.register(
 # --- errors -------------------------------------------------------------------------
 
 
-class ContractError(Exception):
+class ContractError(DomainError):
     """Something asked of a contract that cannot be done; str() is the message."""
-
-    status = 422
-
-    def __init__(self, message: Any, field: str | None = None, problems=None):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
-        self.problems: list[tuple[str | None, str]] = problems or [(field, self.message)]
 
 
 class NotAllowed(ContractError):
@@ -175,7 +166,7 @@ def pending_amendment(contract: Contract) -> ContractAmendment | None:
 
 
 def q2(value: Decimal) -> Decimal:
-    return value.quantize(CENTS, rounding=ROUND_HALF_UP)
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 # --- the terms: plain data in, checked, totals computed ---------------------------------
@@ -1250,9 +1241,14 @@ describe(
 describe_note("contracts-scan", _l("Daily check: overdue deliveries and payments"))
 
 
-def product_choices() -> list[Product]:
-    return list(
-        db.session.scalars(
-            select(Product).where(Product.archived_at.is_(None)).order_by(Product.code)
+def products_by_id(ids) -> dict[int, Product]:
+    """The catalogue's products (not archived) with these ids (one query)."""
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    return {
+        p.id: p
+        for p in db.session.scalars(
+            select(Product).where(Product.id.in_(wanted), Product.archived_at.is_(None))
         )
-    )
+    }

@@ -34,6 +34,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
+from mktapp.core.errors import DomainError
 from mktapp.extensions import db
 from mktapp.models import (
     ApprovalEvent,
@@ -47,10 +48,8 @@ from mktapp.models import (
 # --- errors -------------------------------------------------------------------
 
 
-class ApprovalError(Exception):
+class ApprovalError(DomainError):
     """A decision or submission that is not allowed; the message is for the user."""
-
-    status = 422
 
 
 class NotYourStep(ApprovalError):

@@ -39,6 +39,7 @@ from sqlalchemy.orm import joinedload
 from wtforms.validators import StopValidation, ValidationError
 
 from mktapp.core import audit
+from mktapp.core.errors import DomainError
 from mktapp.core.permissions import sees_all_records
 from mktapp.extensions import db
 from mktapp.models import Attachment, utcnow
@@ -46,12 +47,8 @@ from mktapp.models import Attachment, utcnow
 CHUNK = 64 * 1024
 
 
-class AttachmentError(Exception):
+class AttachmentError(DomainError):
     """Something a user did with a file that cannot be done; str() is the message."""
-
-    def __init__(self, message: Any):
-        super().__init__(str(message))
-        self.message = str(message)
 
 
 class UploadRejected(AttachmentError):

@@ -6,12 +6,13 @@ from flask import Blueprint, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
-from wtforms import DateField, Form, HiddenField, IntegerField, SearchField, SelectField
+from wtforms import DateField, HiddenField, IntegerField, SearchField, SelectField
 from wtforms.validators import Length as MaxLength
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from mktapp.core import audit_display, nav
 from mktapp.core.audit import ACTION_LABELS
+from mktapp.core.forms import RowForm
 from mktapp.core.htmx import render
 from mktapp.core.permissions import require
 
@@ -20,7 +21,7 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 nav.add("admin", nav.NavEntry("audit.index", _l("Audit log"), permissions=("audit.view",)))
 
 
-class AuditFilterForm(Form):
+class AuditFilterForm(RowForm):
     """The filters of the audit view (a GET form: no CSRF, nothing is written)."""
 
     type = SelectField(_l("Record type"), validators=[Optional()], validate_choice=True)

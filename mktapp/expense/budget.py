@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from mktapp.core import approvals as engine
 from mktapp.core import audit
 from mktapp.core.audit_display import describe
+from mktapp.core.errors import DomainError
 from mktapp.core.i18n import money
 from mktapp.core.permissions import can
 from mktapp.expense.common import CATEGORY_NAMES_ZH, MONTHS, QUARTERS
@@ -57,10 +58,8 @@ describe(
 )
 
 
-class BudgetError(Exception):
+class BudgetError(DomainError):
     """A change the budget does not allow; str() is the message for the user (422)."""
-
-    status = 422
 
 
 class BudgetClosed(BudgetError):
@@ -79,8 +78,7 @@ class AdjustmentInvalid(BudgetError):
     """Bad adjustment input; `field` names the form field the message belongs to."""
 
     def __init__(self, message, field: str = ""):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field or None)
 
 
 # --- reading -----------------------------------------------------------------

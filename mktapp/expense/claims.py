@@ -28,7 +28,9 @@ from mktapp.core import approvals as engine
 from mktapp.core import settings
 from mktapp.core.attachments import attachments_for, check_upload, save_upload
 from mktapp.core.audit_display import describe
+from mktapp.core.errors import DomainError
 from mktapp.core.i18n import amount_in_chinese, money  # noqa: F401  (amount_in_chinese: re-exported)
+from mktapp.core.money import CENT, MAX_AMOUNT
 from mktapp.core.numbering import next_number
 from mktapp.core.paging import Paging
 from mktapp.core.permissions import can, visible
@@ -43,9 +45,6 @@ from mktapp.models import (
     User,
     utcnow,
 )
-
-MAX_AMOUNT = Decimal(10) ** 12
-CENTS = Decimal("0.01")
 
 STATUSES: dict[str, Any] = {
     "draft": _l("Draft"),
@@ -116,17 +115,8 @@ HARD_STOP = settings.register(
 # --- errors -------------------------------------------------------------------------
 
 
-class ClaimError(Exception):
+class ClaimError(DomainError):
     """Something a user asked of a claim that cannot be done; str() is the message."""
-
-    status = 422
-
-    def __init__(self, message: Any, field: str | None = None, problems=None):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
-        # Every problem found, as (field, message); the first is `field`/`message`.
-        self.problems: list[tuple[str | None, str]] = problems or [(field, self.message)]
 
 
 class ClaimLocked(ClaimError):
@@ -205,11 +195,11 @@ def check_amount(value: Decimal) -> Decimal:
         raise ClaimError(_("Enter the amount as a number, like 1234.50."), "amount")
     if value <= 0:
         raise ClaimError(_("The amount must be more than zero."), "amount")
-    if value != value.quantize(CENTS):
+    if value != value.quantize(CENT):
         raise ClaimError(_("Use at most two decimals (yuan and fen)."), "amount")
     if value >= MAX_AMOUNT:
         raise ClaimError(_("The amount must be less than ¥1,000,000,000,000."), "amount")
-    return value.quantize(CENTS)
+    return value.quantize(CENT)
 
 
 def receipt_threshold() -> Decimal:
@@ -836,7 +826,7 @@ def list_claims(user: User, query: ClaimQuery, page_size: int, mine: bool = Fals
         ).group_by(ExpenseClaim.status)
     ).all()
     by_status = [
-        (status, count, Decimal(str(amount)).quantize(CENTS))
+        (status, count, Decimal(str(amount)).quantize(CENT))
         for status, count, amount in sorted(totals, key=lambda t: list(STATUSES).index(t[0]))
         if status in STATUSES
     ]
@@ -897,7 +887,7 @@ def payment_queue(user: User, page: int = 1, page_size: int = 25) -> PaymentQueu
             .offset((page - 1) * page_size)
         ).unique()
     )
-    return PaymentQueue(rows, int(total), Decimal(str(amount)).quantize(CENTS), page, page_size)
+    return PaymentQueue(rows, int(total), Decimal(str(amount)).quantize(CENT), page, page_size)
 
 
 def payment_queue_count(user: User) -> int:
@@ -916,15 +906,15 @@ def export_rows(user: User, query: ClaimQuery, mine: bool = False, limit: int = 
     )
 
 
-def applicant_choices(user: User) -> list[tuple[int, str]]:
-    """People whose claims this user may see and filter by (one query)."""
+def applicants(user: User):
+    """People whose claims this user may see and filter by: a select() of User (the
+    applicant filter's picker source, "claim_applicants")."""
     # A correlated EXISTS probes the owner_id index once per user (a small table) instead
     # of reading every claim's owner_id into a temporary set.
     has_claims = visible(
         select(ExpenseClaim.id).where(ExpenseClaim.owner_id == User.id), user, ExpenseClaim
     ).exists()
-    stmt = select(User.id, User.display_name).where(has_claims).order_by(User.display_name)
-    return [(uid, name) for uid, name in db.session.execute(stmt)]
+    return select(User).where(has_claims)
 
 
 def department_of(user: User | None) -> str:

@@ -8,18 +8,17 @@ from __future__ import annotations
 import calendar
 from calendar import monthrange
 from datetime import date
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from mktapp.core import clock
+from mktapp.core.money import CENT, MoneyError, parse_money  # noqa: F401 (the chapter's forms use them)
 from mktapp.extensions import db
 from mktapp.models import Budget, BudgetLine, ExpenseClaim
 from mktapp.models.expense import CATEGORIES
 
-MONEY_LIMIT = Decimal(10) ** 12
-CENT = Decimal("0.01")
 MONTHS = tuple(range(1, 13))
 QUARTERS = ((1, (1, 2, 3)), (2, (4, 5, 6)), (3, (7, 8, 9)), (4, (10, 11, 12)))
 
@@ -36,10 +35,6 @@ CATEGORY_NAMES_ZH = {
 }
 
 
-class MoneyError(ValueError):
-    """An amount that cannot be accepted; str() is the message for the user."""
-
-
 def category_choices() -> list[tuple[str, str]]:
     """(code, label) for a select, in the policy's order."""
     return [(code, str(label)) for code, label in CATEGORIES.items()]
@@ -48,37 +43,6 @@ def category_choices() -> list[tuple[str, str]]:
 def category_label(code: str) -> str:
     label = CATEGORIES.get(code)
     return str(label) if label is not None else code
-
-
-def parse_money(raw: object, allow_zero: bool = True, blank_is_zero: bool = True) -> Decimal:
-    """A user's amount as Decimal cents, or MoneyError with a message.
-
-    Accepts "1234.5", "1,234.50", "¥1,234.50", full-width digits; rejects
-    negatives, NaN/Infinity, more than two decimals and anything from ¥10¹².
-    """
-    text = str(raw if raw is not None else "").strip()
-    for junk in ("¥", "￥", ",", "，", " ", "\u00a0"):
-        text = text.replace(junk, "")
-    text = text.translate({0xFF10 + i: 0x30 + i for i in range(10)} | {0xFF0E: 0x2E})
-    if not text:
-        if blank_is_zero:
-            return Decimal("0.00")
-        raise MoneyError(_l("Enter an amount."))
-    try:
-        value = Decimal(text)
-    except (InvalidOperation, ValueError) as error:
-        raise MoneyError(_l("Enter an amount as a number, like 12000 or 12000.50.")) from error
-    if not value.is_finite():
-        raise MoneyError(_l("Enter an amount as a number, like 12000 or 12000.50."))
-    if value < 0:
-        raise MoneyError(_l("The amount cannot be negative."))
-    if value == 0 and not allow_zero:
-        raise MoneyError(_l("The amount must be more than zero."))
-    if value != value.quantize(CENT, rounding=ROUND_DOWN):
-        raise MoneyError(_l("Use at most two decimals (fen)."))
-    if value >= MONEY_LIMIT:
-        raise MoneyError(_l("The amount must be below ¥1,000,000,000,000."))
-    return value.quantize(CENT)
 
 
 def spread_evenly(total: Decimal, parts: int = 12) -> list[Decimal]:

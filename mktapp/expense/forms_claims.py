@@ -9,9 +9,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from mktapp.core import clock
 from mktapp.core.attachments import AttachmentField
+from mktapp.core.forms import LocalDateField, sensible_date
+from mktapp.core.pickers import SHORT_LIST, FilterForm, PickerField
 from mktapp.expense import claims as svc
 from mktapp.models import CATEGORIES, PAYMENT_METHODS
-from mktapp.org.forms_policy import LocalDateField, sensible_date
 
 
 class MoneyField(StringField):
@@ -161,5 +162,13 @@ class PaymentForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
-    """A POST with only its CSRF token (submit, archive)."""
+class ClaimFilters(FilterForm):
+    """The claim list's applicant filter (?applicant=; core/pickers)."""
+
+    applicant = PickerField(
+        _l("Applicant"),
+        id="f-applicant",
+        source="claim_applicants",
+        select_up_to=SHORT_LIST,
+        blank=_l("Everyone"),
+    )

@@ -34,9 +34,10 @@ from sqlalchemy import and_, case, extract, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mktapp.core import audit, audit_display, clock, settings
+from mktapp.core.errors import DomainError
+from mktapp.core.money import CENT, ZERO
 from mktapp.core.settings import SettingSpec
 from mktapp.expense.common import (
-    CENT,
     MONTHS,
     category_label,
     elapsed_share,
@@ -53,7 +54,6 @@ COUNTED_STATUSES = ACTUAL_STATUSES + COMMITTED_STATUSES
 PACE_POINTS = Decimal(20)
 OUTLIER_FACTOR = Decimal(3)
 OUTLIER_MIN_CLAIMS = 3
-ZERO = Decimal("0.00")
 
 SPLIT_KEY = "expense.split_threshold"
 LEADER_KEY = "expense.leader_threshold"
@@ -107,8 +107,8 @@ RULES = {
 }
 
 
-class AnomalyError(Exception):
-    status = 422
+class AnomalyError(DomainError):
+    """Something asked that cannot be done; str() is the message for the user."""
 
 
 def split_threshold() -> Decimal:
@@ -598,6 +598,14 @@ def _notify(anomalies: list[ExpenseAnomaly]) -> None:
 # --- reading and deciding ------------------------------------------------------------
 
 
+def _person_of(anomaly: ExpenseAnomaly, d: dict) -> User | None:
+    """Whose claims a "split" anomaly is about (loaded with the list, or by id)."""
+    owner = getattr(anomaly, "_person", None)
+    if owner is None and d.get("owner_id"):
+        owner = db.session.get(User, d.get("owner_id"))
+    return owner
+
+
 def detail_of(anomaly: ExpenseAnomaly) -> dict:
     try:
         return json.loads(anomaly.detail or "{}")
@@ -649,9 +657,7 @@ def headline(anomaly: ExpenseAnomaly) -> str:
             )
         )
     if anomaly.kind == "split":
-        owner = getattr(anomaly, "_person", None)
-        if owner is None and d.get("owner_id"):
-            owner = db.session.get(User, d.get("owner_id"))
+        owner = _person_of(anomaly, d)
         return str(
             _l(
                 "Spending anomaly: %(count)s claims by %(person)s on %(day)s, together %(amount)s",
@@ -714,9 +720,7 @@ def describe(anomaly: ExpenseAnomaly) -> str:
             )
         )
     if anomaly.kind == "split":
-        owner = getattr(anomaly, "_person", None)
-        if owner is None and d.get("owner_id"):
-            owner = db.session.get(User, d.get("owner_id"))
+        owner = _person_of(anomaly, d)
         return str(
             _l(
                 "%(person)s claimed %(count)s times for %(category)s on %(day)s, together"

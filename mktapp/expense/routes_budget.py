@@ -6,8 +6,9 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from mktapp.core import approvals as engine
 from mktapp.core import clock, nav
+from mktapp.core.actions import record_action
+from mktapp.core.forms import put_error
 from mktapp.core.htmx import redirect_to, render
 from mktapp.core.permissions import get_visible_or_404, require
 from mktapp.expense import bp
@@ -22,7 +23,6 @@ from mktapp.expense.forms_budget import (
     cell_name,
     parse_grid,
 )
-from mktapp.extensions import db
 from mktapp.models.expense import Budget
 
 nav.add(
@@ -81,25 +81,29 @@ def _handle_grid(form, budget):
     if request.form.get("recalc"):
         # Totals again, nothing saved (the page works without JavaScript).
         return _form_page(form, budget, raw, errors, cells, 422 if errors else 200)
-    valid = form.validate_on_submit()
-    if not valid or errors:
+    if errors:  # the grid's own, shown with the fields' own
+        form.validate_on_submit()
         return _form_page(form, budget, raw, errors, cells, 422)
-    try:
+
+    def save(budget, form):
         if budget is None:
-            budget = svc.create_budget(
+            return svc.create_budget(
                 current_user, form.year.data, form.title.data, form.notes.data, cells
             )
-        else:
-            svc.update_budget(current_user, budget, form.title.data, form.notes.data, cells)
-    except svc.YearTaken as error:
-        form.year.errors = [str(error)]
+        return svc.update_budget(current_user, budget, form.title.data, form.notes.data, cells)
+
+    def refused(error, form):
+        put_error(form, error, {None: "year"} if isinstance(error, svc.YearTaken) else None)
         return _form_page(form, budget, raw, errors, cells, 422)
-    except svc.BudgetError as error:
-        form.form_errors.append(str(error))
-        return _form_page(form, budget, raw, errors, cells, 422)
-    db.session.commit()
-    flash(_("Budget saved."), "success")
-    return redirect_to(url_for("expense.budget_detail", budget_id=budget.id))
+
+    return record_action(
+        budget,
+        save,
+        message=_("Budget saved."),
+        then=lambda budget: url_for("expense.budget_detail", budget_id=budget.id),
+        on_error=refused,
+        form=form,
+    )
 
 
 @bp.get("/budgets")
@@ -189,15 +193,18 @@ def budget_submit(budget_id: int):
     budget = get_visible_or_404(Budget, budget_id, current_user)
     if budget.owner_id != current_user.id:
         abort(403)
-    try:
-        svc.submit_budget(current_user, budget)
-    except (svc.BudgetError, engine.ApprovalError) as error:
-        db.session.rollback()
-        flash(str(error), "error")
+
+    def refused(error, form):
+        flash(error.message, "error")
         return _detail_page(budget, status=422)
-    db.session.commit()
-    flash(_("Budget submitted for approval."), "success")
-    return redirect_to(url_for("expense.budget_detail", budget_id=budget.id))
+
+    return record_action(
+        budget,
+        lambda budget, form: svc.submit_budget(current_user, budget),
+        message=_("Budget submitted for approval."),
+        then=url_for("expense.budget_detail", budget_id=budget.id),
+        on_error=refused,
+    )
 
 
 @bp.route("/budgets/<int:budget_id>/adjust", methods=["GET", "POST"])
@@ -211,29 +218,21 @@ def budget_adjust(budget_id: int):
     if budget.closed:
         form.form_errors.append(svc._closed_message(budget))
         return _adjust_page(budget, form, 422)
-    if form.validate_on_submit():
-        try:
-            svc.adjust(
-                current_user,
-                budget,
-                form.category.data,
-                form.month.data,
-                form.new_amount.data,
-                form.reason.data,
-            )
-        except svc.AdjustmentInvalid as error:
-            target = getattr(form, error.field, None)
-            if target is not None:
-                target.errors = [str(error)]
-            else:
-                form.form_errors.append(str(error))
-        except svc.BudgetError as error:
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(_("Adjustment recorded."), "success")
-            return redirect_to(url_for("expense.budget_detail", budget_id=budget.id))
-    return _adjust_page(budget, form, 422)
+    return record_action(
+        budget,
+        lambda budget, form: svc.adjust(
+            current_user,
+            budget,
+            form.category.data,
+            form.month.data,
+            form.new_amount.data,
+            form.reason.data,
+        ),
+        message=_("Adjustment recorded."),
+        then=url_for("expense.budget_detail", budget_id=budget.id),
+        on_error=lambda error, form: _adjust_page(budget, put_error(form, error), 422),
+        form=form,
+    )
 
 
 def _adjust_page(budget, form, status=200):
@@ -254,14 +253,16 @@ def _adjust_page(budget, form, status=200):
 def budget_close(budget_id: int):
     """Close the budget's year after confirmation."""
     budget = get_visible_or_404(Budget, budget_id, current_user)
-    form = CloseForm()
-    if not form.validate_on_submit():
-        return _detail_page(budget, close_form=form, status=422, block="close_panel")
-    try:
-        svc.close_budget(current_user, budget)
-    except svc.BudgetError as error:
-        form.confirm.errors = [str(error)]
-        return _detail_page(budget, close_form=form, status=422, block="close_panel")
-    db.session.commit()
-    flash(_("The year %(year)s is closed.", year=budget.year), "success")
-    return redirect_to(url_for("expense.budget_detail", budget_id=budget.id))
+    return record_action(
+        budget,
+        lambda budget, form: svc.close_budget(current_user, budget),
+        message=lambda budget: _("The year %(year)s is closed.", year=budget.year),
+        then=url_for("expense.budget_detail", budget_id=budget.id),
+        on_error=lambda error, form: _detail_page(
+            budget,
+            close_form=put_error(form, error, {None: "confirm"}),
+            status=422,
+            block="close_panel",
+        ),
+        form=CloseForm(),
+    )

@@ -11,25 +11,27 @@ from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from mktapp.core import approvals as engine
-from mktapp.core import clock, fragments, nav
+from mktapp.core import clock, fragments, nav, pickers
+from mktapp.core.actions import record_action
 from mktapp.core.attachments import attachments_for, register_attachable
 from mktapp.core.exports import xlsx_response
-from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.forms import ConfirmForm, put_error
+from mktapp.core.htmx import is_partial, render
 from mktapp.core.i18n import money
 from mktapp.core.pdf import pdf_response, render_pdf
 from mktapp.core.permissions import get_visible_or_404, require
 from mktapp.dashboard.services import Panel, register_panel
 from mktapp.expense import bp
 from mktapp.expense import claims as svc
-from mktapp.expense.forms_claims import ClaimForm, ConfirmForm, PaymentForm
-from mktapp.extensions import db
+from mktapp.expense.forms_claims import ClaimFilters, ClaimForm, PaymentForm
 from mktapp.models import CATEGORIES, ExpenseClaim
+from mktapp.org.picker_sources import people_source
 
 nav.add(
     "P6",
@@ -66,6 +68,12 @@ register_panel(
 register_attachable(ExpenseClaim, can_edit=lambda user, claim: False)
 
 
+@bp.record_once
+def _register_pickers(state) -> None:
+    """The people the claim list's applicant filter chooses from (core/pickers)."""
+    pickers.register(state.app, people_source("claim_applicants", svc.applicants))
+
+
 @bp.app_template_filter("cn_amount")
 def cn_amount_filter(value) -> str:
     """1234.5 -> 壹仟贰佰叁拾肆元伍角 (the amount in Chinese capitals)."""
@@ -83,24 +91,12 @@ def _claim_labels():
     }
 
 
-def _form_failed(form, error: svc.ClaimError) -> None:
-    """Put a service's complaint next to its field (or above the form)."""
-    if error.status == 403:
-        abort(403)
-    for name, message in error.problems:
-        target = getattr(form, name, None) if name else None
-        if target is not None and hasattr(target, "errors"):
-            if message not in (target.errors or []):
-                target.errors = [*(target.errors or []), message]
-        else:
-            form.form_errors.append(message)
-
-
 # --- lists ---------------------------------------------------------------------------
 
 
 def _listing(endpoint: str, mine: bool):
-    query = svc.ClaimQuery.from_args(request.args)
+    filters = None if mine else ClaimFilters(request.args)  # a name typed is looked up
+    query = svc.ClaimQuery.from_args(filters.values(request.args) if filters else request.args)
     page_size = current_app.config["PAGE_SIZE"]
     # The rows and totals, kept rendered until a claim or a person changes.
     rows = fragments.cached_block(
@@ -128,16 +124,23 @@ def _listing(endpoint: str, mine: bool):
         export_endpoint="expense.my_claims_xlsx" if mine else "expense.claims_xlsx",
         statuses=svc.STATUSES,
         categories=CATEGORIES,
-        applicant_options=""
-        if mine or is_partial()
+        # The applicant filter (its short list of people), kept rendered like the rows; a
+        # name typed but not made out (its message, the matches) is part of the key.
+        applicant_filter=""
+        if filters is None or is_partial()
         else fragments.cached_block(
             "expense/claims.html",
-            "applicant_options",
-            key=query.applicant,
+            "applicant_filter",
+            key=(
+                query.applicant,
+                (filters.applicant.text, tuple(filters.applicant.errors))
+                if filters.applicant.errors
+                else None,
+            ),
             depends=("claims", "people"),
             reader=current_user,
             rules=(ExpenseClaim,),
-            context=lambda: {"applicants": svc.applicant_choices(current_user), "query": query},
+            context=lambda: {"filters": filters, "list_endpoint": endpoint},
         ),
         may_create=svc.may_claim(current_user),
         push_url=url_for(endpoint, **query.args()),
@@ -257,42 +260,48 @@ def _form_page(form: ClaimForm, claim: ExpenseClaim | None, status: int = 200):
 def _save(form: ClaimForm, claim: ExpenseClaim | None):
     """Validate and write; submit too when the "submit" button was pressed."""
     submit = request.form.get("action") == "submit"
-    if not form.validate_on_submit():
-        # Show the receipt and budget problems too, not only the fields' own.
-        problems, _check = svc.problems_of(
-            form.to_input(valid_only=True),
-            clock.today(),
-            len(attachments_for(claim)) if claim is not None else 0,
-            current_user,
-        )
-        for name, message in problems:
-            target = getattr(form, name, None)
-            if target is not None and not target.errors:
-                target.errors = [message]
-        return _form_page(form, claim, 422)
     today = clock.today()
-    try:
+
+    def write(claim: ExpenseClaim | None, form: ClaimForm) -> ExpenseClaim:
         if claim is None:
             claim = svc.create_claim(current_user, form.to_input(), today)
         else:
             svc.update_claim(current_user, claim, form.to_input(), today)
         if submit:
             svc.submit_claim(current_user, claim, today)
-    except (svc.ClaimError, engine.ApprovalError) as error:
-        db.session.rollback()
-        if isinstance(error, engine.ApprovalError):
-            error = svc.ClaimError(str(error))
-        _form_failed(form, error)
-        fresh = (
-            None if claim is None or claim.id is None else db.session.get(ExpenseClaim, claim.id)
-        )
-        return _form_page(form, fresh, 422)
-    db.session.commit()
-    if submit:
-        flash(_("Claim %(number)s submitted for approval.", number=claim.number), "success")
-    else:
-        flash(_("Claim %(number)s saved as a draft.", number=claim.number), "success")
-    return redirect_to(url_for("expense.claim_detail", claim_id=claim.id))
+        return claim
+
+    return record_action(
+        claim,
+        write,
+        message=lambda claim: (
+            _("Claim %(number)s submitted for approval.", number=claim.number)
+            if submit
+            else _("Claim %(number)s saved as a draft.", number=claim.number)
+        ),
+        then=lambda claim: url_for("expense.claim_detail", claim_id=claim.id),
+        on_error=lambda error, form: _form_page(_refused(form, claim, error), claim, 422),
+        form=form,
+    )
+
+
+def _refused(form: ClaimForm, claim: ExpenseClaim | None, error) -> ClaimForm:
+    """The form with what is wrong: the service's complaint at its field; when the fields
+    themselves did not validate, the receipt and budget problems too, not only theirs."""
+    if not form.errors:
+        put_error(form, error)
+        return form
+    problems, _check = svc.problems_of(
+        form.to_input(valid_only=True),
+        clock.today(),
+        len(attachments_for(claim)) if claim is not None else 0,
+        current_user,
+    )
+    for name, message in problems:
+        target = getattr(form, name, None)
+        if target is not None and not target.errors:
+            target.errors = [message]
+    return form
 
 
 @bp.route("/claims/new", methods=["GET", "POST"])
@@ -415,22 +424,23 @@ def claim_detail(claim_id: int):
 def claim_submit(claim_id: int):
     """Send a draft, returned or withdrawn claim for approval."""
     claim = get_visible_or_404(ExpenseClaim, claim_id, current_user)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        svc.submit_claim(current_user, claim, clock.today())
-    except (svc.ClaimError, engine.ApprovalError) as error:
-        db.session.rollback()
-        if getattr(error, "status", 422) == 403:
-            abort(403)
-        claim = get_visible_or_404(ExpenseClaim, claim_id, current_user)
-        context = _detail_context(claim)
-        context["action_error"] = str(error)
-        return render("expense/claim_detail.html", status=422, **context)
-    db.session.commit()
-    flash(_("Claim %(number)s submitted for approval.", number=claim.number), "success")
-    return redirect_to(url_for("expense.claim_detail", claim_id=claim.id))
+    return record_action(
+        claim,
+        lambda claim, form: svc.submit_claim(current_user, claim, clock.today()),
+        message=_("Claim %(number)s submitted for approval."),
+        then=url_for("expense.claim_detail", claim_id=claim.id),
+        on_error=lambda error, form: _detail_refused(claim, error),
+    )
+
+
+def _detail_refused(claim: ExpenseClaim, error):
+    """The claim's page again (422), the reason the action was refused above it."""
+    return render(
+        "expense/claim_detail.html",
+        status=422,
+        **_detail_context(claim),
+        action_error=error.message,
+    )
 
 
 @bp.post("/claims/<int:claim_id>/pay")
@@ -441,27 +451,27 @@ def claim_pay(claim_id: int):
     The claim's page and the payments queue (from=queue) both post here."""
     claim = get_visible_or_404(ExpenseClaim, claim_id, current_user)
     from_queue = request.form.get("from") == "queue"
-    form = PaymentForm()
-    if form.validate_on_submit():
-        try:
-            svc.record_payment(
-                current_user, claim, form.paid_on.data, form.reference.data, clock.today()
-            )
-        except svc.ClaimError as error:
-            db.session.rollback()
-            claim = get_visible_or_404(ExpenseClaim, claim_id, current_user)
-            _form_failed(form, error)
-        else:
-            db.session.commit()
-            flash(_("Payment of %(number)s recorded.", number=claim.number), "success")
-            if from_queue:
-                return redirect_to(url_for("expense.payments"))
-            return redirect_to(url_for("expense.claim_detail", claim_id=claim.id))
-    if from_queue:
-        return _payments_page(failed=claim, pay_form=form, status=422)
-    context = _detail_context(claim, pay_form=form)
-    context["may_pay"] = True
-    return render("expense/claim_detail.html", block="claim_payment", status=422, **context)
+
+    def refused(error, form: PaymentForm):
+        put_error(form, error)
+        if from_queue:
+            return _payments_page(failed=claim, pay_form=form, status=422)
+        context = _detail_context(claim, pay_form=form)
+        context["may_pay"] = True
+        return render("expense/claim_detail.html", block="claim_payment", status=422, **context)
+
+    return record_action(
+        claim,
+        lambda claim, form: svc.record_payment(
+            current_user, claim, form.paid_on.data, form.reference.data, clock.today()
+        ),
+        message=_("Payment of %(number)s recorded."),
+        then=url_for("expense.payments")
+        if from_queue
+        else url_for("expense.claim_detail", claim_id=claim.id),
+        on_error=refused,
+        form=PaymentForm(),
+    )
 
 
 # --- finance: payments waiting -------------------------------------------------------------
@@ -506,21 +516,13 @@ def payments_count():
 def claim_archive(claim_id: int):
     """Archive a draft that will not be submitted (it is kept, not deleted)."""
     claim = get_visible_or_404(ExpenseClaim, claim_id, current_user)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        svc.archive_claim(current_user, claim)
-    except svc.ClaimError as error:
-        db.session.rollback()
-        if error.status == 403:
-            abort(403)
-        context = _detail_context(claim)
-        context["action_error"] = error.message
-        return render("expense/claim_detail.html", status=422, **context)
-    db.session.commit()
-    flash(_("Claim %(number)s archived.", number=claim.number), "success")
-    return redirect_to(url_for("expense.my_claims"))
+    return record_action(
+        claim,
+        lambda claim, form: svc.archive_claim(current_user, claim),
+        message=_("Claim %(number)s archived."),
+        then=url_for("expense.my_claims"),
+        on_error=lambda error, form: _detail_refused(claim, error),
+    )
 
 
 @bp.get("/claims/<int:claim_id>.pdf")

@@ -10,7 +10,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from mktapp.core import charts, clock, nav
+from mktapp.core.actions import record_action
 from mktapp.core.exports import xlsx_response
+from mktapp.core.forms import put_error
 from mktapp.core.htmx import redirect_to, render
 from mktapp.core.i18n import money
 from mktapp.core.permissions import get_visible_or_404, require
@@ -299,17 +301,19 @@ def anomaly_detail(anomaly_id: int):
 def anomaly_decide(anomaly_id: int):
     """Record the decision taken about an anomaly, which closes it."""
     anomaly = get_visible_or_404(ExpenseAnomaly, anomaly_id, current_user)
-    form = DecisionForm()
-    if form.validate_on_submit():
-        try:
-            svc.decide(current_user, anomaly, form.decision.data)
-        except svc.AnomalyError as error:
-            form.decision.errors = [str(error)]
-        else:
-            db.session.commit()
-            flash(_("Decision recorded; the anomaly is closed."), "success")
-            return redirect_to(url_for("expense.anomaly_detail", anomaly_id=anomaly.id))
-    return _anomaly_page(anomaly, form, 422)
+
+    def refused(error, form):
+        put_error(form, error, {None: "decision"})
+        return _anomaly_page(anomaly, form, 422)
+
+    return record_action(
+        anomaly,
+        lambda anomaly, form: svc.decide(current_user, anomaly, form.decision.data),
+        message=_("Decision recorded; the anomaly is closed."),
+        then=url_for("expense.anomaly_detail", anomaly_id=anomaly.id),
+        on_error=refused,
+        form=DecisionForm(),
+    )
 
 
 @click.command("expense-scan")

@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, 
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from mktapp.core.phones import PhoneField
-from mktapp.core.pickers import PickerField
+from mktapp.core.pickers import SHORT_LIST, PickerField
 
 USERNAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 # Deliberately plain: one @, something before it, a dot in the domain, no spaces.
@@ -117,10 +117,6 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
-    """An empty form: the CSRF token, for confirmation pages."""
-
-
 class HandoverForm(FlaskForm):
     target_id = PickerField(
         _l("Hand the records to"),
@@ -134,9 +130,13 @@ class HandoverForm(FlaskForm):
 class GroupForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
-    leader_id = SelectField(
+    # The group's active members: set leader_id.scope to the group's id.
+    leader_id = PickerField(
         _l("Leader"),
-        coerce=_int_or_zero,
+        source="group_members",
+        select_up_to=SHORT_LIST,
+        blank=_l("— no leader —"),
+        invalid_message=_l("The leader must be an active member of the group."),
         description=_l("The leader acts as department head in approvals; an active member."),
     )
 

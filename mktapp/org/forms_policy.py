@@ -2,42 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
     Optional,
     Regexp,
-    ValidationError,
 )
 
-EARLIEST = date(1990, 1, 1)
-LATEST = date(2100, 12, 31)
-
-
-class LocalDateField(DateField):
-    """A date input: empty means "no date" (InputRequired says so), a bad date one clear message."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("invalid_value_message", _l("Enter a real date, like 2026-03-31."))
-        super().__init__(label, validators, **kwargs)
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not "".join(valuelist).strip():
-            self.data = None
-            return
-        super().process_formdata(valuelist)
-
-
-def sensible_date(form, field) -> None:
-    """Refuse dates a person cannot have meant (year 0001, 9999 ...)."""
-    if field.data is not None and not (EARLIEST <= field.data <= LATEST):
-        raise ValidationError(_l("Enter a date between 1990 and 2100."))
+from mktapp.core.forms import LocalDateField, sensible_date
 
 
 class ChapterForm(FlaskForm):

@@ -6,10 +6,11 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, SelectField, StringField, TextAreaField
+from wtforms import DecimalField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from mktapp.org.forms_policy import LocalDateField, sensible_date
+from mktapp.core.forms import LocalDateField, sensible_date
+from mktapp.core.pickers import SHORT_LIST, FilterForm, PickerField
 
 MAX_HOURS = Decimal("1000")
 
@@ -44,12 +45,13 @@ def sensible_hours(form, field) -> None:
 
 
 class TrainingForm(FlaskForm):
-    trainee = SelectField(
+    # Set trainee.scope to the record's trainee when editing (kept though inactive).
+    trainee = PickerField(
         _l("Trainee"),
-        coerce=int,
-        validators=[InputRequired(message=_l("Choose a person from the list."))],
-        invalid_choice_message=_l("Choose a person from the list."),
-        invalid_value_message=_l("Choose a person from the list."),
+        source="trainees",
+        select_up_to=SHORT_LIST,
+        validators=[DataRequired(message=_l("Choose a person from the list."))],
+        invalid_message=_l("Choose a person from the list."),
     )
     course = StringField(_l("Course"), validators=[DataRequired(), Length(max=120)])
     provider = StringField(_l("Provider"), validators=[Optional(), Length(max=120)])
@@ -67,3 +69,15 @@ class TrainingForm(FlaskForm):
         render_kw={"list": "training-results", "autocomplete": "off"},
     )
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
+
+
+class TrainingFilters(FilterForm):
+    """The list's person filter (?person=; core/pickers)."""
+
+    person = PickerField(
+        _l("Person"),
+        id="person",
+        source="training_people",
+        select_up_to=SHORT_LIST,
+        blank=_l("Everyone"),
+    )

@@ -12,13 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from mktapp.core import fragments, nav
+from mktapp.core.actions import record_action
+from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import redirect_to, render
 from mktapp.core.permissions import get_visible_or_404, require, require_any
 from mktapp.extensions import db
 from mktapp.models import Group, Post, User
 from mktapp.org import bp, picker_sources, services
 from mktapp.org.forms import (
-    ConfirmForm,
     GroupForm,
     HandoverForm,
     PostForm,
@@ -26,7 +27,7 @@ from mktapp.org.forms import (
     UserCreateForm,
     UserEditForm,
 )
-from mktapp.org.services import DirectoryQuery, OrgError
+from mktapp.org.services import DirectoryQuery
 
 nav.add("P1", nav.NavEntry("org.chart", nav._l("Org chart"), icon="org"))
 nav.add("P1", nav.NavEntry("org.users", nav._l("Directory"), icon="people"))
@@ -39,15 +40,6 @@ nav.add(
 
 # The people picker (core/pickers), registered with the app.
 bp.record_once(picker_sources.register)
-
-
-def _form_failed(form, error: OrgError) -> None:
-    """Put a service's complaint next to its field (or above the form)."""
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None:
-        target.errors = [*target.errors, str(error)]
-    else:
-        form.form_errors.append(str(error))
 
 
 # --- org chart ----------------------------------------------------------------
@@ -141,39 +133,36 @@ def admin_user_new():
     """Create an account: username, name, contact, roles, group, post, initial password."""
     form = UserCreateForm()
     _person_choices(form)
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                user = services.create_user(
-                    current_user,
-                    username=form.username.data,
-                    display_name=form.display_name.data,
-                    password=form.password.data,
-                    hash_method=current_app.config["PASSWORD_HASH_METHOD"],
-                    roles=form.roles.data,
-                    email=form.email.data,
-                    phone=form.phone.data,
-                    group_id=form.group_id.data,
-                    post_id=form.post_id.data,
-                    joined_on=form.joined_on.data,
-                )
-            except OrgError as error:
-                db.session.rollback()
-                _form_failed(form, error)
-            else:
-                db.session.commit()
-                flash(
-                    _(
-                        "%(name)s can now sign in as %(username)s.",
-                        name=user.display_name,
-                        username=user.username,
-                    ),
-                    "success",
-                )
-                return redirect_to(url_for("org.profile", user_id=user.id))
-        status = 422
-    return render("org/user_form.html", block="user_form", status=status, form=form, person=None)
+    if request.method == "GET":
+        return _user_form(form, None)
+    return record_action(
+        None,
+        lambda _none, form: services.create_user(
+            current_user,
+            username=form.username.data,
+            display_name=form.display_name.data,
+            password=form.password.data,
+            hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+            roles=form.roles.data,
+            email=form.email.data,
+            phone=form.phone.data,
+            group_id=form.group_id.data,
+            post_id=form.post_id.data,
+            joined_on=form.joined_on.data,
+        ),
+        message=lambda user: _(
+            "%(name)s can now sign in as %(username)s.",
+            name=user.display_name,
+            username=user.username,
+        ),
+        then=lambda user: url_for("org.profile", user_id=user.id),
+        on_error=lambda error, form: _user_form(put_error(form, error), None, 422),
+        form=form,
+    )
+
+
+def _user_form(form, person, status: int = 200):
+    return render("org/user_form.html", block="user_form", status=status, form=form, person=person)
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -189,32 +178,27 @@ def admin_user_edit(user_id: int):
     else:
         form = UserEditForm()
     _person_choices(form)
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                services.update_user(
-                    current_user,
-                    person,
-                    display_name=form.display_name.data,
-                    roles=form.roles.data,
-                    email=form.email.data,
-                    phone=form.phone.data,
-                    group_id=form.group_id.data,
-                    post_id=form.post_id.data,
-                    joined_on=form.joined_on.data,
-                    active=form.active.data,
-                )
-            except OrgError as error:
-                db.session.rollback()
-                person = get_visible_or_404(User, user_id, current_user)
-                _form_failed(form, error)
-            else:
-                db.session.commit()
-                flash(_("The changes to %(name)s are saved.", name=person.display_name), "success")
-                return redirect_to(url_for("org.profile", user_id=person.id))
-        status = 422
-    return render("org/user_form.html", block="user_form", status=status, form=form, person=person)
+    if request.method == "GET":
+        return _user_form(form, person)
+    return record_action(
+        person,
+        lambda person, form: services.update_user(
+            current_user,
+            person,
+            display_name=form.display_name.data,
+            roles=form.roles.data,
+            email=form.email.data,
+            phone=form.phone.data,
+            group_id=form.group_id.data,
+            post_id=form.post_id.data,
+            joined_on=form.joined_on.data,
+            active=form.active.data,
+        ),
+        message=lambda person: _("The changes to %(name)s are saved.", name=person.display_name),
+        then=url_for("org.profile", user_id=person.id),
+        on_error=lambda error, form: _user_form(put_error(form, error), person, 422),
+        form=form,
+    )
 
 
 def _confirm_page(
@@ -242,29 +226,28 @@ def _confirm_page(
     )
 
 
+def _back_to_profile(person, error):
+    """A refused account action: its reason as a toast, on the person's profile."""
+    flash(error.message, "error")
+    return redirect_to(url_for("org.profile", user_id=person.id))
+
+
 @bp.route("/users/<int:user_id>/deactivate", methods=["GET", "POST"])
 @require("users.manage")
 def admin_user_deactivate(user_id: int):
     """Deactivate an account after confirmation (GET shows the confirmation)."""
     person = get_visible_or_404(User, user_id, current_user)
     if request.method == "POST":
-        form = ConfirmForm()
-        if form.validate_on_submit():
-            try:
-                services.deactivate_user(current_user, person)
-            except OrgError as error:
-                db.session.rollback()
-                flash(str(error), "error")
-                return redirect_to(url_for("org.profile", user_id=user_id))
-            db.session.commit()
-            flash(
-                _(
-                    "%(name)s has been deactivated and can no longer sign in.",
-                    name=person.display_name,
-                ),
-                "success",
-            )
-            return redirect_to(url_for("org.profile", user_id=person.id))
+        return record_action(
+            person,
+            lambda person, form: services.deactivate_user(current_user, person),
+            message=lambda person: _(
+                "%(name)s has been deactivated and can no longer sign in.",
+                name=person.display_name,
+            ),
+            then=url_for("org.profile", user_id=person.id),
+            on_error=lambda error, form: _back_to_profile(person, error),
+        )
     return _confirm_page(
         person,
         action=url_for("org.admin_user_deactivate", user_id=person.id),
@@ -286,11 +269,14 @@ def admin_user_deactivate(user_id: int):
 def admin_user_reactivate(user_id: int):
     """Reactivate an account after confirmation."""
     person = get_visible_or_404(User, user_id, current_user)
-    if request.method == "POST" and ConfirmForm().validate_on_submit():
-        services.reactivate_user(current_user, person)
-        db.session.commit()
-        flash(_("%(name)s can sign in again.", name=person.display_name), "success")
-        return redirect_to(url_for("org.profile", user_id=person.id))
+    if request.method == "POST":
+        return record_action(
+            person,
+            lambda person, form: services.reactivate_user(current_user, person),
+            message=lambda person: _("%(name)s can sign in again.", name=person.display_name),
+            then=url_for("org.profile", user_id=person.id),
+            on_error=lambda error, form: _back_to_profile(person, error),
+        )
     return _confirm_page(
         person,
         action=url_for("org.admin_user_reactivate", user_id=person.id),
@@ -310,22 +296,24 @@ def admin_user_password(user_id: int):
     """Set a new password for someone who has forgotten theirs."""
     person = get_visible_or_404(User, user_id, current_user)
     form = ResetPasswordForm()
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            services.reset_password(
-                current_user, person, form.password.data, current_app.config["PASSWORD_HASH_METHOD"]
-            )
-            db.session.commit()
-            flash(
-                _(
-                    "The password of %(name)s has been reset. Tell them the new one.",
-                    name=person.display_name,
-                ),
-                "success",
-            )
-            return redirect_to(url_for("org.profile", user_id=person.id))
-        status = 422
+    if request.method == "GET":
+        return _password_form(form, person)
+    return record_action(
+        person,
+        lambda person, form: services.reset_password(
+            current_user, person, form.password.data, current_app.config["PASSWORD_HASH_METHOD"]
+        ),
+        message=lambda person: _(
+            "The password of %(name)s has been reset. Tell them the new one.",
+            name=person.display_name,
+        ),
+        then=url_for("org.profile", user_id=person.id),
+        on_error=lambda error, form: _password_form(put_error(form, error), person, 422),
+        form=form,
+    )
+
+
+def _password_form(form, person, status: int = 200):
     return render(
         "org/password.html", block="password_form", status=status, form=form, person=person
     )
@@ -340,40 +328,44 @@ def admin_user_handover(user_id: int):
     # the person themself.
     form = HandoverForm()
     counts = services.owned_counts(person)
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            target = db.session.get(User, form.target_id.data)
-            try:
-                moved = services.hand_over(current_user, person, target)
-            except OrgError as error:
-                db.session.rollback()
-                _form_failed(form, error)
-            else:
-                db.session.commit()
-                flash(
-                    _(
-                        "%(count)s records of %(name)s now belong to %(target)s.",
-                        count=sum(moved.values()),
-                        name=person.display_name,
-                        target=target.display_name,
-                    ),
-                    "success",
-                )
-                return redirect_to(url_for("org.profile", user_id=person.id))
-        status = 422
-    return render(
-        "org/handover.html",
-        block="handover_form",
-        status=status,
+
+    def page(form, status: int = 200):
+        return render(
+            "org/handover.html",
+            block="handover_form",
+            status=status,
+            form=form,
+            person=person,
+            counts=counts,
+            total=sum(n for _m, _l, n in counts),
+        )
+
+    if request.method == "GET":
+        return page(form)
+
+    def target() -> User:
+        return db.session.get(User, form.target_id.data)
+
+    return record_action(
+        person,
+        lambda person, form: services.hand_over(current_user, person, target()),
+        message=lambda moved: _(
+            "%(count)s records of %(name)s now belong to %(target)s.",
+            count=sum(moved.values()),
+            name=person.display_name,
+            target=target().display_name,
+        ),
+        then=url_for("org.profile", user_id=person.id),
+        on_error=lambda error, form: page(put_error(form, error), 422),
         form=form,
-        person=person,
-        counts=counts,
-        total=sum(n for _m, _l, n in counts),
     )
 
 
 # --- groups and posts -------------------------------------------------------------
+
+
+def _by_name(person) -> tuple:
+    return (person.display_name, person.username, person.id)
 
 
 @bp.route("/groups/<int:group_id>/edit", methods=["GET", "POST"])
@@ -384,30 +376,27 @@ def group_edit(group_id: int):
         Group, group_id, current_user, options=(selectinload(Group.members),)
     )
     form = GroupForm(obj=group) if request.method == "GET" else GroupForm()
+    form.leader_id.scope = group.id
+    form.leader_id.offer(sorted((u for u in group.members if u.active), key=_by_name))
     if request.method == "GET":
-        form.leader_id.data = group.leader_id or 0
-    form.leader_id.choices = [(0, _("— no leader —"))] + [
-        (u.id, f"{u.display_name} ({u.username})") for u in group.members if u.active
-    ]
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                services.update_group(
-                    current_user,
-                    group,
-                    name=form.name.data,
-                    description=form.description.data,
-                    leader_id=form.leader_id.data,
-                )
-            except OrgError as error:
-                db.session.rollback()
-                _form_failed(form, error)
-            else:
-                db.session.commit()
-                flash(_("The group %(name)s is saved.", name=group.name), "success")
-                return redirect_to(url_for("org.chart") + f"#group-{group.id}")
-        status = 422
+        return _group_form(form, group)
+    return record_action(
+        group,
+        lambda group, form: services.update_group(
+            current_user,
+            group,
+            name=form.name.data,
+            description=form.description.data,
+            leader_id=form.leader_id.data,
+        ),
+        message=_("The group %(name)s is saved."),
+        then=url_for("org.chart") + f"#group-{group.id}",
+        on_error=lambda error, form: _group_form(put_error(form, error), group, 422),
+        form=form,
+    )
+
+
+def _group_form(form, group, status: int = 200):
     return render("org/group_form.html", block="group_form", status=status, form=form, group=group)
 
 
@@ -424,12 +413,19 @@ def posts_edit(post_id: int):
     """Rename a post and rewrite its duties, one per line."""
     post = get_visible_or_404(Post, post_id, current_user)
     form = PostForm(obj=post) if request.method == "GET" else PostForm()
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            services.update_post(current_user, post, name=form.name.data, duties=form.duties.data)
-            db.session.commit()
-            flash(_("The duties of %(name)s are saved.", name=post.name), "success")
-            return redirect_to(url_for("org.posts") + f"#post-{post.id}")
-        status = 422
+    if request.method == "GET":
+        return _post_form(form, post)
+    return record_action(
+        post,
+        lambda post, form: services.update_post(
+            current_user, post, name=form.name.data, duties=form.duties.data
+        ),
+        message=_("The duties of %(name)s are saved."),
+        then=url_for("org.posts") + f"#post-{post.id}",
+        on_error=lambda error, form: _post_form(put_error(form, error), post, 422),
+        form=form,
+    )
+
+
+def _post_form(form, post, status: int = 200):
     return render("org/post_form.html", block="post_form", status=status, form=form, post=post)

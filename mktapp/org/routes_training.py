@@ -7,19 +7,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from mktapp.core import nav
+from mktapp.core.actions import record_action
 from mktapp.core.attachments import register_attachable
-from mktapp.core.htmx import redirect_to, render
+from mktapp.core.htmx import render
 from mktapp.core.permissions import get_visible_or_404, require
-from mktapp.extensions import db
 from mktapp.models import TrainingRecord
 from mktapp.org import bp
 from mktapp.org import training as svc
-from mktapp.org.forms_training import RESULTS, TrainingForm
+from mktapp.org.forms_training import RESULTS, TrainingFilters, TrainingForm
 
 nav.add("P1", nav.NavEntry("org.training", nav._l("Training records"), icon="cap"))
 # Certificates: whoever may change the record may attach to it while it is current.
@@ -54,8 +54,9 @@ def training():
     direction = "asc" if request.args.get("dir") == "asc" else "desc"
     year = _int_arg("year")
     year = year if year and 1900 < year < 2200 else None
+    person = TrainingFilters(request.args)  # a name typed without JavaScript is looked up
     filters = {
-        "person": _int_arg("person"),
+        "person": person.person.data,
         "year": year,
         "q": request.args.get("q", "").strip()[:100],
         "archived": request.args.get("status") == "archived",
@@ -78,7 +79,7 @@ def training():
         filters=filters,
         sort=sort,
         direction=direction,
-        people=svc.filter_people(current_user),
+        person=person.person,
         years=svc.filter_years(current_user),
         may_manage=svc.manages_training(current_user),
     )
@@ -95,25 +96,37 @@ def _form_page(form: TrainingForm, record: TrainingRecord | None, status: int = 
     )
 
 
+def _save(form: TrainingForm, record: TrainingRecord | None, do):
+    """Write the record: its page after, or the form again (422) with what is wrong."""
+
+    def refused(error, form):
+        if isinstance(error, svc.UnknownTrainee):  # its message is only the id asked for
+            form.trainee.errors = [_("Choose a person from the list.")]
+        return _form_page(form, record, 422)
+
+    return record_action(
+        record,
+        do,
+        message=_("Training record saved."),
+        then=lambda record: url_for("org.training_detail", record_id=record.id),
+        on_error=refused,
+        form=form,
+    )
+
+
 @bp.route("/training/new", methods=["GET", "POST"])
 @require()
 def training_new():
     """Record a course: for oneself, or for anyone when managing training."""
     form = TrainingForm()
-    form.trainee.choices = svc.trainee_choices(current_user)
     if request.method == "GET":
         form.trainee.data = _int_arg("person") or current_user.id
         return _form_page(form, None)
-    if form.validate_on_submit():
-        try:
-            record = svc.create_record(current_user, form.trainee.data, form.data)
-        except svc.UnknownTrainee:
-            form.trainee.errors = [_("Choose a person from the list.")]
-        else:
-            db.session.commit()
-            flash(_("Training record saved."), "success")
-            return redirect_to(url_for("org.training_detail", record_id=record.id))
-    return _form_page(form, None, 422)
+    return _save(
+        form,
+        None,
+        lambda _none, form: svc.create_record(current_user, form.trainee.data, form.data),
+    )
 
 
 @bp.get("/training/<int:record_id>")
@@ -136,23 +149,15 @@ def training_edit(record_id: int):
     if not svc.may_change(current_user, record):
         abort(403)
     form = TrainingForm(obj=record)
-    choices = svc.trainee_choices(current_user)
-    if record.owner_id not in {uid for uid, _ in choices} and record.owner is not None:
-        choices.append((record.owner.id, record.owner.display_name))
-    form.trainee.choices = choices
+    form.trainee.scope = record.owner_id  # kept on the record though no longer active
     if request.method == "GET":
         form.trainee.data = record.owner_id
         return _form_page(form, record)
-    if form.validate_on_submit():
-        try:
-            svc.update_record(current_user, record, form.trainee.data, form.data)
-        except svc.UnknownTrainee:
-            form.trainee.errors = [_("Choose a person from the list.")]
-        else:
-            db.session.commit()
-            flash(_("Training record saved."), "success")
-            return redirect_to(url_for("org.training_detail", record_id=record.id))
-    return _form_page(form, record, 422)
+    return _save(
+        form,
+        record,
+        lambda record, form: svc.update_record(current_user, record, form.trainee.data, form.data),
+    )
 
 
 @bp.post("/training/<int:record_id>/archive")
@@ -160,13 +165,7 @@ def training_edit(record_id: int):
 def training_archive(record_id: int):
     """Archive a training record (it is kept, not deleted)."""
     record = get_visible_or_404(TrainingRecord, record_id, current_user)
-    try:
-        svc.archive_record(current_user, record)
-    except svc.NotAllowed:
-        abort(403)
-    db.session.commit()
-    flash(_("Training record archived."), "success")
-    return redirect_to(url_for("org.training_detail", record_id=record.id))
+    return _change(record, svc.archive_record, _("Training record archived."))
 
 
 @bp.post("/training/<int:record_id>/restore")
@@ -174,10 +173,15 @@ def training_archive(record_id: int):
 def training_restore(record_id: int):
     """Bring an archived training record back."""
     record = get_visible_or_404(TrainingRecord, record_id, current_user)
-    try:
-        svc.restore_record(current_user, record)
-    except svc.NotAllowed:
-        abort(403)
-    db.session.commit()
-    flash(_("Training record restored."), "success")
-    return redirect_to(url_for("org.training_detail", record_id=record.id))
+    return _change(record, svc.restore_record, _("Training record restored."))
+
+
+def _change(record: TrainingRecord, do, message: str):
+    """Archive or restore: the record's page after; refused (NotAllowed) is a 403."""
+    return record_action(
+        record,
+        lambda record, form: do(current_user, record),
+        message=message,
+        then=url_for("org.training_detail", record_id=record.id),
+        on_error=lambda error, form: abort(403),
+    )

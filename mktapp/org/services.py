@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from mktapp.auth.services import ensure_roles
 from mktapp.core import clock
 from mktapp.core.audit import noting
+from mktapp.core.errors import DomainError
 from mktapp.core.i18n import per_language
 from mktapp.core.paging import Paging
 from mktapp.extensions import db
@@ -30,16 +31,8 @@ from mktapp.models.org import user_roles
 ADMIN_ROLE = "admin"
 
 
-class OrgError(Exception):
+class OrgError(DomainError):
     """Something about the request a person can put right; `field` names the form field."""
-
-    def __init__(self, message, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 # --- org chart (P1.1) -------------------------------------------------------

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 
+from mktapp.core.errors import DomainError
 from mktapp.core.permissions import can, visible
 from mktapp.extensions import db
 from mktapp.models import TrainingRecord, User, utcnow
@@ -26,7 +27,7 @@ SORTS = {
 }
 
 
-class TrainingError(ValueError):
+class TrainingError(DomainError, ValueError):
     """A training record cannot be written as asked."""
 
 
@@ -131,15 +132,6 @@ def list_records(
         per_page=per_page,
         totals=[(uid, name, Decimal(hours or 0), n) for uid, name, hours, n in totals],
     )
-
-
-def filter_people(user) -> list[tuple[int, str]]:
-    """The people whose records this user can see (for the person filter)."""
-    owners = visible(select(TrainingRecord.owner_id), user, TrainingRecord).distinct()
-    people = db.session.execute(
-        select(User.id, User.display_name).where(User.id.in_(owners)).order_by(User.display_name)
-    ).all()
-    return [(uid, name) for uid, name in people]
 
 
 def filter_years(user) -> list[int]:

@@ -17,8 +17,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from mktapp.core.forms import LocalDateField, sensible_date
+from mktapp.core.pickers import SHORT_LIST, PickerField
 from mktapp.models import QUESTION_KINDS, RESEARCH_CONTENTS, RESEARCH_METHODS
-from mktapp.org.forms_policy import LocalDateField, sensible_date
 from mktapp.research.plans import FIELD_METHODS
 
 
@@ -58,7 +59,13 @@ class MilestoneForm(FlaskForm):
 
 
 class AssignmentForm(FlaskForm):
-    user_id = SelectField(_l("Colleague"), coerce=int, validators=[InputRequired()])
+    user_id = PickerField(
+        _l("Colleague"),
+        source="research_staff",
+        select_up_to=SHORT_LIST,
+        validators=[DataRequired(message=_l("Choose a colleague."))],
+        invalid_message=_l("Choose a colleague."),
+    )
     task = StringField(_l("Task"), validators=[DataRequired(), Length(max=300)])
 
 
@@ -158,10 +165,6 @@ class PeriodForm(FlaskForm):
     period = StringField(_l("New period"), validators=[DataRequired(), Length(max=40)])
 
 
-class ConfirmForm(FlaskForm):
-    """Only the CSRF token: for buttons that act."""
-
-
 class ReportForm(FlaskForm):
     """A research report: its plan, title, six Markdown sections and the departments."""
 
@@ -259,4 +262,16 @@ class FigureForm(FlaskForm):
         _l("Source"),
         validators=[DataRequired(), Length(max=300)],
         description=_l("Where the estimate comes from: a report, an association, our own survey."),
+    )
+
+
+class PhoneAnswersForm(FlaskForm):
+    """Answers taken by phone: the customer asked (found by name), with the CSRF token; the
+    answers themselves are read by the survey (surveys.submit_response)."""
+
+    customer_id = PickerField(
+        _l("Customer (if known)"),
+        source="customers",
+        placeholder=_l("Type part of the customer's name"),
+        invalid_message=_l("Choose a customer from the list, or leave it empty."),
     )

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from mktapp.core.audit_display import describe
+from mktapp.core.errors import DomainError
 from mktapp.core.paging import PageOf, paginate
 from mktapp.core.permissions import visible
 from mktapp.extensions import db
@@ -47,11 +48,8 @@ COMPETITOR_LABELS = {
 MAX_COMPARE = 6
 
 
-class MarketError(Exception):
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
+class MarketError(DomainError):
+    """Something asked that cannot be done; str() is the message for the user."""
 
 
 # --- competitors ------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,6 +17,7 @@ from sqlalchemy import or_, select
 
 from mktapp.core import approvals as engine
 from mktapp.core.audit_display import describe
+from mktapp.core.errors import DomainError
 from mktapp.core.numbering import next_number
 from mktapp.core.paging import PageOf, paginate
 from mktapp.core.permissions import can, visible
@@ -38,15 +38,8 @@ EDITABLE = frozenset({"draft", "rejected", "withdrawn"})
 FIELD_METHODS = ("interview", "focus_group", "observation", "web_search")
 
 
-class PlanError(Exception):
+class PlanError(DomainError):
     """Something asked of a plan that cannot be done; str() is the message for the user."""
-
-    status = 422
-
-    def __init__(self, message: Any, field: str | None = None):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
 
 
 def status_label(code: str) -> str:
@@ -493,16 +486,12 @@ def notes_of(plan: ResearchPlan) -> list[FieldNote]:
     )
 
 
-def staff_choices() -> list[tuple[int, str]]:
-    """Active colleagues who may work on research (market group, manager), then the rest."""
+def staff_conditions() -> list:
+    """The conditions on User of the colleagues offered for research work: active people
+    of the market group and the manager (the "research_staff" picker source)."""
     from mktapp.models import Role
 
-    users = list(
-        db.session.scalars(
-            select(User)
-            .join(User.roles)
-            .where(User.active.is_(True), Role.code.in_(["market_specialist", "marketing_manager"]))
-            .order_by(User.id)
-        ).unique()
-    )
-    return [(u.id, u.display_name) for u in users]
+    return [
+        User.active.is_(True),
+        User.roles.any(Role.code.in_(["market_specialist", "marketing_manager"])),
+    ]

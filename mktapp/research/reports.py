@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from io import BytesIO
-from typing import Any
 
 from flask import render_template
 from flask_babel import gettext as _
@@ -29,6 +28,7 @@ from werkzeug.datastructures import FileStorage
 from mktapp.core import approvals as engine
 from mktapp.core.attachments import save_upload
 from mktapp.core.audit_display import describe
+from mktapp.core.errors import DomainError
 from mktapp.core.markdown import render_markdown
 from mktapp.core.numbering import next_number
 from mktapp.core.paging import PageOf, paginate
@@ -53,13 +53,8 @@ MARKER = re.compile(r"<p>\[\[(question|crosstab):(\d{1,9})(?::(\d{1,9}))?\]\]</p
 COMPETITOR_MARKER = re.compile(r"<p>\[\[competitors:(\d{1,9}(?:,\d{1,9}){0,5})\]\]</p>")
 
 
-class ReportError(Exception):
+class ReportError(DomainError):
     """Something asked of a report that cannot be done; str() is the message for the user."""
-
-    def __init__(self, message: Any, field: str | None = None):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
 
 
 def status_label(code: str) -> str:

@@ -8,13 +8,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from mktapp.core import clock, nav
+from mktapp.core.actions import record_action
+from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import redirect_to, render
 from mktapp.core.permissions import can, get_visible_or_404, require
 from mktapp.extensions import db
 from mktapp.models import NEWS_CATEGORIES, NEWS_IMPACTS, Competitor, IndustryNews, MarketFigure
 from mktapp.research import bp
 from mktapp.research import market as svc
-from mktapp.research.forms import CompetitorForm, ConfirmForm, FigureForm, NewsForm
+from mktapp.research.forms import CompetitorForm, FigureForm, NewsForm
 
 nav.add(
     "P2", nav.NavEntry("research.competitors", nav._l("Competitors"), ("research.view",), "dot")
@@ -74,22 +76,19 @@ def _competitor_input(form: CompetitorForm) -> svc.CompetitorInput:
 
 
 def _competitor_save(form: CompetitorForm, competitor: Competitor | None):
-    if form.validate_on_submit():
-        try:
-            competitor = svc.save_competitor(competitor, _competitor_input(form))
-        except svc.MarketError as error:
-            db.session.rollback()
-            getattr(form, error.field).errors = [error.message]
-        else:
-            db.session.commit()
-            flash(_("Competitor %(name)s saved.", name=competitor.name), "success")
-            return redirect_to(url_for("research.competitor", competitor_id=competitor.id))
-    return render(
-        "research/competitor_form.html",
-        status=422,
+    return record_action(
+        competitor,
+        lambda competitor, form: svc.save_competitor(competitor, _competitor_input(form)),
+        message=lambda competitor: _("Competitor %(name)s saved.", name=competitor.name),
+        then=lambda competitor: url_for("research.competitor", competitor_id=competitor.id),
+        on_error=lambda error, form: render(
+            "research/competitor_form.html",
+            status=422,
+            form=put_error(form, error),
+            competitor=competitor,
+            fields=svc.COMPETITOR_FIELDS,
+        ),
         form=form,
-        competitor=competitor if competitor is not None and competitor.id else None,
-        fields=svc.COMPETITOR_FIELDS,
     )
 
 
@@ -194,21 +193,15 @@ def _news_input(form: NewsForm) -> svc.NewsInput:
 
 
 def _news_save(form: NewsForm, item: IndustryNews | None):
-    if form.validate_on_submit():
-        try:
-            item = svc.save_news(current_user, item, _news_input(form))
-        except svc.MarketError as error:
-            db.session.rollback()
-            getattr(form, error.field).errors = [error.message]
-        else:
-            db.session.commit()
-            flash(_("Industry news saved."), "success")
-            return redirect_to(url_for("research.news"))
-    return render(
-        "research/news_form.html",
-        status=422,
+    return record_action(
+        item,
+        lambda item, form: svc.save_news(current_user, item, _news_input(form)),
+        message=_("Industry news saved."),
+        then=url_for("research.news"),
+        on_error=lambda error, form: render(
+            "research/news_form.html", status=422, form=put_error(form, error), item=item
+        ),
         form=form,
-        item=item if item is not None and item.id else None,
     )
 
 
@@ -260,17 +253,14 @@ def _figure_input(form: FigureForm) -> svc.FigureInput:
 
 
 def _figure_save(form: FigureForm, figure: MarketFigure | None):
-    if form.validate_on_submit():
-        try:
-            svc.save_figure(figure, _figure_input(form))
-        except svc.MarketError as error:
-            db.session.rollback()
-            getattr(form, error.field).errors = [error.message]
-        else:
-            db.session.commit()
-            flash(_("Market figure saved."), "success")
-            return redirect_to(url_for("research.demand"))
-    return _demand_page(form, 422, figure)
+    return record_action(
+        figure,
+        lambda figure, form: svc.save_figure(figure, _figure_input(form)),
+        message=_("Market figure saved."),
+        then=url_for("research.demand"),
+        on_error=lambda error, form: _demand_page(put_error(form, error), 422, figure),
+        form=form,
+    )
 
 
 @bp.route("/demand/", methods=["GET", "POST"])

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
-from mktapp.core import clock, nav
+from mktapp.core import clock, nav, pickers
+from mktapp.core.actions import record_action
 from mktapp.core.attachments import register_attachable
 from mktapp.core.exports import xlsx_response
+from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.permissions import get_visible_or_404, require
 from mktapp.extensions import db
@@ -28,16 +31,12 @@ from mktapp.models import (
     ResearchAssignment,
     ResearchMilestone,
     ResearchPlan,
+    User,
 )
+from mktapp.org.picker_sources import people_source
 from mktapp.research import bp
 from mktapp.research import plans as svc
-from mktapp.research.forms import (
-    AssignmentForm,
-    ConfirmForm,
-    MilestoneForm,
-    NoteForm,
-    PlanForm,
-)
+from mktapp.research.forms import AssignmentForm, MilestoneForm, NoteForm, PlanForm
 
 nav.add("P2", nav.NavEntry("research.plans", nav._l("Research plans"), ("research.view",), "doc"))
 nav.add(
@@ -47,6 +46,19 @@ nav.add(
 
 register_attachable(FieldNote, can_edit=lambda user, note: svc.may_edit_note(user, note))
 register_attachable(ResearchPlan, can_edit=lambda user, plan: svc.may_run(user, plan))
+
+
+@bp.record_once
+def _register_pickers(state) -> None:
+    """The colleagues a plan's staff is chosen from (core/pickers)."""
+    pickers.register(
+        state.app,
+        people_source(
+            "research_staff",
+            lambda user: select(User).where(*svc.staff_conditions()),
+            ("research.edit",),
+        ),
+    )
 
 
 @bp.app_context_processor
@@ -161,24 +173,18 @@ def _form_page(form, plan, status=200):
 
 
 def _save(form: PlanForm, plan: ResearchPlan | None):
-    if not form.validate_on_submit():
-        return _form_page(form, plan, 422)
-    try:
-        if plan is None:
-            plan = svc.create_plan(current_user, _input(form))
-        else:
-            svc.update_plan(current_user, plan, _input(form))
-    except svc.PlanError as error:
-        db.session.rollback()
-        target = getattr(form, error.field, None) if error.field else None
-        if target is not None:
-            target.errors = [*(target.errors or []), error.message]
-        else:
-            form.form_errors.append(error.message)
-        return _form_page(form, plan if plan is not None and plan.id else None, 422)
-    db.session.commit()
-    flash(_("Research plan %(number)s saved.", number=plan.number), "success")
-    return redirect_to(url_for("research.plan_detail", plan_id=plan.id))
+    return record_action(
+        plan,
+        lambda plan, form: (
+            svc.create_plan(current_user, _input(form))
+            if plan is None
+            else svc.update_plan(current_user, plan, _input(form))
+        ),
+        message=lambda plan: _("Research plan %(number)s saved.", number=plan.number),
+        then=lambda plan: url_for("research.plan_detail", plan_id=plan.id),
+        on_error=lambda error, form: _form_page(put_error(form, error), plan, 422),
+        form=form,
+    )
 
 
 @bp.route("/plans/new", methods=["GET", "POST"])
@@ -223,7 +229,6 @@ def _detail(plan: ResearchPlan, status: int = 200, block: str | None = None, **e
     from mktapp.research import surveys as survey_svc
 
     staff_form = extra.pop("staff_form", None) or AssignmentForm(formdata=None)
-    staff_form.user_id.choices = svc.staff_choices()
     context = {
         "plan": plan,
         "may_edit": svc.may_edit(current_user, plan),
@@ -252,19 +257,19 @@ def plan_detail(plan_id: int):
     return _detail(plan)
 
 
-def _act(plan_id: int, action, message: str):
+def _act(plan_id: int, action, message: str, then: str | None = None):
     plan = get_visible_or_404(ResearchPlan, plan_id, current_user)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        action(current_user, plan)
-    except svc.PlanError as error:
-        db.session.rollback()
-        plan = get_visible_or_404(ResearchPlan, plan_id, current_user)
-        return _detail(plan, status=422, action_error=error.message)
-    db.session.commit()
-    flash(message % {"number": plan.number}, "success")
-    return redirect_to(url_for("research.plan_detail", plan_id=plan.id))
+    return record_action(
+        plan,
+        lambda plan, form: action(current_user, plan),
+        message=message,
+        then=then or url_for("research.plan_detail", plan_id=plan.id),
+        on_error=lambda error, form: _detail(
+            get_visible_or_404(ResearchPlan, plan_id, current_user),
+            status=422,
+            action_error=error.message,
+        ),
+    )
 
 
 @bp.post("/plans/<int:plan_id>/submit")
@@ -292,17 +297,12 @@ def plan_finish(plan_id: int):
 @require("research.edit")
 def plan_archive(plan_id: int):
     """Archive a draft that will not be pursued (kept, not deleted)."""
-    plan = get_visible_or_404(ResearchPlan, plan_id, current_user)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        svc.archive(current_user, plan)
-    except svc.PlanError as error:
-        db.session.rollback()
-        return _detail(plan, status=422, action_error=error.message)
-    db.session.commit()
-    flash(_("Research plan %(number)s archived.", number=plan.number), "success")
-    return redirect_to(url_for("research.plans"))
+    return _act(
+        plan_id,
+        svc.archive,
+        _("Research plan %(number)s archived."),
+        then=url_for("research.plans"),
+    )
 
 
 # --- schedule and staff (htmx fragments of the plan's page) -----------------------------------------
@@ -313,18 +313,21 @@ def plan_archive(plan_id: int):
 def milestone_add(plan_id: int):
     """Add a milestone to the plan's schedule."""
     plan = get_visible_or_404(ResearchPlan, plan_id, current_user)
-    form = MilestoneForm()
-    if form.validate_on_submit():
-        try:
-            svc.add_milestone(current_user, plan, form.due_on.data, form.title.data)
-        except svc.PlanError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
-            db.session.refresh(plan)
-            return _fragment_or_page(plan, "plan_schedule")
-    return _detail(plan, status=422, block="plan_schedule", milestone_form=form)
+    return record_action(
+        plan,
+        lambda plan, form: svc.add_milestone(current_user, plan, form.due_on.data, form.title.data),
+        message=None,
+        then=lambda _milestone: _fragment_or_page(_refreshed(plan), "plan_schedule"),
+        on_error=lambda error, form: _detail(
+            plan, status=422, block="plan_schedule", milestone_form=put_error(form, error)
+        ),
+        form=MilestoneForm(),
+    )
+
+
+def _refreshed(plan: ResearchPlan) -> ResearchPlan:
+    db.session.refresh(plan)
+    return plan
 
 
 def _fragment_or_page(plan, block):
@@ -345,35 +348,34 @@ def _milestone(milestone_id: int) -> ResearchMilestone:
 @require("research.edit")
 def milestone_toggle(milestone_id: int):
     """Tick a milestone off (or undo it)."""
-    milestone = _milestone(milestone_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    plan = milestone.plan
-    try:
-        svc.toggle_milestone(current_user, milestone)
-    except svc.PlanError as error:
-        db.session.rollback()
-        return _detail(plan, status=422, block="plan_schedule", schedule_error=error.message)
-    db.session.commit()
-    return _fragment_or_page(plan, "plan_schedule")
+    return _schedule_action(
+        _milestone(milestone_id),
+        lambda milestone, form: svc.toggle_milestone(current_user, milestone),
+    )
 
 
 @bp.post("/milestones/<int:milestone_id>/remove")
 @require("research.edit")
 def milestone_remove(milestone_id: int):
     """Take a milestone out of a draft plan's schedule."""
-    milestone = _milestone(milestone_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    return _schedule_action(
+        _milestone(milestone_id),
+        lambda milestone, form: svc.remove_milestone(current_user, milestone),
+    )
+
+
+def _schedule_action(milestone: ResearchMilestone, do):
+    """Tick off or take out a milestone: the schedule redrawn, or its message in place (422)."""
     plan = milestone.plan
-    try:
-        svc.remove_milestone(current_user, milestone)
-    except svc.PlanError as error:
-        db.session.rollback()
-        return _detail(plan, status=422, block="plan_schedule", schedule_error=error.message)
-    db.session.commit()
-    db.session.refresh(plan)
-    return _fragment_or_page(plan, "plan_schedule")
+    return record_action(
+        milestone,
+        do,
+        message=None,
+        then=lambda _outcome: _fragment_or_page(_refreshed(plan), "plan_schedule"),
+        on_error=lambda error, form: _detail(
+            plan, status=422, block="plan_schedule", schedule_error=error.message
+        ),
+    )
 
 
 @bp.post("/plans/<int:plan_id>/staff")
@@ -381,19 +383,16 @@ def milestone_remove(milestone_id: int):
 def assignment_add(plan_id: int):
     """Put a colleague on the plan with their task."""
     plan = get_visible_or_404(ResearchPlan, plan_id, current_user)
-    form = AssignmentForm()
-    form.user_id.choices = svc.staff_choices()
-    if form.validate_on_submit():
-        try:
-            svc.assign(current_user, plan, form.user_id.data, form.task.data)
-        except svc.PlanError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
-            db.session.refresh(plan)
-            return _fragment_or_page(plan, "plan_staff")
-    return _detail(plan, status=422, block="plan_staff", staff_form=form)
+    return record_action(
+        plan,
+        lambda plan, form: svc.assign(current_user, plan, form.user_id.data, form.task.data),
+        message=None,
+        then=lambda _assignment: _fragment_or_page(_refreshed(plan), "plan_staff"),
+        on_error=lambda error, form: _detail(
+            plan, status=422, block="plan_staff", staff_form=put_error(form, error)
+        ),
+        form=AssignmentForm(),
+    )
 
 
 @bp.post("/staff/<int:assignment_id>/remove")
@@ -404,16 +403,15 @@ def assignment_remove(assignment_id: int):
     if assignment is None:
         abort(404)
     plan = get_visible_or_404(ResearchPlan, assignment.plan_id, current_user)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        svc.unassign(current_user, assignment)
-    except svc.PlanError as error:
-        db.session.rollback()
-        return _detail(plan, status=422, block="plan_staff", staff_error=error.message)
-    db.session.commit()
-    db.session.refresh(plan)
-    return _fragment_or_page(plan, "plan_staff")
+    return record_action(
+        assignment,
+        lambda assignment, form: svc.unassign(current_user, assignment),
+        message=None,
+        then=lambda _outcome: _fragment_or_page(_refreshed(plan), "plan_staff"),
+        on_error=lambda error, form: _detail(
+            plan, status=422, block="plan_staff", staff_error=error.message
+        ),
+    )
 
 
 # --- field notes --------------------------------------------------------------------------------
@@ -440,17 +438,16 @@ def note_new(plan_id: int):
         if request.args.get("method") in dict(form.method.choices):
             form.method.data = request.args["method"]
         return render("research/note_form.html", form=form, plan=plan, note=None)
-    if form.validate_on_submit():
-        try:
-            note = svc.add_note(current_user, plan, _note_input(form))
-        except svc.PlanError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(_("Field note saved. Attach recordings, photos or documents below."), "success")
-            return redirect_to(url_for("research.note_detail", note_id=note.id))
-    return render("research/note_form.html", status=422, form=form, plan=plan, note=None)
+    return record_action(
+        plan,
+        lambda plan, form: svc.add_note(current_user, plan, _note_input(form)),
+        message=_("Field note saved. Attach recordings, photos or documents below."),
+        then=lambda note: url_for("research.note_detail", note_id=note.id),
+        on_error=lambda error, form: render(
+            "research/note_form.html", status=422, form=put_error(form, error), plan=plan, note=None
+        ),
+        form=form,
+    )
 
 
 @bp.get("/notes/<int:note_id>")
@@ -472,17 +469,19 @@ def note_edit(note_id: int):
     note = get_visible_or_404(FieldNote, note_id, current_user)
     if not svc.may_edit_note(current_user, note):
         abort(403)
-    form = NoteForm(obj=note) if request.method == "GET" else NoteForm()
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                svc.update_note(current_user, note, _note_input(form))
-            except svc.PlanError as error:
-                db.session.rollback()
-                form.form_errors.append(error.message)
-            else:
-                db.session.commit()
-                flash(_("Field note saved."), "success")
-                return redirect_to(url_for("research.note_detail", note_id=note.id))
-        return render("research/note_form.html", status=422, form=form, plan=note.plan, note=note)
-    return render("research/note_form.html", form=form, plan=note.plan, note=note)
+    if request.method == "GET":
+        return render("research/note_form.html", form=NoteForm(obj=note), plan=note.plan, note=note)
+    return record_action(
+        note,
+        lambda note, form: svc.update_note(current_user, note, _note_input(form)),
+        message=_("Field note saved."),
+        then=url_for("research.note_detail", note_id=note.id),
+        on_error=lambda error, form: render(
+            "research/note_form.html",
+            status=422,
+            form=put_error(form, error),
+            plan=note.plan,
+            note=note,
+        ),
+        form=NoteForm(),
+    )

@@ -22,12 +22,12 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from mktapp.core import fragments
+from mktapp.core.forms import ConfirmForm
 from mktapp.core.htmx import redirect_to, render
 from mktapp.core.permissions import public
 from mktapp.extensions import db
 from mktapp.research import bp
 from mktapp.research import surveys as svc
-from mktapp.research.forms import ConfirmForm
 
 
 def _message(title: str, text: str, status: int, survey=None):

@@ -4,14 +4,16 @@ blocks and approval, and the PDF (a live preview before approval, the frozen fil
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from mktapp.core import clock, nav
+from mktapp.core.actions import record_action
 from mktapp.core.attachments import file_path, register_attachable
-from mktapp.core.htmx import redirect_to, render
+from mktapp.core.forms import ConfirmForm, put_error
+from mktapp.core.htmx import render
 from mktapp.core.pdf import pdf_response
 from mktapp.core.permissions import get_visible_or_404, require, visible
 from mktapp.extensions import db
@@ -26,12 +28,7 @@ from mktapp.models import (
 from mktapp.research import bp
 from mktapp.research import reports as svc
 from mktapp.research.analysis import CROSSTAB_KINDS
-from mktapp.research.forms import (
-    BlockForm,
-    CompetitorBlockForm,
-    ConfirmForm,
-    ReportForm,
-)
+from mktapp.research.forms import BlockForm, CompetitorBlockForm, ReportForm
 
 nav.add(
     "P2", nav.NavEntry("research.reports", nav._l("Research reports"), ("research.view",), "doc")
@@ -103,24 +100,18 @@ def _form_page(form, report, status=200):
 
 
 def _save(form: ReportForm, report: ResearchReport | None):
-    if not form.validate_on_submit():
-        return _form_page(form, report, 422)
-    try:
-        if report is None:
-            report = svc.create_report(current_user, _input(form), clock.today().year)
-        else:
-            svc.update_report(current_user, report, _input(form))
-    except svc.ReportError as error:
-        db.session.rollback()
-        target = getattr(form, error.field, None) if error.field else None
-        if target is not None:
-            target.errors = [*(target.errors or []), error.message]
-        else:
-            form.form_errors.append(error.message)
-        return _form_page(form, report if report is not None and report.id else None, 422)
-    db.session.commit()
-    flash(_("Research report %(number)s saved.", number=report.number), "success")
-    return redirect_to(url_for("research.report", report_id=report.id))
+    return record_action(
+        report,
+        lambda report, form: (
+            svc.create_report(current_user, _input(form), clock.today().year)
+            if report is None
+            else svc.update_report(current_user, report, _input(form))
+        ),
+        message=lambda report: _("Research report %(number)s saved.", number=report.number),
+        then=lambda report: url_for("research.report", report_id=report.id),
+        on_error=lambda error, form: _form_page(put_error(form, error), report, 422),
+        form=form,
+    )
 
 
 @bp.route("/reports/new", methods=["GET", "POST"])
@@ -206,25 +197,24 @@ def report(report_id: int):
 def report_block(report_id: int):
     """Append a question's chart and table, or a cross-tab, to a section."""
     report = get_visible_or_404(ResearchReport, report_id, current_user)
-    form = _block_form(report, BlockForm())
-    if form.validate_on_submit():
-        try:
-            svc.insert_block(
-                current_user,
-                report,
-                form.section.data,
-                form.question.data,
-                form.against.data or None,
-            )
-        except svc.ReportError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(_("Block inserted."), "success")
-            return redirect_to(url_for("research.report", report_id=report.id))
-    report = get_visible_or_404(ResearchReport, report_id, current_user)
-    return _detail(report, status=422, block_form=form)
+    return record_action(
+        report,
+        lambda report, form: svc.insert_block(
+            current_user,
+            report,
+            form.section.data,
+            form.question.data,
+            form.against.data or None,
+        ),
+        message=_("Block inserted."),
+        then=url_for("research.report", report_id=report.id),
+        on_error=lambda error, form: _detail(
+            get_visible_or_404(ResearchReport, report_id, current_user),
+            status=422,
+            block_form=put_error(form, error),
+        ),
+        form=_block_form(report, BlockForm()),
+    )
 
 
 @bp.post("/reports/<int:report_id>/competitors")
@@ -232,36 +222,35 @@ def report_block(report_id: int):
 def report_competitors(report_id: int):
     """Append a side-by-side comparison of chosen competitors to a section."""
     report = get_visible_or_404(ResearchReport, report_id, current_user)
-    form = _competitor_form(CompetitorBlockForm(prefix="cmp"))
-    if form.validate_on_submit():
-        try:
-            svc.insert_competitors(
-                current_user, report, form.section.data, list(form.competitors.data or [])
-            )
-        except svc.ReportError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(_("Block inserted."), "success")
-            return redirect_to(url_for("research.report", report_id=report.id))
-    report = get_visible_or_404(ResearchReport, report_id, current_user)
-    return _detail(report, status=422, competitor_form=form)
+    return record_action(
+        report,
+        lambda report, form: svc.insert_competitors(
+            current_user, report, form.section.data, list(form.competitors.data or [])
+        ),
+        message=_("Block inserted."),
+        then=url_for("research.report", report_id=report.id),
+        on_error=lambda error, form: _detail(
+            get_visible_or_404(ResearchReport, report_id, current_user),
+            status=422,
+            competitor_form=put_error(form, error),
+        ),
+        form=_competitor_form(CompetitorBlockForm(prefix="cmp")),
+    )
 
 
 def _act(report_id: int, action, message: str):
     report = get_visible_or_404(ResearchReport, report_id, current_user)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        action(current_user, report)
-    except svc.ReportError as error:
-        db.session.rollback()
-        report = get_visible_or_404(ResearchReport, report_id, current_user)
-        return _detail(report, status=422, action_error=error.message)
-    db.session.commit()
-    flash(message % {"number": report.number}, "success")
-    return redirect_to(url_for("research.report", report_id=report.id))
+    return record_action(
+        report,
+        lambda report, form: action(current_user, report),
+        message=message,
+        then=url_for("research.report", report_id=report.id),
+        on_error=lambda error, form: _detail(
+            get_visible_or_404(ResearchReport, report_id, current_user),
+            status=422,
+            action_error=error.message,
+        ),
+    )
 
 
 @bp.post("/reports/<int:report_id>/submit")

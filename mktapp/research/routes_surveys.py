@@ -9,9 +9,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from mktapp.core import nav
+from mktapp.core.actions import record_action
 from mktapp.core.exports import xlsx_response
+from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, redirect_to, render
-from mktapp.core.permissions import get_visible_or_404, require, visible
+from mktapp.core.permissions import get_visible_or_404, require
 from mktapp.core.qr import qr_svg
 from mktapp.extensions import db
 from mktapp.models import (
@@ -27,8 +29,8 @@ from mktapp.models import (
 from mktapp.research import analysis, bp
 from mktapp.research import surveys as svc
 from mktapp.research.forms import (
-    ConfirmForm,
     PeriodForm,
+    PhoneAnswersForm,
     PublishForm,
     QuestionForm,
     SurveyForm,
@@ -110,16 +112,13 @@ def surveys_xlsx():
 def survey_archive(survey_id: int):
     """Put away a draft or closed questionnaire (kept with its answers, not deleted)."""
     survey = get_visible_or_404(Survey, survey_id, current_user)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        svc.archive(current_user, survey)
-    except svc.SurveyError as error:
-        db.session.rollback()
-        return _detail(survey, status=422, action_error=error.message)
-    db.session.commit()
-    flash(_("Questionnaire archived."), "success")
-    return redirect_to(url_for("research.surveys"))
+    return record_action(
+        survey,
+        lambda survey, form: svc.archive(current_user, survey),
+        message=_("Questionnaire archived."),
+        then=url_for("research.surveys"),
+        on_error=lambda error, form: _detail(survey, status=422, action_error=error.message),
+    )
 
 
 def _plan_choices():
@@ -172,10 +171,9 @@ def survey_edit(survey_id: int):
     if request.method == "GET":
         form.plan_id.data = survey.plan_id or 0
         return _survey_form(form, survey)
-    if not form.validate_on_submit():
-        return _survey_form(form, survey, 422)
-    try:
-        svc.update_survey(
+    return record_action(
+        survey,
+        lambda survey, form: svc.update_survey(
             current_user,
             survey,
             form.title.data,
@@ -185,18 +183,12 @@ def survey_edit(survey_id: int):
             form.period.data,
             # Kept as it is when the form did not send it (an older page, a script).
             form.answer_limit.data if "answer_limit" in request.form else None,
-        )
-    except svc.SurveyError as error:
-        db.session.rollback()
-        target = getattr(form, error.field, None) if error.field else None
-        if target is not None:
-            target.errors = [*(target.errors or []), error.message]
-        else:
-            form.form_errors.append(error.message)
-        return _survey_form(form, survey, 422)
-    db.session.commit()
-    flash(_("Questionnaire saved."), "success")
-    return redirect_to(url_for("research.survey_detail", survey_id=survey.id))
+        ),
+        message=_("Questionnaire saved."),
+        then=url_for("research.survey_detail", survey_id=survey.id),
+        on_error=lambda error, form: _survey_form(put_error(form, error), survey, 422),
+        form=form,
+    )
 
 
 # --- the builder ----------------------------------------------------------------------------------
@@ -241,6 +233,11 @@ def survey_detail(survey_id: int):
     return _detail(survey)
 
 
+def _refreshed(survey: Survey) -> Survey:
+    db.session.refresh(survey)
+    return survey
+
+
 def _after_build(survey: Survey):
     if is_partial():
         return _detail(survey, block="survey_questions")
@@ -252,31 +249,27 @@ def _after_build(survey: Survey):
 def question_add(survey_id: int):
     """Add a question (or a section heading) at the end."""
     survey = get_visible_or_404(Survey, survey_id, current_user)
-    form = QuestionForm()
-    if form.validate_on_submit():
-        try:
-            svc.add_question(
-                current_user,
-                survey,
-                form.kind.data,
-                form.text.data,
-                form.help.data,
-                form.required.data,
-                form.options.data,
-            )
-        except svc.SurveyError as error:
-            db.session.rollback()
-            target = getattr(form, error.field, None) if error.field else None
-            if target is not None:
-                target.errors = [*(target.errors or []), error.message]
-            else:
-                form.form_errors.append(error.message)
-        else:
-            db.session.commit()
-            db.session.refresh(survey)
-            return _after_build(survey)
-    survey = get_visible_or_404(Survey, survey_id, current_user)
-    return _detail(survey, status=422, block="survey_questions", question_form=form)
+    return record_action(
+        survey,
+        lambda survey, form: svc.add_question(
+            current_user,
+            survey,
+            form.kind.data,
+            form.text.data,
+            form.help.data,
+            form.required.data,
+            form.options.data,
+        ),
+        message=None,
+        then=lambda _question: _after_build(_refreshed(survey)),
+        on_error=lambda error, form: _detail(
+            get_visible_or_404(Survey, survey_id, current_user),
+            status=422,
+            block="survey_questions",
+            question_form=put_error(form, error),
+        ),
+        form=QuestionForm(),
+    )
 
 
 def _question(question_id: int) -> SurveyQuestion:
@@ -304,29 +297,26 @@ def question_update(question_id: int):
     survey = question.survey
     form = QuestionForm()
     form.kind.data = question.kind
-    if form.validate_on_submit():
-        try:
-            svc.update_question(
-                current_user,
-                question,
-                form.text.data,
-                form.help.data,
-                form.required.data,
-                form.options.data,
-            )
-        except svc.SurveyError as error:
-            db.session.rollback()
-            target = getattr(form, error.field, None) if error.field else None
-            if target is not None:
-                target.errors = [*(target.errors or []), error.message]
-            else:
-                form.form_errors.append(error.message)
-        else:
-            db.session.commit()
-            return _after_build(survey)
-    survey = get_visible_or_404(Survey, survey.id, current_user)
-    return _detail(
-        survey, status=422, block="survey_questions", editing=question_id, edit_form=form
+    return record_action(
+        question,
+        lambda question, form: svc.update_question(
+            current_user,
+            question,
+            form.text.data,
+            form.help.data,
+            form.required.data,
+            form.options.data,
+        ),
+        message=None,
+        then=lambda _question: _after_build(survey),
+        on_error=lambda error, form: _detail(
+            get_visible_or_404(Survey, survey.id, current_user),
+            status=422,
+            block="survey_questions",
+            editing=question_id,
+            edit_form=put_error(form, error),
+        ),
+        form=form,
     )
 
 
@@ -335,16 +325,12 @@ def question_update(question_id: int):
 def question_move(question_id: int):
     """Move a question up or down."""
     question = _question(question_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    survey = question.survey
-    try:
-        svc.move_question(current_user, question, request.form.get("dir", ""))
-    except svc.SurveyError as error:
-        db.session.rollback()
-        return _detail(survey, status=422, block="survey_questions", build_error=error.message)
-    db.session.commit()
-    return _after_build(survey)
+    return _build_action(
+        question,
+        lambda question, form: svc.move_question(
+            current_user, question, request.form.get("dir", "")
+        ),
+    )
 
 
 @bp.post("/questions/<int:question_id>/remove")
@@ -352,16 +338,23 @@ def question_move(question_id: int):
 def question_remove(question_id: int):
     """Take a question out of a draft questionnaire."""
     question = _question(question_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    return _build_action(
+        question, lambda question, form: svc.remove_question(current_user, question)
+    )
+
+
+def _build_action(question: SurveyQuestion, do):
+    """Move or take out a question: the builder redrawn, or its message in place (422)."""
     survey = question.survey
-    try:
-        svc.remove_question(current_user, question)
-    except svc.SurveyError as error:
-        db.session.rollback()
-        return _detail(survey, status=422, block="survey_questions", build_error=error.message)
-    db.session.commit()
-    return _after_build(survey)
+    return record_action(
+        question,
+        do,
+        message=None,
+        then=lambda _outcome: _after_build(survey),
+        on_error=lambda error, form: _detail(
+            survey, status=422, block="survey_questions", build_error=error.message
+        ),
+    )
 
 
 @bp.get("/surveys/<int:survey_id>/preview")
@@ -389,24 +382,20 @@ def survey_preview(survey_id: int):
 def survey_publish(survey_id: int):
     """Publish: a public link with an unguessable token; closes at a date or a cap."""
     survey = get_visible_or_404(Survey, survey_id, current_user)
-    form = PublishForm()
-    if form.validate_on_submit():
-        try:
-            svc.publish(current_user, survey, svc.end_of_day(form.closes_on.data), form.cap.data)
-        except svc.SurveyError as error:
-            db.session.rollback()
-            field = {"closes_at": "closes_on", "plan": None}.get(error.field or "", error.field)
-            target = getattr(form, field, None) if field else None
-            if target is not None:
-                target.errors = [*(target.errors or []), error.message]
-            else:
-                form.form_errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(_("Published. Share the link below."), "success")
-            return redirect_to(url_for("research.survey_detail", survey_id=survey.id))
-    survey = get_visible_or_404(Survey, survey_id, current_user)
-    return _detail(survey, status=422, publish_form=form)
+    return record_action(
+        survey,
+        lambda survey, form: svc.publish(
+            current_user, survey, svc.end_of_day(form.closes_on.data), form.cap.data
+        ),
+        message=_("Published. Share the link below."),
+        then=url_for("research.survey_detail", survey_id=survey.id),
+        on_error=lambda error, form: _detail(
+            get_visible_or_404(Survey, survey_id, current_user),
+            status=422,
+            publish_form=put_error(form, error, {"closes_at": "closes_on", "plan": None}),
+        ),
+        form=PublishForm(),
+    )
 
 
 @bp.get("/surveys/<int:survey_id>/qr.svg")
@@ -426,16 +415,13 @@ def survey_qr(survey_id: int):
 def survey_close(survey_id: int):
     """Stop taking answers."""
     survey = get_visible_or_404(Survey, survey_id, current_user)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        svc.close(current_user, survey)
-    except svc.SurveyError as error:
-        db.session.rollback()
-        return _detail(survey, status=422, action_error=error.message)
-    db.session.commit()
-    flash(_("Questionnaire closed: the link no longer takes answers."), "success")
-    return redirect_to(url_for("research.survey_detail", survey_id=survey.id))
+    return record_action(
+        survey,
+        lambda survey, form: svc.close(current_user, survey),
+        message=_("Questionnaire closed: the link no longer takes answers."),
+        then=url_for("research.survey_detail", survey_id=survey.id),
+        on_error=lambda error, form: _detail(survey, status=422, action_error=error.message),
+    )
 
 
 @bp.post("/surveys/<int:survey_id>/reopen")
@@ -443,19 +429,20 @@ def survey_close(survey_id: int):
 def survey_reopen(survey_id: int):
     """Take answers again, with a new closing date or cap."""
     survey = get_visible_or_404(Survey, survey_id, current_user)
-    form = PublishForm()
-    if form.validate_on_submit():
-        try:
-            svc.reopen(current_user, survey, svc.end_of_day(form.closes_on.data), form.cap.data)
-        except svc.SurveyError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(_("Questionnaire reopened."), "success")
-            return redirect_to(url_for("research.survey_detail", survey_id=survey.id))
-    survey = get_visible_or_404(Survey, survey_id, current_user)
-    return _detail(survey, status=422, publish_form=form)
+    return record_action(
+        survey,
+        lambda survey, form: svc.reopen(
+            current_user, survey, svc.end_of_day(form.closes_on.data), form.cap.data
+        ),
+        message=_("Questionnaire reopened."),
+        then=url_for("research.survey_detail", survey_id=survey.id),
+        on_error=lambda error, form: _detail(
+            get_visible_or_404(Survey, survey_id, current_user),
+            status=422,
+            publish_form=put_error(form, error, {"closes_at": None, "plan": None}),
+        ),
+        form=PublishForm(),
+    )
 
 
 @bp.post("/surveys/<int:survey_id>/copy")
@@ -463,19 +450,18 @@ def survey_reopen(survey_id: int):
 def survey_copy(survey_id: int):
     """Run the questionnaire again: a new period of the same series (a draft copy)."""
     survey = get_visible_or_404(Survey, survey_id, current_user)
-    form = PeriodForm()
-    if form.validate_on_submit():
-        try:
-            copy = svc.copy_as_period(current_user, survey, form.period.data)
-        except svc.SurveyError as error:
-            db.session.rollback()
-            form.period.errors = [*(form.period.errors or []), error.message]
-        else:
-            db.session.commit()
-            flash(_("New period %(p)s created as a draft.", p=copy.period), "success")
-            return redirect_to(url_for("research.survey_detail", survey_id=copy.id))
-    survey = get_visible_or_404(Survey, survey_id, current_user)
-    return _detail(survey, status=422, period_form=form)
+    return record_action(
+        survey,
+        lambda survey, form: svc.copy_as_period(current_user, survey, form.period.data),
+        message=lambda copy: _("New period %(p)s created as a draft.", p=copy.period),
+        then=lambda copy: url_for("research.survey_detail", survey_id=copy.id),
+        on_error=lambda error, form: _detail(
+            get_visible_or_404(Survey, survey_id, current_user),
+            status=422,
+            period_form=put_error(form, error, {None: "period", "period": "period"}),
+        ),
+        form=PeriodForm(),
+    )
 
 
 @bp.get("/surveys/<int:survey_id>/periods")
@@ -523,18 +509,20 @@ def survey_invitations(survey_id: int):
 def survey_invite(survey_id: int):
     """Make one-time links for the customers ticked."""
     survey = get_visible_or_404(Survey, survey_id, current_user)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
     ids = [int(v) for v in request.form.getlist("customer") if v.isdigit()]
-    try:
-        made = svc.invite(current_user, survey, ids)
-    except svc.SurveyError as error:
-        db.session.rollback()
+    back = url_for("research.survey_invitations", survey_id=survey.id)
+
+    def refused(error, form):
         flash(error.message, "error")
-        return redirect_to(url_for("research.survey_invitations", survey_id=survey.id))
-    db.session.commit()
-    flash(_("%(n)s invitation links made.", n=len(made)), "success")
-    return redirect_to(url_for("research.survey_invitations", survey_id=survey.id))
+        return redirect_to(back)
+
+    return record_action(
+        survey,
+        lambda survey, form: svc.invite(current_user, survey, ids),
+        message=lambda made: _("%(n)s invitation links made.", n=len(made)),
+        then=back,
+        on_error=refused,
+    )
 
 
 # --- answers taken by phone ------------------------------------------------------------------------
@@ -547,23 +535,20 @@ def response_new(survey_id: int):
     survey = get_visible_or_404(Survey, survey_id, current_user)
     problems, values, error = {}, {}, ""
     status = 200
+    form = PhoneAnswersForm()
     if request.method == "POST":
-        if not ConfirmForm().validate_on_submit():
+        if not form.validate_on_submit() and form.csrf_token.errors:
             abort(400)
-        customer_id = request.form.get("customer_id", "")
-        customer = None
-        if customer_id.isdigit():  # only a customer this user may see
-            customer = db.session.scalar(
-                visible(select(Customer), current_user, Customer).where(
-                    Customer.id == int(customer_id)
-                )
-            )
         try:
+            if form.customer_id.errors:  # only a customer this user may see, or none
+                raise svc.SurveyError(
+                    _("Please correct the fields marked below. Nothing has been saved.")
+                )
             svc.submit_response(
                 survey,
                 request.form,
                 channel="phone",
-                customer_id=customer.id if customer else None,
+                customer_id=form.customer_id.data,
                 entered_by=current_user,
                 respondent=request.form.get("respondent", ""),
             )
@@ -586,8 +571,7 @@ def response_new(survey_id: int):
         problems=problems,
         values=values,
         error=error,
-        customers=svc.search_customers(current_user, "", limit=200),
-        confirm=ConfirmForm(),
+        form=form,
     )
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -25,6 +24,7 @@ from sqlalchemy import func, insert, or_, select, update
 
 from mktapp.core import clock
 from mktapp.core.audit_display import describe
+from mktapp.core.errors import DomainError
 from mktapp.core.permissions import can, visible
 from mktapp.extensions import db
 from mktapp.models import (
@@ -49,13 +49,8 @@ MAX_OPTIONS = 30
 MAX_QUESTIONS = 200
 
 
-class SurveyError(Exception):
-    status = 422
-
-    def __init__(self, message: Any, field: str | None = None):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
+class SurveyError(DomainError):
+    """Something asked that cannot be done; str() is the message for the user."""
 
 
 class SurveyClosed(SurveyError):
@@ -85,7 +80,9 @@ class AnswerProblems(SurveyError):
     problems: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self):
+        problems = self.problems  # by question, not DomainError's (field, message) list
         super().__init__(_("Some answers need your attention. Nothing has been saved."))
+        self.problems = problems
 
 
 def kind_label(code: str) -> str:

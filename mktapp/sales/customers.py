@@ -13,7 +13,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from math import ceil
-from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,6 +21,7 @@ from sqlalchemy.orm import joinedload, lazyload
 
 from mktapp.core import audit, clock
 from mktapp.core.audit_display import describe
+from mktapp.core.errors import DomainError
 from mktapp.core.notify import notify
 from mktapp.core.paging import Paging
 from mktapp.core.permissions import can, group_member_ids, visible
@@ -144,16 +144,8 @@ audit.describe_action("merge", _l("Merged"))
 audit.describe_action("assign", _l("Assigned"))
 
 
-class CustomerError(Exception):
+class CustomerError(DomainError):
     """Something asked of a customer that cannot be done; str() is the message."""
-
-    status = 422
-
-    def __init__(self, message: Any, field: str | None = None, status: int = 422):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
-        self.status = status
 
 
 class DuplicateFound(CustomerError):
@@ -234,17 +226,22 @@ def may_assign(user: User, customer: Customer) -> bool:
     return is_assigner(user) or (user.leads_group is not None and may_edit(user, customer))
 
 
-def owner_choices(user: User) -> list[tuple[int, str]]:
-    """The sales reps this user may hand customers to (one query)."""
+def assignable_reps(user: User) -> list:
+    """The conditions on User of the sales reps this user may hand customers to (also
+    the "sales_reps" picker source)."""
     from mktapp.models import Role
 
-    stmt = (
-        select(User.id, User.display_name)
-        .where(User.roles.any(Role.code == "sales_rep"), User.active.is_(True))
-        .order_by(User.display_name)
-    )
+    conditions = [User.roles.any(Role.code == "sales_rep"), User.active.is_(True)]
     if not is_assigner(user):
-        stmt = stmt.where(User.id.in_(group_member_ids(user)))
+        conditions.append(User.id.in_(group_member_ids(user)))
+    return conditions
+
+
+def owner_choices(user: User) -> list[tuple[int, str]]:
+    """The sales reps this user may hand customers to (one query)."""
+    stmt = (
+        select(User.id, User.display_name).where(*assignable_reps(user)).order_by(User.display_name)
+    )
     return [(uid, name) for uid, name in db.session.execute(stmt)]
 
 
@@ -851,21 +848,18 @@ def export_rows(user: User, query: CustomerQuery, view: str = "all", limit: int 
     return rows, primary
 
 
-def owner_filter_choices(user: User) -> list[tuple[int, str]]:
-    """Owners to filter the list by: the reps this user may see customers of."""
+def filter_owners(user: User) -> list:
+    """The conditions on User of the owners to filter the customer list by: the reps this
+    user may see customers of (the "customer_owners" picker source)."""
     from mktapp.models import Role
 
-    stmt = (
-        select(User.id, User.display_name)
-        .where(User.roles.any(Role.code == "sales_rep"))
-        .order_by(User.display_name)
-    )
+    conditions = [User.roles.any(Role.code == "sales_rep")]
     if not is_assigner(user) and not (user.role_codes & {"executive", "service_agent"}):
         if user.leads_group is not None:
-            stmt = stmt.where(User.id.in_(group_member_ids(user)))
+            conditions.append(User.id.in_(group_member_ids(user)))
         else:
-            stmt = stmt.where(User.id == user.id)
-    return [(uid, name) for uid, name in db.session.execute(stmt)]
+            conditions.append(User.id == user.id)
+    return conditions
 
 
 def label(mapping: dict, code: str) -> str:

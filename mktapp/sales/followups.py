@@ -23,6 +23,7 @@ from sqlalchemy.orm import aliased, joinedload, lazyload
 from mktapp.core import clock
 from mktapp.core.audit import describe_note
 from mktapp.core.audit_display import describe, present
+from mktapp.core.errors import DomainError
 from mktapp.core.notify import notify
 from mktapp.core.permissions import can, visible
 from mktapp.extensions import db
@@ -49,12 +50,8 @@ describe(
 describe_note("sales-reminders", _l("Daily job: follow-up reminders"))
 
 
-class FollowupError(Exception):
-    def __init__(self, message, field: str | None = None, status: int = 422):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
-        self.status = status
+class FollowupError(DomainError):
+    """Something asked that cannot be done; str() is the message for the user."""
 
 
 @dataclass

@@ -17,8 +17,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
+from mktapp.core.forms import LocalDateField, sensible_date
 from mktapp.core.phones import PhoneField
-from mktapp.core.pickers import PickerField
+from mktapp.core.pickers import SHORT_LIST, FilterForm, PickerField
 from mktapp.models.sales import (
     COMPANY_SIZES,
     CUSTOMER_GRADES,
@@ -27,7 +28,6 @@ from mktapp.models.sales import (
     INTERACTION_KINDS,
     LEAD_SOURCES,
 )
-from mktapp.org.forms_policy import LocalDateField, sensible_date
 from mktapp.sales import customers as svc
 from mktapp.sales.followups import FollowupInput
 
@@ -110,7 +110,13 @@ class CustomerForm(FlaskForm):
         validate_choice=False,
         description=_l("When the lead came from a market activity: which one."),
     )
-    owner_id = SelectField(_l("Owner"), coerce=str, choices=[], validate_choice=False)
+    owner_id = PickerField(
+        _l("Owner"),
+        source="sales_reps",
+        select_up_to=SHORT_LIST,
+        blank=_l("Pool (no owner)"),
+        invalid_message=_l("Choose a sales rep from the list."),
+    )
     notes = TextAreaField(
         _l("Notes"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 3}
     )
@@ -126,7 +132,6 @@ class CustomerForm(FlaskForm):
     confirm_duplicate = HiddenField(default="")
 
     def to_input(self) -> svc.CustomerInput:
-        owner = self.owner_id.data
         return svc.CustomerInput(
             name=self.name.data or "",
             kind=self.kind.data,
@@ -140,7 +145,7 @@ class CustomerForm(FlaskForm):
             source=self.source.data,
             source_detail=self.source_detail.data or "",
             notes=self.notes.data or "",
-            owner_id=int(owner) if owner and str(owner).isdigit() else None,
+            owner_id=self.owner_id.data,
             source_activity_id=self.source_activity_id.data or None,
         )
 
@@ -194,7 +199,14 @@ class FollowupForm(FlaskForm):
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[InputRequired(message=_l("Enter when it happened."))],
     )
-    contact_id = SelectField(_l("Contact"), coerce=str, choices=[], validate_choice=False)
+    # The customer's contacts: set contact_id.scope to the customer's id.
+    contact_id = PickerField(
+        _l("Contact"),
+        source="contacts",
+        select_up_to=SHORT_LIST,
+        blank=_l("No contact"),
+        invalid_message=_l("Choose a contact of this customer."),
+    )
     notes = TextAreaField(
         _l("What was said or agreed"),
         validators=[DataRequired(message=_l("Write what was said or agreed.")), Length(max=5000)],
@@ -208,25 +220,37 @@ class FollowupForm(FlaskForm):
     )
 
     def to_input(self) -> FollowupInput:
-        contact = self.contact_id.data
         happened: datetime = self.happened_at.data
         return FollowupInput(
             kind=self.kind.data,
             happened_at=happened,
             notes=self.notes.data or "",
-            contact_id=int(contact) if contact and str(contact).isdigit() else None,
+            contact_id=self.contact_id.data,
             next_date=self.next_date.data,
             next_action=self.next_action.data or "",
         )
 
 
 class AssignForm(FlaskForm):
-    owner_id = SelectField(
+    owner_id = PickerField(
         _l("Hand to"),
-        coerce=str,
-        choices=[],
-        validate_choice=False,
+        source="sales_reps",
+        select_up_to=SHORT_LIST,
+        blank=_l("Choose a sales rep"),
         validators=[DataRequired(message=_l("Choose a sales rep from the list."))],
+        invalid_message=_l("Choose a sales rep from the list."),
+    )
+
+
+class CustomerFilters(FilterForm):
+    """The customer list's owner filter (?owner=; core/pickers)."""
+
+    owner = PickerField(
+        _l("Owner"),
+        id="f-owner",
+        source="customer_owners",
+        select_up_to=SHORT_LIST,
+        blank=_l("Everyone"),
     )
 
 
@@ -249,10 +273,6 @@ class MergeForm(FlaskForm):
         if listed.isascii() and listed.isdigit():
             return int(listed)
         return self.other.data
-
-
-class ConfirmForm(FlaskForm):
-    """A POST with only its CSRF token (archive, release, claim)."""
 
 
 class UploadForm(FlaskForm):
@@ -278,4 +298,11 @@ class ImportOptionsForm(FlaskForm):
         validators=[Optional(), Length(max=200)],
         description=_l("e.g. the fair's name: 2026 中国国际工业博览会."),
     )
-    owner_id = SelectField(_l("Owner"), coerce=str, choices=[], validate_choice=False)
+    # Shown to those who hand leads out; everyone else's imports are their own.
+    owner_id = PickerField(
+        _l("Owner"),
+        source="sales_reps",
+        select_up_to=SHORT_LIST,
+        blank=_l("Pool (no owner)"),
+        invalid_message=_l("Choose a sales rep from the list."),
+    )

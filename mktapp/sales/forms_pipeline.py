@@ -7,9 +7,9 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from mktapp.core.pickers import PickerField
+from mktapp.core.forms import LocalDateField, sensible_date
+from mktapp.core.pickers import SHORT_LIST, FilterForm, PickerField
 from mktapp.models.sales import OPEN_STAGES, OPPORTUNITY_STAGES
-from mktapp.org.forms_policy import LocalDateField, sensible_date
 from mktapp.sales import pipeline as svc
 
 
@@ -86,6 +86,21 @@ class OpportunityForm(FlaskForm):
         )
 
 
+class OpportunityFilters(FilterForm):
+    """The board's and the list's record filters (?owner=, ?customer=; core/pickers)."""
+
+    owner = PickerField(
+        _l("Owner"),
+        id="f-owner",
+        source="opportunity_owners",
+        select_up_to=SHORT_LIST,
+        blank=_l("Everyone"),
+    )
+    customer = PickerField(
+        _l("Customer"), id="f-customer", source="opportunity_customers", blank=_l("All customers")
+    )
+
+
 class MoveForm(FlaskForm):
     stage = SelectField(
         _l("Move to"),
@@ -96,7 +111,3 @@ class MoveForm(FlaskForm):
     lost_reason = TextAreaField(
         _l("Why was it lost?"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 2}
     )
-
-
-class ConfirmForm(FlaskForm):
-    """A POST with only its CSRF token (archive)."""

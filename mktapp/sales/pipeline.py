@@ -19,6 +19,8 @@ from flask_babel import gettext as _
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, lazyload
 
+from mktapp.core.errors import DomainError
+from mktapp.core.money import CENT, MAX_AMOUNT
 from mktapp.core.paging import Paging
 from mktapp.core.permissions import can, visible
 from mktapp.extensions import db
@@ -32,8 +34,6 @@ from mktapp.models.sales import (
     OpportunityStageChange,
 )
 
-CENTS = Decimal("0.01")
-MAX_AMOUNT = Decimal(10) ** 12
 CLOSED_STAGES = ("won", "lost")
 BOARD_CARDS = 12  # cards drawn per column; the rest behind "more"
 
@@ -41,15 +41,8 @@ BOARD_CARDS = 12  # cards drawn per column; the rest behind "more"
 # --- errors ----------------------------------------------------------------------------
 
 
-class PipelineError(Exception):
+class PipelineError(DomainError):
     """Something asked of an opportunity that cannot be done; str() is the message."""
-
-    status = 422
-
-    def __init__(self, message: Any, field: str | None = None):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
 
 
 class NotAllowed(PipelineError):
@@ -102,7 +95,7 @@ def parse_amount(raw: Any) -> Decimal:
         raise PipelineError(_("Enter the amount as a number, like 1234.50."), "amount")
     if value < 0:
         raise PipelineError(_("The amount cannot be negative."), "amount")
-    if value != value.quantize(CENTS):
+    if value != value.quantize(CENT):
         raise PipelineError(_("Use at most two decimals (yuan and fen)."), "amount")
     if value >= MAX_AMOUNT:
         raise PipelineError(_("The amount is too large."), "amount")
@@ -111,7 +104,7 @@ def parse_amount(raw: Any) -> Decimal:
 
 def weighted(amount: Decimal | None, probability: int | None) -> Decimal:
     """Amount × probability: what the opportunity is worth to the forecast."""
-    return (Decimal(amount or 0) * Decimal(probability or 0) / 100).quantize(CENTS)
+    return (Decimal(amount or 0) * Decimal(probability or 0) / 100).quantize(CENT)
 
 
 # --- create, edit, move, archive ------------------------------------------------------------
@@ -442,7 +435,7 @@ def _filtered(user, query: OpportunityQuery):
 
 
 def _money(value) -> Decimal:
-    return Decimal(str(value or 0)).quantize(CENTS)
+    return Decimal(str(value or 0)).quantize(CENT)
 
 
 # --- the board ---------------------------------------------------------------------------
@@ -667,26 +660,20 @@ def export_rows(user, query: OpportunityQuery, limit: int = 100_000) -> list[Opp
     )
 
 
-def owner_choices(user) -> list[tuple[int, str]]:
-    """People whose opportunities this user may see (one query)."""
-    has = visible(
+def owns_opportunities(user) -> Any:
+    """The condition on User: owns an opportunity this user may see (the owner filter's
+    picker source)."""
+    return visible(
         select(Opportunity.id).where(Opportunity.owner_id == User.id), user, Opportunity
     ).exists()
-    return [
-        (uid, name)
-        for uid, name in db.session.execute(
-            select(User.id, User.display_name).where(has).order_by(User.display_name)
-        )
-    ]
 
 
-def opportunity_customer_choices(user, limit: int = 500) -> list[tuple[int, str]]:
-    """Customers that have an opportunity this user may see, by name (one query)."""
-    has = visible(
+def has_opportunities(user) -> Any:
+    """The condition on Customer: has an opportunity this user may see (the customer
+    filter's picker source)."""
+    return visible(
         select(Opportunity.id).where(Opportunity.customer_id == Customer.id), user, Opportunity
     ).exists()
-    stmt = select(Customer.id, Customer.name).where(has).order_by(Customer.name).limit(limit)
-    return [(cid, name) for cid, name in db.session.execute(stmt)]
 
 
 # --- the summary: funnel and weighted pipeline ----------------------------------------------

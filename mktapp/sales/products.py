@@ -20,8 +20,6 @@ from mktapp.models import utcnow
 from mktapp.models.sales import Product
 from mktapp.sales.pipeline import PipelineError, _like
 
-CENTS = Decimal("0.01")
-
 
 class ProductError(PipelineError):
     pass

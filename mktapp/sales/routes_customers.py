@@ -10,7 +10,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from mktapp.core import clock, fragments, nav
+from mktapp.core.actions import record_action
 from mktapp.core.exports import xlsx_response
+from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.permissions import get_visible_or_404, permissions_of, require
 from mktapp.extensions import db
@@ -28,8 +30,8 @@ from mktapp.sales import bp, customer_page, importing, picker_sources
 from mktapp.sales import customers as svc
 from mktapp.sales.forms_customers import (
     AssignForm,
-    ConfirmForm,
     ContactForm,
+    CustomerFilters,
     CustomerForm,
     FollowupForm,
     ImportOptionsForm,
@@ -84,25 +86,13 @@ def _customer_labels():
     }
 
 
-def _owner_choices(user, blank_label) -> list[tuple[str, str]]:
-    return [("", str(blank_label))] + [(str(i), n) for i, n in svc.owner_choices(user)]
-
-
-def _error_to_form(form, error: svc.CustomerError) -> None:
-    if error.status == 403:
-        abort(403)
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None and hasattr(target, "errors"):
-        target.errors = [*(target.errors or []), error.message]
-    else:
-        form.form_errors.append(error.message)
-
-
 # --- lists -------------------------------------------------------------------------------------
 
 
 def _listing(view: str):
-    query = svc.CustomerQuery.from_args(request.args)
+    owner_filter = CustomerFilters(request.args) if view == "all" else None
+    args = owner_filter.values(request.args) if owner_filter else request.args
+    query = svc.CustomerQuery.from_args(args)
     endpoint = VIEW_ENDPOINTS[view]
     page_size = current_app.config["PAGE_SIZE"]
     # The rows, kept rendered until a customer, a contact or a person changes. They offer
@@ -127,6 +117,12 @@ def _listing(view: str):
             "list_endpoint": endpoint,
         },
     )
+    # An owner typed but not made out (its message, the matches) is drawn as typed.
+    typed = (
+        (owner_filter.owner.text, tuple(owner_filter.owner.errors))
+        if owner_filter is not None and owner_filter.owner.errors
+        else None
+    )
     return render(
         "sales/customers.html",
         block="customer_rows",
@@ -143,7 +139,7 @@ def _listing(view: str):
         else fragments.cached_block(
             "sales/customers.html",
             "customer_filters",
-            key=(view, repr(query), permissions_of(current_user)),
+            key=(view, repr(query), typed, permissions_of(current_user)),
             depends=("people",),
             reader=current_user,
             rules=(Customer,),
@@ -155,7 +151,7 @@ def _listing(view: str):
                 "sources": LEAD_SOURCES,
                 "statuses": CUSTOMER_STATUSES,
                 "provinces": svc.PROVINCES,
-                "owners": svc.owner_filter_choices(current_user) if view == "all" else [],
+                "owner_filter": owner_filter,
             },
         ),
         push_url=url_for(endpoint, **query.args()),
@@ -256,9 +252,7 @@ def _form_page(form: CustomerForm, customer: Customer | None, status: int = 200,
 
 def _customer_form(customer: Customer | None = None) -> CustomerForm:
     form = CustomerForm(obj=customer) if request.method == "GET" else CustomerForm()
-    form.owner_id.choices = _owner_choices(current_user, _("Pool (no owner)"))
     if request.method == "GET" and customer is not None:
-        form.owner_id.data = str(customer.owner_id or "")
         form.source_activity_id.data = customer.source_activity_id or 0
     return form
 
@@ -285,7 +279,7 @@ def customer_new():
         return _form_page(form, None, 422, matches=found.matches)
     except svc.CustomerError as error:
         db.session.rollback()
-        _error_to_form(form, error)
+        put_error(form, error)
         return _form_page(form, None, 422)
     db.session.commit()
     flash(_("Customer %(name)s added.", name=customer.name), "success")
@@ -318,7 +312,7 @@ def customer_edit(customer_id: int):
         return _form_page(form, customer, 422, matches=found.matches)
     except svc.CustomerError as error:
         db.session.rollback()
-        _error_to_form(form, error)
+        put_error(form, error)
         customer = get_visible_or_404(Customer, customer_id, current_user)
         return _form_page(form, customer, 422)
     db.session.commit()
@@ -347,8 +341,7 @@ def _detail_context(customer: Customer, followup_form: FollowupForm | None = Non
     timeline, more = customer_page.timeline_page(customer, user, TIMELINE_PAGE, 0)
     assign_form = None
     if svc.may_assign(user, customer):
-        assign_form = AssignForm()
-        assign_form.owner_id.choices = _owner_choices(user, _("Choose a sales rep"))
+        assign_form = AssignForm(formdata=None)
     context = {
         "customer": customer,
         "actions": customer_page.actions_for(customer, user),
@@ -381,9 +374,8 @@ def can_follow(customer: Customer) -> bool:
 
 def _followup_form(customer: Customer, fresh: bool = False) -> FollowupForm:
     form = FollowupForm(formdata=None) if fresh else FollowupForm()
-    form.contact_id.choices = [("", _("No contact"))] + [
-        (str(c.id), f"{c.name}{' · ' + c.title if c.title else ''}") for c in customer.contacts
-    ]
+    form.contact_id.scope = customer.id
+    form.contact_id.offer(customer.contacts)  # loaded with the customer
     return form
 
 
@@ -419,24 +411,18 @@ def customer_timeline(customer_id: int):
 
 def _action(customer_id: int, do, message: str):
     record = get_visible_or_404(Customer, customer_id, current_user)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        do(record)
-    except svc.CustomerError as error:
-        db.session.rollback()
-        if error.status == 403:
-            abort(403)
-        record = _load(customer_id)
-        return render(
+    return record_action(
+        record,
+        lambda record, form: do(record),
+        message=message,
+        then=url_for("sales.customer", customer_id=record.id),
+        on_error=lambda error, form: render(
             "sales/customer_detail.html",
             status=422,
             action_error=error.message,
-            **_detail_context(record),
-        )
-    db.session.commit()
-    flash(message % {"name": record.name}, "success")
-    return redirect_to(url_for("sales.customer", customer_id=record.id))
+            **_detail_context(_load(customer_id)),
+        ),
+    )
 
 
 @bp.post("/customers/<int:customer_id>/archive")
@@ -487,15 +473,12 @@ def customer_assign(customer_id: int):
     """Hand a customer to a sales rep (who is notified)."""
     record = _load(customer_id)
     form = AssignForm()
-    form.owner_id.choices = _owner_choices(current_user, _("Choose a sales rep"))
     if form.validate_on_submit():
         try:
-            svc.assign(
-                current_user, record, int(form.owner_id.data) if form.owner_id.data.isdigit() else 0
-            )
+            svc.assign(current_user, record, form.owner_id.data or 0)
         except svc.CustomerError as error:
             db.session.rollback()
-            _error_to_form(form, error)
+            put_error(form, error)
         else:
             db.session.commit()
             owner = record.owner.display_name if record.owner else ""
@@ -531,7 +514,7 @@ def customer_merge(customer_id: int):
                 moved = svc.merge(current_user, record, other)
             except svc.CustomerError as error:
                 db.session.rollback()
-                _error_to_form(form, error)
+                put_error(form, error)
             else:
                 db.session.commit()
                 flash(
@@ -588,7 +571,7 @@ def contact_new(customer_id: int):
             except svc.CustomerError as error:
                 db.session.rollback()
                 record = _load(customer_id)
-                _error_to_form(form, error)
+                put_error(form, error)
             else:
                 db.session.commit()
                 flash(_("Contact added."), "success")
@@ -618,7 +601,7 @@ def contact_edit(customer_id: int, contact_id: int):
                 db.session.rollback()
                 record = _load(customer_id)
                 contact = next(c for c in record.contacts if c.id == contact_id)
-                _error_to_form(form, error)
+                put_error(form, error)
             else:
                 db.session.commit()
                 flash(_("Contact saved."), "success")
@@ -634,10 +617,8 @@ def contact_edit(customer_id: int, contact_id: int):
 
 def _options_form() -> ImportOptionsForm:
     form = ImportOptionsForm()
-    if svc.is_assigner(current_user):
-        form.owner_id.choices = _owner_choices(current_user, _("Pool (no owner)"))
-    else:
-        form.owner_id.choices = [("", _("Me"))]
+    if not svc.is_assigner(current_user):  # the rows are theirs (importing.run_import)
+        del form.owner_id
     return form
 
 
@@ -739,13 +720,13 @@ def customers_import_run(token: str):
     if options.validate_on_submit():
         try:
             report = importing.analyse(table, mapping, options.source.data)
-            owner = options.owner_id.data
+            owner = options.owner_id.data if "owner_id" in options else None
             count = importing.run_import(
                 current_user,
                 report,
                 options.source.data,
                 options.source_detail.data or "",
-                int(owner) if owner and owner.isdigit() else None,
+                owner,
                 filename,
             )
         except importing.ImportRefused as refused:

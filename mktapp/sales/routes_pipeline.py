@@ -16,6 +16,7 @@ from sqlalchemy import select
 from mktapp.core import clock, nav
 from mktapp.core.charts import ACTUAL, BUDGET, Series, bar_chart, funnel_chart
 from mktapp.core.exports import xlsx_response
+from mktapp.core.forms import ConfirmForm
 from mktapp.core.htmx import is_partial, redirect_to, render, retarget
 from mktapp.core.i18n import money
 from mktapp.core.permissions import can, get_visible_or_404, require, visible
@@ -24,7 +25,7 @@ from mktapp.models.sales import OPEN_STAGES, OPPORTUNITY_STAGES, STAGE_PROBABILI
 from mktapp.sales import bp
 from mktapp.sales import customer_page as cp
 from mktapp.sales import pipeline as svc
-from mktapp.sales.forms_pipeline import ConfirmForm, MoveForm, OpportunityForm
+from mktapp.sales.forms_pipeline import MoveForm, OpportunityFilters, OpportunityForm
 
 nav.add("P4", nav.NavEntry("sales.pipeline", _l("Sales pipeline"), ("sales.view",), icon="chart"))
 nav.add("P4", nav.NavEntry("sales.opportunities", _l("Opportunities"), ("sales.view",), icon="doc"))
@@ -122,12 +123,21 @@ def board_ui() -> dict:
     }
 
 
-def _board_context(query: svc.OpportunityQuery, moved: int | None = None, **extra) -> dict:
+def _filtered(args) -> tuple[OpportunityFilters, svc.OpportunityQuery]:
+    """The filters of the board or the list as asked (an owner or customer typed without
+    JavaScript is resolved there) and the query they make."""
+    filters = OpportunityFilters(args)
+    return filters, svc.OpportunityQuery.from_args(filters.values(args))
+
+
+def _board_context(
+    filters: OpportunityFilters, query: svc.OpportunityQuery, moved: int | None = None, **extra
+) -> dict:
     query.stage = ""  # the board's columns are the stages
     return {
         "board": svc.board(current_user, query, pinned=moved),
         "query": query,
-        "owners": svc.owner_choices(current_user),
+        "filters": filters,
         "ui": board_ui(),
         "may_create": can(current_user, "sales.edit"),
         **extra,
@@ -139,12 +149,12 @@ def _board_context(query: svc.OpportunityQuery, moved: int | None = None, **extr
 def pipeline():
     """The board: a column per open stage with its count and sum, the first cards by close date
     (?moved=<id>, where a move without JavaScript lands: that card first and highlighted)."""
-    query = svc.OpportunityQuery.from_args(request.args)
+    filters, query = _filtered(request.args)
     return render(
         "sales/pipeline.html",
         block="pipeline_board",
         push_url=url_for("sales.pipeline", **query.args()),
-        **_board_context(query, moved=request.args.get("moved", type=int)),
+        **_board_context(filters, query, moved=request.args.get("moved", type=int)),
     )
 
 
@@ -182,7 +192,7 @@ def pipeline_more(stage: str):
 @require("sales.view")
 def pipeline_summary():
     """The funnel (count and amount per stage) and the weighted pipeline by stage and month."""
-    query = svc.OpportunityQuery.from_args(request.args)
+    filters, query = _filtered(request.args)
     totals = svc.stage_totals(current_user, query)
     months = svc.by_close_month(current_user, query)
     reached = svc.funnel(current_user, query)
@@ -228,7 +238,7 @@ def pipeline_summary():
         open_amount=sum((c.amount for c in open_cols), svc.Decimal("0.00")),
         open_weighted=sum((c.weighted for c in open_cols), svc.Decimal("0.00")),
         open_count=sum(c.count for c in open_cols),
-        owners=svc.owner_choices(current_user),
+        filters=filters,
     )
 
 
@@ -239,15 +249,14 @@ def pipeline_summary():
 @require("sales.view")
 def opportunities():
     """Every opportunity this user may see: search, filters, sort, paging, totals."""
-    query = svc.OpportunityQuery.from_args(request.args)
+    filters, query = _filtered(request.args)
     page = svc.list_opportunities(current_user, query, current_app.config["PAGE_SIZE"])
     return render(
         "sales/opportunities.html",
         block="opportunity_rows",
         page=page,
         query=query,
-        owners=svc.owner_choices(current_user),
-        customers=[] if is_partial() else svc.opportunity_customer_choices(current_user),
+        filters=filters,
         may_create=can(current_user, "sales.edit"),
         today=clock.today(),
         push_url=url_for("sales.opportunities", **query.args()),
@@ -438,12 +447,12 @@ def opportunity_lose(opportunity_id: int):
 
 
 def _board_answer(status: int = 200, **extra):
-    query = svc.OpportunityQuery.from_args(request.form)
+    filters, query = _filtered(request.form)
     response = render(
         "sales/pipeline.html",
         block="pipeline_board",
         status=status,
-        **_board_context(query, **extra),
+        **_board_context(filters, query, **extra),
     )
     return retarget(response, "#pipeline_board", "outerHTML") if is_partial() else response
 

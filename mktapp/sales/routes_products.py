@@ -9,13 +9,13 @@ from flask_login import current_user
 
 from mktapp.core import clock, nav
 from mktapp.core.exports import xlsx_response
+from mktapp.core.forms import ConfirmForm
 from mktapp.core.htmx import redirect_to, render
 from mktapp.core.permissions import can, require
 from mktapp.extensions import db
 from mktapp.models.sales import Product
 from mktapp.sales import bp
 from mktapp.sales import products as svc
-from mktapp.sales.forms_pipeline import ConfirmForm
 from mktapp.sales.forms_products import ProductForm
 
 nav.add("P4", nav.NavEntry("sales.products", _l("Products"), ("sales.view",), icon="box"))

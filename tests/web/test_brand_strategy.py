@@ -109,6 +109,18 @@ def test_bad_input_is_refused_next_to_the_field_and_nothing_is_stored(app, login
     assert (_count(app), _count(app, BrandChannel)) == before
 
 
+def test_a_bad_channel_row_is_marked_at_its_row_without_raw_text(app, login):
+    before = (_count(app), _count(app, BrandChannel))
+    response = login("manager").post(
+        "/brand/strategy/edit", data=_edit_data(**{"channels-1-name": "渠" * 121})
+    )
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="channels-1-name-error"' in text
+    assert "不能超过 120 个字符" in text and "{}" not in text and "{'" not in text
+    assert (_count(app), _count(app, BrandChannel)) == before
+
+
 def test_bad_input_by_htmx_answers_the_form_alone(app, login):
     response = login("manager").post(
         "/brand/strategy/edit", data=_edit_data(change_note=""), htmx=True
