@@ -30,11 +30,11 @@ from mktapp.contracts.forms import (
     TerminateForm,
     put_problems,
 )
-from mktapp.core import approvals as engine
 from mktapp.core import clock, nav, pickers
+from mktapp.core.actions import record_action
 from mktapp.core.attachments import AttachmentError, attachments_for, register_attachable
 from mktapp.core.exports import xlsx_response
-from mktapp.core.forms import ConfirmForm
+from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.i18n import amount_in_chinese
 from mktapp.core.pdf import pdf_response, render_pdf
@@ -77,12 +77,6 @@ def _labels():
         "amendment_status_label": svc.amendment_status_label,
         "milestone_kind_label": svc.kind_label,
     }
-
-
-def _fail(form, error: svc.ContractError) -> None:
-    if error.status == 403:
-        abort(403)
-    put_problems(form, error.problems)
 
 
 # --- lists ---------------------------------------------------------------------------
@@ -223,7 +217,7 @@ def _fill_remainder(form) -> int:
     try:
         amount = svc.remainder(form.to_terms())
     except svc.ContractError as error:
-        _fail(form, error)
+        put_problems(form, error.problems)
         return 422
     last = form.instalments.entries[-1].form.amount
     last.data, last.raw_data = amount, None
@@ -307,14 +301,15 @@ def new():
     return _save(form, None, customer, opportunity)
 
 
-def _validated(form) -> bool:
-    """Check the form; when something is mistyped, also mark what the service would
-    refuse in the other fields, so that every problem shows at once."""
-    form.validate()
-    if not form.has_problems():
-        return True
-    put_problems(form, svc.entry_problems(form.to_terms()), only_unmarked=True)
-    return False
+def _refused(form, error):
+    """The terms form with what is wrong: the service's problems at their fields; when
+    something was mistyped, also what the service would refuse in the other fields, so
+    that every problem shows at once."""
+    if form.has_problems():
+        put_problems(form, svc.entry_problems(form.to_terms()), only_unmarked=True)
+    else:
+        put_problems(form, error.problems)
+    return form
 
 
 def _choose_customer():
@@ -330,10 +325,10 @@ def _choose_customer():
 
 
 def _save(form, contract, customer, opportunity):
+    """Write the draft (and send it for review when "submit" was pressed)."""
     submit = request.form.get("action") == "submit"
-    if not _validated(form):
-        return _form_page(form, contract, customer, opportunity, 422)
-    try:
+
+    def write(contract, form):
         if contract is None:
             contract = svc.create_contract(
                 current_user,
@@ -347,31 +342,35 @@ def _save(form, contract, customer, opportunity):
             svc.update_contract(current_user, contract, form.to_terms(), review=submit)
         if submit:
             svc.submit_contract(current_user, contract)
-    except (svc.ContractError, engine.ApprovalError) as error:
-        db.session.rollback()
-        if isinstance(error, engine.ApprovalError):
-            error = svc.ContractError(str(error))
-        _fail(form, error)
-        fresh = (
-            None
-            if contract is None or contract.id is None
-            else db.session.get(Contract, contract.id)
-        )
-        return _form_page(form, fresh, customer, opportunity, 422)
-    db.session.commit()
-    if submit:
-        flash(_("Contract %(number)s submitted for review.", number=contract.number), "success")
-        return redirect_to(url_for("contracts.detail", contract_id=contract.id))
-    flash(_("Contract %(number)s saved as a draft.", number=contract.number), "success")
-    warnings = svc.draft_warnings(contract)
+        return contract
+
+    return record_action(
+        contract,
+        write,
+        message=lambda contract: (
+            _("Contract %(number)s submitted for review.", number=contract.number)
+            if submit
+            else _("Contract %(number)s saved as a draft.", number=contract.number)
+        ),
+        then=lambda contract: _saved(contract, submit),
+        on_error=lambda error, form: _form_page(
+            _refused(form, error), contract, customer, opportunity, 422
+        ),
+        form=form,
+    )
+
+
+def _saved(contract: Contract, submitted: bool):
+    """After saving: the contract's page, or, for a draft that still lacks something, the
+    form at the edit address with the warnings beside their fields (a plain browser is
+    sent there, so that a reload does not post the form again)."""
+    detail_url = url_for("contracts.detail", contract_id=contract.id)
+    warnings = [] if submitted else svc.draft_warnings(contract)
     if not warnings:
-        return redirect_to(url_for("contracts.detail", contract_id=contract.id))
-    # Saved, with what it still lacks: the form stays open at the edit address, the
-    # warnings beside their fields (a plain browser is sent there, so that a reload
-    # does not post the form again).
+        return detail_url
     edit_url = url_for("contracts.edit", contract_id=contract.id)
     if not is_partial():
-        return redirect_to(edit_url)
+        return edit_url
     return _form_page(
         _draft_form(contract, warnings, warnings=True),
         contract,
@@ -392,10 +391,7 @@ def edit(contract_id: int):
     try:
         svc.ensure_editable(current_user, contract)
     except svc.ContractError as error:
-        if error.status == 403:
-            abort(403)
-        form.form_errors.append(error.message)
-        return _form_page(form, contract, status=422)
+        return _form_page(put_error(form, error), contract, status=422)
     if request.method == "GET":
         return _form_page(_draft_form(contract, svc.draft_warnings(contract), True), contract)
     if status := _row_action(form):
@@ -488,25 +484,16 @@ def detail(contract_id: int):
     return render("contracts/detail.html", block="version_diff", **_detail_context(contract))
 
 
-def _action_failed(contract_id: int, error, **forms):
-    db.session.rollback()
-    if getattr(error, "status", 422) == 403:
-        abort(403)
+def _refused_page(contract_id: int, **forms):
+    """The contract's page again (422): the message above (action_error), or the form of
+    the action with its problems at their fields."""
     contract = _load(contract_id)
-    if "action_error" not in forms:
-        forms["action_error"] = str(error)
     return render("contracts/detail.html", status=422, **_detail_context(contract, **forms))
 
 
-def _done(contract: Contract, message: str):
-    db.session.commit()
-    flash(message, "success")
-    return redirect_to(url_for("contracts.detail", contract_id=contract.id))
-
-
-def _confirmed() -> None:
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+def _scan_fields(error) -> dict | None:
+    """A file that could not be stored is a problem of the scan field."""
+    return {None: "scan"} if isinstance(error, AttachmentError) else None
 
 
 @bp.post("/<int:contract_id>/submit")
@@ -514,24 +501,28 @@ def _confirmed() -> None:
 def submit(contract_id: int):
     """Send a draft, returned or withdrawn contract for review."""
     contract = _load(contract_id)
-    _confirmed()
-    try:
-        svc.submit_contract(current_user, contract)
-    except svc.TermsError as error:
-        # Not complete: the edit form, each missing point at its field.
-        db.session.rollback()
-        contract = _load(contract_id)
-        form = _draft_form(contract, error.problems, warnings=False)
-        form.form_errors.append(
-            _("Not submitted for review: complete the points marked below first.")
-        )
-        edit_url = url_for("contracts.edit", contract_id=contract.id)
-        response = _form_page(form, contract, status=422, action_url=edit_url)
-        response.headers["HX-Push-Url"] = edit_url
-        return response
-    except (svc.ContractError, engine.ApprovalError) as error:
-        return _action_failed(contract_id, error)
-    return _done(contract, _("Contract %(number)s submitted for review.", number=contract.number))
+    return record_action(
+        contract,
+        lambda contract, form: svc.submit_contract(current_user, contract),
+        message=_("Contract %(number)s submitted for review."),
+        then=url_for("contracts.detail", contract_id=contract.id),
+        on_error=lambda error, form: (
+            _not_submitted(contract_id, error)
+            if isinstance(error, svc.TermsError)
+            else _refused_page(contract_id, action_error=error.message)
+        ),
+    )
+
+
+def _not_submitted(contract_id: int, error: svc.TermsError):
+    """Not complete: the edit form, each missing point at its field."""
+    contract = _load(contract_id)
+    form = _draft_form(contract, error.problems, warnings=False)
+    form.form_errors.append(_("Not submitted for review: complete the points marked below first."))
+    edit_url = url_for("contracts.edit", contract_id=contract.id)
+    response = _form_page(form, contract, status=422, action_url=edit_url)
+    response.headers["HX-Push-Url"] = edit_url
+    return response
 
 
 @bp.post("/<int:contract_id>/sign")
@@ -539,21 +530,18 @@ def submit(contract_id: int):
 def sign(contract_id: int):
     """Mark an approved contract signed: the date and the signed scan."""
     contract = _load(contract_id)
-    form = SignForm()
-    if form.validate_on_submit():
-        try:
-            svc.sign_contract(
-                current_user, contract, form.signed_on.data, form.scan.data, clock.today()
-            )
-        except (svc.ContractError, AttachmentError) as error:
-            if isinstance(error, AttachmentError):
-                error = svc.ContractError(error.message, "scan")
-            _fail(form, error)
-            return _action_failed(contract_id, error, sign_form=form, action_error="")
-        return _done(contract, _("Contract %(number)s is signed.", number=contract.number))
-    elif not form.errors:
-        abort(400)
-    return _action_failed(contract_id, svc.ContractError(""), sign_form=form, action_error="")
+    return record_action(
+        contract,
+        lambda contract, form: svc.sign_contract(
+            current_user, contract, form.signed_on.data, form.scan.data, clock.today()
+        ),
+        message=_("Contract %(number)s is signed."),
+        then=url_for("contracts.detail", contract_id=contract.id),
+        on_error=lambda error, form: _refused_page(
+            contract_id, sign_form=put_error(form, error, _scan_fields(error))
+        ),
+        form=SignForm(),
+    )
 
 
 @bp.post("/<int:contract_id>/start")
@@ -561,12 +549,13 @@ def sign(contract_id: int):
 def start(contract_id: int):
     """Put a signed contract into execution."""
     contract = _load(contract_id)
-    _confirmed()
-    try:
-        svc.start_execution(current_user, contract, clock.today())
-    except svc.ContractError as error:
-        return _action_failed(contract_id, error)
-    return _done(contract, _("Contract %(number)s is in execution.", number=contract.number))
+    return record_action(
+        contract,
+        lambda contract, form: svc.start_execution(current_user, contract, clock.today()),
+        message=_("Contract %(number)s is in execution."),
+        then=url_for("contracts.detail", contract_id=contract.id),
+        on_error=lambda error, form: _refused_page(contract_id, action_error=error.message),
+    )
 
 
 @bp.post("/<int:contract_id>/milestones/<int:milestone_id>")
@@ -577,30 +566,23 @@ def milestone(contract_id: int, milestone_id: int):
     item = db.session.get(ContractMilestone, milestone_id)
     if item is None or item.contract_id != contract.id:
         abort(404)
-    form = MilestoneForm()
-    if form.validate_on_submit():
-        try:
-            svc.record_milestone(
-                current_user,
-                contract,
-                item,
-                form.actual_date.data,
-                form.actual_amount.data,
-                form.note.data,
-                clock.today(),
-            )
-        except svc.ContractError as error:
-            _fail(form, error)
-        else:
-            return _done(contract, _("Recorded."))
-    elif not form.errors:
-        abort(400)
-    return _action_failed(
-        contract_id,
-        svc.ContractError(""),
-        milestone_form=form,
-        milestone_id=milestone_id,
-        action_error="",
+    return record_action(
+        contract,
+        lambda contract, form: svc.record_milestone(
+            current_user,
+            contract,
+            item,
+            form.actual_date.data,
+            form.actual_amount.data,
+            form.note.data,
+            clock.today(),
+        ),
+        message=_("Recorded."),
+        then=url_for("contracts.detail", contract_id=contract.id),
+        on_error=lambda error, form: _refused_page(
+            contract_id, milestone_form=put_error(form, error), milestone_id=milestone_id
+        ),
+        form=MilestoneForm(),
     )
 
 
@@ -609,12 +591,13 @@ def milestone(contract_id: int, milestone_id: int):
 def complete(contract_id: int):
     """Close a contract whose deliveries and payments are all done."""
     contract = _load(contract_id)
-    _confirmed()
-    try:
-        svc.complete_contract(current_user, contract, clock.today())
-    except svc.ContractError as error:
-        return _action_failed(contract_id, error)
-    return _done(contract, _("Contract %(number)s is completed.", number=contract.number))
+    return record_action(
+        contract,
+        lambda contract, form: svc.complete_contract(current_user, contract, clock.today()),
+        message=_("Contract %(number)s is completed."),
+        then=url_for("contracts.detail", contract_id=contract.id),
+        on_error=lambda error, form: _refused_page(contract_id, action_error=error.message),
+    )
 
 
 @bp.post("/<int:contract_id>/terminate")
@@ -622,15 +605,18 @@ def complete(contract_id: int):
 def terminate(contract_id: int):
     """End a contract early, with the reason."""
     contract = _load(contract_id)
-    form = TerminateForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        svc.terminate_contract(current_user, contract, form.reason.data, clock.today())
-    except svc.ContractError as error:
-        _fail(form, error)
-        return _action_failed(contract_id, error, terminate_form=form, action_error="")
-    return _done(contract, _("Contract %(number)s is terminated.", number=contract.number))
+    return record_action(
+        contract,
+        lambda contract, form: svc.terminate_contract(
+            current_user, contract, form.reason.data, clock.today()
+        ),
+        message=_("Contract %(number)s is terminated."),
+        then=url_for("contracts.detail", contract_id=contract.id),
+        on_error=lambda error, form: _refused_page(
+            contract_id, terminate_form=put_error(form, error)
+        ),
+        form=TerminateForm(),
+    )
 
 
 # --- amendments ------------------------------------------------------------------------------
@@ -669,21 +655,18 @@ def amend(contract_id: int):
         return _amend_page(form, contract)
     if status := _row_action(form):
         return _amend_page(form, contract, status)
-    if not _validated(form):
-        return _amend_page(form, contract, 422)
-    try:
-        amendment = svc.request_amendment(
+    return record_action(
+        contract,
+        lambda contract, form: svc.request_amendment(
             current_user, contract, form.reason.data or "", form.to_terms()
-        )
-    except (svc.ContractError, engine.ApprovalError) as error:
-        db.session.rollback()
-        if isinstance(error, engine.ApprovalError):
-            error = svc.ContractError(str(error))
-        _fail(form, error)
-        return _amend_page(form, _load(contract_id), 422)
-    db.session.commit()
-    flash(_("Amendment %(number)s submitted for review.", number=amendment.number), "success")
-    return redirect_to(url_for("contracts.amendment", amendment_id=amendment.id))
+        ),
+        message=lambda amendment: _(
+            "Amendment %(number)s submitted for review.", number=amendment.number
+        ),
+        then=lambda amendment: url_for("contracts.amendment", amendment_id=amendment.id),
+        on_error=lambda error, form: _amend_page(_refused(form, error), _load(contract_id), 422),
+        form=form,
+    )
 
 
 @bp.get("/amendments/<int:amendment_id>")
@@ -713,30 +696,26 @@ def archive_form(contract_id: int):
             form.form_errors.append(_("Only a signed contract can be archived."))
             return render("contracts/archive_form.html", contract=contract, form=form, status=422)
         return render("contracts/archive_form.html", contract=contract, form=form)
-    if form.validate_on_submit():
-        try:
-            svc.archive_contract(
-                current_user,
-                contract,
-                form.archive_no.data,
-                form.location.data,
-                form.scan.data,
-                clock.today(),
-            )
-        except (svc.ContractError, AttachmentError) as error:
-            db.session.rollback()
-            if isinstance(error, AttachmentError):
-                error = svc.ContractError(error.message, "scan")
-            _fail(form, error)
-            contract = _load(contract_id)
-        else:
-            return _done(contract, _("Contract %(number)s archived.", number=contract.number))
-    return render(
-        "contracts/archive_form.html",
-        block="archive_form",
-        contract=contract,
+    return record_action(
+        contract,
+        lambda contract, form: svc.archive_contract(
+            current_user,
+            contract,
+            form.archive_no.data,
+            form.location.data,
+            form.scan.data,
+            clock.today(),
+        ),
+        message=_("Contract %(number)s archived."),
+        then=url_for("contracts.detail", contract_id=contract.id),
+        on_error=lambda error, form: render(
+            "contracts/archive_form.html",
+            block="archive_form",
+            contract=_load(contract_id),
+            form=put_error(form, error, _scan_fields(error)),
+            status=422,
+        ),
         form=form,
-        status=422,
     )
 
 

@@ -69,8 +69,8 @@ def first_problem(fields) -> tuple[str, str] | None:
             if found:
                 return found
         for message in field.errors or ():
-            if isinstance(message, str):
-                return field.name, message
+            if not isinstance(message, (dict, list, tuple)):  # a text, or a lazy one
+                return field.name, str(message)
     return None
 
 

@@ -83,6 +83,9 @@ def field_named(form, name: str | None):
 
 def add_error(form, name: str | None, message: str) -> None:
     """One message at the field called `name`, or above the form when there is none."""
+    message = str(message)
+    if not message:
+        return
     target = field_named(form, name)
     if target is not None:
         errors = list(target.errors or [])

@@ -257,6 +257,44 @@ def _customer_form(customer: Customer | None = None) -> CustomerForm:
     return form
 
 
+def _save(form: CustomerForm, customer: Customer | None):
+    """Write the customer: its page after, or the form again (422) with what is wrong; a
+    likely duplicate is shown, and the form offers to save anyway."""
+    customer_id = customer.id if customer is not None else None
+
+    def refused(error, form):
+        record = get_visible_or_404(Customer, customer_id, current_user) if customer_id else None
+        if isinstance(error, svc.DuplicateFound):
+            form.confirm_duplicate.data = "1"
+            return _form_page(form, record, 422, matches=error.matches)
+        return _form_page(put_error(form, error), record, 422)
+
+    confirm_duplicate = form.confirm_duplicate.data == "1"
+    return record_action(
+        customer,
+        lambda customer, form: (
+            svc.create_customer(
+                current_user,
+                form.to_input(),
+                form.contact_input(),
+                confirm_duplicate=confirm_duplicate,
+            )
+            if customer is None
+            else svc.update_customer(
+                current_user, customer, form.to_input(), confirm_duplicate=confirm_duplicate
+            )
+        ),
+        message=lambda saved: (
+            _("Customer %(name)s added.", name=saved.name)
+            if customer is None
+            else _("Customer %(name)s saved.", name=saved.name)
+        ),
+        then=lambda saved: url_for("sales.customer", customer_id=saved.id),
+        on_error=refused,
+        form=form,
+    )
+
+
 @bp.route("/customers/new", methods=["GET", "POST"])
 @require("sales.edit")
 def customer_new():
@@ -264,26 +302,7 @@ def customer_new():
     form = _customer_form()
     if request.method == "GET":
         return _form_page(form, None)
-    if not form.validate_on_submit():
-        return _form_page(form, None, 422)
-    try:
-        customer = svc.create_customer(
-            current_user,
-            form.to_input(),
-            form.contact_input(),
-            confirm_duplicate=form.confirm_duplicate.data == "1",
-        )
-    except svc.DuplicateFound as found:
-        db.session.rollback()
-        form.confirm_duplicate.data = "1"
-        return _form_page(form, None, 422, matches=found.matches)
-    except svc.CustomerError as error:
-        db.session.rollback()
-        put_error(form, error)
-        return _form_page(form, None, 422)
-    db.session.commit()
-    flash(_("Customer %(name)s added.", name=customer.name), "success")
-    return redirect_to(url_for("sales.customer", customer_id=customer.id))
+    return _save(form, None)
 
 
 @bp.route("/customers/<int:customer_id>/edit", methods=["GET", "POST"])
@@ -296,28 +315,7 @@ def customer_edit(customer_id: int):
     form = _customer_form(customer)
     if request.method == "GET":
         return _form_page(form, customer)
-    if not form.validate_on_submit():
-        return _form_page(form, customer, 422)
-    try:
-        svc.update_customer(
-            current_user,
-            customer,
-            form.to_input(),
-            confirm_duplicate=form.confirm_duplicate.data == "1",
-        )
-    except svc.DuplicateFound as found:
-        db.session.rollback()
-        form.confirm_duplicate.data = "1"
-        customer = get_visible_or_404(Customer, customer_id, current_user)
-        return _form_page(form, customer, 422, matches=found.matches)
-    except svc.CustomerError as error:
-        db.session.rollback()
-        put_error(form, error)
-        customer = get_visible_or_404(Customer, customer_id, current_user)
-        return _form_page(form, customer, 422)
-    db.session.commit()
-    flash(_("Customer %(name)s saved.", name=customer.name), "success")
-    return redirect_to(url_for("sales.customer", customer_id=customer.id))
+    return _save(form, customer)
 
 
 # --- the customer's page ---------------------------------------------------------------------------------
@@ -471,25 +469,22 @@ def customer_release(customer_id: int):
 @require("sales.edit")
 def customer_assign(customer_id: int):
     """Hand a customer to a sales rep (who is notified)."""
-    record = _load(customer_id)
-    form = AssignForm()
-    if form.validate_on_submit():
-        try:
-            svc.assign(current_user, record, form.owner_id.data or 0)
-        except svc.CustomerError as error:
-            db.session.rollback()
-            put_error(form, error)
-        else:
-            db.session.commit()
-            owner = record.owner.display_name if record.owner else ""
-            flash(_("%(name)s handed to %(owner)s.", name=record.name, owner=owner), "success")
-            return redirect_to(url_for("sales.customer", customer_id=record.id))
-    record = _load(customer_id)
-    return render(
-        "sales/customer_detail.html",
-        block="customer_assign",
-        status=422,
-        **_detail_context(record, assign_form=form),
+    return record_action(
+        _load(customer_id),
+        lambda record, form: svc.assign(current_user, record, form.owner_id.data or 0),
+        message=lambda record: _(
+            "%(name)s handed to %(owner)s.",
+            name=record.name,
+            owner=record.owner.display_name if record.owner else "",
+        ),
+        then=url_for("sales.customer", customer_id=customer_id),
+        on_error=lambda error, form: render(
+            "sales/customer_detail.html",
+            block="customer_assign",
+            status=422,
+            **_detail_context(_load(customer_id), assign_form=put_error(form, error)),
+        ),
+        form=AssignForm(),
     )
 
 
@@ -500,41 +495,41 @@ def customer_merge(customer_id: int):
     record = _load(customer_id)
     form = MergeForm()
     candidates = svc.merge_candidates(record)
-    status = 200
-    if request.method == "POST":
-        other = None
-        if form.validate_on_submit():
-            other_id = form.chosen_id()
-            # Through the record rules, like everything a form names by id.
-            other = svc.load_visible(current_user, other_id) if other_id else None
-            if other is None:
-                form.other.errors = [*form.other.errors, _("Choose the duplicate customer.")]
-        if other is not None:
-            try:
-                moved = svc.merge(current_user, record, other)
-            except svc.CustomerError as error:
-                db.session.rollback()
-                put_error(form, error)
-            else:
-                db.session.commit()
-                flash(
-                    _(
-                        "%(loser)s merged into %(name)s (%(n)s records moved).",
-                        loser=other.name,
-                        name=record.name,
-                        n=sum(moved.values()),
-                    ),
-                    "success",
-                )
-                return redirect_to(url_for("sales.customer", customer_id=customer_id))
-        status = 422
-        record = _load(customer_id)
-    return render(
-        "sales/customer_merge.html",
-        status=status,
-        customer=record,
+    if request.method == "GET":
+        return render(
+            "sales/customer_merge.html", customer=record, form=form, candidates=candidates
+        )
+
+    def merge(record: Customer, form: MergeForm):
+        other_id = form.chosen_id()
+        # Through the record rules, like everything a form names by id.
+        other = svc.load_visible(current_user, other_id) if other_id else None
+        if other is None:
+            raise svc.CustomerError(_("Choose the duplicate customer."), "other")
+        return other, svc.merge(current_user, record, other)
+
+    def merged(outcome) -> str:
+        other, moved = outcome
+        return _(
+            "%(loser)s merged into %(name)s (%(n)s records moved).",
+            loser=other.name,
+            name=record.name,
+            n=sum(moved.values()),
+        )
+
+    return record_action(
+        record,
+        merge,
+        message=merged,
+        then=url_for("sales.customer", customer_id=customer_id),
+        on_error=lambda error, form: render(
+            "sales/customer_merge.html",
+            status=422,
+            customer=_load(customer_id),
+            form=put_error(form, error),
+            candidates=candidates,
+        ),
         form=form,
-        candidates=candidates,
     )
 
 
@@ -556,6 +551,20 @@ def _contacts_block(customer: Customer, form=None, editing: Contact | None = Non
     )
 
 
+def _contact_saved(customer_id: int):
+    """After a contact is saved: the customer's page, or its contacts block (htmx)."""
+    if not is_partial():
+        return url_for("sales.customer", customer_id=customer_id)
+    return _contacts_block(_load(customer_id))
+
+
+def _contact_of(record: Customer, contact_id: int) -> Contact:
+    contact = next((c for c in record.contacts if c.id == contact_id), None)
+    if contact is None:
+        abort(404)
+    return contact
+
+
 @bp.route("/customers/<int:customer_id>/contacts/new", methods=["GET", "POST"])
 @require("sales.edit")
 def contact_new(customer_id: int):
@@ -564,22 +573,18 @@ def contact_new(customer_id: int):
     if not svc.may_edit(current_user, record):
         abort(403)
     form = ContactForm()
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                svc.add_contact(current_user, record, form.to_input())
-            except svc.CustomerError as error:
-                db.session.rollback()
-                record = _load(customer_id)
-                put_error(form, error)
-            else:
-                db.session.commit()
-                flash(_("Contact added."), "success")
-                if not is_partial():
-                    return redirect_to(url_for("sales.customer", customer_id=customer_id))
-                return _contacts_block(_load(customer_id))
-        return _contacts_block(record, form, status=422)
-    return _contacts_block(record, form)
+    if request.method == "GET":
+        return _contacts_block(record, form)
+    return record_action(
+        record,
+        lambda record, form: svc.add_contact(current_user, record, form.to_input()),
+        message=_("Contact added."),
+        then=lambda _contact: _contact_saved(customer_id),
+        on_error=lambda error, form: _contacts_block(
+            _load(customer_id), put_error(form, error), status=422
+        ),
+        form=form,
+    )
 
 
 @bp.route("/customers/<int:customer_id>/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
@@ -587,29 +592,25 @@ def contact_new(customer_id: int):
 def contact_edit(customer_id: int, contact_id: int):
     """Change a contact (the contacts block comes back)."""
     record = _load(customer_id)
-    contact = next((c for c in record.contacts if c.id == contact_id), None)
-    if contact is None:
-        abort(404)
+    contact = _contact_of(record, contact_id)
     if not svc.may_edit(current_user, record):
         abort(403)
-    form = ContactForm(obj=contact) if request.method == "GET" else ContactForm()
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                svc.update_contact(current_user, contact, form.to_input())
-            except svc.CustomerError as error:
-                db.session.rollback()
-                record = _load(customer_id)
-                contact = next(c for c in record.contacts if c.id == contact_id)
-                put_error(form, error)
-            else:
-                db.session.commit()
-                flash(_("Contact saved."), "success")
-                if not is_partial():
-                    return redirect_to(url_for("sales.customer", customer_id=customer_id))
-                return _contacts_block(_load(customer_id))
-        return _contacts_block(record, form, editing=contact, status=422)
-    return _contacts_block(record, form, editing=contact)
+    if request.method == "GET":
+        return _contacts_block(record, ContactForm(obj=contact), editing=contact)
+
+    def refused(error, form):
+        record = _load(customer_id)
+        editing = _contact_of(record, contact_id)
+        return _contacts_block(record, put_error(form, error), editing=editing, status=422)
+
+    return record_action(
+        contact,
+        lambda contact, form: svc.update_contact(current_user, contact, form.to_input()),
+        message=_("Contact saved."),
+        then=lambda _contact: _contact_saved(customer_id),
+        on_error=refused,
+        form=ContactForm(),
+    )
 
 
 # --- import -----------------------------------------------------------------------------------------------

@@ -6,18 +6,30 @@ from __future__ import annotations
 from datetime import date
 
 import click
-from flask import abort, flash, url_for
+from flask import abort, url_for
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from mktapp.core import clock
-from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.actions import record_action
+from mktapp.core.forms import put_error
+from mktapp.core.htmx import is_partial, render
 from mktapp.core.permissions import require
 from mktapp.extensions import db
 from mktapp.sales import bp
 from mktapp.sales import followups as svc
 from mktapp.sales.routes_customers import _detail_context, _followup_form, _load
+
+
+def _activity(customer_id: int, status: int = 200, **extra):
+    """The customer's follow-up block (the timeline and the form), drawn afresh."""
+    return render(
+        "sales/customer_detail.html",
+        block="customer_activity",
+        status=status,
+        **_detail_context(_load(customer_id), **extra),
+    )
 
 
 @bp.post("/customers/<int:customer_id>/followups")
@@ -27,36 +39,19 @@ def followup_create(customer_id: int):
     customer = _load(customer_id)
     if not svc.may_follow_up(current_user, customer):
         abort(403)
-    form = _followup_form(customer)
-    if form.validate_on_submit():
-        try:
-            svc.add_followup(current_user, customer, form.to_input())
-        except svc.FollowupError as error:
-            db.session.rollback()
-            if error.status == 403:
-                abort(403)
-            customer = _load(customer_id)
-            target = getattr(form, error.field or "", None)
-            if target is not None:
-                target.errors = [*(target.errors or []), error.message]
-            else:
-                form.form_errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(_("Follow-up recorded."), "success")
-            if not is_partial():
-                return redirect_to(url_for("sales.customer", customer_id=customer_id))
-            customer = _load(customer_id)
-            return render(
-                "sales/customer_detail.html",
-                block="customer_activity",
-                **_detail_context(customer),
-            )
-    return render(
-        "sales/customer_detail.html",
-        block="customer_activity",
-        status=422,
-        **_detail_context(customer, followup_form=form),
+    return record_action(
+        customer,
+        lambda customer, form: svc.add_followup(current_user, customer, form.to_input()),
+        message=_("Follow-up recorded."),
+        then=lambda _followup: (
+            _activity(customer_id)
+            if is_partial()
+            else url_for("sales.customer", customer_id=customer_id)
+        ),
+        on_error=lambda error, form: _activity(
+            customer_id, 422, followup_form=put_error(form, error)
+        ),
+        form=_followup_form(customer),
     )
 
 

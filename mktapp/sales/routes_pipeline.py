@@ -6,7 +6,7 @@ Also plugs the pipeline into the customer's page (action, panel, timeline source
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,9 +14,10 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from mktapp.core import clock, nav
+from mktapp.core.actions import record_action
 from mktapp.core.charts import ACTUAL, BUDGET, Series, bar_chart, funnel_chart
 from mktapp.core.exports import xlsx_response
-from mktapp.core.forms import ConfirmForm
+from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, redirect_to, render, retarget
 from mktapp.core.i18n import money
 from mktapp.core.permissions import can, get_visible_or_404, require, visible
@@ -319,26 +320,18 @@ def _form_page(form: OpportunityForm, opportunity: Opportunity | None, status: i
 
 
 def _save(form: OpportunityForm, opportunity: Opportunity | None):
-    if not form.validate_on_submit():
-        return _form_page(form, opportunity, 422)
-    try:
-        if opportunity is None:
-            opportunity = svc.create_opportunity(current_user, form.to_input())
-        else:
-            svc.update_opportunity(current_user, opportunity, form.to_input())
-    except svc.PipelineError as error:
-        db.session.rollback()
-        if error.status == 403:
-            abort(403)
-        target = getattr(form, error.field or "", None)
-        if target is not None and hasattr(target, "errors"):
-            target.errors = [*(target.errors or []), error.message]
-        else:
-            form.form_errors.append(error.message)
-        return _form_page(form, opportunity if opportunity and opportunity.id else None, 422)
-    db.session.commit()
-    flash(_("Opportunity “%(title)s” saved.", title=opportunity.title), "success")
-    return redirect_to(url_for("sales.opportunity_detail", opportunity_id=opportunity.id))
+    return record_action(
+        opportunity,
+        lambda opportunity, form: (
+            svc.create_opportunity(current_user, form.to_input())
+            if opportunity is None
+            else svc.update_opportunity(current_user, opportunity, form.to_input())
+        ),
+        message=lambda opportunity: _("Opportunity “%(title)s” saved.", title=opportunity.title),
+        then=lambda opportunity: url_for("sales.opportunity_detail", opportunity_id=opportunity.id),
+        on_error=lambda error, form: _form_page(put_error(form, error), opportunity, 422),
+        form=form,
+    )
 
 
 @bp.route("/opportunities/new", methods=["GET", "POST"])
@@ -423,6 +416,16 @@ def opportunity_detail(opportunity_id: int):
     return render("sales/opportunity_detail.html", **_detail_context(opportunity))
 
 
+def _refused_page(opportunity_id: int, message: str):
+    """The opportunity's page again (422), with why the action was refused."""
+    opportunity = get_visible_or_404(Opportunity, opportunity_id, current_user)
+    return render(
+        "sales/opportunity_detail.html",
+        status=422,
+        **_detail_context(opportunity, action_error=message),
+    )
+
+
 def _lose_page(opportunity: Opportunity, form: MoveForm, view: str, status: int = 200):
     return render(
         "sales/opportunity_lose.html",
@@ -472,61 +475,59 @@ def opportunity_move(opportunity_id: int):
     customer_won = (
         request.form.get("customer_won") == "y" if "customer_won_choice" in request.form else True
     )
-    if not form.validate_on_submit():
-        message = "; ".join(str(m) for errors in form.errors.values() for m in errors)
-        if view == "board":
-            return _board_answer(422, board_error=message)
-        return render(
-            "sales/opportunity_detail.html",
-            status=422,
-            **_detail_context(opportunity, action_error=message),
-        )
-    to_stage = form.stage.data
-    title = opportunity.title
-    try:
-        svc.move_stage(
+    return record_action(
+        opportunity,
+        lambda opportunity, form: svc.move_stage(
             current_user,
             opportunity,
-            to_stage,
+            form.stage.data,
             lost_reason=form.lost_reason.data or "",
             customer_won=customer_won,
-        )
-    except svc.PipelineError as error:
-        db.session.rollback()
-        if error.status == 403:
-            abort(403)
-        opportunity = get_visible_or_404(Opportunity, opportunity_id, current_user)
-        if error.field == "lost_reason":
-            form.lost_reason.errors = [error.message]
-            response = _lose_page(opportunity, form, view, 422)
-            if is_partial() and view == "board":
-                retarget(response, f"#card-{opportunity.id}", "outerHTML")
-            return response
-        if view == "board":
-            return _board_answer(422, board_error=error.message)
-        return render(
-            "sales/opportunity_detail.html",
-            status=422,
-            **_detail_context(opportunity, action_error=error.message),
-        )
-    db.session.commit()
-    moved = opportunity_id if to_stage in OPEN_STAGES else None
+        ),
+        message=lambda _change: _moved_message(opportunity.title, form.stage.data),
+        then=lambda _change: _after_move(opportunity_id, form.stage.data, view),
+        on_error=lambda error, form: _move_refused(opportunity_id, error, form, view),
+        form=form,
+    )
+
+
+def _moved_message(title: str, to_stage: str) -> str:
     if to_stage == "won":
-        flash(_("“%(title)s” won. Congratulations!", title=title), "success")
-    elif to_stage == "lost":
-        flash(_("“%(title)s” marked as lost.", title=title), "success")
+        return _("“%(title)s” won. Congratulations!", title=title)
+    if to_stage == "lost":
+        return _("“%(title)s” marked as lost.", title=title)
+    return _("“%(title)s” moved to %(stage)s.", title=title, stage=svc.stage_label(to_stage))
+
+
+def _after_move(opportunity_id: int, to_stage: str, view: str):
+    """Where a move lands: the opportunity's page, or the board with the moved card first
+    (redrawn in place with htmx; without JavaScript, the board at that card)."""
+    if view != "board":
+        return url_for("sales.opportunity_detail", opportunity_id=opportunity_id)
+    moved = opportunity_id if to_stage in OPEN_STAGES else None
+    if is_partial():
+        return _board_answer(moved=moved)
+    query = svc.OpportunityQuery.from_args(request.form)
+    anchor = f"card-{moved}" if moved else None
+    return url_for("sales.pipeline", moved=moved, **query.args(), _anchor=anchor)
+
+
+def _move_refused(opportunity_id: int, error, form: MoveForm, view: str):
+    """A move refused: the lost form again when the reason is missing; otherwise the
+    message (every one of a form that did not validate) on the board or the page."""
+    if form.errors:
+        message = "; ".join(str(m) for errors in form.errors.values() for m in errors)
+    elif error.field == "lost_reason":
+        opportunity = get_visible_or_404(Opportunity, opportunity_id, current_user)
+        response = _lose_page(opportunity, put_error(form, error), view, 422)
+        if is_partial() and view == "board":
+            retarget(response, f"#card-{opportunity.id}", "outerHTML")
+        return response
     else:
-        flash(
-            _("“%(title)s” moved to %(stage)s.", title=title, stage=svc.stage_label(to_stage)),
-            "success",
-        )
+        message = error.message
     if view == "board":
-        if is_partial():
-            return _board_answer(moved=moved)
-        query = svc.OpportunityQuery.from_args(request.form)
-        anchor = f"card-{moved}" if moved else None
-        return redirect_to(url_for("sales.pipeline", moved=moved, **query.args(), _anchor=anchor))
-    return redirect_to(url_for("sales.opportunity_detail", opportunity_id=opportunity_id))
+        return _board_answer(422, board_error=message)
+    return _refused_page(opportunity_id, message)
 
 
 @bp.post("/opportunities/<int:opportunity_id>/archive")
@@ -534,16 +535,10 @@ def opportunity_move(opportunity_id: int):
 def opportunity_archive(opportunity_id: int):
     """Archive an opportunity (kept, not deleted): it leaves the board and the totals."""
     opportunity = get_visible_or_404(Opportunity, opportunity_id, current_user)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        svc.archive_opportunity(current_user, opportunity)
-    except svc.PipelineError as error:
-        db.session.rollback()
-        if error.status == 403:
-            abort(403)
-        raise
-    db.session.commit()
-    flash(_("Opportunity “%(title)s” archived.", title=opportunity.title), "success")
-    return redirect_to(url_for("sales.opportunities"))
+    return record_action(
+        opportunity,
+        lambda opportunity, form: svc.archive_opportunity(current_user, opportunity),
+        message=_("Opportunity “%(title)s” archived."),
+        then=url_for("sales.opportunities"),
+        on_error=lambda error, form: _refused_page(opportunity_id, error.message),
+    )

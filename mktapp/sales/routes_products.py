@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from mktapp.core import clock, nav
+from mktapp.core.actions import record_action
 from mktapp.core.exports import xlsx_response
-from mktapp.core.forms import ConfirmForm
-from mktapp.core.htmx import redirect_to, render
+from mktapp.core.forms import put_error
+from mktapp.core.htmx import render
 from mktapp.core.permissions import can, require
 from mktapp.extensions import db
 from mktapp.models.sales import Product
@@ -89,26 +90,18 @@ def _form_page(form: ProductForm, product: Product | None, status: int = 200):
 
 
 def _save(form: ProductForm, product: Product | None):
-    if not form.validate_on_submit():
-        return _form_page(form, product, 422)
-    try:
-        if product is None:
-            product = svc.create_product(current_user, form.to_input())
-        else:
-            svc.update_product(current_user, product, form.to_input())
-    except svc.PipelineError as error:
-        db.session.rollback()
-        if error.status == 403:
-            abort(403)
-        target = getattr(form, error.field or "", None)
-        if target is not None:
-            target.errors = [*(target.errors or []), error.message]
-        else:
-            form.form_errors.append(error.message)
-        return _form_page(form, product if product and product.id else None, 422)
-    db.session.commit()
-    flash(_("Product %(code)s saved.", code=product.code), "success")
-    return redirect_to(url_for("sales.products"))
+    return record_action(
+        product,
+        lambda product, form: (
+            svc.create_product(current_user, form.to_input())
+            if product is None
+            else svc.update_product(current_user, product, form.to_input())
+        ),
+        message=lambda product: _("Product %(code)s saved.", code=product.code),
+        then=url_for("sales.products"),
+        on_error=lambda error, form: _form_page(put_error(form, error), product, 422),
+        form=form,
+    )
 
 
 @bp.route("/products/new", methods=["GET", "POST"])
@@ -137,9 +130,14 @@ def product_edit(product_id: int):
 def product_archive(product_id: int):
     """Archive a product no longer sold (kept for the contracts that name it)."""
     product = _get(product_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    svc.archive_product(current_user, product)
-    db.session.commit()
-    flash(_("Product %(code)s archived.", code=product.code), "success")
-    return redirect_to(url_for("sales.products"))
+    return record_action(
+        product,
+        lambda product, form: svc.archive_product(current_user, product),
+        message=lambda product: _("Product %(code)s archived.", code=product.code),
+        then=url_for("sales.products"),
+        # Refused only to those who may not keep the list (a 403: the app's page);
+        # anything else would show above the product's form, where the button is.
+        on_error=lambda error, form: _form_page(
+            put_error(ProductForm(formdata=None, obj=product), error), product, 422
+        ),
+    )

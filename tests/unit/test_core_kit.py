@@ -189,3 +189,24 @@ def test_a_row_that_does_not_validate_is_named_by_its_row_and_field(app, no_csrf
     assert (field, message) == ("lines-1-quantity", "数量请填写整数")
     assert form.lines.entries[1].form.quantity.errors == ["数量请填写整数"]
     assert form.form_errors == []
+
+
+def test_a_lazy_message_of_a_field_is_named_too_and_no_empty_alert_is_added(app, no_csrf):
+    """Validators with lazy_gettext messages: the message is found, not an empty one."""
+    from flask_babel import lazy_gettext as _l
+    from wtforms.validators import DataRequired
+
+    class Product(FlaskForm):
+        code = StringField(validators=[DataRequired(message=_l("Enter the product code."))])
+
+    with _post(app, {"code": ""}):
+        field, message, form = record_action(
+            None,
+            lambda record, form: pytest.fail("nothing is done with a form that fails"),
+            message="x",
+            then="/",
+            on_error=lambda error, form: (error.field, error.message, put_error(form, error)),
+            form=Product(),
+        )
+    assert field == "code" and message
+    assert form.form_errors == [] and len(form.code.errors) == 1

@@ -4,6 +4,7 @@ input, who may edit."""
 from __future__ import annotations
 
 import io
+import re
 from decimal import Decimal
 
 from openpyxl import load_workbook
@@ -110,4 +111,7 @@ def test_bad_product_input_is_shown_next_to_the_field_and_nothing_is_saved(app, 
         html = response.get_data(as_text=True)
         assert message in html, (change, message)
         assert 'aria-invalid="true"' in html
+        # the form's banner says what to do; no empty alert box stands above it
+        assert "Please correct the fields marked below" in html, change
+        assert not re.search(r'role="alert">\s*</', html), change
     assert count(app) == before
