@@ -74,6 +74,24 @@ def pytest_unconfigure(config):
 
 
 QUICK_LEAD = 250  # quick tests a worker runs before its browser tests (about 12 seconds)
+BROWSER_TEST_SECONDS = 5  # a browser test without @pytest.mark.slow(seconds)
+
+
+def _weight(item) -> float:
+    mark = item.get_closest_marker("slow")
+    return float(mark.args[0]) if mark and mark.args else BROWSER_TEST_SECONDS
+
+
+def _deal(browser: list, workers: int) -> list[list]:
+    """The browser tests dealt so that each worker has about as many seconds of them, the
+    longest first (a long flow started last keeps one core busy while the other waits)."""
+    hands: list[list] = [[] for _ in range(workers)]
+    loads = [0.0] * workers
+    for item in sorted(browser, key=_weight, reverse=True):
+        k = loads.index(min(loads))
+        hands[k].append(item)
+        loads[k] += _weight(item)
+    return hands
 
 
 def pytest_collection_modifyitems(config, items):
@@ -87,7 +105,7 @@ def pytest_collection_modifyitems(config, items):
         return
     browser = [item for item in items if "/e2e/" in item.path.as_posix()]
     rest = [item for item in items if "/e2e/" not in item.path.as_posix()]
-    hands = [browser[k::workers] for k in range(workers)]
+    hands = _deal(browser, workers)
     ordered, start = [], 0
     for k, hand in enumerate(hands):
         size = len(items) // workers + (1 if k < len(items) % workers else 0)

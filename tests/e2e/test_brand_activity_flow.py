@@ -12,6 +12,7 @@ import re
 import subprocess
 from datetime import timedelta
 
+import pytest
 from playwright.sync_api import expect
 
 from mktapp.core import clock
@@ -54,6 +55,7 @@ def approve_everything(
         context.close()
 
 
+@pytest.mark.slow(50)
 def test_trade_show_from_plan_to_frozen_evaluation_pdf(new_context, browser, live_server, tmp_path):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     today = clock.today()

@@ -10,6 +10,7 @@ import subprocess
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -53,6 +54,7 @@ def customer_of(live_server, username: str) -> tuple[int, str]:
     return result
 
 
+@pytest.mark.slow(16)
 def test_contract_drafted_approved_signed_archived_and_printed(new_context, live_server, tmp_path):
     customer_id, customer_name = customer_of(live_server, "sales1")
     day = clock.today()
@@ -137,6 +139,7 @@ def test_contract_drafted_approved_signed_archived_and_printed(new_context, live
     context.close()
 
 
+@pytest.mark.slow(9)
 def test_signed_contract_amended_and_versions_compared(new_context, live_server):
     with live_server.app.app_context():
         user = db.session.scalar(select(User).where(User.username == "sales1"))

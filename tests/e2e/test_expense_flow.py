@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import subprocess
 
+import pytest
+
 from mktapp.expense.demo_claims import tiny_pdf
 from tests.e2e.browser import SCREENSHOTS, sign_in, snap
 
@@ -63,6 +65,7 @@ def decide(new_context, username: str, url: str, button: str, comment: str = "")
     context.close()
 
 
+@pytest.mark.slow(17)
 def test_claim_from_form_to_payment_and_pdf(new_context, tmp_path):
     context, page = as_user(new_context, "sales1")
     url, number = write_claim(page, tmp_path, "880.00", "拜访苏州重点客户差旅", "2631099001")
@@ -97,6 +100,7 @@ def test_claim_from_form_to_payment_and_pdf(new_context, tmp_path):
     assert "ZF2026E2E001" in text
 
 
+@pytest.mark.slow(13)
 def test_claim_returned_at_finance_is_edited_and_resubmitted(new_context, tmp_path):
     context, page = as_user(new_context, "sales2")
     url, number = write_claim(page, tmp_path, "640.00", "客户商务宴请餐费", "2631099002")

@@ -29,6 +29,7 @@ from tests.e2e.browser import (
 )
 
 
+@pytest.mark.slow(25)
 @pytest.mark.parametrize("username", DEMO_USERS)
 def test_demo_user_opens_every_sidebar_page_cleanly(username, new_context, axe_source):
     context, watch = new_context()

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.e2e.browser import SCREENSHOTS, htmx_settled, sign_in, snap
 
 PHONE = {"width": 390, "height": 844}
@@ -34,6 +36,7 @@ def _add_question(page, kind: str, text: str, options: str = "", required: bool 
     htmx_settled(page)
 
 
+@pytest.mark.slow(11)
 def test_market_specialist_builds_publishes_and_analyses_a_questionnaire(
     new_context, browser, live_server
 ):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.e2e.browser import (
     DESKTOP,
     PHONE,
@@ -44,6 +46,7 @@ def column_of(page, title: str) -> str:
     )
 
 
+@pytest.mark.slow(18)
 def test_sales_rep_takes_an_opportunity_from_prospect_to_won_on_the_board(new_context):
     page, watch = as_user(new_context, "sales1")
     page.goto("/sales/opportunities/new")

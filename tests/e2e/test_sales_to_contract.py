@@ -17,6 +17,7 @@ import subprocess
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from openpyxl import Workbook
 from playwright.sync_api import expect
 
@@ -65,6 +66,7 @@ def yuan(text: str) -> Decimal:
     return Decimal(re.sub(r"[^\d.]", "", text))
 
 
+@pytest.mark.slow(30)
 def test_trade_show_card_becomes_an_archived_contract(new_context, tmp_path):
     today = clock.today()
     context, page, watch = signed_in(new_context, "sales1", "zh-CN")
