@@ -10,6 +10,7 @@ import re
 import subprocess
 
 import pytest
+from playwright.sync_api import expect
 
 from mktapp.expense.demo_claims import tiny_pdf
 from tests.e2e.browser import SCREENSHOTS, sign_in, snap
@@ -58,10 +59,9 @@ def decide(new_context, username: str, url: str, button: str, comment: str = "")
             panel.get_by_role("textbox", name=re.compile("comment", re.I)).first.fill(comment)
         final = panel.get_by_role("button", name=button, exact=True)
     final.click()
-    page.wait_for_load_state("networkidle")
-    page.locator("#approval_panel").get_by_role("button", name=button, exact=True).wait_for(
-        state="detached"
-    )
+    # Decided when the button clicked has left the panel (the panel is drawn again
+    # without it). "Reject" itself is never a button: wait on the one that was clicked.
+    final.wait_for(state="detached")
     context.close()
 
 
@@ -109,7 +109,7 @@ def test_claim_returned_at_finance_is_edited_and_resubmitted(new_context, tmp_pa
     decide(new_context, "finance1", url, "Reject", "发票抬头与公司名称不符，请重新开具。")
 
     page.goto(url)
-    assert "Returned" in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text("Returned")
     assert page.get_by_text("发票抬头与公司名称不符").count() >= 1
     page.get_by_role("link", name="Edit", exact=True).click()
     page.get_by_label("Invoice number").fill("2631099003")
