@@ -768,7 +768,8 @@ def event_over(activity: Activity) -> bool:
 
 
 def sign_problem(survey: Survey | None) -> str | None:
-    """Why no QR code can be shown (None when it can): no questionnaire, or not open."""
+    """Why no QR code can be shown (None when it can): no questionnaire, not open, or
+    open to invited customers only (research's answer_limit)."""
     from mktapp.research import surveys as research
 
     if survey is None:
@@ -779,6 +780,13 @@ def sign_problem(survey: Survey | None) -> str | None:
             "lead nowhere. %(reason)s Reopen it in Research or attach another.",
             title=survey.title,
             reason=research.closed_reason(survey),
+        )
+    if survey.answer_limit == "invitation":
+        return _(
+            "The questionnaire “%(title)s” takes answers only through invitation links, so "
+            "a QR code at the venue would be refused. Let it take answers from its public "
+            "link in Research, or attach another.",
+            title=survey.title,
         )
     return None
 

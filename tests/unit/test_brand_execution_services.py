@@ -220,6 +220,9 @@ def test_standard_questionnaire_is_published_and_its_qr_code_is_svg(app_ctx, dem
     ]
     assert len(survey.questions[2].option_list) == len(svc.INTEREST_OPTIONS)
     assert svc.sign_problem(survey) is None
+    survey.answer_limit = "invitation"  # only invited customers answer: no sign at the venue
+    assert "邀请链接" in svc.sign_problem(survey)
+    survey.answer_limit = "open"
     url = f"https://mkt.example.com/research/s/{survey.token}"
     root = ET.fromstring(svc.qr_svg(url, inline=False).split("?>", 1)[1])
     assert root.tag.endswith("svg")
