@@ -109,3 +109,10 @@ def record_action(
         flash(str(message(outcome)) if callable(message) else _text(message, record), "success")
     answer = then(outcome) if callable(then) else then
     return redirect_to(answer) if isinstance(answer, str) else answer
+
+
+def refreshed(record: Any) -> Any:
+    """The record read again after the action's commit (its lists changed: a question
+    added, a milestone removed), for a `then` that draws it in place."""
+    db.session.refresh(record)
+    return record

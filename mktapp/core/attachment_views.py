@@ -75,15 +75,21 @@ def _back(record):
     return redirect_to(_next_url())
 
 
-@bp.get("/<int:attachment_id>")
-@require()
-def download(attachment_id: int):
-    """Download a file, if the user may see the record it is attached to."""
+def _readable(attachment_id: int) -> Attachment:
+    """The attachment, if it is kept and the user may see the record it is attached to (404)."""
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.archived_at is not None:
         abort(404)
     if att.record_of(attachment, current_user) is None:
         abort(404)
+    return attachment
+
+
+@bp.get("/<int:attachment_id>")
+@require()
+def download(attachment_id: int):
+    """Download a file, if the user may see the record it is attached to."""
+    attachment = _readable(attachment_id)
     path = att.file_path(attachment)
     if not path.is_file():
         abort(404)
@@ -106,11 +112,7 @@ def download(attachment_id: int):
 @require()
 def preview(attachment_id: int):
     """The first page of a PDF attachment as a picture, for who may see its record."""
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.archived_at is not None:
-        abort(404)
-    if att.record_of(attachment, current_user) is None:
-        abort(404)
+    attachment = _readable(attachment_id)
     path = att.pdf_preview(attachment)
     if path is None:
         abort(404)

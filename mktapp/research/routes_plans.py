@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from mktapp.core import clock, nav, pickers
-from mktapp.core.actions import record_action
+from mktapp.core.actions import record_action, refreshed
 from mktapp.core.attachments import register_attachable
 from mktapp.core.exports import xlsx_response
 from mktapp.core.forms import ConfirmForm, put_error
@@ -317,17 +317,12 @@ def milestone_add(plan_id: int):
         plan,
         lambda plan, form: svc.add_milestone(current_user, plan, form.due_on.data, form.title.data),
         message=None,
-        then=lambda _milestone: _fragment_or_page(_refreshed(plan), "plan_schedule"),
+        then=lambda _milestone: _fragment_or_page(refreshed(plan), "plan_schedule"),
         on_error=lambda error, form: _detail(
             plan, status=422, block="plan_schedule", milestone_form=put_error(form, error)
         ),
         form=MilestoneForm(),
     )
-
-
-def _refreshed(plan: ResearchPlan) -> ResearchPlan:
-    db.session.refresh(plan)
-    return plan
 
 
 def _fragment_or_page(plan, block):
@@ -371,7 +366,7 @@ def _schedule_action(milestone: ResearchMilestone, do):
         milestone,
         do,
         message=None,
-        then=lambda _outcome: _fragment_or_page(_refreshed(plan), "plan_schedule"),
+        then=lambda _outcome: _fragment_or_page(refreshed(plan), "plan_schedule"),
         on_error=lambda error, form: _detail(
             plan, status=422, block="plan_schedule", schedule_error=error.message
         ),
@@ -387,7 +382,7 @@ def assignment_add(plan_id: int):
         plan,
         lambda plan, form: svc.assign(current_user, plan, form.user_id.data, form.task.data),
         message=None,
-        then=lambda _assignment: _fragment_or_page(_refreshed(plan), "plan_staff"),
+        then=lambda _assignment: _fragment_or_page(refreshed(plan), "plan_staff"),
         on_error=lambda error, form: _detail(
             plan, status=422, block="plan_staff", staff_form=put_error(form, error)
         ),
@@ -407,7 +402,7 @@ def assignment_remove(assignment_id: int):
         assignment,
         lambda assignment, form: svc.unassign(current_user, assignment),
         message=None,
-        then=lambda _outcome: _fragment_or_page(_refreshed(plan), "plan_staff"),
+        then=lambda _outcome: _fragment_or_page(refreshed(plan), "plan_staff"),
         on_error=lambda error, form: _detail(
             plan, status=422, block="plan_staff", staff_error=error.message
         ),

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from mktapp.core import nav
-from mktapp.core.actions import record_action
+from mktapp.core.actions import record_action, refreshed
 from mktapp.core.exports import xlsx_response
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, redirect_to, render
@@ -233,11 +233,6 @@ def survey_detail(survey_id: int):
     return _detail(survey)
 
 
-def _refreshed(survey: Survey) -> Survey:
-    db.session.refresh(survey)
-    return survey
-
-
 def _after_build(survey: Survey):
     if is_partial():
         return _detail(survey, block="survey_questions")
@@ -261,7 +256,7 @@ def question_add(survey_id: int):
             form.options.data,
         ),
         message=None,
-        then=lambda _question: _after_build(_refreshed(survey)),
+        then=lambda _question: _after_build(refreshed(survey)),
         on_error=lambda error, form: _detail(
             get_visible_or_404(Survey, survey_id, current_user),
             status=422,
