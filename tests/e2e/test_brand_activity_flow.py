@@ -186,12 +186,12 @@ def test_trade_show_from_plan_to_frozen_evaluation_pdf(new_context, browser, liv
     spage.locator("[name=deliveries-0-description]").fill("样机到货安装")
     grand = spage.locator("#contract_totals .grand dd")
     expect(grand).not_to_have_text("¥0.00")
-    htmx_settled(spage)  # the totals request the last change fired has swapped in (networkidle returns at once: the page loaded long ago)
+    htmx_settled(spage)  # the last change's totals request is in
     total_text = grand.inner_text()
     spage.locator("[name=instalments-0-planned_date]").fill((today + timedelta(days=7)).isoformat())
     spage.locator("[name=instalments-0-amount]").fill(re.sub(r"[^\d.]", "", total_text))
     spage.locator("[name=instalments-0-description]").fill("全款")
-    htmx_settled(spage)  # the totals request the last change fired has swapped in (networkidle returns at once: the page loaded long ago)
+    htmx_settled(spage)  # the last change's totals request is in
     spage.get_by_role("button", name="Submit for review").click()
     spage.wait_for_url(re.compile(r"/contracts/\d+$"))
     contract_url = spage.url

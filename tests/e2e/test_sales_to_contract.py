@@ -141,7 +141,7 @@ def test_trade_show_card_becomes_an_archived_contract(new_context, tmp_path):
     page.locator("[name=after_sales_terms]").fill("整线保修一年，4 小时响应。")
     grand = page.locator("#contract_totals .grand dd")
     expect(grand).not_to_have_text("¥0.00")
-    htmx_settled(page)  # the totals request the last change fired has swapped in (networkidle returns at once: the page loaded long ago)
+    htmx_settled(page)  # the last change's totals request is in
     total = yuan(grand.inner_text())
     first = (total * Decimal("0.3")).quantize(Decimal("0.01"))
     page.locator("[name=instalments-0-planned_date]").fill((today + timedelta(days=7)).isoformat())
@@ -152,7 +152,7 @@ def test_trade_show_card_becomes_an_archived_contract(new_context, tmp_path):
     page.locator("[name=instalments-1-planned_date]").fill((today + timedelta(days=45)).isoformat())
     page.locator("[name=instalments-1-amount]").fill(str(total - first))
     page.locator("[name=instalments-1-description]").fill("验收款 70%")
-    htmx_settled(page)  # the totals request the last change fired has swapped in (networkidle returns at once: the page loaded long ago)
+    htmx_settled(page)  # the last change's totals request is in
     expect(page.locator("#contract_totals")).not_to_contain_text("与合同总额不符")
     shot(page, "03-contract-form")
     page.get_by_role("button", name="保存草稿").click()
