@@ -155,6 +155,8 @@ def _register_hooks(app: Flask) -> None:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
 
-    from mktapp.core import htmx
+    from mktapp.core import htmx, static_files
+
+    static_files.init_app(app)
 
     htmx.init_app(app)  # registered last, so it runs first: the headers above apply to it

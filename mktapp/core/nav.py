@@ -191,10 +191,17 @@ def layout_links() -> dict[str, str]:
         links = {
             name: url_for(endpoint, **values)
             for name, (endpoint, values) in _LAYOUT_LINKS.items()
-            if endpoint in views
+            if endpoint in views and endpoint != "static"
         }
         if "org.profile" in views:
             links["profile_prefix"] = url_for("org.profile", user_id=0)[:-1]
         cache.clear()
         cache[key] = links
-    return links
+    # Static files are not kept: their address carries their content's version
+    # (core/static_files), which changes when the file does.
+    statics = {
+        name: url_for(endpoint, **values)
+        for name, (endpoint, values) in _LAYOUT_LINKS.items()
+        if endpoint == "static"
+    }
+    return links | statics

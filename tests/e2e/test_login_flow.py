@@ -114,7 +114,7 @@ def test_page_watch_sees_csp_violations_and_foreign_requests(new_context):
     page.wait_for_timeout(100)
     try:
         page.goto("http://example.com/")
-    except Exception:  # noqa: BLE001  (the route aborts it)
+    except Exception:  # noqa: BLE001  (the host does not resolve: ERR_NAME_NOT_RESOLVED)
         pass
     problems = watch.take()
     assert any("Content Security Policy" in p for p in problems), problems

@@ -109,7 +109,7 @@ def test_published_questionnaire_has_a_copy_button_and_its_qr_code(app, login):
     client, sid, token, _qids = _built(app, login)
     page = client.get(f"/research/surveys/{sid}").get_data(as_text=True)
     assert 'data-copy="#public-link"' in page and "复制链接" in page
-    assert 'src="/static/js/copy.js"' in page and "onclick" not in page
+    assert 'src="/static/js/copy.js?v=' in page and "onclick" not in page
     assert re.search(r'<svg[^>]*class="qr-code"', page)
     assert f"/research/s/{token}" in page
     qr = client.get(f"/research/surveys/{sid}/qr.svg")
