@@ -85,12 +85,18 @@ class PageWatch:
         # Chromium resolves no host but 127.0.0.1 (CHROMIUM_ARGS). Not a context.route():
         # routing turns the browser's HTTP cache off and passes every request through
         # Playwright, which made each page load fetch the stylesheet and scripts again.
-        self._local = (self.base + "/", "data:", "blob:")
         context.on("request", self._request)
         context.on("page", self._watch_page)
 
+    def _foreign(self, url: str) -> bool:
+        """A request over the network to anywhere but the test server (not data:, blob:,
+        or the browser's own chrome-extension: PDF viewer)."""
+        return url.split(":", 1)[0] in ("http", "https", "ws", "wss") and not url.startswith(
+            self.base + "/"
+        )
+
     def _request(self, request) -> None:
-        if not request.url.startswith(self._local):
+        if self._foreign(request.url):
             self.problems.append(f"request to another host: {request.url}")
 
     def _watch_page(self, page) -> None:
@@ -108,7 +114,7 @@ class PageWatch:
         if "ERR_ABORTED" in failure:
             # Cancelled by the next navigation (a favicon still loading).
             return
-        if not request.url.startswith(self._local):
+        if self._foreign(request.url):
             return  # recorded as a request to another host already
         self.problems.append(f"request failed: {request.method} {request.url} ({failure})")
 
