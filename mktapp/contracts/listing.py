@@ -2,104 +2,125 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import replace
 from decimal import Decimal
-from math import ceil
 
-from sqlalchemy import func, or_, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from mktapp.contracts.services import STATUSES
-from mktapp.core.paging import Paging
+from mktapp.contracts.services import STATUSES, status_label
+from mktapp.core.lists import (
+    Column,
+    Filter,
+    ListPage,
+    ListSpec,
+    contains,
+    integer,
+    iso_date,
+    one_of,
+)
 from mktapp.core.permissions import visible
 from mktapp.extensions import db
 from mktapp.models import Contract, ContractAmendment, ContractMilestone, Customer, User
 
-SORTS = {
-    "number": Contract.number,
-    "customer": Customer.name,
-    "total": Contract.total,
-    "signed": Contract.signed_on,
-    "status": Contract.status,
-    "updated": Contract.updated_at,
-    "owner": User.display_name,
-}
+
+def _received(contract: Contract) -> Decimal:
+    return sum(
+        (m.actual_amount or Decimal("0") for m in contract.milestones if m.kind == "payment"),
+        Decimal("0.00"),
+    )
 
 
-def _date_arg(raw: str | None) -> date | None:
-    try:
-        value = date.fromisoformat((raw or "").strip())
-    except ValueError:
-        return None
-    return value if 1990 <= value.year <= 2100 else None
+def _columns(keys: str, screen: str) -> list[Column]:
+    """The columns of a contract list, in the order of `keys`; those in `screen` show in
+    the table, the others only in the export."""
+    status = _l("Status")
+    every = {
+        "archive_no": Column("archive_no", _l("Archive number"), lambda c: c.archive_no),
+        "number": Column("number", _l("No."), lambda c: c.number, sort=Contract.number),
+        "title": Column("title", _l("Title"), lambda c: c.title),
+        "customer": Column(
+            "customer", _l("Customer"), lambda c: c.customer.name, sort=Customer.name
+        ),
+        "owner": Column(
+            "owner",
+            _l("Sales rep"),
+            lambda c: c.owner.display_name if c.owner else "",
+            sort=User.display_name,
+        ),
+        "excl_tax": Column(
+            "excl_tax", _l("Amount excl. tax"), lambda c: c.amount_excl_tax, screen=False
+        ),
+        "tax": Column("tax", _l("Tax"), lambda c: c.tax_amount, screen=False),
+        "total": Column("total", _l("Total"), lambda c: c.total, sort=Contract.total, cls="num"),
+        "drafted": Column("drafted", _l("Drafted on"), lambda c: c.draft_date, screen=False),
+        "signed": Column(
+            "signed",
+            _l("Signed on"),
+            lambda c: c.signed_on,
+            sort=Contract.signed_on,
+            nulls_last=True,
+        ),
+        "execution": Column("execution", _l("Execution"), export=False),
+        "changes": Column("changes", _l("Changes"), export=False),
+        "status": Column("status", status, lambda c: status_label(c.status), sort=Contract.status),
+        "version": Column("version", _l("Version"), lambda c: c.version or "", screen=False),
+        "received": Column("received", _l("Received"), _received, screen=False),
+        "filed": Column("filed", _l("Filed"), export=False),
+        "location": Column(
+            "location", _l("Archive location"), lambda c: c.archive_location, screen=False
+        ),
+    }
+    shown = screen.split()
+    return [
+        replace(every[k], screen=k in shown) if every[k].export else every[k] for k in keys.split()
+    ]
 
 
-@dataclass
-class ContractQuery:
-    q: str = ""
-    status: str = ""
-    owner: int | None = None
-    signed_from: date | None = None
-    signed_to: date | None = None
-    sort: str = "updated"
-    dir: str = "desc"
-    page: int = 1
-
-    @classmethod
-    def from_args(cls, args) -> ContractQuery:
-        try:
-            page = max(1, min(100_000, int(args.get("page", 1))))
-        except (TypeError, ValueError):
-            page = 1
-        try:
-            owner = int(args.get("owner") or 0) or None
-        except (TypeError, ValueError):
-            owner = None
-        status = args.get("status") or ""
-        sort = args.get("sort") or "updated"
-        return cls(
-            q=(args.get("q") or "").strip()[:100],
-            status=status if status in STATUSES else "",
-            owner=owner,
-            signed_from=_date_arg(args.get("from")),
-            signed_to=_date_arg(args.get("to")),
-            sort=sort if sort in SORTS else "updated",
-            dir="asc" if args.get("dir") == "asc" else "desc",
-            page=page,
-        )
-
-    def args(self, **changes) -> dict:
-        values = {
-            "q": self.q,
-            "status": self.status,
-            "owner": self.owner,
-            "from": self.signed_from.isoformat() if self.signed_from else "",
-            "to": self.signed_to.isoformat() if self.signed_to else "",
-            "sort": self.sort,
-            "dir": self.dir,
-            "page": self.page,
-        }
-        values.update(changes)
-        defaults = {"sort": "updated", "dir": "desc", "page": 1}
-        return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
-
-    @property
-    def filtered(self) -> bool:
-        return bool(self.q or self.status or self.owner or self.signed_from or self.signed_to)
+_LIST = dict(
+    filters=[
+        Filter("status", one_of(*STATUSES)),
+        Filter("owner", integer, default=None),
+        Filter("signed_from", iso_date, arg="from", default=None),
+        Filter("signed_to", iso_date, arg="to", default=None),
+    ],
+    default_sort="updated",
+    default_dir="desc",
+    tie=Contract.id,
+    sorts={"updated": Contract.updated_at},
+)
+CONTRACTS = ListSpec(
+    "contract",
+    _columns(
+        "number customer title owner excl_tax tax total drafted signed status version "
+        "received archive_no location",
+        screen="number customer title owner total signed status",
+    ),
+    **_LIST,
+)
+ARCHIVE = ListSpec(
+    "contract_archive",
+    _columns(
+        "archive_no location number title customer owner excl_tax tax total drafted signed "
+        "execution changes status version received filed",
+        screen="archive_no number customer total signed status",
+    ),
+    **_LIST,
+)
+ContractQuery = CONTRACTS.Query
 
 
-@dataclass
-class Page(Paging):
-    rows: list
-    total: int
-    amount: Decimal
-    page: int
-    page_size: int
+def spec_of(archived_only: bool) -> ListSpec:
+    return ARCHIVE if archived_only else CONTRACTS
 
 
-def _filtered(user: User, query: ContractQuery, archived_only: bool = False):
-    stmt = visible(select(Contract), user, Contract).join(Contract.customer)
+def _filtered(user: User, query, archived_only: bool = False):
+    stmt = (
+        visible(select(Contract), user, Contract)
+        .join(Contract.customer)
+        .outerjoin(User, User.id == Contract.owner_id)
+    )
     if archived_only:
         stmt = stmt.where(Contract.archived_at.is_not(None))
     if query.status:
@@ -111,54 +132,30 @@ def _filtered(user: User, query: ContractQuery, archived_only: bool = False):
     if query.signed_to:
         stmt = stmt.where(Contract.signed_on <= query.signed_to)
     if query.q:
-        pattern = "%" + query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(
-            or_(
-                Contract.number.ilike(pattern, escape="\\"),
-                Customer.name.ilike(pattern, escape="\\"),
-                Contract.title.ilike(pattern, escape="\\"),
-                Contract.archive_no.ilike(pattern, escape="\\"),
-            )
+            contains(query.q, Contract.number, Customer.name, Contract.title, Contract.archive_no)
         )
     return stmt
 
 
-def _ordered(stmt, query: ContractQuery):
-    column = SORTS[query.sort]
-    order = column.asc() if query.dir == "asc" else column.desc()
-    if query.sort == "signed":
-        order = order.nulls_last()
-    tie = Contract.id.asc() if query.dir == "asc" else Contract.id.desc()
-    return stmt.outerjoin(User, User.id == Contract.owner_id).order_by(order, tie)
-
-
-def list_contracts(
-    user: User, query: ContractQuery, page_size: int, archived_only: bool = False
-) -> Page:
-    """One page of the contracts this user may see, with the count and sum of all matching."""
-    base = _filtered(user, query, archived_only)
-    count, amount = db.session.execute(
-        base.with_only_columns(
-            func.count(Contract.id), func.coalesce(func.sum(Contract.total), 0)
-        ).order_by(None)
-    ).one()
-    pages = max(1, ceil((count or 0) / page_size))
-    page = min(query.page, pages)
-    stmt = _ordered(base, query).limit(page_size).offset((page - 1) * page_size)
-    if archived_only:
-        stmt = stmt.options(joinedload(Contract.archived_by))
-    rows = list(db.session.scalars(stmt).unique())
-    return Page(rows, count or 0, Decimal(str(amount)).quantize(Decimal("0.01")), page, page_size)
-
-
-def export_rows(user: User, query: ContractQuery, archived_only: bool = False, limit=100_000):
-    return list(
-        db.session.scalars(
-            _ordered(_filtered(user, query, archived_only), query)
-            .options(selectinload(Contract.milestones))
-            .limit(limit)
-        ).unique()
+def list_contracts(user: User, query, page_size: int, archived_only: bool = False) -> ListPage:
+    """One page of the contracts this user may see, with the count and sum of all matching
+    (`page.amount`)."""
+    page = spec_of(archived_only).page(
+        _filtered(user, query, archived_only),
+        query,
+        page_size,
+        totals={"amount": "total"},
+        options=[joinedload(Contract.archived_by)] if archived_only else (),
+        unique=True,
     )
+    page.amount = Decimal(str(page.totals["amount"])).quantize(Decimal("0.01"))
+    return page
+
+
+def export_rows(user: User, query, archived_only: bool = False, limit=100_000):
+    stmt = _filtered(user, query, archived_only).options(selectinload(Contract.milestones))
+    return spec_of(archived_only).export_rows(stmt, query, limit)
 
 
 def owners(user: User):

@@ -33,7 +33,6 @@ from mktapp.contracts.forms import (
 from mktapp.core import clock, nav, pickers
 from mktapp.core.actions import record_action
 from mktapp.core.attachments import AttachmentError, attachments_for, register_attachable
-from mktapp.core.exports import xlsx_response
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.i18n import amount_in_chinese
@@ -85,7 +84,7 @@ def _labels():
 def _listing(archived_only: bool):
     endpoint = "contracts.archive" if archived_only else "contracts.index"
     filters = ContractFilters(request.args)  # a rep typed without JavaScript is looked up
-    query = lst.ContractQuery.from_args(filters.values(request.args))
+    query = lst.spec_of(archived_only).Query.from_args(filters.values(request.args))
     page = lst.list_contracts(
         current_user, query, current_app.config["PAGE_SIZE"], archived_only=archived_only
     )
@@ -119,48 +118,9 @@ def archive():
 
 
 def _export(archived_only: bool):
-    query = lst.ContractQuery.from_args(request.args)
-    rows = lst.export_rows(current_user, query, archived_only)
-    header = [
-        _("No."),
-        _("Title"),
-        _("Customer"),
-        _("Sales rep"),
-        _("Status"),
-        _("Amount excl. tax"),
-        _("Tax"),
-        _("Total"),
-        _("Drafted on"),
-        _("Signed on"),
-        _("Version"),
-        _("Received"),
-        _("Archive number"),
-        _("Archive location"),
-    ]
-    data = [
-        [
-            c.number,
-            c.title,
-            c.customer.name if c.customer else "",
-            c.owner.display_name if c.owner else "",
-            svc.status_label(c.status),
-            c.amount_excl_tax,
-            c.tax_amount,
-            c.total,
-            c.draft_date,
-            c.signed_on,
-            c.version or "",
-            sum(
-                (m.actual_amount or Decimal("0") for m in c.milestones if m.kind == "payment"),
-                Decimal("0.00"),
-            ),
-            c.archive_no,
-            c.archive_location,
-        ]
-        for c in rows
-    ]
-    name = _("Contract archive") if archived_only else _("Sales contracts")
-    return xlsx_response(f"{name}-{clock.today():%Y%m%d}.xlsx", [(name, header, data)])
+    spec = lst.spec_of(archived_only)
+    rows = lst.export_rows(current_user, spec.Query.from_args(request.args), archived_only)
+    return spec.xlsx(rows, _("Contract archive") if archived_only else _("Sales contracts"))
 
 
 @bp.get("/list.xlsx")

@@ -7,6 +7,8 @@ from math import ceil
 
 from sqlalchemy import func, select
 
+from mktapp.extensions import db
+
 
 class Paging:
     """Mixed into a list's page dataclass, which has `total`, `page` and `page_size`."""
@@ -56,8 +58,6 @@ def paginate(stmt, page: int, page_size: int, unique: bool = False) -> PageOf:
     `stmt` is an ordered select of one entity; `unique` for statements that joinedload a
     collection (SQLAlchemy needs .unique() on those).
     """
-    from mktapp.extensions import db
-
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     total = total or 0
     page = max(1, min(page, max(1, ceil(total / page_size))))
