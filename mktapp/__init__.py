@@ -73,7 +73,7 @@ def _init_extensions(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
     from mktapp import models  # noqa: F401  (registers every table)
-    from mktapp.core import audit, i18n
+    from mktapp.core import audit, audit_display, i18n
     from mktapp.extensions import babel, csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -92,6 +92,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.session_protection = "basic"
     audit.init_app(app)
+    audit_display.init_app(app)
     from mktapp.core import fragments
 
     fragments.init_app(app)

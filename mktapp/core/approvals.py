@@ -34,6 +34,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
+from mktapp.core import notify as notices
 from mktapp.core.errors import DomainError
 from mktapp.extensions import db
 from mktapp.models import (
@@ -348,11 +349,9 @@ def _event(request: ApprovalRequest, action: str, actor: User | None, step_code=
 
 def _tell(users: Iterable[User], title_fn: Callable[[], str], url: str, task: str = "") -> None:
     """Notify each user in their own language."""
-    from mktapp.core.notify import notify
-
     for user in users:
         with force_locale(user.locale or "zh_Hans"):
-            notify(user, title_fn(), url=url, task=task)
+            notices.notify(user, title_fn(), url=url, task=task)
 
 
 def step_task(step: ApprovalStep) -> str:
@@ -366,9 +365,7 @@ def return_task(request: ApprovalRequest) -> str:
 
 
 def _resolve(*tasks: str) -> None:
-    from mktapp.core.notify import resolve
-
-    resolve(*tasks)
+    notices.resolve(*tasks)
 
 
 def _close_round(request: ApprovalRequest) -> None:

@@ -40,7 +40,7 @@ from wtforms.validators import StopValidation, ValidationError
 
 from mktapp.core import audit
 from mktapp.core.errors import DomainError
-from mktapp.core.permissions import sees_all_records
+from mktapp.core.permissions import sees_all_records, visible
 from mktapp.extensions import db
 from mktapp.models import Attachment, utcnow
 
@@ -343,7 +343,6 @@ def attachments_for(record: Any, include_archived: bool = False) -> list[Attachm
 
 def record_of(attachment: Attachment, user: Any) -> Any | None:
     """The record a file is attached to, if this user may see it (else None)."""
-    from mktapp.core.permissions import visible
 
     entry = _registry.get(attachment.record_type)
     if entry is None:

@@ -37,10 +37,12 @@ from typing import Any
 from flask import g, has_request_context
 from flask import session as flask_session
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, insert, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy import event, insert, inspect, select
+from sqlalchemy.orm import Session, joinedload
 
 from mktapp.core import clock
+from mktapp.extensions import db
+from mktapp.models import AuditLog
 
 ALWAYS_EXCLUDED = {"created_at", "updated_at"}
 # Never logged whatever a model says: a password hash in the log would outlive a reset.
@@ -221,7 +223,6 @@ def _row(obj: Any, action: str, changes: dict, actor_id: int | None, note: str) 
 
 
 def _after_flush(session: Session, _flush_context) -> None:
-    from mktapp.models import AuditLog
 
     rows = []
     actor_id = current_actor_id()
@@ -248,8 +249,6 @@ def log(record: Any, action: str, changes: dict | None = None, note: str | None 
 
     `changes` is {field: [from, to]}; the entry goes into the current transaction.
     """
-    from mktapp.extensions import db
-    from mktapp.models import AuditLog
 
     if record.id is None:
         db.session.flush()
@@ -277,7 +276,6 @@ def _track_old_values() -> None:
     After a commit every attribute is expired; without this, setting one would
     log "(empty) → new" because the old value was never loaded.
     """
-    from mktapp.extensions import db
 
     for mapper in db.Model.registry.mappers:
         cls = mapper.class_
@@ -294,9 +292,6 @@ def init_app(app) -> None:
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
     _track_old_values()
-    from mktapp.core import audit_display
-
-    audit_display.init_app(app)
 
 
 # --- reading --------------------------------------------------------------------
@@ -339,11 +334,6 @@ def note_text(note: str | None) -> str:
 
 def history_for(record: Any, limit: int = 200):
     """The audit entries of one record, newest first (actors loaded with them)."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import joinedload
-
-    from mktapp.extensions import db
-    from mktapp.models import AuditLog
 
     return db.session.scalars(
         select(AuditLog)

@@ -25,17 +25,25 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from flask import current_app
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Numeric, inspect, select
-from sqlalchemy.orm import lazyload
+from flask_login import current_user
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Numeric, func, inspect, or_, select
+from sqlalchemy.orm import joinedload, lazyload
 
+from mktapp.core import permissions, settings
+from mktapp.core.audit import ACTION_LABELS, history_for, note_text, record_label
 from mktapp.core.i18n import local_date, local_datetime, money
+from mktapp.core.permissions import can
+from mktapp.extensions import db
+from mktapp.models import AuditLog, User
 
 SHORT_TEXT = 80
 
@@ -156,7 +164,6 @@ def with_record(fn: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
 @cache
 def model_class(record_type: str) -> type | None:
     """The model class of an audited record type name."""
-    from mktapp.extensions import db
 
     for mapper in db.Model.registry.mappers:
         if mapper.class_.__name__ == record_type:
@@ -166,7 +173,6 @@ def model_class(record_type: str) -> type | None:
 
 @cache
 def _table_model(table_name: str) -> type | None:
-    from mktapp.extensions import db
 
     for mapper in db.Model.registry.mappers:
         if getattr(mapper.local_table, "name", None) == table_name:
@@ -175,7 +181,6 @@ def _table_model(table_name: str) -> type | None:
 
 
 def audited_types() -> list[str]:
-    from mktapp.extensions import db
 
     return sorted(
         m.class_.__name__
@@ -222,7 +227,6 @@ def declared_label(record_type: str, key: str) -> Any | None:
     label = own.get(key) or _type_fields[record_type].get(key) or FIELD_LABELS.get(key)
     if label:
         return label
-    from mktapp.models import User
 
     target = _foreign_target(record_type, key)
     if target is not None and target is not User:
@@ -363,7 +367,6 @@ def _ids(raw: Any) -> list[int] | None:
 
 def _list_separator() -> str:
     """、 between the items of a list in Chinese, ", " in English."""
-    from flask_babel import get_locale
 
     return "、" if str(get_locale() or "").startswith("zh") else ", "
 
@@ -436,8 +439,6 @@ def format_value(
 
 def _reference_name(target: type, record_id: int) -> str:
     """The name of one referenced record, looked up alone (for values outside a page's batch)."""
-    from mktapp.core.audit import record_label
-    from mktapp.extensions import db
 
     obj = db.session.get(target, record_id, options=[lazyload("*")])
     return record_label(obj) if obj is not None else f"#{record_id}"
@@ -477,8 +478,6 @@ def _format(record_type: str, key: str, raw: Any, labels: dict, record: str = ""
 
 
 def _foreign_labels(logs: Iterable[Any]) -> dict[tuple[type, int], str]:
-    from mktapp.core.audit import record_label
-    from mktapp.extensions import db
 
     wanted: dict[type, set[int]] = defaultdict(set)
     for entry in logs:
@@ -505,7 +504,6 @@ def display_record_label(record_type: str, stored: str) -> str:
 
 def present(logs: Iterable[Any]) -> list[Entry]:
     """Turn AuditLog rows (actors loaded) into readable entries."""
-    from mktapp.core.audit import ACTION_LABELS, note_text
 
     logs = list(logs)
     labels = _foreign_labels(logs)
@@ -542,7 +540,6 @@ def present(logs: Iterable[Any]) -> list[Entry]:
 
 def audit_history(record: Any, limit: int = 50) -> list[Entry]:
     """The readable history of one record, newest first (Jinja global)."""
-    from mktapp.core.audit import history_for
 
     if record is None or getattr(record, "id", None) is None:
         return []
@@ -551,16 +548,11 @@ def audit_history(record: Any, limit: int = 50) -> list[Entry]:
 
 def can_view_audit() -> bool:
     """Whether the signed-in user may open the audit view (macros have no current_user)."""
-    from flask import current_app
-    from flask_login import current_user
-
-    from mktapp.core.permissions import can
 
     return "audit.index" in current_app.view_functions and can(current_user, "audit.view")
 
 
 def init_app(app) -> None:
-    from mktapp.core import permissions
 
     app.jinja_env.globals["audit_history"] = audit_history
     app.jinja_env.globals["can_view_audit"] = can_view_audit
@@ -580,7 +572,6 @@ def init_app(app) -> None:
 
 
 def _setting_label(key: str) -> Any:
-    from mktapp.core import settings
 
     spec = settings.REGISTRY.get(key)
     return spec.label if spec is not None else key
@@ -588,7 +579,6 @@ def _setting_label(key: str) -> Any:
 
 def _setting_value(raw: Any, key: str) -> str:
     """A stored setting as its kind reads: money as ¥, a switch as 是/否, a count as is."""
-    from mktapp.core import settings
 
     spec = settings.REGISTRY.get(key)
     if spec is None:
@@ -629,21 +619,12 @@ class LogPage:
 
 
 def _local_day_start(day, tz_name: str) -> datetime:
-    from datetime import UTC, time
-    from zoneinfo import ZoneInfo
 
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(tz_name)).astimezone(UTC)
 
 
 def search_log(filters: LogFilters, page: int, page_size: int, tz_name: str) -> LogPage:
     """One page of the audit log, filtered; two queries plus one per referenced table."""
-    from datetime import timedelta
-
-    from sqlalchemy import func, or_
-    from sqlalchemy.orm import joinedload
-
-    from mktapp.extensions import db
-    from mktapp.models import AuditLog
 
     conditions = []
     if filters.record_type:
@@ -694,8 +675,6 @@ def search_log(filters: LogFilters, page: int, page_size: int, tz_name: str) -> 
 
 def actor_choices() -> list[tuple[str, str]]:
     """The users who appear in the log, by name (for the actor filter)."""
-    from mktapp.extensions import db
-    from mktapp.models import AuditLog, User
 
     users = db.session.execute(
         select(User.id, User.display_name, User.username)

@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from flask import current_app, has_app_context
+
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 # Set only by anchored() (the demo seeder, single-threaded): how far the company's
@@ -28,7 +30,6 @@ def _zone(name: str) -> ZoneInfo:
 
 def zone() -> ZoneInfo:
     """The company's time zone (the app's TIMEZONE setting; Asia/Shanghai outside an app)."""
-    from flask import current_app, has_app_context
 
     name = DEFAULT_TIMEZONE
     if has_app_context():

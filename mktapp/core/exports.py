@@ -16,6 +16,7 @@ from decimal import Decimal
 from io import BytesIO
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from openpyxl import Workbook
@@ -33,7 +34,6 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _local(value: datetime) -> datetime:
-    from zoneinfo import ZoneInfo
 
     if value.tzinfo is not None:
         value = value.astimezone(ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai")))

@@ -33,6 +33,8 @@ from flask_babel import get_locale
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 from sqlalchemy import event, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from mktapp.core import clock
@@ -52,10 +54,7 @@ def bump(connection, names: Iterable[str]) -> None:
     """Move the versions on `connection`, inside its transaction (an upsert per name)."""
     table = DataVersion.__table__
     dialect = connection.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     start = int(time.time() * 1000)
     for name in sorted(set(names)):
         statement = insert(table).values(name=name, version=start)

@@ -30,6 +30,7 @@ from math import ceil
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from mktapp.core import clock
@@ -109,7 +110,8 @@ class Filter:
 class Column:
     """One column: its label, a row's value (the export's cell), the SQL it sorts by (a
     column without `sort` is not sortable), its class (`num` right-aligns) and where it
-    shows (`screen`: the HTML table; `export`: the spreadsheet)."""
+    shows (`screen`: the HTML table; `export`: the spreadsheet). `hide_label`: the label
+    is for screen readers only (an actions column)."""
 
     key: str
     label: Any
@@ -119,6 +121,12 @@ class Column:
     screen: bool = True
     export: bool = True
     nulls_last: bool = False
+    hide_label: bool = False
+
+
+def actions_column() -> Column:
+    """The column of a row's buttons: on screen only, its label for screen readers."""
+    return Column("actions", _l("Actions"), export=False, hide_label=True)
 
 
 @dataclass

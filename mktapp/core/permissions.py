@@ -210,8 +210,8 @@ def sees_all_records(user: Any) -> bool:
 
 def group_member_ids(user: Any) -> Select:
     """Ids of the users in the group this user leads."""
-    from mktapp.models import User
-
+    # The User model, from the user itself: core/permissions is imported by the models.
+    User = type(getattr(user, "_get_current_object", lambda: user)())
     return select(User.id).where(User.group_id == user.group_id)
 
 

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -328,7 +328,6 @@ class PickerField(Field):
 
     @property
     def search_url(self) -> str:
-        from flask import url_for
 
         scope = as_id(self.scope)
         return url_for("pickers.options", source=self.source, field=self.id, scope=scope)

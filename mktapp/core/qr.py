@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import io
 
+import segno
+
 
 def qr_svg(url: str, inline: bool = True) -> str:
     """The link as a QR code in SVG (scalable: a viewBox, no fixed size when inline)."""
-    import segno
 
     code = segno.make(url, error="m")
     if inline:

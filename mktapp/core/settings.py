@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from mktapp.extensions import db
+from mktapp.models import Setting
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,6 @@ def parse(spec: SettingSpec, raw: Any) -> Any:
 
 
 def get(key: str) -> Any:
-    from mktapp.models import Setting
 
     spec = REGISTRY[key]
     raw = db.session.scalar(select(Setting.value).where(Setting.key == key))
@@ -75,7 +75,6 @@ def get(key: str) -> Any:
 
 def set_value(key: str, raw: Any) -> Any:
     """Store a setting (validated); the change is in the audit log."""
-    from mktapp.models import Setting
 
     spec = REGISTRY[key]
     value = parse(spec, raw)

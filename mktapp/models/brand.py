@@ -20,9 +20,20 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from mktapp.core.permissions import can
 from mktapp.extensions import db
 from mktapp.models.base import ArchivableMixin, OwnedMixin, TimestampMixin, UTCDateTime, utcnow
 
@@ -84,9 +95,6 @@ CHANGE_STATUSES = EVALUATION_STATUSES
 
 
 def _brand_view_rule(user):
-    from sqlalchemy import false, true
-
-    from mktapp.core.permissions import can
 
     return true() if can(user, "brand.view") else false()
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from mktapp.core.permissions import team_rule
 from mktapp.extensions import db
 from mktapp.models.base import OwnedMixin, TimestampMixin, UTCDateTime, utcnow
 
@@ -23,7 +24,6 @@ Money = Numeric(14, 2)
 def _contract_rule(column, user):
     """Who sees a contract: the manager, executives, service staff and finance all;
     a 业务组 leader the group's; a rep their own; anyone else none."""
-    from mktapp.core.permissions import team_rule
 
     return team_rule(
         column,

@@ -16,9 +16,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from mktapp.core.permissions import can, team_rule
 from mktapp.extensions import db
 from mktapp.models.base import ArchivableMixin, OwnedMixin, TimestampMixin, UTCDateTime, utcnow
 
@@ -66,9 +69,6 @@ class Budget(OwnedMixin, TimestampMixin, db.Model):
     @classmethod
     def visible_to(cls, user):
         """Budgets are read by those who set, approve or monitor them (P6.1, P6.3)."""
-        from sqlalchemy import false, true
-
-        from mktapp.core.permissions import can
 
         return true() if can(user, "expense.budget") or can(user, "expense.monitor") else false()
 
@@ -159,7 +159,6 @@ class ExpenseClaim(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     def visible_to(cls, user):
         """Record rule: one's own claims; a group leader the group's; the manager, executives
         and finance every claim (they approve and pay them); an administrator none."""
-        from mktapp.core.permissions import team_rule
 
         return team_rule(cls.owner_id, user, {"marketing_manager", "executive", "finance"})
 
@@ -191,8 +190,5 @@ class ExpenseAnomaly(db.Model):
     @classmethod
     def visible_to(cls, user):
         """Anomalies are for the people who monitor spending (P6.3)."""
-        from sqlalchemy import false, true
-
-        from mktapp.core.permissions import can
 
         return true() if can(user, "expense.monitor") else false()

@@ -18,10 +18,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    true,
 )
 from sqlalchemy import true as sql_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from mktapp.core.permissions import can, owner_rule
 from mktapp.extensions import db
 from mktapp.models.base import ArchivableMixin, OwnedMixin, TimestampMixin, UTCDateTime
 
@@ -225,9 +227,6 @@ class TrainingRecord(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     def visible_to(cls, user):
         """Own records; a group leader the group's; manager and executives all (owner_rule);
         and whoever manages training (the administrator too, who sees no business data)."""
-        from sqlalchemy import true
-
-        from mktapp.core.permissions import can, owner_rule
 
         if can(user, "training.manage"):
             return true()

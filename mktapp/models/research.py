@@ -16,9 +16,12 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from mktapp.core.permissions import can
 from mktapp.extensions import db
 from mktapp.models.base import ArchivableMixin, OwnedMixin, TimestampMixin, UTCDateTime, utcnow
 
@@ -131,9 +134,6 @@ class ResearchPlan(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     @classmethod
     def visible_to(cls, user):
         """Research is read by those with research.view (market group, manager, executives)."""
-        from sqlalchemy import false, true
-
-        from mktapp.core.permissions import can
 
         return true() if can(user, "research.view") else false()
 

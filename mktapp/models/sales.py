@@ -10,9 +10,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from mktapp.core.permissions import team_rule
 from mktapp.extensions import db
 from mktapp.models.base import ArchivableMixin, OwnedMixin, TimestampMixin, UTCDateTime, utcnow
 
@@ -135,9 +136,6 @@ class Customer(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
         """Record rule: the manager, executives, market specialists and service staff see
         every customer; a 业务组 leader the group's and the pool; a rep their own and the
         pool (customers with no owner); an administrator none."""
-        from sqlalchemy import or_
-
-        from mktapp.core.permissions import team_rule
 
         rule = team_rule(cls.owner_id, user, ALL_SALES_READERS, owners={"sales_rep"})
         if "sales_rep" not in user.role_codes or user.role_codes & ALL_SALES_READERS:
@@ -239,7 +237,6 @@ class Opportunity(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     def visible_to(cls, user):
         """Record rule: one's own; a 业务组 leader the group's; the manager and executives
         all; market specialists and service staff all (read)."""
-        from mktapp.core.permissions import team_rule
 
         return team_rule(cls.owner_id, user, ALL_SALES_READERS, owners={"sales_rep"})
 

@@ -72,6 +72,7 @@ def _directory(endpoint: str, admin_mode: bool):
             "query": query,
             "list_url": list_url,
             "admin_mode": admin_mode,
+            "public_columns": services.PUBLIC_COLUMNS,
         },
     )
     return render(

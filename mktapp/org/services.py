@@ -8,10 +8,8 @@ belong to when there is one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from urllib.parse import urlencode
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
@@ -22,7 +20,7 @@ from mktapp.core import clock
 from mktapp.core.audit import noting
 from mktapp.core.errors import DomainError
 from mktapp.core.i18n import per_language
-from mktapp.core.paging import Paging
+from mktapp.core.lists import Column, Filter, ListPage, ListSpec, actions_column, one_of
 from mktapp.extensions import db
 from mktapp.models import ROLE_CODES, AuditLog, Group, Post, Role, User
 from mktapp.models.base import utcnow
@@ -79,100 +77,59 @@ def org_chart() -> dict:
 
 # --- the user directory ------------------------------------------------------
 
-SORTS = {
-    "name": lambda: User.display_name,
-    "username": lambda: func.lower(User.username),
-    "post": lambda: select(Post.sort).where(Post.id == User.post_id).scalar_subquery(),
-    "group": lambda: select(Group.sort).where(Group.id == User.group_id).scalar_subquery(),
-    "email": lambda: func.lower(User.email),
-    "joined": lambda: User.joined_on,
-    "active": lambda: User.active,
-}
 STATUSES = ("active", "inactive", "all")
 
 
-@dataclass
-class DirectoryQuery:
-    """What the directory shows: search text, filters, sort and page (from the URL)."""
-
-    q: str = ""
-    group: str = ""  # a group id, "none" for people outside the groups, "" for all
-    role: str = ""
-    status: str = "active"
-    sort: str = "name"
-    dir: str = "asc"
-    page: int = 1
-    default_status: str = "active"
-
-    @classmethod
-    def from_args(cls, args, default_status: str = "active") -> DirectoryQuery:
-        """Read the query from request args, ignoring anything it does not understand."""
-        try:
-            page = max(1, int(args.get("page", 1)))
-        except (TypeError, ValueError):
-            page = 1
-        group = (args.get("group") or "").strip()
-        if group != "none" and not group.isdigit():
-            group = ""
-        role = (args.get("role") or "").strip()
-        status = args.get("status") or default_status
-        sort = args.get("sort") or "name"
-        return cls(
-            q=(args.get("q") or "").strip()[:100],
-            group=group,
-            role=role if role in ROLE_CODES else "",
-            status=status if status in STATUSES else default_status,
-            sort=sort if sort in SORTS else "name",
-            dir="desc" if args.get("dir") == "desc" else "asc",
-            page=page,
-            default_status=default_status,
-        )
-
-    def args(self, **changes) -> dict:
-        """URL arguments for this query with some changed (for sort and page links)."""
-        values = {
-            "q": self.q,
-            "group": self.group,
-            "role": self.role,
-            "status": self.status,
-            "sort": self.sort,
-            "dir": self.dir,
-            "page": self.page,
-        }
-        values.update(changes)
-        defaults = {"sort": "name", "dir": "asc", "page": 1, "status": self.default_status}
-        return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
-
-    def url(self, base: str, **changes) -> str:
-        """The list's address (`base`, from url_for once per page) with args(**changes):
-        the same string url_for(endpoint, **args(...)) builds, without a routing build per
-        sort header and pager link."""
-        args = self.args(**changes)
-        # Werkzeug's query encoding (werkzeug.urls._urlencode): the same safe characters.
-        return f"{base}?{urlencode(args, safe=_URL_SAFE)}" if args else base
-
-    @property
-    def filtered(self) -> bool:
-        return bool(self.q or self.group or self.role or self.status != self.default_status)
+def _group_arg(raw: str) -> str | None:
+    """A group id, or "none" for people outside the groups."""
+    raw = raw.strip()
+    return raw if raw == "none" or raw.isdigit() else None
 
 
-_URL_SAFE = "!$'()*,/:;?@"
+def _role_arg(raw: str) -> str | None:
+    raw = raw.strip()
+    return raw if raw in ROLE_CODES else None
 
 
-@dataclass
-class DirectoryPage(Paging):
-    # Rows with id, username, display_name, email, phone, active, group_id, post_id,
-    # group_name, group_leader_id and post_name.
-    rows: list
-    total: int
-    page: int
-    page_size: int
-    query: DirectoryQuery
-    # Each row's role codes (by user id), in the roles' order.
-    role_codes: dict[int, list[str]] = field(default_factory=dict)
+DIRECTORY = ListSpec(
+    "directory",
+    [
+        Column("name", _l("Name"), sort=User.display_name),
+        Column("username", _l("Username"), sort=func.lower(User.username)),
+        Column(
+            "post",
+            _l("Post"),
+            sort=select(Post.sort).where(Post.id == User.post_id).scalar_subquery(),
+            nulls_last=True,
+        ),
+        Column(
+            "group",
+            _l("Group"),
+            sort=select(Group.sort).where(Group.id == User.group_id).scalar_subquery(),
+            nulls_last=True,
+        ),
+        Column("roles", _l("Roles")),
+        Column("email", _l("E-mail"), sort=func.lower(User.email)),
+        Column("phone", _l("Phone")),
+        Column("active", _l("Status"), sort=User.active),
+        actions_column(),
+        # A sort with no header of its own (?sort=joined), empty dates last.
+        Column("joined", "", sort=User.joined_on, nulls_last=True, screen=False, export=False),
+    ],
+    filters=[
+        Filter("group", _group_arg),
+        Filter("role", _role_arg),
+        Filter("status", one_of(*STATUSES), default="active"),  # from_args(default_status=)
+    ],
+    default_sort="name",
+    tie=User.id,
+)
+DirectoryQuery = DIRECTORY.Query
+# The directory's columns without the administrators' actions.
+PUBLIC_COLUMNS = tuple(c.key for c in DIRECTORY.screen_columns if c.key != "actions")
 
 
-def _directory_conditions(query: DirectoryQuery, status: bool = True) -> list:
+def _directory_conditions(query, status: bool = True) -> list:
     conditions = []
     if query.q:
         text = query.q
@@ -195,7 +152,7 @@ def _directory_conditions(query: DirectoryQuery, status: bool = True) -> list:
     return conditions
 
 
-def _directory_total(viewer: User, query: DirectoryQuery):
+def _directory_total(viewer: User, query):
     """How many people match, as a scalar subquery.
 
     The active people are counted as everyone matching minus the inactive ones: with
@@ -243,19 +200,18 @@ def filter_groups() -> list:
     return db.session.execute(_filter_groups()).all()
 
 
-def user_directory(viewer: User, query: DirectoryQuery, page_size: int) -> DirectoryPage:
+def user_directory(viewer: User, query, page_size: int) -> ListPage:
     """One page of staff, filtered and sorted, in a fixed number of queries.
 
     The rows, their group and post, and the total come back in one statement (the
     total as a scalar subquery), their role codes in a second; plus one query for the
-    group filter's choices, whatever the page size.
+    group filter's choices, whatever the page size. This is why it does not use
+    DIRECTORY.page() (a separate count, then ORM entities): only the order comes from
+    the spec. A page past the last is not clamped; it shows empty with the pager.
     """
     from mktapp.core.permissions import visible
 
     conditions = _directory_conditions(query)
-    order = SORTS[query.sort]()
-    order = order.desc() if query.dir == "desc" else order.asc()
-    tiebreak = User.id.desc() if query.dir == "desc" else User.id.asc()
     offset = (query.page - 1) * page_size
     # The total as a scalar subquery rather than a window count, which would make the
     # database read and sort every matching row. The roles come in a second query as
@@ -283,11 +239,8 @@ def user_directory(viewer: User, query: DirectoryQuery, page_size: int) -> Direc
         .outerjoin(group, group.id == User.group_id)
         .outerjoin(post, post.id == User.post_id)
         .where(*conditions)
-        .order_by(order.nulls_last() if query.sort in ("post", "group", "joined") else order)
-        .order_by(tiebreak)
-        .limit(page_size)
-        .offset(offset)
     )
+    statement = DIRECTORY.ordered(statement, query).limit(page_size).offset(offset)
     rows = db.session.execute(statement).all()
     if rows:
         total = rows[0].total
@@ -299,14 +252,9 @@ def user_directory(viewer: User, query: DirectoryQuery, page_size: int) -> Direc
         pairs = db.session.execute(_page_roles(), {"user_ids": [u.id for u in rows]})
         for user_id, code in pairs:
             role_codes.setdefault(user_id, []).append(code)
-    return DirectoryPage(
-        rows=rows,
-        total=total or 0,
-        page=query.page,
-        page_size=page_size,
-        query=query,
-        role_codes=role_codes,
-    )
+    page = ListPage(rows, total or 0, query.page, page_size, {})
+    page.role_codes = role_codes  # each row's role codes (by user id), in the roles' order
+    return page
 
 
 # --- user administration (P7.2) ---------------------------------------------

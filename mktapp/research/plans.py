@@ -13,13 +13,13 @@ from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from mktapp.core import approvals as engine
 from mktapp.core.audit_display import describe
 from mktapp.core.errors import DomainError
+from mktapp.core.lists import Column, Filter, ListPage, ListSpec, contains, flag, one_of
 from mktapp.core.numbering import next_number
-from mktapp.core.paging import PageOf, paginate
 from mktapp.core.permissions import can, visible
 from mktapp.extensions import db
 from mktapp.models import (
@@ -260,63 +260,36 @@ describe(
 
 # --- the list -------------------------------------------------------------------------------
 
-SORTS = {
-    "start": ResearchPlan.start_on,
-    "number": ResearchPlan.number,
-    "title": ResearchPlan.title,
-    "status": ResearchPlan.status,
-    "updated": ResearchPlan.updated_at,
-}
+PLANS = ListSpec(
+    "plan",
+    [
+        Column("number", _l("No."), lambda p: p.number, sort=ResearchPlan.number),
+        Column("title", _l("Title"), lambda p: p.title, sort=ResearchPlan.title),
+        Column("content", _l("Content"), lambda p: "、".join(map(content_label, p.content_codes))),
+        Column("methods", _l("Methods"), lambda p: "、".join(map(method_label, p.method_codes))),
+        Column("start", _l("Duration"), sort=ResearchPlan.start_on, export=False),
+        Column("starts", _l("Starts"), lambda p: p.start_on, screen=False),
+        Column("ends", _l("Ends"), lambda p: p.end_on, screen=False),
+        Column("owner", _l("Author"), lambda p: p.owner.display_name if p.owner else ""),
+        Column("status", _l("Status"), lambda p: status_label(p.status), sort=ResearchPlan.status),
+        Column("purpose", _l("Purpose"), lambda p: p.purpose, screen=False),
+        Column("subjects", _l("Subjects"), lambda p: p.subjects, screen=False),
+    ],
+    filters=[
+        Filter("status", one_of(*PLAN_STATUSES)),
+        Filter("content", one_of(*RESEARCH_CONTENTS)),
+        Filter("method", one_of(*RESEARCH_METHODS)),
+        Filter("archived", flag, default=False),
+    ],
+    default_sort="start",
+    default_dir="desc",
+    tie=ResearchPlan.id,
+    sorts={"updated": ResearchPlan.updated_at},
+)
+PlanQuery = PLANS.Query
 
 
-@dataclass
-class PlanQuery:
-    q: str = ""
-    status: str = ""
-    content: str = ""
-    method: str = ""
-    sort: str = "start"
-    dir: str = "desc"
-    page: int = 1
-    archived: bool = False
-
-    @classmethod
-    def from_args(cls, args) -> PlanQuery:
-        def pick(name, allowed):
-            value = (args.get(name) or "").strip()
-            return value if value in allowed else ""
-
-        try:
-            page = max(1, min(int(args.get("page") or 1), 100000))
-        except ValueError:
-            page = 1
-        return cls(
-            q=(args.get("q") or "").strip()[:100],
-            status=pick("status", PLAN_STATUSES),
-            content=pick("content", RESEARCH_CONTENTS),
-            method=pick("method", RESEARCH_METHODS),
-            sort=pick("sort", SORTS) or "start",
-            dir="asc" if args.get("dir") == "asc" else "desc",
-            page=page,
-            archived=args.get("archived") == "1",
-        )
-
-    def args(self, **changes) -> dict:
-        values = {
-            "q": self.q,
-            "status": self.status,
-            "content": self.content,
-            "method": self.method,
-            "sort": self.sort if self.sort != "start" else "",
-            "dir": self.dir if self.dir != "desc" else "",
-            "page": self.page if self.page > 1 else "",
-            "archived": "1" if self.archived else "",
-        }
-        values.update(changes)
-        return {k: v for k, v in values.items() if v not in ("", None)}
-
-
-def _filtered(user, query: PlanQuery):
+def _filtered(user, query):
     stmt = visible(select(ResearchPlan), user, ResearchPlan)
     stmt = stmt.where(
         ResearchPlan.archived_at.is_not(None)
@@ -324,13 +297,13 @@ def _filtered(user, query: PlanQuery):
         else ResearchPlan.archived_at.is_(None)
     )
     if query.q:
-        like = f"%{query.q}%"
         stmt = stmt.where(
-            or_(
-                ResearchPlan.title.ilike(like),
-                ResearchPlan.number.ilike(like),
-                ResearchPlan.purpose.ilike(like),
-                ResearchPlan.subjects.ilike(like),
+            contains(
+                query.q,
+                ResearchPlan.title,
+                ResearchPlan.number,
+                ResearchPlan.purpose,
+                ResearchPlan.subjects,
             )
         )
     if query.status:
@@ -342,17 +315,12 @@ def _filtered(user, query: PlanQuery):
     return stmt
 
 
-def list_plans(user, query: PlanQuery, page_size: int) -> PageOf:
-    column = SORTS[query.sort]
-    order = column.asc() if query.dir == "asc" else column.desc()
-    stmt = _filtered(user, query).order_by(order, ResearchPlan.id.desc())
-    return paginate(stmt, query.page, page_size, unique=True)
+def list_plans(user, query, page_size: int) -> ListPage:
+    return PLANS.page(_filtered(user, query), query, page_size, unique=True)
 
 
-def export_plans(user, query: PlanQuery) -> list[ResearchPlan]:
-    column = SORTS[query.sort]
-    order = column.asc() if query.dir == "asc" else column.desc()
-    return list(db.session.scalars(_filtered(user, query).order_by(order)).unique())
+def export_plans(user, query) -> list[ResearchPlan]:
+    return PLANS.export_rows(_filtered(user, query), query)
 
 
 # --- the timeline ---------------------------------------------------------------------------

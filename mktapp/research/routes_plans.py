@@ -18,7 +18,6 @@ from sqlalchemy import select
 from mktapp.core import clock, nav, pickers
 from mktapp.core.actions import record_action, refreshed
 from mktapp.core.attachments import register_attachable
-from mktapp.core.exports import xlsx_response
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.permissions import get_visible_or_404, require
@@ -96,35 +95,7 @@ def plans():
 def plans_xlsx():
     """The filtered plans (all pages) as an Excel workbook."""
     query = svc.PlanQuery.from_args(request.args)
-    header = [
-        _("No."),
-        _("Title"),
-        _("Status"),
-        _("Content"),
-        _("Methods"),
-        _("Starts"),
-        _("Ends"),
-        _("Author"),
-        _("Purpose"),
-        _("Subjects"),
-    ]
-    rows = [
-        [
-            p.number,
-            p.title,
-            svc.status_label(p.status),
-            "、".join(svc.content_label(c) for c in p.content_codes),
-            "、".join(svc.method_label(m) for m in p.method_codes),
-            p.start_on,
-            p.end_on,
-            p.owner.display_name if p.owner else "",
-            p.purpose,
-            p.subjects,
-        ]
-        for p in svc.export_plans(current_user, query)
-    ]
-    name = _("Research plans")
-    return xlsx_response(f"{name}-{clock.today():%Y%m%d}.xlsx", [(name, header, rows)])
+    return svc.PLANS.xlsx(svc.export_plans(current_user, query), _("Research plans"))
 
 
 @bp.get("/plans/timeline")

@@ -57,17 +57,12 @@ def _survey_labels():
 def surveys():
     """Questionnaires: search, status and type filters, paging."""
     query = svc.SurveyQuery.from_args(request.args)
-    items, total, page, pages = svc.list_surveys(
-        current_user, query, current_app.config["PAGE_SIZE"]
-    )
+    page = svc.list_surveys(current_user, query, current_app.config["PAGE_SIZE"])
     return render(
         "research/surveys.html",
         block="survey_rows",
         query=query,
-        items=items,
-        total=total,
         page=page,
-        pages=pages,
         statuses=SURVEY_STATUSES,
         push_url=url_for("research.surveys", **query.args()),
     )
@@ -78,33 +73,9 @@ def surveys():
 def surveys_xlsx():
     """The filtered questionnaires (all pages) as an Excel workbook."""
     query = svc.SurveyQuery.from_args(request.args)
-    header = [
-        _("Title"),
-        _("Type"),
-        _("Period"),
-        _("Research plan"),
-        _("Status"),
-        _("Questions"),
-        _("Answers"),
-        _("Published"),
-        _("Closes"),
-    ]
-    rows = [
-        [
-            s.title,
-            _("Customer satisfaction") if s.kind == "satisfaction" else _("General questionnaire"),
-            s.period,
-            f"{s.plan.number} {s.plan.title}" if s.plan else "",
-            svc.status_label(s.status),
-            sum(1 for q in s.questions if q.kind != "section"),
-            s.response_count,
-            s.published_at,
-            svc.closes_on(s),
-        ]
-        for s in svc.export_surveys(current_user, query)
-    ]
     name = _("Questionnaires")
-    return xlsx_response(f"{name}.xlsx", [(name, header, rows)])
+    rows = svc.export_surveys(current_user, query)
+    return svc.SURVEYS.xlsx(rows, name, filename=f"{name}.xlsx")
 
 
 @bp.post("/surveys/<int:survey_id>/archive")

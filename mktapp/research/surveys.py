@@ -25,6 +25,7 @@ from sqlalchemy import func, insert, or_, select, update
 from mktapp.core import clock
 from mktapp.core.audit_display import describe
 from mktapp.core.errors import DomainError
+from mktapp.core.lists import Column, Filter, ListPage, ListSpec, actions_column, contains, one_of
 from mktapp.core.permissions import can, visible
 from mktapp.extensions import db
 from mktapp.models import (
@@ -671,44 +672,53 @@ def series_of(survey: Survey) -> list[Survey]:
 # --- the list ------------------------------------------------------------------------------------
 
 
-@dataclass
-class SurveyQuery:
-    q: str = ""
-    status: str = ""
-    kind: str = ""
-    page: int = 1
-
-    @classmethod
-    def from_args(cls, args) -> SurveyQuery:
-        try:
-            page = max(1, min(int(args.get("page") or 1), 100000))
-        except ValueError:
-            page = 1
-        status = args.get("status") or ""
-        kind = args.get("kind") or ""
-        return cls(
-            q=(args.get("q") or "").strip()[:100],
-            status=status if status in SURVEY_STATUSES else "",
-            kind=kind if kind in ("general", "satisfaction") else "",
-            page=page,
-        )
-
-    def args(self, **changes) -> dict:
-        values = {
-            "q": self.q,
-            "status": self.status,
-            "kind": self.kind,
-            "page": self.page if self.page > 1 else "",
-        }
-        values.update(changes)
-        return {k: v for k, v in values.items() if v not in ("", None)}
+def _kind_name(survey: Survey) -> str:
+    if survey.kind == "satisfaction":
+        return _("Customer satisfaction")
+    return _("General questionnaire")
 
 
-def _survey_filter(user, query: SurveyQuery):
+SURVEYS = ListSpec(
+    "survey",
+    [
+        Column("title", _l("Title"), lambda s: s.title),
+        Column(
+            "plan",
+            _l("Research plan"),
+            lambda s: f"{s.plan.number} {s.plan.title}" if s.plan else "",
+            screen=False,
+        ),
+        Column("kind", _l("Type"), _kind_name),
+        Column("period", _l("Period"), lambda s: s.period),
+        Column(
+            "questions",
+            _l("Questions"),
+            lambda s: sum(1 for q in s.questions if q.kind != "section"),
+            cls="num",
+        ),
+        Column("answers", _l("Answers"), lambda s: s.response_count, cls="num"),
+        Column("status", _l("Status"), lambda s: status_label(s.status)),
+        Column("published", _l("Published"), lambda s: s.published_at, screen=False),
+        Column("closes", _l("Closes"), closes_on, screen=False),
+        actions_column(),
+    ],
+    filters=[
+        Filter("status", one_of(*SURVEY_STATUSES)),
+        Filter("kind", one_of("general", "satisfaction")),
+    ],
+    # The list has no sort headers: always the latest changed first.
+    default_sort="updated",
+    default_dir="desc",
+    tie=Survey.id,
+    sorts={"updated": Survey.updated_at},
+)
+SurveyQuery = SURVEYS.Query
+
+
+def _survey_filter(user, query):
     stmt = visible(select(Survey), user, Survey).where(Survey.archived_at.is_(None))
     if query.q:
-        like = f"%{query.q}%"
-        stmt = stmt.where(or_(Survey.title.ilike(like), Survey.period.ilike(like)))
+        stmt = stmt.where(contains(query.q, Survey.title, Survey.period))
     if query.status:
         stmt = stmt.where(Survey.status == query.status)
     if query.kind:
@@ -716,28 +726,12 @@ def _survey_filter(user, query: SurveyQuery):
     return stmt
 
 
-def export_surveys(user, query: SurveyQuery) -> list[Survey]:
-    stmt = _survey_filter(user, query)
-    return list(
-        db.session.scalars(stmt.order_by(Survey.updated_at.desc(), Survey.id.desc())).unique()
-    )
+def export_surveys(user, query) -> list[Survey]:
+    return SURVEYS.export_rows(_survey_filter(user, query), query)
 
 
-def list_surveys(user, query: SurveyQuery, page_size: int):
-    from math import ceil
-
-    stmt = _survey_filter(user, query)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, ceil(total / page_size))
-    page = min(query.page, pages)
-    items = list(
-        db.session.scalars(
-            stmt.order_by(Survey.updated_at.desc(), Survey.id.desc())
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        ).unique()
-    )
-    return items, total, page, pages
+def list_surveys(user, query, page_size: int) -> ListPage:
+    return SURVEYS.page(_survey_filter(user, query), query, page_size, unique=True)
 
 
 describe(

@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from math import ceil
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,8 +23,8 @@ from sqlalchemy.orm import joinedload, lazyload
 from mktapp.core import audit, clock
 from mktapp.core.audit_display import describe
 from mktapp.core.errors import DomainError
+from mktapp.core.lists import Column, Filter, ListPage, ListSpec, contains, flag, integer, one_of
 from mktapp.core.notify import notify
-from mktapp.core.paging import Paging
 from mktapp.core.permissions import can, group_member_ids, visible
 from mktapp.core.phones import normalize_phone, phone_problem
 from mktapp.extensions import db
@@ -635,101 +636,87 @@ def merge(user: User, survivor: Customer, loser: Customer) -> dict[str, int]:
 
 # --- the list ----------------------------------------------------------------------------------------
 
-SORTS = {
-    "updated": (Customer.updated_at,),
-    "name": (Customer.name,),
-    "grade": (Customer.grade,),
-    "created": (Customer.created_at,),
-}
 VIEWS = ("all", "mine", "pool")
 
 
-def _int_arg(value) -> int | None:
-    try:
-        return int(value) or None
-    except (TypeError, ValueError):
-        return None
+class CustomerRow(NamedTuple):
+    """A row of the export: the customer and its primary contact."""
+
+    customer: Customer
+    contact: Contact | None
 
 
-@dataclass
-class CustomerQuery:
-    """What a customer list shows, read from the URL; anything not understood is ignored."""
+def _of_contact(name: str):
+    return lambda row: getattr(row.contact, name) if row.contact else ""
 
-    q: str = ""
-    owner: int | None = None
-    grade: str = ""
-    source: str = ""
-    status: str = ""
-    province: str = ""
-    sort: str = "updated"
-    dir: str = "desc"
-    page: int = 1
-    archived: bool = False
 
-    @classmethod
-    def from_args(cls, args) -> CustomerQuery:
-        page = _int_arg(args.get("page")) or 1
-        grade = args.get("grade") or ""
-        source = args.get("source") or ""
-        status = args.get("status") or ""
-        province = (args.get("province") or "").strip()
-        sort = args.get("sort") or "updated"
-        return cls(
-            q=(args.get("q") or "").strip()[:100],
-            owner=_int_arg(args.get("owner")),
-            grade=grade if grade in CUSTOMER_GRADES else "",
-            source=source if source in LEAD_SOURCES else "",
-            status=status if status in CUSTOMER_STATUSES else "",
-            province=province if province in PROVINCES else "",
-            sort=sort if sort in SORTS else "updated",
-            dir="asc" if args.get("dir") == "asc" else "desc",
-            page=max(1, min(page, 100_000)),
-            archived=args.get("archived") == "1",
-        )
+_province = one_of(*PROVINCES)
 
-    def args(self, **changes) -> dict:
-        values = {
-            "q": self.q,
-            "owner": self.owner,
-            "grade": self.grade,
-            "source": self.source,
-            "status": self.status,
-            "province": self.province,
-            "sort": self.sort,
-            "dir": self.dir,
-            "page": self.page,
-            "archived": "1" if self.archived else "",
-        }
-        values.update(changes)
-        defaults = {"sort": "updated", "dir": "desc", "page": 1}
-        return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
-
-    @property
-    def filtered(self) -> bool:
-        return bool(
-            self.q
-            or self.owner
-            or self.grade
-            or self.source
-            or self.status
-            or self.province
-            or self.archived
-        )
-
+# The columns' values read a CustomerRow (the export's rows); the table's cells are the
+# template's own.
+CUSTOMERS = ListSpec(
+    "customer",
+    [
+        Column("name", _l("Customer"), sort=Customer.name, export=False),
+        Column("export_name", _l("Name"), lambda r: r.customer.name, screen=False),
+        Column("kind", _l("Kind"), lambda r: label(CUSTOMER_KINDS, r.customer.kind), screen=False),
+        Column("industry", _l("Industry"), lambda r: r.customer.industry, screen=False),
+        Column("contact", _l("Contact"), _of_contact("name")),
+        Column("phone", _l("Phone"), _of_contact("phone"), screen=False),
+        Column("email", _l("E-mail"), _of_contact("email"), screen=False),
+        Column("wechat", _l("WeChat"), _of_contact("wechat"), screen=False),
+        Column("region", _l("Region"), export=False),
+        Column("province", _l("Province"), lambda r: r.customer.province, screen=False),
+        Column("city", _l("City"), lambda r: r.customer.city, screen=False),
+        Column("grade", _l("Grade"), lambda r: r.customer.grade, sort=Customer.grade),
+        Column("status", _l("Status"), lambda r: label(CUSTOMER_STATUSES, r.customer.status)),
+        Column("source", _l("Lead source"), lambda r: label(LEAD_SOURCES, r.customer.source)),
+        Column(
+            "source_detail", _l("Source detail"), lambda r: r.customer.source_detail, screen=False
+        ),
+        Column(
+            "owner",
+            _l("Owner"),
+            lambda r: r.customer.owner.display_name if r.customer.owner else _("Pool"),
+        ),
+        Column(
+            "created",
+            _l("Created"),
+            lambda r: r.customer.created_at,
+            sort=Customer.created_at,
+            screen=False,
+        ),
+        Column("updated", _l("Updated"), lambda r: r.customer.updated_at, sort=Customer.updated_at),
+    ],
+    filters=[
+        Filter("owner", integer, default=None),
+        Filter("grade", one_of(*CUSTOMER_GRADES)),
+        Filter("source", one_of(*LEAD_SOURCES)),
+        Filter("status", one_of(*CUSTOMER_STATUSES)),
+        Filter("province", lambda raw: _province(raw.strip())),
+        Filter("archived", flag, default=False),
+    ],
+    default_sort="updated",
+    default_dir="desc",
+    tie=Customer.id,
+)
+CustomerQuery = CUSTOMERS.Query
 
 # Past this many customers the list says "more than 10,000" instead of counting them all.
 COUNT_CAP = 10_000
 
 
 @dataclass
-class CustomerPage(Paging):
-    rows: list[Customer]
-    page: int
-    page_size: int
-    has_more: bool
+class CustomerPage(ListPage):
+    """A page of the customer list, which the kit's ListSpec.page cannot make: that one
+    counts every match, and a list of 100,000 customers must stay quick. This one counts
+    up to COUNT_CAP (`estimated` past it, `total` then the cap), reads one row more than
+    the page to know whether there is a next one (`has_more`), and is not clamped to the
+    last page. `primary`: each row's primary contact."""
+
+    has_more: bool = False
     primary: dict[int, Contact] = field(default_factory=dict)
-    total: int = 0
-    estimated: bool = False  # more than COUNT_CAP: `total` is the cap
+    estimated: bool = False
 
     @property
     def pages(self) -> int:
@@ -747,7 +734,7 @@ class CustomerPage(Paging):
         return self.first_index + len(self.rows) - 1
 
 
-def _filtered(user: User, query: CustomerQuery, view: str):
+def _filtered(user: User, query, view: str):
     stmt = visible(select(Customer), user, Customer)
     if query.archived:
         stmt = stmt.where(Customer.archived_at.is_not(None))
@@ -768,8 +755,10 @@ def _filtered(user: User, query: CustomerQuery, view: str):
         if value:
             stmt = stmt.where(column == value)
     if query.q:
-        like = f"%{query.q.replace('%', '').replace('_', '')}%"
-        conditions = [Customer.name.ilike(like)]
+        conditions = [
+            contains(query.q, Customer.name),
+            Customer.id.in_(select(Contact.customer_id).where(contains(query.q, Contact.name))),
+        ]
         key = name_key(query.q)
         if key:
             conditions.append(Customer.name_key.like(f"%{key}%"))
@@ -780,18 +769,8 @@ def _filtered(user: User, query: CustomerQuery, view: str):
                     select(Contact.customer_id).where(Contact.phone_key.like(f"%{digits}%"))
                 )
             )
-        conditions.append(
-            Customer.id.in_(select(Contact.customer_id).where(Contact.name.ilike(like)))
-        )
         stmt = stmt.where(or_(*conditions))
     return stmt
-
-
-def _ordered(stmt, query: CustomerQuery):
-    columns = SORTS[query.sort]
-    if query.dir == "asc":
-        return stmt.order_by(*(c.asc() for c in columns), Customer.id.asc())
-    return stmt.order_by(*(c.desc() for c in columns), Customer.id.desc())
 
 
 def count_customers(stmt) -> tuple[int, bool]:
@@ -801,43 +780,9 @@ def count_customers(stmt) -> tuple[int, bool]:
     return min(n, COUNT_CAP), n > COUNT_CAP
 
 
-def list_customers(user: User, query: CustomerQuery, page_size: int, view: str = "all"):
-    """One page of the customers this user may see, and how many there are (three queries:
-    the count, capped at COUNT_CAP so a huge list stays quick; the rows with their owners;
-    their primary contacts). One row more than the page says whether there is a next page."""
-    filtered = _filtered(user, query, view)
-    total, estimated = count_customers(filtered)
-    stmt = (
-        _ordered(filtered, query)
-        .options(joinedload(Customer.owner).lazyload("*"))
-        .limit(page_size + 1)
-        .offset((query.page - 1) * page_size)
-    )
-    rows = list(db.session.scalars(stmt).unique())
-    has_more = len(rows) > page_size
-    rows = rows[:page_size]
+def _primary_contacts(ids: list[int]) -> dict[int, Contact]:
+    """Each customer's primary contact (or its first), 500 customers a query."""
     primary: dict[int, Contact] = {}
-    if rows:
-        for contact in db.session.scalars(
-            select(Contact)
-            .where(Contact.customer_id.in_([c.id for c in rows]))
-            .order_by(Contact.is_primary.desc(), Contact.id)
-        ):
-            primary.setdefault(contact.customer_id, contact)
-    return CustomerPage(rows, query.page, page_size, has_more, primary, total, estimated)
-
-
-def export_rows(user: User, query: CustomerQuery, view: str = "all", limit: int = 100_000):
-    """The filtered list (every page) with each customer's primary contact."""
-    rows = list(
-        db.session.scalars(
-            _ordered(_filtered(user, query, view), query)
-            .options(joinedload(Customer.owner).lazyload("*"))
-            .limit(limit)
-        ).unique()
-    )
-    primary: dict[int, Contact] = {}
-    ids = [c.id for c in rows]
     for start in range(0, len(ids), 500):
         for contact in db.session.scalars(
             select(Contact)
@@ -845,7 +790,34 @@ def export_rows(user: User, query: CustomerQuery, view: str = "all", limit: int 
             .order_by(Contact.is_primary.desc(), Contact.id)
         ):
             primary.setdefault(contact.customer_id, contact)
-    return rows, primary
+    return primary
+
+
+def list_customers(user: User, query, page_size: int, view: str = "all") -> CustomerPage:
+    """One page of the customers this user may see, and how many there are (three queries:
+    the count, capped at COUNT_CAP so a huge list stays quick; the rows with their owners;
+    their primary contacts). One row more than the page says whether there is a next page."""
+    filtered = _filtered(user, query, view)
+    total, estimated = count_customers(filtered)
+    stmt = (
+        CUSTOMERS.ordered(filtered, query)
+        .options(joinedload(Customer.owner).lazyload("*"))
+        .limit(page_size + 1)
+        .offset((query.page - 1) * page_size)
+    )
+    rows = list(db.session.scalars(stmt).unique())
+    has_more = len(rows) > page_size
+    rows = rows[:page_size]
+    primary = _primary_contacts([c.id for c in rows])
+    return CustomerPage(rows, total, query.page, page_size, {}, has_more, primary, estimated)
+
+
+def export_rows(user: User, query, view: str = "all", limit: int = 100_000) -> list[CustomerRow]:
+    """The filtered list (every page), each customer with its primary contact."""
+    stmt = _filtered(user, query, view).options(joinedload(Customer.owner).lazyload("*"))
+    rows = CUSTOMERS.export_rows(stmt, query, limit)
+    primary = _primary_contacts([c.id for c in rows])
+    return [CustomerRow(c, primary.get(c.id)) for c in rows]
 
 
 def filter_owners(user: User) -> list:

@@ -12,16 +12,16 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from math import ceil
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, lazyload
 
+from mktapp.core import lists
 from mktapp.core.errors import DomainError
 from mktapp.core.money import CENT, MAX_AMOUNT
-from mktapp.core.paging import Paging
 from mktapp.core.permissions import can, visible
 from mktapp.extensions import db
 from mktapp.models import User, utcnow
@@ -294,106 +294,71 @@ def duration_text(seconds: float) -> str:
 
 # --- filters shared by the board and the list -----------------------------------------------
 
-
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def _date_arg(raw: str | None) -> date | None:
-    try:
-        value = date.fromisoformat((raw or "").strip())
-    except ValueError:
-        return None
-    return value if 1990 <= value.year <= 2100 else None
-
-
-def _int_arg(raw) -> int | None:
-    try:
-        return int(raw or 0) or None
-    except (TypeError, ValueError):
-        return None
-
-
-SORTS = {
-    "close": Opportunity.expected_close,
-    "amount": Opportunity.amount,
-    "probability": Opportunity.probability,
-    "title": Opportunity.title,
-    "customer": Customer.name,
-    "stage": Opportunity.stage,
-    "owner": User.display_name,
-    "updated": Opportunity.updated_at,
-}
-
-
-@dataclass
-class OpportunityQuery:
-    """What the board or the list shows, read from the URL; anything not understood ignored."""
-
-    q: str = ""
-    stage: str = ""
-    owner: int | None = None
-    customer: int | None = None
-    mine: bool = False
-    close_from: date | None = None
-    close_to: date | None = None
-    sort: str = "close"
-    dir: str = "asc"
-    page: int = 1
-    archived: bool = False
-
-    @classmethod
-    def from_args(cls, args) -> OpportunityQuery:
-        try:
-            page = max(1, min(100_000, int(args.get("page", 1))))
-        except (TypeError, ValueError):
-            page = 1
-        stage = args.get("stage") or ""
-        sort = args.get("sort") or "close"
-        return cls(
-            q=(args.get("q") or "").strip()[:100],
-            stage=stage if stage in OPPORTUNITY_STAGES else "",
-            owner=_int_arg(args.get("owner")),
-            customer=_int_arg(args.get("customer")),
-            mine=args.get("mine") == "1",
-            close_from=_date_arg(args.get("from")),
-            close_to=_date_arg(args.get("to")),
-            sort=sort if sort in SORTS else "close",
-            dir="desc" if args.get("dir") == "desc" else "asc",
-            page=page,
-            archived=args.get("archived") == "1",
-        )
-
-    def args(self, **changes) -> dict:
-        values = {
-            "q": self.q,
-            "stage": self.stage,
-            "owner": self.owner,
-            "customer": self.customer,
-            "mine": "1" if self.mine else "",
-            "from": self.close_from.isoformat() if self.close_from else "",
-            "to": self.close_to.isoformat() if self.close_to else "",
-            "sort": self.sort,
-            "dir": self.dir,
-            "page": self.page,
-            "archived": "1" if self.archived else "",
-        }
-        values.update(changes)
-        defaults = {"sort": "close", "dir": "asc", "page": 1}
-        return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
-
-    @property
-    def filtered(self) -> bool:
-        return bool(
-            self.q
-            or self.stage
-            or self.owner
-            or self.customer
-            or self.mine
-            or self.close_from
-            or self.close_to
-            or self.archived
-        )
+# The list's columns, in the table's order (the board's columns are Column, below).
+OPPORTUNITIES = lists.ListSpec(
+    "opportunity",
+    [
+        # The export starts with the customer, the table with the title.
+        lists.Column(
+            "export_customer",
+            _l("Customer"),
+            lambda o: o.customer.name if o.customer else "",
+            screen=False,
+        ),
+        lists.Column("title", _l("Title"), lambda o: o.title, sort=Opportunity.title),
+        lists.Column("customer", _l("Customer"), sort=Customer.name, export=False),
+        lists.Column("stage", _l("Stage"), lambda o: stage_label(o.stage), sort=Opportunity.stage),
+        lists.Column(
+            "amount", _l("Amount"), lambda o: o.amount, sort=Opportunity.amount, cls="num"
+        ),
+        lists.Column(
+            "probability",
+            _l("Probability"),
+            sort=Opportunity.probability,
+            cls="num",
+            export=False,
+        ),
+        lists.Column(
+            "probability_pct", _l("Probability (%)"), lambda o: o.probability, screen=False
+        ),
+        lists.Column(
+            "weighted",
+            _l("Weighted amount"),
+            lambda o: weighted(o.amount, o.probability),
+            screen=False,
+        ),
+        lists.Column(
+            "close",
+            _l("Expected close"),
+            lambda o: o.expected_close,
+            sort=Opportunity.expected_close,
+        ),
+        lists.Column("next_step", _l("Next step"), lambda o: o.next_step, screen=False),
+        lists.Column(
+            "owner",
+            _l("Owner"),
+            lambda o: o.owner.display_name if o.owner else "",
+            sort=User.display_name,
+        ),
+        lists.Column("lost_reason", _l("Lost reason"), lambda o: o.lost_reason, screen=False),
+        lists.Column("created", _l("Created"), lambda o: o.created_at, screen=False),
+        lists.Column("closed", _l("Closed"), lambda o: o.closed_at, screen=False),
+    ],
+    filters=[
+        lists.Filter("stage", lists.one_of(*OPPORTUNITY_STAGES)),
+        lists.Filter("owner", lists.integer, default=None),
+        lists.Filter("customer", lists.integer, default=None),
+        lists.Filter("mine", lists.flag, default=False),
+        lists.Filter("close_from", lists.iso_date, arg="from", default=None),
+        lists.Filter("close_to", lists.iso_date, arg="to", default=None),
+        lists.Filter("archived", lists.flag, default=False),
+    ],
+    default_sort="close",
+    tie=Opportunity.id,
+    sorts={"updated": Opportunity.updated_at},
+)
+# What the board or the list shows, read from the URL; anything not understood ignored.
+OpportunityQuery = OPPORTUNITIES.Query
 
 
 def _conditions(user, query: OpportunityQuery) -> list:
@@ -413,15 +378,13 @@ def _conditions(user, query: OpportunityQuery) -> list:
     if query.close_to:
         conditions.append(Opportunity.expected_close <= query.close_to)
     if query.q:
-        pattern = _like(query.q)
         conditions.append(
             or_(
-                Opportunity.title.ilike(pattern, escape="\\"),
-                Opportunity.next_step.ilike(pattern, escape="\\"),
+                lists.contains(query.q, Opportunity.title, Opportunity.next_step),
                 Opportunity.customer_id.in_(
-                    select(Customer.id).where(Customer.name.ilike(pattern, escape="\\"))
+                    select(Customer.id).where(lists.contains(query.q, Customer.name))
                 ),
-                cast(Opportunity.amount, String).like(pattern, escape="\\"),
+                lists.contains(query.q, cast(Opportunity.amount, String)),
             )
         )
     return conditions
@@ -603,61 +566,44 @@ def column_cards(
 # --- the list ----------------------------------------------------------------------------
 
 
-@dataclass
-class OpportunityPage(Paging):
-    rows: list[Opportunity]
-    total: int
-    amount: Decimal
-    weighted: Decimal
-    page: int
-    page_size: int
-
-
-def _ordered(stmt, query: OpportunityQuery):
-    column = SORTS[query.sort]
-    order = column.asc() if query.dir == "asc" else column.desc()
-    tie = Opportunity.id.asc() if query.dir == "asc" else Opportunity.id.desc()
-    first = []
+def _list_statement(user, query):
+    """The filtered list, joined to what it sorts by. Sorted by close date, the open
+    opportunities come first and those without a date last, whichever the direction: the
+    spec's order follows these."""
+    stmt = (
+        _filtered(user, query)
+        .join(Customer, Customer.id == Opportunity.customer_id)
+        .outerjoin(User, User.id == Opportunity.owner_id)
+    )
     if query.sort == "close":
-        # Open opportunities first (the ones still to close), those without a date last.
-        first = [Opportunity.closed_at.is_not(None), Opportunity.expected_close.is_(None)]
-    stmt = stmt.join(Customer, Customer.id == Opportunity.customer_id).outerjoin(
-        User, User.id == Opportunity.owner_id
+        stmt = stmt.order_by(
+            Opportunity.closed_at.is_not(None), Opportunity.expected_close.is_(None)
+        )
+    return stmt
+
+
+def list_opportunities(user, query, page_size: int) -> lists.ListPage:
+    """One page of the filtered list, with its count, amount (`page.amount`) and weighted
+    amount (`page.weighted`) in one query."""
+    stmt = _list_statement(user, query).add_columns(
+        (Opportunity.amount * Opportunity.probability).label("weighted_sum")
     )
-    return stmt.order_by(*first, order, tie)
-
-
-def list_opportunities(user, query: OpportunityQuery, page_size: int) -> OpportunityPage:
-    """One page of the filtered list and its totals (two queries)."""
-    totals = stage_totals(user, query)
-    if query.stage:
-        chosen = [totals[query.stage]]
-    else:
-        chosen = list(totals.values())
-    total = sum(c.count for c in chosen)
-    amount = sum((c.amount for c in chosen), Decimal("0.00"))
-    weighted_total = sum((c.weighted for c in chosen), Decimal("0.00"))
-    pages = max(1, ceil(total / page_size))
-    page = min(query.page, pages)
-    rows = list(
-        db.session.scalars(
-            _ordered(_filtered(user, query), query)
-            .options(*_card_options(Opportunity))
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        ).unique()
+    page = OPPORTUNITIES.page(
+        stmt,
+        query,
+        page_size,
+        totals={"amount": "amount", "weighted": "weighted_sum"},
+        options=_card_options(Opportunity),
+        unique=True,
     )
-    return OpportunityPage(rows, total, amount, weighted_total, page, page_size)
+    page.amount = _money(page.totals["amount"])
+    page.weighted = _money(Decimal(str(page.totals["weighted"] or 0)) / 100)
+    return page
 
 
-def export_rows(user, query: OpportunityQuery, limit: int = 100_000) -> list[Opportunity]:
-    return list(
-        db.session.scalars(
-            _ordered(_filtered(user, query), query)
-            .options(*_card_options(Opportunity))
-            .limit(limit)
-        ).unique()
-    )
+def export_rows(user, query, limit: int = 100_000) -> list[Opportunity]:
+    stmt = _list_statement(user, query).options(*_card_options(Opportunity))
+    return OPPORTUNITIES.export_rows(stmt, query, limit)
 
 
 def owns_opportunities(user) -> Any:

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from math import ceil
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
-from mktapp.core.paging import Paging
+from mktapp.core.lists import Column, Filter, ListPage, ListSpec, actions_column, contains, flag
 from mktapp.core.permissions import can
 from mktapp.extensions import db
 from mktapp.models import utcnow
 from mktapp.models.sales import Product
-from mktapp.sales.pipeline import PipelineError, _like
+from mktapp.sales.pipeline import PipelineError
 
 
 class ProductError(PipelineError):
@@ -104,89 +104,49 @@ def archive_product(actor, product: Product) -> None:
 
 # --- the list ------------------------------------------------------------------------------
 
-SORTS = {
-    "code": Product.code,
-    "name": Product.name,
-    "price": Product.list_price,
-    "cost": Product.unit_cost,
-    "updated": Product.updated_at,
-}
+
+def _margin_cell(product: Product) -> float | None:
+    value = margin(product)
+    return float(value) if value is not None else None
 
 
-@dataclass
-class ProductQuery:
-    q: str = ""
-    sort: str = "code"
-    dir: str = "asc"
-    page: int = 1
-    archived: bool = False
-
-    @classmethod
-    def from_args(cls, args) -> ProductQuery:
-        try:
-            page = max(1, min(100_000, int(args.get("page", 1))))
-        except (TypeError, ValueError):
-            page = 1
-        sort = args.get("sort") or "code"
-        return cls(
-            q=(args.get("q") or "").strip()[:100],
-            sort=sort if sort in SORTS else "code",
-            dir="desc" if args.get("dir") == "desc" else "asc",
-            page=page,
-            archived=args.get("archived") == "1",
-        )
-
-    def args(self, **changes) -> dict:
-        values = {
-            "q": self.q,
-            "sort": self.sort,
-            "dir": self.dir,
-            "page": self.page,
-            "archived": "1" if self.archived else "",
-        }
-        values.update(changes)
-        defaults = {"sort": "code", "dir": "asc", "page": 1}
-        return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
-
-    @property
-    def filtered(self) -> bool:
-        return bool(self.q or self.archived)
+PRODUCTS = ListSpec(
+    "product",
+    [
+        Column("code", _l("Product code"), lambda p: p.code, sort=Product.code),
+        Column("name", _l("Product name"), lambda p: p.name, sort=Product.name),
+        Column("specification", _l("Specification"), lambda p: p.specification),
+        Column("unit", _l("Unit"), lambda p: p.unit),
+        Column(
+            "price", _l("List price"), lambda p: p.list_price, sort=Product.list_price, cls="num"
+        ),
+        Column("cost", _l("Unit cost"), lambda p: p.unit_cost, sort=Product.unit_cost, cls="num"),
+        Column("margin", _l("Margin"), cls="num", export=False),
+        Column("margin_pct", _l("Margin (%)"), _margin_cell, screen=False),
+        Column("description", _l("Description"), lambda p: p.description, screen=False),
+        actions_column(),  # only to those who edit
+    ],
+    filters=[Filter("archived", flag, default=False)],
+    default_sort="code",
+    tie=Product.id,
+    tie_follows_sort=False,
+    sorts={"updated": Product.updated_at},
+)
+ProductQuery = PRODUCTS.Query
 
 
-@dataclass
-class ProductPage(Paging):
-    rows: list[Product]
-    total: int
-    page: int
-    page_size: int
-
-
-def _filtered(query: ProductQuery):
+def _filtered(query):
     stmt = select(Product).where(
         Product.archived_at.is_not(None) if query.archived else Product.archived_at.is_(None)
     )
     if query.q:
-        pattern = _like(query.q)
-        stmt = stmt.where(
-            or_(
-                Product.code.ilike(pattern, escape="\\"),
-                Product.name.ilike(pattern, escape="\\"),
-                Product.specification.ilike(pattern, escape="\\"),
-            )
-        )
-    column = SORTS[query.sort]
-    order = column.asc() if query.dir == "asc" else column.desc()
-    return stmt.order_by(order, Product.id)
+        stmt = stmt.where(contains(query.q, Product.code, Product.name, Product.specification))
+    return stmt
 
 
-def list_products(query: ProductQuery, page_size: int) -> ProductPage:
-    stmt = _filtered(query)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    pages = max(1, ceil(total / page_size))
-    page = min(query.page, pages)
-    rows = list(db.session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)))
-    return ProductPage(rows, total, page, page_size)
+def list_products(query, page_size: int) -> ListPage:
+    return PRODUCTS.page(_filtered(query), query, page_size)
 
 
-def export_rows(query: ProductQuery, limit: int = 100_000) -> list[Product]:
-    return list(db.session.scalars(_filtered(query).limit(limit)))
+def export_rows(query, limit: int = 100_000) -> list[Product]:
+    return PRODUCTS.export_rows(_filtered(query), query, limit)

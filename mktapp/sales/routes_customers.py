@@ -11,7 +11,6 @@ from flask_login import current_user
 
 from mktapp.core import clock, fragments, nav
 from mktapp.core.actions import record_action
-from mktapp.core.exports import xlsx_response
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.permissions import get_visible_or_404, permissions_of, require
@@ -186,50 +185,7 @@ def customers_xlsx():
     query = svc.CustomerQuery.from_args(request.args)
     view = request.args.get("view", "all")
     view = view if view in VIEW_ENDPOINTS else "all"
-    rows, primary = svc.export_rows(current_user, query, view=view)
-    header = [
-        _("Name"),
-        _("Kind"),
-        _("Industry"),
-        _("Province"),
-        _("City"),
-        _("Grade"),
-        _("Status"),
-        _("Lead source"),
-        _("Source detail"),
-        _("Owner"),
-        _("Contact"),
-        _("Phone"),
-        _("E-mail"),
-        _("WeChat"),
-        _("Created"),
-        _("Updated"),
-    ]
-    data = []
-    for c in rows:
-        contact = primary.get(c.id)
-        data.append(
-            [
-                c.name,
-                svc.label(CUSTOMER_KINDS, c.kind),
-                c.industry,
-                c.province,
-                c.city,
-                c.grade,
-                svc.label(CUSTOMER_STATUSES, c.status),
-                svc.label(LEAD_SOURCES, c.source),
-                c.source_detail,
-                c.owner.display_name if c.owner else _("Pool"),
-                contact.name if contact else "",
-                contact.phone if contact else "",
-                contact.email if contact else "",
-                contact.wechat if contact else "",
-                c.created_at,
-                c.updated_at,
-            ]
-        )
-    name = _("Customers")
-    return xlsx_response(f"{name}-{clock.today():%Y%m%d}.xlsx", [(name, header, data)])
+    return svc.CUSTOMERS.xlsx(svc.export_rows(current_user, query, view=view), _("Customers"))
 
 
 # --- the form -------------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from mktapp.core import clock, nav
 from mktapp.core.actions import record_action
 from mktapp.core.charts import ACTUAL, BUDGET, Series, bar_chart, funnel_chart
-from mktapp.core.exports import xlsx_response
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, redirect_to, render, retarget
 from mktapp.core.i18n import money
@@ -269,40 +268,7 @@ def opportunities():
 def opportunities_xlsx():
     """The filtered list (all pages) as an Excel workbook."""
     query = svc.OpportunityQuery.from_args(request.args)
-    rows = svc.export_rows(current_user, query)
-    header = [
-        _("Customer"),
-        _("Title"),
-        _("Stage"),
-        _("Amount"),
-        _("Probability (%)"),
-        _("Weighted amount"),
-        _("Expected close"),
-        _("Next step"),
-        _("Owner"),
-        _("Lost reason"),
-        _("Created"),
-        _("Closed"),
-    ]
-    data = [
-        [
-            o.customer.name if o.customer else "",
-            o.title,
-            svc.stage_label(o.stage),
-            o.amount,
-            o.probability,
-            svc.weighted(o.amount, o.probability),
-            o.expected_close,
-            o.next_step,
-            o.owner.display_name if o.owner else "",
-            o.lost_reason,
-            o.created_at,
-            o.closed_at,
-        ]
-        for o in rows
-    ]
-    name = _("Opportunities")
-    return xlsx_response(f"{name}-{clock.today():%Y%m%d}.xlsx", [(name, header, data)])
+    return svc.OPPORTUNITIES.xlsx(svc.export_rows(current_user, query), _("Opportunities"))
 
 
 # --- the form ---------------------------------------------------------------------------------

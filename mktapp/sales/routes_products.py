@@ -7,9 +7,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from mktapp.core import clock, nav
+from mktapp.core import nav
 from mktapp.core.actions import record_action
-from mktapp.core.exports import xlsx_response
 from mktapp.core.forms import put_error
 from mktapp.core.htmx import render
 from mktapp.core.permissions import can, require
@@ -48,32 +47,7 @@ def products():
 def products_xlsx():
     """The filtered product list as an Excel workbook."""
     query = svc.ProductQuery.from_args(request.args)
-    header = [
-        _("Product code"),
-        _("Product name"),
-        _("Specification"),
-        _("Unit"),
-        _("List price"),
-        _("Unit cost"),
-        _("Margin (%)"),
-        _("Description"),
-    ]
-    data = [
-        [
-            p.code,
-            p.name,
-            p.specification,
-            p.unit,
-            p.list_price,
-            p.unit_cost,
-            float(svc.margin(p)) if svc.margin(p) is not None else None,
-            p.description,
-        ]
-        for p in svc.export_rows(query)
-    ]
-    today = clock.today()
-    name = _("Products")
-    return xlsx_response(f"{name}-{today:%Y%m%d}.xlsx", [(name, header, data)])
+    return svc.PRODUCTS.xlsx(svc.export_rows(query), _("Products"))
 
 
 def _get(product_id: int) -> Product:

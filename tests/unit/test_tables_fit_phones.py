@@ -33,6 +33,6 @@ def test_every_table_on_screen_is_a_data_table_with_a_header_row():
         classes = re.search(r'class="([^"]*)"', tag)
         if not classes or "data" not in classes.group(1).split():
             escaped.append(f'{name}:{line}: {tag} has no class "data" (it would widen a phone)')
-        if "<thead" not in inside:
+        if "<thead" not in inside and "table_head(" not in inside:  # the list kit's head
             escaped.append(f"{name}:{line}: {tag} has no <thead> (its cards would be unlabelled)")
     assert not escaped, "\n".join(escaped)
