@@ -23,6 +23,7 @@ import calendar as _calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from math import ceil
 
 from flask_babel import LazyString
 from flask_babel import gettext as _
@@ -36,9 +37,19 @@ from mktapp.core.audit import describe_note
 from mktapp.core.audit_display import describe
 from mktapp.core.errors import DomainError
 from mktapp.core.i18n import money
+from mktapp.core.lists import (
+    EXPORT_LIMIT,
+    Column,
+    Filter,
+    ListPage,
+    ListSpec,
+    contains,
+    flag,
+    integer,
+    one_of,
+)
 from mktapp.core.money import CENT, MAX_AMOUNT, ZERO
 from mktapp.core.numbering import next_number
-from mktapp.core.paging import Paging
 from mktapp.core.permissions import can, visible
 from mktapp.extensions import db
 from mktapp.models import User, utcnow
@@ -703,97 +714,55 @@ describe_note("brand-scan", _l("Daily check: activities started and ended on the
 
 # --- the list ----------------------------------------------------------------------------------------
 
-SORTS = {
-    "start": Activity.start_on,
-    "number": Activity.number,
-    "theme": Activity.theme,
-    "kind": Activity.kind,
-    "status": Activity.status,
-    "place": Activity.place,
-}
+
+def _year(raw: str) -> int | None:
+    value = integer(raw)
+    return value if value is not None and 1990 <= value <= 2100 else None
 
 
-@dataclass
-class ActivityQuery:
-    q: str = ""
-    status: str = ""
-    kind: str = ""
-    year: int | None = None
-    sort: str = "start"
-    dir: str = "desc"
-    page: int = 1
-    archived: bool = False
-
-    @classmethod
-    def from_args(cls, args) -> ActivityQuery:
-        def pick(name, allowed):
-            value = (args.get(name) or "").strip()
-            return value if value in allowed else ""
-
-        try:
-            page = max(1, min(int(args.get("page") or 1), 100_000))
-        except ValueError:
-            page = 1
-        try:
-            year = int(args.get("year") or 0) or None
-        except ValueError:
-            year = None
-        if year is not None and not 1990 <= year <= 2100:
-            year = None
-        return cls(
-            q=(args.get("q") or "").strip()[:100],
-            status=pick("status", ACTIVITY_STATUSES),
-            kind=pick("kind", ACTIVITY_KINDS),
-            year=year,
-            sort=pick("sort", SORTS) or "start",
-            dir="asc" if args.get("dir") == "asc" else "desc",
-            page=page,
-            archived=args.get("archived") == "1",
-        )
-
-    def args(self, **changes) -> dict:
-        values = {
-            "q": self.q,
-            "status": self.status,
-            "kind": self.kind,
-            "year": self.year,
-            "sort": self.sort,
-            "dir": self.dir,
-            "page": self.page,
-            "archived": "1" if self.archived else "",
-        }
-        values.update(changes)
-        defaults = {"sort": "start", "dir": "desc", "page": 1}
-        return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
-
-    @property
-    def filtered(self) -> bool:
-        return bool(self.q or self.status or self.kind or self.year or self.archived)
+ACTIVITIES = ListSpec(
+    "activity",
+    columns=[
+        Column("number", _l("No."), lambda a: a.number, sort=Activity.number),
+        Column("theme", _l("Theme"), lambda a: a.theme, sort=Activity.theme),
+        Column("kind", _l("Kind"), lambda a: kind_label(a.kind), sort=Activity.kind),
+        Column("start", _l("Dates"), sort=Activity.start_on, export=False),
+        Column("starts", _l("Starts"), lambda a: a.start_on, screen=False),
+        Column("ends", _l("Ends"), lambda a: a.end_on, screen=False),
+        Column("place", _l("Place"), lambda a: a.place, sort=Activity.place),
+        Column("form", _l("Form"), lambda a: form_label(a.form), screen=False),
+        Column("planner", _l("Planner"), lambda a: a.owner.display_name if a.owner else ""),
+        Column(
+            "participants",
+            _l("Target participants"),
+            lambda a: a.target_participants,
+            screen=False,
+        ),
+        Column("leads", _l("Target leads"), lambda a: a.target_leads, screen=False),
+        Column("sales", _l("Target sales"), lambda a: a.target_sales, screen=False),
+        Column("budget", _l("Budget"), lambda a: a.budget_total, cls="num"),
+        Column("status", _l("Status"), lambda a: status_label(a.status), sort=Activity.status),
+    ],
+    filters=[
+        Filter("status", one_of(*ACTIVITY_STATUSES)),
+        Filter("kind", one_of(*ACTIVITY_KINDS)),
+        Filter("year", _year, default=None),
+        Filter("archived", flag, default=False),
+    ],
+    default_sort="start",
+    default_dir="desc",
+    tie=Activity.id,
+)
+ActivityQuery = ACTIVITIES.Query
 
 
-@dataclass
-class ActivityPage(Paging):
-    items: list
-    total: int
-    by_status: list
-    page: int
-    page_size: int
-
-
-def _filtered(user, query: ActivityQuery):
+def _filtered(user, query):
     stmt = visible(select(Activity), user, Activity)
     stmt = stmt.where(
         Activity.archived_at.is_not(None) if query.archived else Activity.archived_at.is_(None)
     )
     if query.q:
-        pattern = "%" + query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(
-            or_(
-                Activity.theme.ilike(pattern, escape="\\"),
-                Activity.number.ilike(pattern, escape="\\"),
-                Activity.place.ilike(pattern, escape="\\"),
-            )
-        )
+        stmt = stmt.where(contains(query.q, Activity.theme, Activity.number, Activity.place))
     if query.status:
         stmt = stmt.where(Activity.status == query.status)
     if query.kind:
@@ -806,15 +775,15 @@ def _filtered(user, query: ActivityQuery):
     return stmt
 
 
-def _ordered(stmt, query: ActivityQuery):
-    column = SORTS[query.sort]
-    order = column.asc() if query.dir == "asc" else column.desc()
-    tie = Activity.id.asc() if query.dir == "asc" else Activity.id.desc()
-    return stmt.order_by(order, tie)
+_ROW_PARTS = (
+    joinedload(Activity.owner).options(lazyload(User.roles)),
+    selectinload(Activity.budget_lines),
+)
 
 
-def list_activities(user, query: ActivityQuery, page_size: int) -> ActivityPage:
-    """One page of activities with the counts by status of the filtered set (3 queries)."""
+def list_activities(user, query, page_size: int) -> ListPage:
+    """One page of activities with the counts by status of the filtered set
+    (`page.by_status`; 3 queries)."""
     base = _filtered(user, query)
     counts = dict(
         db.session.execute(
@@ -823,35 +792,23 @@ def list_activities(user, query: ActivityQuery, page_size: int) -> ActivityPage:
             )
         ).all()
     )
-    by_status = [(code, counts[code]) for code in ACTIVITY_STATUSES if counts.get(code)]
+    # The count is the sum of the counts by status (one grouped statement), so the page
+    # is read here, in the spec's order, rather than by ACTIVITIES.page, which counts again.
     total = sum(counts.values())
-    pages = max(1, -(-total // page_size))
-    page = min(query.page, pages)
-    items = list(
-        db.session.scalars(
-            _ordered(base, query)
-            .options(
-                joinedload(Activity.owner).lazyload(User.roles),
-                selectinload(Activity.budget_lines),
-            )
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        ).unique()
+    page = min(query.page, max(1, ceil(total / page_size)))
+    rows = db.session.scalars(
+        ACTIVITIES.ordered(base, query)
+        .options(*_ROW_PARTS)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
     )
-    return ActivityPage(items, total, by_status, page, page_size)
+    result = ListPage(list(rows.unique()), total, page, page_size, {})
+    result.by_status = [(code, counts[code]) for code in ACTIVITY_STATUSES if counts.get(code)]
+    return result
 
 
-def export_activities(user, query: ActivityQuery, limit: int = 100_000) -> list[Activity]:
-    return list(
-        db.session.scalars(
-            _ordered(_filtered(user, query), query)
-            .options(
-                joinedload(Activity.owner).options(lazyload(User.roles)),
-                selectinload(Activity.budget_lines),
-            )
-            .limit(limit)
-        ).unique()
-    )
+def export_activities(user, query, limit: int = EXPORT_LIMIT) -> list[Activity]:
+    return ACTIVITIES.export_rows(_filtered(user, query).options(*_ROW_PARTS), query, limit)
 
 
 def years_with_activities(user) -> list[int]:

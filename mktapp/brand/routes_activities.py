@@ -24,7 +24,6 @@ from mktapp.brand import changes as change_svc
 from mktapp.brand.forms_activities import ActivityForm, CancelForm, ChangeForm, SubmitForm
 from mktapp.core import clock, fragments, nav, pickers
 from mktapp.core.actions import record_action
-from mktapp.core.exports import xlsx_response
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, render
 from mktapp.core.permissions import get_visible_or_404, require
@@ -94,41 +93,8 @@ def activities():
 def activities_xlsx():
     """The filtered activities (all pages) as an Excel workbook."""
     query = svc.ActivityQuery.from_args(request.args)
-    header = [
-        _("No."),
-        _("Theme"),
-        _("Kind"),
-        _("Status"),
-        _("Starts"),
-        _("Ends"),
-        _("Place"),
-        _("Form"),
-        _("Planner"),
-        _("Target participants"),
-        _("Target leads"),
-        _("Target sales"),
-        _("Budget"),
-    ]
-    rows = [
-        [
-            a.number,
-            a.theme,
-            svc.kind_label(a.kind),
-            svc.status_label(a.status),
-            a.start_on,
-            a.end_on,
-            a.place,
-            svc.form_label(a.form),
-            a.owner.display_name if a.owner else "",
-            a.target_participants,
-            a.target_leads,
-            a.target_sales,
-            a.budget_total,
-        ]
-        for a in svc.export_activities(current_user, query)
-    ]
-    name = _("Market activities")
-    return xlsx_response(f"{name}-{clock.today():%Y%m%d}.xlsx", [(name, header, rows)])
+    rows = svc.export_activities(current_user, query)
+    return svc.ACTIVITIES.xlsx(rows, _("Market activities"))
 
 
 @bp.get("/activities/calendar")

@@ -14,15 +14,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from markupsafe import Markup
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from mktapp.core.attachments import archive_attachment, save_upload
 from mktapp.core.errors import DomainError
-from mktapp.core.paging import Paging
+from mktapp.core.lists import Column, ListPage, ListQuery, ListSpec, contains
 from mktapp.core.permissions import can
 from mktapp.extensions import db
 from mktapp.models import Attachment, BrandChannel, BrandStrategy
@@ -118,67 +120,51 @@ def version_numbers() -> list[int]:
     )
 
 
-@dataclass
-class VersionQuery:
-    q: str = ""
-    sort: str = "-version"
-    page: int = 1
+VERSIONS = ListSpec(
+    "version",
+    columns=[
+        Column("version", _l("Version"), sort=BrandStrategy.version),
+        Column("saved", _l("Saved")),
+        Column("by", _l("By")),
+        Column("slogan", _l("Slogan")),
+        Column("channels", _l("Channels")),
+        Column("note", _l("Change note")),
+        # A header for screen readers only (the column holds a button).
+        Column(
+            "compare",
+            LazyString(lambda: Markup('<span class="visually-hidden">%s</span>') % _("Compare")),
+        ),
+    ],
+    default_sort="version",
+    default_dir="desc",
+)
 
-    SORTS = ("version", "-version")
 
+class VersionQuery(VERSIONS.Query):
     @classmethod
-    def from_args(cls, args) -> VersionQuery:
-        sort = args.get("sort") or "-version"
-        try:
-            page = max(1, int(args.get("page") or 1))
-        except ValueError:
-            page = 1
-        return cls(
-            q=(args.get("q") or "").strip()[:100],
-            sort=sort if sort in cls.SORTS else "-version",
-            page=page,
-        )
-
-    def args(self, **override) -> dict:
-        values = {"q": self.q or None, "sort": self.sort, "page": self.page}
-        values.update(override)
-        if values.get("page") == 1:
-            values["page"] = None
-        if values.get("sort") == "-version":
-            values["sort"] = None
-        return {k: v for k, v in values.items() if v is not None}
+    def from_args(cls, args, **defaults) -> ListQuery:
+        # Addresses from before the list kit sorted with sort=version (oldest first) or
+        # sort=-version (newest first) and no dir; they still mean that.
+        sort = args.get("sort")
+        if sort in ("version", "-version") and not args.get("dir"):
+            dir = "asc" if sort == "version" else "desc"
+            args = {**{k: args.get(k) for k in args}, "sort": "version", "dir": dir}
+        return super().from_args(args, **defaults)
 
 
-@dataclass
-class VersionPage(Paging):
-    items: list[BrandStrategy]
-    total: int
-    page: int
-    page_size: int
+VERSIONS.Query = VersionQuery
 
 
-def list_versions(query: VersionQuery, page_size: int) -> VersionPage:
+def list_versions(query: VersionQuery, page_size: int) -> ListPage:
     """The versions: search in the change note, slogan and positioning; newest first."""
     stmt = select(BrandStrategy)
     if query.q:
-        like = f"%{query.q}%"
         stmt = stmt.where(
-            or_(
-                BrandStrategy.change_note.ilike(like),
-                BrandStrategy.slogan.ilike(like),
-                BrandStrategy.positioning.ilike(like),
+            contains(
+                query.q, BrandStrategy.change_note, BrandStrategy.slogan, BrandStrategy.positioning
             )
         )
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    order = BrandStrategy.version.asc() if query.sort == "version" else BrandStrategy.version.desc()
-    pages = max(1, -(-total // page_size))
-    page = min(query.page, pages)
-    items = list(
-        db.session.scalars(
-            _with_parts(stmt).order_by(order).offset((page - 1) * page_size).limit(page_size)
-        )
-    )
-    return VersionPage(items=items, total=total, page=page, page_size=page_size)
+    return VERSIONS.page(stmt, query, page_size, options=[selectinload(BrandStrategy.channels)])
 
 
 # --- writing ----------------------------------------------------------------------------

@@ -30,6 +30,18 @@ from mktapp.core.attachments import attachments_for, check_upload, save_upload
 from mktapp.core.audit_display import describe
 from mktapp.core.errors import DomainError
 from mktapp.core.i18n import amount_in_chinese, money  # noqa: F401  (amount_in_chinese: re-exported)
+from mktapp.core.lists import (
+    EXPORT_LIMIT,
+    Column,
+    Filter,
+    ListPage,
+    ListSpec,
+    contains,
+    flag,
+    integer,
+    iso_date,
+    one_of,
+)
 from mktapp.core.money import CENT, MAX_AMOUNT
 from mktapp.core.numbering import next_number
 from mktapp.core.paging import Paging
@@ -670,107 +682,64 @@ def archive_claim(actor: User, claim: ExpenseClaim) -> None:
 
 # --- lists -----------------------------------------------------------------------------------
 
-SORTS = {
-    "number": ExpenseClaim.number,
-    "date": ExpenseClaim.incurred_on,
-    "amount": ExpenseClaim.amount,
-    "applicant": User.display_name,
-    "category": ExpenseClaim.category,
-    "status": ExpenseClaim.status,
-    "created": ExpenseClaim.created_at,
-}
+CLAIMS = ListSpec(
+    "claim",
+    columns=[
+        Column("number", _l("No."), lambda c: c.number, sort=ExpenseClaim.number),
+        # The date is second on screen, but the workbook keeps it seventh, after the amount
+        # (sixth), as it always had them: so it is declared twice, for the table here and
+        # for the workbook after the amount.
+        Column("date", _l("Date incurred"), sort=ExpenseClaim.incurred_on, export=False),
+        Column(
+            "applicant",
+            _l("Applicant"),
+            lambda c: c.owner.display_name if c.owner else "",
+            sort=User.display_name,
+        ),
+        Column("department", _l("Department"), lambda c: department_of(c.owner), screen=False),
+        Column(
+            "category",
+            _l("Category"),
+            lambda c: category_label(c.category),
+            sort=ExpenseClaim.category,
+        ),
+        Column("reason", _l("Reason"), lambda c: c.reason),
+        Column("amount", _l("Amount"), lambda c: c.amount, sort=ExpenseClaim.amount, cls="num"),
+        Column("incurred_on", _l("Date incurred"), lambda c: c.incurred_on, screen=False),
+        Column("status", _l("Status"), lambda c: status_label(c.status), sort=ExpenseClaim.status),
+        Column(
+            "method", _l("Payment method"), lambda c: method_label(c.payment_method), screen=False
+        ),
+        Column("payee", _l("Payee account"), lambda c: c.payee_account, screen=False),
+        Column("invoice", _l("Invoice number"), lambda c: c.invoice_number, screen=False),
+        Column("submitted", _l("Submitted"), lambda c: c.submitted_at, screen=False),
+        Column("approved", _l("Approved"), lambda c: c.approved_at, screen=False),
+        Column("paid_on", _l("Paid on"), lambda c: c.paid_on, screen=False),
+        Column("reference", _l("Payment reference"), lambda c: c.payment_reference, screen=False),
+        Column(
+            "over_budget",
+            _l("Reason for exceeding the budget"),
+            lambda c: c.over_budget_reason,
+            screen=False,
+        ),
+    ],
+    filters=[
+        Filter("status", one_of(*STATUSES)),
+        Filter("category", one_of(*CATEGORIES)),
+        Filter("applicant", integer, default=None),
+        Filter("date_from", iso_date, arg="from", default=None),
+        Filter("date_to", iso_date, arg="to", default=None),
+        Filter("archived", flag, default=False),
+    ],
+    default_sort="date",
+    default_dir="desc",
+    tie=ExpenseClaim.id,
+    sorts={"created": ExpenseClaim.created_at},
+)
+ClaimQuery = CLAIMS.Query
 
 
-def _date_arg(raw: str | None) -> date | None:
-    try:
-        value = date.fromisoformat((raw or "").strip())
-    except ValueError:
-        return None
-    return value if 1990 <= value.year <= 2100 else None
-
-
-@dataclass
-class ClaimQuery:
-    """What a claims list shows, read from the URL; anything not understood is ignored."""
-
-    q: str = ""
-    status: str = ""
-    category: str = ""
-    applicant: int | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    sort: str = "date"
-    dir: str = "desc"
-    page: int = 1
-    archived: bool = False
-
-    @classmethod
-    def from_args(cls, args) -> ClaimQuery:
-        try:
-            page = max(1, min(100_000, int(args.get("page", 1))))
-        except (TypeError, ValueError):
-            page = 1
-        try:
-            applicant = int(args.get("applicant") or 0) or None
-        except (TypeError, ValueError):
-            applicant = None
-        status = args.get("status") or ""
-        category = args.get("category") or ""
-        sort = args.get("sort") or "date"
-        return cls(
-            q=(args.get("q") or "").strip()[:100],
-            status=status if status in STATUSES else "",
-            category=category if category in CATEGORIES else "",
-            applicant=applicant,
-            date_from=_date_arg(args.get("from")),
-            date_to=_date_arg(args.get("to")),
-            sort=sort if sort in SORTS else "date",
-            dir="asc" if args.get("dir") == "asc" else "desc",
-            page=page,
-            archived=args.get("archived") == "1",
-        )
-
-    def args(self, **changes) -> dict:
-        values = {
-            "q": self.q,
-            "status": self.status,
-            "category": self.category,
-            "applicant": self.applicant,
-            "from": self.date_from.isoformat() if self.date_from else "",
-            "to": self.date_to.isoformat() if self.date_to else "",
-            "sort": self.sort,
-            "dir": self.dir,
-            "page": self.page,
-            "archived": "1" if self.archived else "",
-        }
-        values.update(changes)
-        defaults = {"sort": "date", "dir": "desc", "page": 1}
-        return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
-
-    @property
-    def filtered(self) -> bool:
-        return bool(
-            self.q
-            or self.status
-            or self.category
-            or self.applicant
-            or self.date_from
-            or self.date_to
-            or self.archived
-        )
-
-
-@dataclass
-class ClaimPage(Paging):
-    rows: list[ExpenseClaim]
-    total: int
-    amount: Decimal
-    by_status: list[tuple[str, int, Decimal]]
-    page: int
-    page_size: int
-
-
-def _filtered(user: User, query: ClaimQuery, mine: bool):
+def _filtered(user: User, query, mine: bool):
     stmt = visible(select(ExpenseClaim), user, ExpenseClaim)
     conditions = [
         ExpenseClaim.archived_at.is_not(None)
@@ -790,30 +759,31 @@ def _filtered(user: User, query: ClaimQuery, mine: bool):
     if query.date_to:
         conditions.append(ExpenseClaim.incurred_on <= query.date_to)
     if query.q:
-        pattern = "%" + query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conditions.append(
-            or_(
-                ExpenseClaim.number.ilike(pattern, escape="\\"),
-                ExpenseClaim.reason.ilike(pattern, escape="\\"),
-                ExpenseClaim.invoice_number.ilike(pattern, escape="\\"),
-                cast(ExpenseClaim.amount, String).like(pattern, escape="\\"),
+            contains(
+                query.q,
+                ExpenseClaim.number,
+                ExpenseClaim.reason,
+                ExpenseClaim.invoice_number,
+                cast(ExpenseClaim.amount, String),
             )
         )
     return stmt.where(*conditions)
 
 
-def _ordered(stmt, query: ClaimQuery):
-    column = SORTS[query.sort]
-    order = column.asc() if query.dir == "asc" else column.desc()
-    tie = ExpenseClaim.id.asc() if query.dir == "asc" else ExpenseClaim.id.desc()
-    return stmt.join(User, User.id == ExpenseClaim.owner_id).order_by(order, tie)
+def _ordered(stmt, query):
+    """In the query's order; the applicant's name to sort by is joined here, not in the
+    filtered statement the totals are read from."""
+    return CLAIMS.ordered(stmt.join(User, User.id == ExpenseClaim.owner_id), query)
 
 
-def list_claims(user: User, query: ClaimQuery, page_size: int, mine: bool = False) -> ClaimPage:
-    """One page of the claims this user may see, with totals of the whole filtered set.
+def list_claims(user: User, query, page_size: int, mine: bool = False) -> ListPage:
+    """One page of the claims this user may see, with totals of the whole filtered set
+    (`page.amount`, and `page.by_status`: status, count, amount).
 
     Two queries whatever the page: the totals by status, and the page's rows with
-    their applicants and groups.
+    their applicants and groups. (CLAIMS.page would count in a statement of its own;
+    the count here comes with the totals by status.)
     """
     base = _filtered(user, query, mine)
     # The filters as plain WHERE conditions (no `id IN (subquery)`), so the totals can be
@@ -831,22 +801,21 @@ def list_claims(user: User, query: ClaimQuery, page_size: int, mine: bool = Fals
         if status in STATUSES
     ]
     total = sum(count for _s, count, _a in by_status)
-    amount = sum((a for _s, _c, a in by_status), Decimal("0.00"))
-    pages = max(1, ceil(total / page_size))
-    page = min(query.page, pages)
-    rows = list(
-        db.session.scalars(
-            _ordered(base, query)
-            .options(
-                # The applicants' names and groups; not their roles (the list does not show
-                # them, and User.roles would otherwise be loaded by one more query).
-                joinedload(ExpenseClaim.owner).options(joinedload(User.group), lazyload(User.roles))
-            )
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        ).unique()
+    page = min(query.page, max(1, ceil(total / page_size)))
+    rows = db.session.scalars(
+        _ordered(base, query)
+        .options(
+            # The applicants' names and groups; not their roles (the list does not show
+            # them, and User.roles would otherwise be loaded by one more query).
+            joinedload(ExpenseClaim.owner).options(joinedload(User.group), lazyload(User.roles))
+        )
+        .limit(page_size)
+        .offset((page - 1) * page_size)
     )
-    return ClaimPage(rows, total, amount, by_status, page, page_size)
+    result = ListPage(list(rows.unique()), total, page, page_size, {})
+    result.amount = sum((a for _s, _c, a in by_status), Decimal("0.00"))
+    result.by_status = by_status
+    return result
 
 
 @dataclass
@@ -895,14 +864,11 @@ def payment_queue_count(user: User) -> int:
     return db.session.scalar(_to_pay(user).with_only_columns(func.count(ExpenseClaim.id))) or 0
 
 
-def export_rows(user: User, query: ClaimQuery, mine: bool = False, limit: int = 100_000):
+def export_rows(user: User, query, mine: bool = False, limit: int = EXPORT_LIMIT):
     """Every claim of the filtered list (not only one page), for the .xlsx export."""
-    return list(
-        db.session.scalars(
-            _ordered(_filtered(user, query, mine), query)
-            .options(joinedload(ExpenseClaim.owner).joinedload(User.group))
-            .limit(limit)
-        ).unique()
+    stmt = _filtered(user, query, mine).join(User, User.id == ExpenseClaim.owner_id)
+    return CLAIMS.export_rows(
+        stmt.options(joinedload(ExpenseClaim.owner).joinedload(User.group)), query, limit
     )
 
 
