@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
+from importlib import import_module
 
 import click
 from flask import current_app
 from sqlalchemy import func, select
 
+from mktapp.auth.services import create_user, ensure_roles
+from mktapp.core import clock
+from mktapp.core.audit import acting_as
 from mktapp.extensions import db
+from mktapp.models import User
 
 # Each chapter adds its demo records through a function seed(ctx) in its demo module,
 # called in this order; ctx is a dict shared between them (users by username, ...).
@@ -29,7 +34,6 @@ DEMO_PASSWORD = "demo1234"
 
 
 def database_is_empty() -> bool:
-    from mktapp.models import User
 
     return (db.session.scalar(select(func.count(User.id))) or 0) == 0
 
@@ -41,10 +45,6 @@ def seed_demo_data(hash_method: str, today: date | None = None) -> dict:
     services stamp (created, submitted, approved at) are anchored to that day:
     the seeders read ctx["today"] / ctx["now"], the services the anchored clock.
     """
-    from importlib import import_module
-
-    from mktapp.core import clock
-    from mktapp.core.audit import acting_as
 
     with clock.anchored(today) as anchored_today:
         ctx: dict = {
@@ -97,8 +97,6 @@ def register_cli(app) -> None:
     @click.password_option()
     def create_user_cmd(username: str, display_name: str, roles: tuple[str, ...], password: str):
         """Create a user (by default the first administrator)."""
-        from mktapp.auth.services import create_user, ensure_roles
-        from mktapp.models import User
 
         if len(password) < 8:
             raise click.ClickException("the password needs at least 8 characters")

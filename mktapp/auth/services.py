@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from mktapp.core.errors import DomainError
 from mktapp.extensions import db
-from mktapp.models import Group, LoginAttempt, Post, Role, User, user_roles, utcnow
+from mktapp.models import ROLE_CODES, Group, LoginAttempt, Post, Role, User, user_roles, utcnow
 
 
 class AuthError(DomainError):
@@ -170,7 +170,6 @@ def load_user(user_id: str) -> User | None:
 
 def ensure_roles() -> None:
     """Make sure every role of DESIGN.md's table exists (roles are fixed by the code)."""
-    from mktapp.models import ROLE_CODES
 
     existing = set(db.session.scalars(select(Role.code)))
     for i, code in enumerate(ROLE_CODES):

@@ -33,6 +33,7 @@ from mktapp.contracts.forms import (
 from mktapp.core import clock, nav, pickers
 from mktapp.core.actions import record_action
 from mktapp.core.attachments import AttachmentError, attachments_for, register_attachable
+from mktapp.core.audit import acting_as
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.i18n import amount_in_chinese
@@ -705,7 +706,6 @@ def pdf(contract_id: int):
 @click.option("--date", "day", default="", help="Scan as of this date (YYYY-MM-DD); default today.")
 def contracts_scan(day: str) -> None:
     """Notify owners and the marketing manager of overdue deliveries and payments (once)."""
-    from mktapp.core.audit import acting_as
 
     today = date.fromisoformat(day) if day else clock.today()
     with acting_as(None, note="contracts-scan"):

@@ -20,7 +20,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from flask_babel import LazyString
+from flask_babel import LazyString, force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -50,6 +50,8 @@ from mktapp.models import (
     User,
     utcnow,
 )
+from mktapp.sales import pipeline
+from mktapp.sales.customers import CustomerQuery, list_customers
 
 STATUSES: dict[str, Any] = {
     "draft": _l("Draft"),
@@ -717,7 +719,6 @@ def customer_choices(actor: User, q: str, limit: int = 20):
     """The customers a new contract may be drafted for (through the record rules: a sales
     rep gets their own), found by name, contact or phone; recently active first.
     A page of the customer list: .rows, .primary (contacts), .has_more."""
-    from mktapp.sales.customers import CustomerQuery, list_customers
 
     return list_customers(actor, CustomerQuery(q=(q or "").strip()[:100]), limit)
 
@@ -980,7 +981,6 @@ def sign_contract(actor: User, contract: Contract, signed_on: date | None, scan,
 def _win_opportunity(actor: User, contract: Contract) -> None:
     """A signed contract wins the opportunity it was drafted from (if it is still open and
     the signer may move it), through the pipeline's one way of moving a stage."""
-    from mktapp.sales import pipeline
 
     opportunity = (
         db.session.get(Opportunity, contract.opportunity_id) if contract.opportunity_id else None
@@ -1160,7 +1160,6 @@ def scan_overdue(today: date) -> int:
             .where(Role.code == "marketing_manager", User.active.is_(True))
         )
     )
-    from flask_babel import force_locale
 
     for m in rows:
         contract = m.contract

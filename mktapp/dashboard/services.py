@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from mktapp.core import approvals
 from mktapp.core.page_parts import PageParts, Panel
 from mktapp.extensions import db
 from mktapp.models import Notification, User
@@ -34,7 +35,6 @@ def workbench(user: User) -> dict:
         )
         .limit(5)
     ).all()
-    from mktapp.core import approvals
 
     return {
         "me": user,

@@ -23,6 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from mktapp.core.phones import PhoneField
 from mktapp.core.pickers import SHORT_LIST, PickerField
+from mktapp.org.services import username_taken
 
 USERNAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 # Deliberately plain: one @, something before it, a dot in the domain, no spaces.
@@ -95,7 +96,6 @@ class UserCreateForm(_PersonFields):
     )
 
     def validate_username(self, field) -> None:
-        from mktapp.org.services import username_taken
 
         if field.data and username_taken(field.data):
             raise ValidationError(_l("This username is taken (usernames ignore case)."))

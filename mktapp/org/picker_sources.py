@@ -14,7 +14,8 @@ from sqlalchemy.orm import joinedload
 
 from mktapp.core import pickers
 from mktapp.core.permissions import visible
-from mktapp.models import Group, User
+from mktapp.models import Group, TrainingRecord, User
+from mktapp.org.training import manages_training
 
 
 def _detail(person: User) -> str:
@@ -68,7 +69,6 @@ def _group_members(user, scope):
 def _trainees(user, scope):
     """Whom this user may record training for: anyone active (managers), else themself;
     scope: the record's trainee, who stays on it though no longer active."""
-    from mktapp.org.training import manages_training
 
     if not manages_training(user):
         return select(User).where(User.id == user.id)
@@ -80,7 +80,6 @@ def _trainees(user, scope):
 
 def _training_people(user):
     """The people whose training records this user can see (the list's person filter)."""
-    from mktapp.models import TrainingRecord
 
     owners = visible(select(TrainingRecord.owner_id), user, TrainingRecord)
     return select(User).where(User.id.in_(owners))

@@ -15,12 +15,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from mktapp.auth.services import ensure_roles
+from mktapp.auth.services import ensure_roles, hash_password
 from mktapp.core import clock
 from mktapp.core.audit import noting
 from mktapp.core.errors import DomainError
 from mktapp.core.i18n import per_language
 from mktapp.core.lists import Column, Filter, ListPage, ListSpec, actions_column, one_of
+from mktapp.core.permissions import get_visible_or_404, role_label, visible
 from mktapp.extensions import db
 from mktapp.models import ROLE_CODES, AuditLog, Group, Post, Role, User
 from mktapp.models.base import utcnow
@@ -159,7 +160,6 @@ def _directory_total(viewer: User, query):
     no other filter, count(*) and the partial index ix_users_inactive answer that
     without reading the table, where counting `active IS true` reads every row.
     """
-    from mktapp.core.permissions import visible
 
     def count(*conditions):
         return visible(select(func.count()).select_from(User), viewer, User).where(*conditions)
@@ -209,7 +209,6 @@ def user_directory(viewer: User, query, page_size: int) -> ListPage:
     DIRECTORY.page() (a separate count, then ORM entities): only the order comes from
     the spec. A page past the last is not clamped; it shows empty with the pager.
     """
-    from mktapp.core.permissions import visible
 
     conditions = _directory_conditions(query)
     offset = (query.page - 1) * page_size
@@ -342,7 +341,6 @@ def create_user(
     joined_on: date | None = None,
 ) -> User:
     """A new active account; the username is unique whatever its case."""
-    from mktapp.auth.services import hash_password
 
     username = username.strip()
     if username_taken(username):
@@ -435,7 +433,6 @@ def reactivate_user(actor: User, user: User) -> None:
 
 def reset_password(actor: User, user: User, password: str, hash_method: str) -> None:
     """An administrator sets a new password for someone (to pass on to them)."""
-    from mktapp.auth.services import hash_password
 
     user.password_hash = hash_password(password, hash_method)
     # The hash itself never reaches the audit log; the fact of the reset does.
@@ -545,7 +542,6 @@ def update_post(actor: User, post: Post, *, name: str, duties: str) -> Post:
 
 
 def user_for_profile(user_id, viewer: User) -> User:
-    from mktapp.core.permissions import get_visible_or_404
 
     return get_visible_or_404(
         User,
@@ -557,6 +553,5 @@ def user_for_profile(user_id, viewer: User) -> User:
 
 @per_language
 def role_choices() -> list[tuple[str, str]]:
-    from mktapp.core.permissions import role_label
 
     return [(code, role_label(code)) for code in ROLE_CODES]

@@ -42,6 +42,7 @@ from mktapp.models import (
     SurveyQuestion,
     SurveyResponse,
 )
+from mktapp.research.surveys import channel_label, numbered
 
 CROSSTAB_KINDS = ("single", "multi", "rating", "nps")
 PROMOTER, DETRACTOR = "#15803d", "#b42318"
@@ -485,7 +486,6 @@ def question_block(question_id: int, filters: Filters | None = None) -> dict:
 
 
 def _numbering(survey: Survey):
-    from mktapp.research.surveys import numbered
 
     return numbered(survey.questions)
 
@@ -691,7 +691,6 @@ def raw_rows(survey: Survey, filters: Filters) -> tuple[list[str], list[list]]:
         .where(SurveyResponse.survey_id == survey.id, *filters.conditions())
         .order_by(SurveyResponse.submitted_at, SurveyResponse.id)
     )
-    from mktapp.research.surveys import channel_label
 
     rows: dict[int, list] = {}
     for rid, at, channel, customer, respondent in db.session.execute(stmt):

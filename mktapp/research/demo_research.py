@@ -20,7 +20,9 @@ from mktapp.core import approvals as engine
 from mktapp.core import clock, fragments
 from mktapp.extensions import db
 from mktapp.models import (
+    Competitor,
     Customer,
+    Group,
     Survey,
     SurveyAnswer,
     SurveyResponse,
@@ -28,6 +30,7 @@ from mktapp.models import (
 )
 from mktapp.research import demo_market
 from mktapp.research import plans as plan_svc
+from mktapp.research import reports as report_svc
 from mktapp.research import surveys as survey_svc
 
 PLANS = [
@@ -237,8 +240,6 @@ def seed(ctx) -> None:
 def _report(author: User, manager: User, plan, survey: Survey) -> None:
     """The satisfaction plan's report with live blocks; approved (and its PDF frozen)
     only when DEMO_RESEARCH is on -- the PDF render takes about a second."""
-    from mktapp.models import Competitor, Group
-    from mktapp.research import reports as report_svc
 
     by_text = {q.text: q.id for q in survey.questions}
     overall = by_text["总体而言，您对我们的产品和服务满意吗？"]

@@ -19,7 +19,14 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from mktapp.core.forms import LocalDateField, sensible_date
 from mktapp.core.pickers import SHORT_LIST, PickerField
-from mktapp.models import QUESTION_KINDS, RESEARCH_CONTENTS, RESEARCH_METHODS
+from mktapp.models import (
+    NEWS_CATEGORIES,
+    NEWS_IMPACTS,
+    QUESTION_KINDS,
+    RESEARCH_CONTENTS,
+    RESEARCH_METHODS,
+)
+from mktapp.models.research import ANSWER_LIMITS
 from mktapp.research.plans import FIELD_METHODS
 
 
@@ -126,7 +133,6 @@ class SurveyForm(FlaskForm):
     )
 
     def __init__(self, *args, **kwargs):
-        from mktapp.models.research import ANSWER_LIMITS
 
         super().__init__(*args, **kwargs)
         self.answer_limit.choices = [(k, str(v)) for k, v in ANSWER_LIMITS.items()]
@@ -227,7 +233,6 @@ class NewsForm(FlaskForm):
     impact = SelectField(_l("Expected impact"), choices=[], validators=[InputRequired()])
 
     def __init__(self, *args, **kwargs):
-        from mktapp.models import NEWS_CATEGORIES, NEWS_IMPACTS
 
         super().__init__(*args, **kwargs)
         self.category.choices = [(k, str(v)) for k, v in NEWS_CATEGORIES.items()]

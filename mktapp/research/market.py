@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from mktapp.core.audit_display import describe
+from mktapp.core.charts import Series, line_chart
 from mktapp.core.errors import DomainError
 from mktapp.core.paging import PageOf, paginate
 from mktapp.core.permissions import visible
@@ -246,7 +247,6 @@ def figures(user) -> list[MarketFigure]:
 
 def demand_chart(items: list[MarketFigure]):
     """Market size by segment over the years, as an SVG line chart (None without data)."""
-    from mktapp.core.charts import Series, line_chart
 
     if not items:
         return None

@@ -30,6 +30,7 @@ from mktapp.models import (
     ResearchAssignment,
     ResearchMilestone,
     ResearchPlan,
+    Role,
     User,
     utcnow,
 )
@@ -457,7 +458,6 @@ def notes_of(plan: ResearchPlan) -> list[FieldNote]:
 def staff_conditions() -> list:
     """The conditions on User of the colleagues offered for research work: active people
     of the market group and the manager (the "research_staff" picker source)."""
-    from mktapp.models import Role
 
     return [
         User.active.is_(True),

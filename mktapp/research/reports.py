@@ -30,8 +30,10 @@ from mktapp.core.attachments import save_upload
 from mktapp.core.audit_display import describe
 from mktapp.core.errors import DomainError
 from mktapp.core.markdown import render_markdown
+from mktapp.core.notify import notify
 from mktapp.core.numbering import next_number
 from mktapp.core.paging import PageOf, paginate
+from mktapp.core.pdf import render_pdf
 from mktapp.core.permissions import can, visible
 from mktapp.extensions import db
 from mktapp.models import (
@@ -47,6 +49,7 @@ from mktapp.models import (
     User,
     utcnow,
 )
+from mktapp.research import analysis, market
 
 EDITABLE = frozenset({"draft", "rejected", "withdrawn"})
 MARKER = re.compile(r"<p>\[\[(question|crosstab):(\d{1,9})(?::(\d{1,9}))?\]\]</p>")
@@ -152,7 +155,6 @@ def _unavailable() -> str:
 
 
 def _block(report: ResearchReport, kind: str, a: int, b: int | None) -> str:
-    from mktapp.research import analysis
 
     question = db.session.get(SurveyQuestion, a)
     if question is None or question.survey.plan_id != report.plan_id:
@@ -186,7 +188,6 @@ def render_section(report: ResearchReport, text: str) -> Markup:
 
 def _competitor_block(ids: str) -> str:
     """Competitors side by side; every id must name a competitor on record (not archived)."""
-    from mktapp.research import market
 
     wanted = [int(x) for x in ids.split(",")]
     items = list(
@@ -243,7 +244,6 @@ def groups_of(report: ResearchReport) -> list[Group]:
 
 
 def render_report_pdf(report: ResearchReport) -> bytes:
-    from mktapp.core.pdf import render_pdf
 
     return render_pdf(
         "reports/research_report.html",
@@ -302,7 +302,6 @@ def on_approved(report: ResearchReport, actor: User) -> None:
 
 def _tell_departments(report: ResearchReport) -> None:
     """Each active member of the departments it is distributed to hears of the report."""
-    from mktapp.core.notify import notify
 
     people = db.session.scalars(
         select(User).where(User.group_id.in_(report.group_ids or [0]), User.active.is_(True))

@@ -30,11 +30,13 @@ from mktapp.models import (
     ResearchAssignment,
     ResearchMilestone,
     ResearchPlan,
+    Survey,
     User,
 )
 from mktapp.org.picker_sources import people_source
 from mktapp.research import bp
 from mktapp.research import plans as svc
+from mktapp.research import surveys as survey_svc
 from mktapp.research.forms import AssignmentForm, MilestoneForm, NoteForm, PlanForm
 
 nav.add("P2", nav.NavEntry("research.plans", nav._l("Research plans"), ("research.view",), "doc"))
@@ -194,10 +196,6 @@ def plan_edit(plan_id: int):
 
 
 def _detail(plan: ResearchPlan, status: int = 200, block: str | None = None, **extra):
-    from sqlalchemy import select
-
-    from mktapp.models import Survey
-    from mktapp.research import surveys as survey_svc
 
     staff_form = extra.pop("staff_form", None) or AssignmentForm(formdata=None)
     context = {

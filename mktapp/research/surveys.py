@@ -25,6 +25,7 @@ from sqlalchemy import func, insert, or_, select, update
 from mktapp.core import clock
 from mktapp.core.audit_display import describe
 from mktapp.core.errors import DomainError
+from mktapp.core.i18n import local_date
 from mktapp.core.lists import Column, Filter, ListPage, ListSpec, actions_column, contains, one_of
 from mktapp.core.permissions import can, visible
 from mktapp.extensions import db
@@ -369,7 +370,6 @@ def closed_reason(survey: Survey, now=None) -> str:
 
 
 def _fmt(value: date | None) -> str:
-    from mktapp.core.i18n import local_date
 
     return local_date(value)
 

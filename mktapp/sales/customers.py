@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from math import ceil
 from typing import NamedTuple
 
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
@@ -28,7 +29,7 @@ from mktapp.core.notify import notify
 from mktapp.core.permissions import can, group_member_ids, visible
 from mktapp.core.phones import normalize_phone, phone_problem
 from mktapp.extensions import db
-from mktapp.models import User, utcnow
+from mktapp.models import Activity, Role, User, utcnow
 from mktapp.models.sales import (
     COMPANY_SIZES,
     CUSTOMER_GRADES,
@@ -230,7 +231,6 @@ def may_assign(user: User, customer: Customer) -> bool:
 def assignable_reps(user: User) -> list:
     """The conditions on User of the sales reps this user may hand customers to (also
     the "sales_reps" picker source)."""
-    from mktapp.models import Role
 
     conditions = [User.roles.any(Role.code == "sales_rep"), User.active.is_(True)]
     if not is_assigner(user):
@@ -306,9 +306,6 @@ def source_activity_choices(
     user: User, today: date, current: int | None = None
 ) -> list[tuple[int, str]]:
     """(id, "number theme") of recent activities the user sees (and the current one)."""
-    from datetime import timedelta
-
-    from mktapp.models import Activity
 
     recent = (Activity.status.in_(SOURCE_ACTIVITY_STATUSES)) & (
         Activity.end_on >= today - timedelta(days=SOURCE_ACTIVITY_DAYS)
@@ -345,7 +342,6 @@ def source_activity_of(user: User, customer: Customer):
     """The market activity a customer came from, if the user may see it."""
     if not customer.source_activity_id:
         return None
-    from mktapp.models import Activity
 
     return db.session.scalar(
         visible(select(Activity), user, Activity).where(Activity.id == customer.source_activity_id)
@@ -527,7 +523,6 @@ def _apply_contact(customer: Customer, contact: Contact, data: ContactInput) -> 
 
 
 def _tell_owner(customer: Customer) -> None:
-    from flask import url_for
 
     owner = db.session.get(User, customer.owner_id)
     if owner is None:
@@ -823,7 +818,6 @@ def export_rows(user: User, query, view: str = "all", limit: int = 100_000) -> l
 def filter_owners(user: User) -> list:
     """The conditions on User of the owners to filter the customer list by: the reps this
     user may see customers of (the "customer_owners" picker source)."""
-    from mktapp.models import Role
 
     conditions = [User.roles.any(Role.code == "sales_rep")]
     if not is_assigner(user) and not (user.role_codes & {"executive", "service_agent"}):

@@ -23,13 +23,17 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from sqlalchemy import insert, select
 
 from mktapp.core import fragments
 from mktapp.core.audit import current_actor_id
+from mktapp.core.notify import notify
 from mktapp.core.phones import InvalidPhone, normalize_phone
 from mktapp.extensions import db
 from mktapp.models import AuditLog, User, utcnow
@@ -219,8 +223,6 @@ def read_table(data: bytes, filename: str) -> Table:
 
 
 def _read_xlsx(data: bytes) -> Table:
-    from openpyxl import load_workbook
-    from openpyxl.utils import get_column_letter
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
@@ -298,7 +300,6 @@ def _read_csv(data: bytes) -> Table:
 
 
 def _column_letter(n: int) -> str:
-    from openpyxl.utils import get_column_letter
 
     return get_column_letter(n)
 
@@ -406,8 +407,6 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 def _source_code(text: str) -> str | None:
     if not _SOURCE_WORDS:
-        from flask_babel import force_locale
-
         for code, label in LEAD_SOURCES.items():
             _SOURCE_WORDS[_fold(code)] = code
             for locale in ("zh_Hans", "en"):
@@ -690,9 +689,6 @@ def run_import(
 
 
 def _tell(owner_id: int, count: int) -> None:
-    from flask import url_for
-
-    from mktapp.core.notify import notify
 
     owner = db.session.get(User, owner_id)
     if owner is not None:

@@ -18,7 +18,7 @@ from mktapp.core.permissions import can
 from mktapp.extensions import db
 from mktapp.models import utcnow
 from mktapp.models.sales import Product
-from mktapp.sales.pipeline import PipelineError
+from mktapp.sales.pipeline import NotAllowed, PipelineError
 
 
 class ProductError(PipelineError):
@@ -73,8 +73,6 @@ def _apply(product: Product, data: ProductInput) -> None:
 
 def _allowed(actor) -> None:
     if not can(actor, "products.edit"):
-        from mktapp.sales.pipeline import NotAllowed
-
         raise NotAllowed(_("Only the marketing manager keeps the product list."))
 
 

@@ -27,6 +27,7 @@ from mktapp.models.sales import (
 )
 from mktapp.sales import bp, customer_page, importing, picker_sources
 from mktapp.sales import customers as svc
+from mktapp.sales.followups import may_follow_up
 from mktapp.sales.forms_customers import (
     AssignForm,
     ContactForm,
@@ -321,7 +322,6 @@ def _detail_context(customer: Customer, followup_form: FollowupForm | None = Non
 
 
 def can_follow(customer: Customer) -> bool:
-    from mktapp.sales.followups import may_follow_up
 
     return may_follow_up(current_user, customer)
 

@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from mktapp.core import clock
 from mktapp.core.actions import record_action
+from mktapp.core.audit import acting_as
 from mktapp.core.forms import put_error
 from mktapp.core.htmx import is_partial, render
 from mktapp.core.permissions import require
@@ -77,7 +78,6 @@ def followups():
 @click.option("--date", "day", default="", help="Treat this day (YYYY-MM-DD) as today.")
 def sales_reminders(day: str) -> None:
     """Notify sales reps of the follow-ups due today (for a daily cron job); each once."""
-    from mktapp.core.audit import acting_as
 
     today = date.fromisoformat(day) if day else clock.today()
     with acting_as(None, note="sales-reminders"):

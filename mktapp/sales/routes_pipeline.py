@@ -21,6 +21,7 @@ from mktapp.core.htmx import is_partial, redirect_to, render, retarget
 from mktapp.core.i18n import money
 from mktapp.core.permissions import can, get_visible_or_404, require, visible
 from mktapp.extensions import db
+from mktapp.models import Contract
 from mktapp.models.sales import OPEN_STAGES, OPPORTUNITY_STAGES, STAGE_PROBABILITY, Opportunity
 from mktapp.sales import bp
 from mktapp.sales import customer_page as cp
@@ -339,7 +340,6 @@ def _contracts_of(opportunity: Opportunity) -> list:
         current_user, "contracts.view"
     ):
         return []
-    from mktapp.models import Contract
 
     return list(
         db.session.scalars(
