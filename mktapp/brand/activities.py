@@ -52,7 +52,7 @@ from mktapp.core.money import CENT, MAX_AMOUNT, ZERO
 from mktapp.core.numbering import next_number
 from mktapp.core.permissions import can, visible
 from mktapp.extensions import db
-from mktapp.models import User, utcnow
+from mktapp.models import Role, User, utcnow
 from mktapp.models.brand import (
     ACTIVITY_FORMS,
     ACTIVITY_KINDS,
@@ -920,7 +920,6 @@ def month_grid(user, first: date, today: date) -> MonthGrid:
 def staff_conditions() -> list:
     """The conditions on User of the colleagues who may staff an activity: active, with a
     role other than administrator (also the "activity_staff" picker source)."""
-    from mktapp.models import Role
 
     return [User.active.is_(True), User.roles.any(Role.code != "admin")]
 

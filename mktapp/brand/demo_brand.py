@@ -21,12 +21,23 @@ from io import BytesIO
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
+from PIL import Image, ImageDraw
+from sqlalchemy import insert, select, update
 from werkzeug.datastructures import FileStorage
 
+from mktapp.brand import activities as activity_svc
+from mktapp.brand import evaluation as evaluation_svc
+from mktapp.brand import execution
+from mktapp.brand.activities import budget_cells
+from mktapp.brand.evaluation import SALES_WINDOW, SIGNED
+from mktapp.contracts import services as contract_svc
+from mktapp.contracts.demo_contracts import _backdate, _quiet_history, _scan, _terms
 from mktapp.core import approvals as engine
+from mktapp.core import fragments
 from mktapp.core.attachments import save_upload
 from mktapp.core.numbering import next_number
+from mktapp.expense import budget as budget_svc
+from mktapp.expense.demo_claims import tiny_pdf
 from mktapp.extensions import db
 from mktapp.models import (
     Activity,
@@ -34,11 +45,18 @@ from mktapp.models import (
     ActivityParticipant,
     ActivityStaff,
     ActivityTask,
+    ApprovalEvent,
+    ApprovalRequest,
     BrandChannel,
     BrandStrategy,
     BudgetLine,
+    Contract,
     ExpenseClaim,
+    Notification,
+    SurveyAnswer,
+    SurveyResponse,
     User,
+    utcnow,
 )
 from mktapp.models.sales import (
     STAGE_PROBABILITY,
@@ -48,6 +66,7 @@ from mktapp.models.sales import (
     OpportunityStageChange,
     Product,
 )
+from mktapp.research import surveys as research
 from mktapp.sales.customers import name_key, phone_key
 
 # --- the brand strategy ------------------------------------------------------------------
@@ -92,7 +111,6 @@ def _strategy(author: User, number: int, values: dict, channels: list, when: dat
 
 def _png(width: int, height: int, colours: list[str]) -> bytes:
     """A simple logo: stripes of the brand colours (Pillow comes with WeasyPrint)."""
-    from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (width, height), "#ffffff")
     draw = ImageDraw.Draw(image)
@@ -115,7 +133,6 @@ def _upload(record, user, name: str, data: bytes, when: datetime):
 def seed_strategy(ctx: dict) -> list[BrandStrategy]:
     """Version 1 a year ago; version 2 changes the slogan and adds a channel. With
     DEMO_BRAND on, a logo (two versions of one file) and the VI manual are attached."""
-    from mktapp.expense.demo_claims import tiny_pdf
 
     manager = ctx["users"]["manager"]
     now = ctx["now"]
@@ -128,8 +145,6 @@ def seed_strategy(ctx: dict) -> list[BrandStrategy]:
     )
     made = [first]
     if current_app.config.get("DEMO_BRAND", not current_app.testing):
-        from mktapp.brand import routes_strategy  # noqa: F401  (registers the attachable)
-
         old_logo = _upload(
             first,
             manager,
@@ -691,7 +706,6 @@ class ActivitySeeder:
     # --- approval --------------------------------------------------------------------
 
     def _pending(self, spec: Spec) -> Activity:
-        from mktapp.brand import activities as activity_svc
 
         activity = self._draft(spec)
         owner = db.session.get(User, activity.owner_id)
@@ -715,8 +729,6 @@ class ActivitySeeder:
         """Before a plan goes in, the marketing manager adds what its months lack to the
         expense budget (an adjustment with its reason), as a real one would: on whatever
         day the demo is built, only the plan meant to be over budget is."""
-        from mktapp.brand.activities import budget_cells
-        from mktapp.expense import budget as budget_svc
 
         manager = self.users["manager"]
         budgets = {s.year: budget_svc.budget_for_year(s.year) for s in short}
@@ -749,7 +761,6 @@ class ActivitySeeder:
     def _exceed(self, activity: Activity) -> None:
         """Make sure the plan meant to be over budget is: its largest line of its own
         month goes past that month's free budget."""
-        from mktapp.brand.activities import budget_cells
 
         start = activity.start_on
         lines = [
@@ -899,8 +910,6 @@ class ActivitySeeder:
         """The customers to invite (at most 40): a few who bought again within three
         months of the activity, a few who bought in the three months before
         (the evaluation compares the two), then the others."""
-        from mktapp.brand.evaluation import SALES_WINDOW, SIGNED
-        from mktapp.models import Contract
 
         customers = list(
             db.session.scalars(
@@ -928,12 +937,6 @@ class ActivitySeeder:
         """The standard on-site questionnaire (execution service), answered over the
         activity's days so far (bulk-inserted like the research demo); closed afterwards
         when asked."""
-        from sqlalchemy import insert
-
-        from mktapp.brand import execution
-        from mktapp.core import fragments
-        from mktapp.models import SurveyAnswer, SurveyResponse
-        from mktapp.research import surveys as research
 
         owner = db.session.get(User, activity.owner_id)
         survey = execution.create_standard_survey(owner, activity)
@@ -1164,8 +1167,6 @@ class ActivitySeeder:
         """A signed contract for a won deal, through the contract services."""
         if not self.products:
             return
-        from mktapp.contracts import services as contract_svc
-        from mktapp.contracts.demo_contracts import _backdate, _scan, _terms
 
         rep = db.session.get(User, opportunity.owner_id)
         closed = opportunity.closed_at.astimezone(
@@ -1189,7 +1190,6 @@ class ActivitySeeder:
 
     def _evaluation(self, activity: Activity, status: str) -> None:
         """Written (draft) or written, submitted and approved through the service."""
-        from mktapp.brand import evaluation as evaluation_svc
 
         key = next((k for k in EVALUATIONS if k in activity.theme), "客户答谢会")
         reach, media, notes, inquiries, followers, worked, change = EVALUATIONS[key]
@@ -1248,7 +1248,6 @@ def _backdate_approvals(
 ) -> None:
     """Move a document's approval requests, steps and events back to when they happened:
     the submission at `submitted`, the decisions spread up to `decided`."""
-    from mktapp.models import ApprovalEvent, ApprovalRequest
 
     decided = decided or submitted + timedelta(hours=5)
     db.session.flush()
@@ -1279,9 +1278,6 @@ def _backdate_approvals(
 
 def _quiet_notifications() -> None:
     """Old news is read: only notices about plans still under review stay unread."""
-    from sqlalchemy import update
-
-    from mktapp.models import Notification, utcnow
 
     db.session.flush()
     pending = db.session.scalars(select(Activity.id).where(Activity.status == "pending")).all()
@@ -1318,6 +1314,5 @@ def seed_activities(ctx: dict) -> list[Activity]:
 
 def _quiet_contract_notices() -> None:
     """The contracts of the won deals are old news too."""
-    from mktapp.contracts.demo_contracts import _quiet_history
 
     _quiet_history()

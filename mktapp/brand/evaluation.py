@@ -37,9 +37,12 @@ from mktapp.core import charts
 from mktapp.core.attachments import save_upload
 from mktapp.core.audit_display import describe
 from mktapp.core.errors import DomainError
+from mktapp.core.i18n import money
+from mktapp.core.pdf import render_pdf
 from mktapp.core.permissions import can
 from mktapp.extensions import db
 from mktapp.models import (
+    ACTIVITY_STATUSES,
     CATEGORIES,
     EVALUATION_STATUSES,
     Activity,
@@ -55,6 +58,7 @@ from mktapp.models import (
     User,
     utcnow,
 )
+from mktapp.research import analysis
 
 EDITABLE = frozenset({"draft", "rejected", "withdrawn"})
 # The activity statuses in which it may be evaluated (ended) or shown as evaluated.
@@ -106,7 +110,6 @@ def may_edit(user, activity: Activity, evaluation: ActivityEvaluation | None) ->
 
 
 def not_ended_message(activity: Activity) -> str:
-    from mktapp.models import ACTIVITY_STATUSES
 
     return _(
         "An activity can be evaluated only after it has ended (this one is: %(status)s).",
@@ -259,7 +262,6 @@ def _cost(activity: Activity) -> dict:
 
 def _satisfaction(activity: Activity) -> dict:
     """The feedback questionnaire's first rating and first NPS question (research analysis)."""
-    from mktapp.research import analysis
 
     out: dict = {"survey_id": activity.survey_id, "rating": None, "nps": None}
     if not activity.survey_id:
@@ -351,7 +353,6 @@ def _pct(value: float | None) -> str:
 
 
 def kpis(activity: Activity, fig: dict, evaluation: ActivityEvaluation | None) -> list[Kpi]:
-    from mktapp.core.i18n import money
 
     att, fun, cost = fig["attendance"], fig["funnel"], fig["cost"]
     revenue = Decimal(fun["contract_amount"])
@@ -430,7 +431,6 @@ def category_label(code: str) -> str:
 
 def chart_set(fig: dict) -> dict:
     """The four SVG charts of the page and the PDF, drawn from the (frozen) figures."""
-    from mktapp.core.i18n import money
 
     att, fun, cost = fig["attendance"], fig["funnel"], fig["cost"]
     planned, actual = _("Target"), _("Actual")
@@ -567,7 +567,6 @@ def submit(user: User, activity: Activity) -> ActivityEvaluation:
 
 
 def render_evaluation_pdf(activity: Activity, evaluation: ActivityEvaluation | None) -> bytes:
-    from mktapp.core.pdf import render_pdf
 
     fig = figures_of(activity, evaluation)
     return render_pdf(

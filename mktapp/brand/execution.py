@@ -37,7 +37,7 @@ from mktapp.core.paging import Paging
 from mktapp.core.permissions import can, visible
 from mktapp.core.qr import qr_svg  # noqa: F401 (the sign and its routes use svc.qr_svg)
 from mktapp.extensions import db
-from mktapp.models import Customer, Role, Survey, User, utcnow
+from mktapp.models import Contact, Customer, Role, Survey, User, utcnow
 from mktapp.models.brand import (
     PARTICIPANT_KINDS,
     TASK_STATUSES,
@@ -46,6 +46,7 @@ from mktapp.models.brand import (
     ActivityStaff,
     ActivityTask,
 )
+from mktapp.research import surveys as research
 
 # The statuses in which an activity is executed (its checklist, participants, feedback).
 EXECUTABLE = ("approved", "running", "ended")
@@ -565,7 +566,6 @@ def search_customers(user, activity: Activity, q: str, limit: int = 20):
     if not q:
         return [], set()
     like = _like(q)
-    from mktapp.models import Contact
 
     stmt = (
         visible(select(Customer), user, Customer)
@@ -673,7 +673,6 @@ def survey_choices(user) -> list[tuple[int, str]]:
 
 
 def attach_survey(user, activity: Activity, survey_id: int) -> Survey:
-    from mktapp.research import surveys as research
 
     if not may_manage_feedback(user, activity):
         raise ExecutionError(_("You cannot change this activity's feedback questionnaire."))
@@ -708,7 +707,6 @@ INTEREST_OPTIONS = (
 def create_standard_survey(user, activity: Activity) -> Survey:
     """Make, publish and attach the standard on-site feedback questionnaire, in the
     language of the user who makes it, through the research chapter's services."""
-    from mktapp.research import surveys as research
 
     if not may_manage_feedback(user, activity):
         raise ExecutionError(_("You cannot change this activity's feedback questionnaire."))
@@ -770,7 +768,6 @@ def event_over(activity: Activity) -> bool:
 def sign_problem(survey: Survey | None) -> str | None:
     """Why no QR code can be shown (None when it can): no questionnaire, not open, or
     open to invited customers only (research's answer_limit)."""
-    from mktapp.research import surveys as research
 
     if survey is None:
         return _("No feedback questionnaire is attached to this activity yet.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from mktapp.brand import strategy as svc
 from mktapp.core.attachments import AttachmentField
@@ -72,8 +72,6 @@ class StrategyForm(FlaskForm):
         try:
             svc.parse_colours(field.data or "")
         except svc.StrategyError as error:
-            from wtforms.validators import ValidationError
-
             raise ValidationError(error.message) from None
 
     def load(self, data: svc.StrategyInput) -> None:

@@ -24,6 +24,7 @@ from mktapp.brand import changes as change_svc
 from mktapp.brand.forms_activities import ActivityForm, CancelForm, ChangeForm, SubmitForm
 from mktapp.core import clock, fragments, nav, pickers
 from mktapp.core.actions import record_action
+from mktapp.core.audit import acting_as
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, render
 from mktapp.core.permissions import get_visible_or_404, require
@@ -388,7 +389,6 @@ def activity_change_detail(change_id: int):
 @click.option("--date", "day", default="", help="Scan as of this date (YYYY-MM-DD); default today.")
 def brand_scan(day: str) -> None:
     """Start approved activities whose first day has come; end those whose last day passed."""
-    from mktapp.core.audit import acting_as
 
     today = date.fromisoformat(day) if day else clock.today()
     with acting_as(None, note="brand-scan"):

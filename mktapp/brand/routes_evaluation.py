@@ -6,6 +6,8 @@ approval, the frozen file after). The activity page shows the evaluation's panel
 
 from __future__ import annotations
 
+import json
+
 from flask import abort, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -32,8 +34,6 @@ def _panel(activity: Activity, user) -> dict:
     evaluation = svc.evaluation_of(activity)
     fig = None
     if evaluation is not None and evaluation.figures:
-        import json
-
         fig = json.loads(evaluation.figures)
     return {
         "eval_activity": activity,

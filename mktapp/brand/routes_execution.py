@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 import click
-from flask import Response, abort, request, url_for
+from flask import Response, abort, current_app, request, url_for
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -25,6 +25,7 @@ from mktapp.brand import execution as svc
 from mktapp.brand.forms_execution import AttachSurveyForm, ParticipantForm, StatusForm, TaskForm
 from mktapp.core import clock, pickers
 from mktapp.core.actions import record_action
+from mktapp.core.audit import acting_as
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import hx_target, is_partial, redirect_to, render
 from mktapp.core.permissions import can, get_visible_or_404, require, visible
@@ -653,7 +654,6 @@ def _activity_url(activity: Activity) -> str:
     A request context only while the URL is built: notify() would otherwise put the
     test context's http://localhost/ in front of the e-mailed link.
     """
-    from flask import current_app
 
     endpoint = (
         "brand.activity"
@@ -669,7 +669,6 @@ def _activity_url(activity: Activity) -> str:
 @click.option("--date", "day", default="", help="Scan as of this date (YYYY-MM-DD); default today.")
 def activity_tasks_scan(day: str) -> None:
     """Tell each overdue activity task's owner (once)."""
-    from mktapp.core.audit import acting_as
 
     today = date.fromisoformat(day) if day else clock.today()
     with acting_as(None, note="activity-tasks-scan"):

@@ -20,7 +20,7 @@ from mktapp.core import audit
 from mktapp.core.audit_display import describe
 from mktapp.core.errors import DomainError
 from mktapp.core.i18n import money
-from mktapp.core.permissions import can
+from mktapp.core.permissions import can, visible
 from mktapp.expense.common import CATEGORY_NAMES_ZH, MONTHS, QUARTERS
 from mktapp.extensions import db
 from mktapp.models import User
@@ -121,7 +121,6 @@ def totals(cells: Cells) -> dict:
 
 def list_budgets(user: User) -> list[tuple[Budget, Decimal]]:
     """Budgets newest year first, each with its total (2 queries)."""
-    from mktapp.core.permissions import visible
 
     budgets = list(db.session.scalars(visible(select(Budget), user).order_by(Budget.year.desc())))
     sums = dict(

@@ -17,7 +17,9 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from math import ceil
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,7 +28,7 @@ from sqlalchemy.orm import joinedload, lazyload
 
 from mktapp.core import approvals as engine
 from mktapp.core import settings
-from mktapp.core.attachments import attachments_for, check_upload, save_upload
+from mktapp.core.attachments import UploadRejected, attachments_for, check_upload, save_upload
 from mktapp.core.audit_display import describe
 from mktapp.core.errors import DomainError
 from mktapp.core.i18n import amount_in_chinese, money  # noqa: F401  (amount_in_chinese: re-exported)
@@ -43,9 +45,11 @@ from mktapp.core.lists import (
     one_of,
 )
 from mktapp.core.money import CENT, MAX_AMOUNT
+from mktapp.core.notify import notify
 from mktapp.core.numbering import next_number
 from mktapp.core.paging import Paging
 from mktapp.core.permissions import can, visible
+from mktapp.expense import monitoring
 from mktapp.expense.common import budget_remaining
 from mktapp.extensions import db
 from mktapp.models import (
@@ -258,7 +262,6 @@ def _scan_for_anomalies(claim: ExpenseClaim) -> None:
     """Look for spending anomalies where the figures change: a claim under review counts as
     committed (duplicate invoices, split claims), an approved one as actual (over budget,
     outliers). Payment changes no figure; a return or a withdrawal only removes findings."""
-    from mktapp.expense import monitoring
 
     monitoring.scan(claim.incurred_on.year)
 
@@ -444,7 +447,6 @@ def activity_problem(user: User | None, activity_id: int | None) -> str | None:
 
 
 def _check_receipt(file_storage: Any) -> None:
-    from mktapp.core.attachments import UploadRejected
 
     try:
         content_type = check_upload(file_storage)
@@ -651,7 +653,6 @@ def record_payment(actor: User, claim: ExpenseClaim, paid_on: date, reference: s
     claim.paid_on = paid_on
     claim.payment_reference = reference[:80]
     claim.paid_by_id = actor.id
-    from mktapp.core.notify import notify
 
     if claim.owner is not None:
         notify(
@@ -663,9 +664,6 @@ def record_payment(actor: User, claim: ExpenseClaim, paid_on: date, reference: s
 
 
 def _local_date(moment: datetime) -> date:
-    from zoneinfo import ZoneInfo
-
-    from flask import current_app
 
     return moment.astimezone(ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))).date()
 

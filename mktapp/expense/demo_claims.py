@@ -29,6 +29,7 @@ from mktapp.expense.common import budget_remaining
 from mktapp.extensions import db
 from mktapp.models import (
     ApprovalEvent,
+    ApprovalRequest,
     ExpenseClaim,
     Notification,
     User,
@@ -355,7 +356,6 @@ class Seeder:
         by_claim: dict[int, list[ApprovalEvent]] = {}
         for event in events:
             by_claim.setdefault(event.doc_id, []).append(event)
-        from mktapp.models import ApprovalRequest
 
         requests = db.session.scalars(
             select(ApprovalRequest).where(

@@ -15,7 +15,14 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from mktapp.expense.common import MONTHS, MoneyError, category_choices, month_label, parse_money
+from mktapp.expense.common import (
+    MONTHS,
+    MoneyError,
+    category_choices,
+    month_label,
+    parse_money,
+    spread_evenly,
+)
 from mktapp.models.expense import CATEGORIES
 
 Cells = dict[tuple[str, int], Decimal]
@@ -52,7 +59,6 @@ def parse_grid(formdata: Mapping) -> tuple[Cells, dict[str, str], dict[str, str]
 
 def apply_spread(formdata: Mapping, raw: dict[str, str]) -> dict[str, str]:
     """Fill one category's 12 months from a yearly amount; returns errors by input name."""
-    from mktapp.expense.common import spread_evenly
 
     category = str(formdata.get(SPREAD_CATEGORY, ""))
     if category not in CATEGORIES:

@@ -28,14 +28,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, extract, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
 
+from mktapp.brand.activities import reserved_statement
 from mktapp.core import audit, audit_display, clock, settings
 from mktapp.core.errors import DomainError
+from mktapp.core.i18n import money
 from mktapp.core.money import CENT, ZERO
+from mktapp.core.notify import notify, resolve
 from mktapp.core.settings import SettingSpec
 from mktapp.expense.common import (
     MONTHS,
@@ -215,7 +220,6 @@ def _claims_in(year: int):
 def report(year: int, today: date | None = None) -> Report:
     """Budget against actual by category and month for a year, with what market activities
     reserve: 4 SQL statements (each GROUP BY category and month)."""
-    from mktapp.brand.activities import reserved_statement
 
     today = today or clock.today()
     budget = db.session.scalar(select(Budget).where(Budget.year == year))
@@ -572,9 +576,6 @@ def anomaly_task(anomaly: ExpenseAnomaly) -> str:
 
 
 def _notify(anomalies: list[ExpenseAnomaly]) -> None:
-    from flask import current_app, has_request_context, url_for
-
-    from mktapp.core.notify import notify
 
     people = watchers()
     for anomaly in anomalies:
@@ -616,7 +617,6 @@ def detail_of(anomaly: ExpenseAnomaly) -> dict:
 def headline(anomaly: ExpenseAnomaly) -> str:
     """A notice's title: what was found and how much, in the current language
     ("费用异常：品牌宣传费 11月超预算 ¥3,000.00")."""
-    from mktapp.core.i18n import money
 
     d = detail_of(anomaly)
     cat = category_label(anomaly.category) if anomaly.category else ""
@@ -672,7 +672,6 @@ def headline(anomaly: ExpenseAnomaly) -> str:
 
 def describe(anomaly: ExpenseAnomaly) -> str:
     """One sentence saying what was found, in the current language."""
-    from mktapp.core.i18n import money
 
     d = detail_of(anomaly)
     cat = category_label(anomaly.category) if anomaly.category else ""
@@ -792,7 +791,6 @@ def list_anomalies(
     year: int | None = None, status: str | None = None, limit: int | None = None
 ) -> list[ExpenseAnomaly]:
     """Anomalies, open first, newest first, with who decided and the people they name."""
-    from sqlalchemy.orm import selectinload
 
     query = select(ExpenseAnomaly).options(selectinload(ExpenseAnomaly.decided_by))
     if year:
@@ -820,7 +818,6 @@ def open_count(year: int | None = None) -> int:
 
 def decide(actor: User, anomaly: ExpenseAnomaly, decision: str) -> ExpenseAnomaly:
     """Record the decision taken about a finding, which closes it."""
-    from mktapp.core import audit
 
     decision = (decision or "").strip()
     if not decision:
@@ -834,7 +831,6 @@ def decide(actor: User, anomaly: ExpenseAnomaly, decision: str) -> ExpenseAnomal
     db.session.flush()
     audit.log(anomaly, "decide", {"decision": ["", decision]}, note=decision)
     # Decided: the notices that reported it are done, for everyone they went to.
-    from mktapp.core.notify import resolve
 
     resolve(anomaly_task(anomaly))
     return anomaly

@@ -10,6 +10,7 @@ from mktapp.core import clock, nav
 from mktapp.core.actions import record_action
 from mktapp.core.forms import put_error
 from mktapp.core.htmx import redirect_to, render
+from mktapp.core.i18n import money
 from mktapp.core.permissions import get_visible_or_404, require
 from mktapp.expense import bp
 from mktapp.expense import budget as svc
@@ -36,7 +37,6 @@ nav.add(
 @bp.app_template_filter("yuan")
 def yuan_filter(value) -> str:
     """An amount in a dense grid: 1,234.50 (the column heads say ¥)."""
-    from mktapp.core.i18n import money
 
     return money(value, currency="")
 

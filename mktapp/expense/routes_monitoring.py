@@ -11,11 +11,12 @@ from flask_login import current_user
 
 from mktapp.core import charts, clock, nav
 from mktapp.core.actions import record_action
+from mktapp.core.audit import acting_as
 from mktapp.core.exports import xlsx_response
 from mktapp.core.forms import put_error
 from mktapp.core.htmx import redirect_to, render
 from mktapp.core.i18n import money
-from mktapp.core.permissions import get_visible_or_404, require
+from mktapp.core.permissions import can, get_visible_or_404, require
 from mktapp.expense import bp
 from mktapp.expense import monitoring as svc
 from mktapp.expense.common import MONTHS, month_label
@@ -283,7 +284,6 @@ def _anomaly_page(anomaly, form, status=200):
 
 
 def current_user_may_decide() -> bool:
-    from mktapp.core.permissions import can
 
     return can(current_user, "expense.budget")
 
@@ -321,7 +321,6 @@ def anomaly_decide(anomaly_id: int):
 @click.option("--year", "years", type=int, multiple=True, help="Year to scan (default: this year).")
 def expense_scan(years: tuple[int, ...]) -> None:
     """Look for spending anomalies (for a daily cron job); each is notified once."""
-    from mktapp.core.audit import acting_as
 
     total = 0
     with acting_as(None, note="expense-scan"):
