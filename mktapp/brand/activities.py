@@ -616,25 +616,13 @@ def check_approval(doc, lines, actor: User, exclude_activity_id: int | None = No
     )
 
 
-def on_submitted(activity: Activity, actor: User) -> None:
-    activity.status = "pending"
-    activity.submitted_at = utcnow()
-
-
 def on_approved(activity: Activity, actor: User) -> None:
-    reason = check_approval(activity, activity.budget_lines, actor)
+    """Approved (the engine has moved it): over the free budget only with the leader's
+    reason, kept. Its own lines are left out of the reserved budget they are checked
+    against: they reserve it from now on."""
+    reason = check_approval(activity, activity.budget_lines, actor, exclude_activity_id=activity.id)
     if reason:
         activity.over_budget_reason = reason[:4000]
-    activity.status = "approved"
-    activity.approved_at = utcnow()
-
-
-def on_rejected(activity: Activity, actor: User, reason: str) -> None:
-    activity.status = "rejected"
-
-
-def on_withdrawn(activity: Activity, actor: User) -> None:
-    activity.status = "withdrawn"
 
 
 def activity_title(activity: Activity) -> str:
@@ -646,24 +634,13 @@ FLOW = engine.register_flow(
         doc_type="Activity",
         model=Activity,
         label=_l("Market activity plan"),
-        steps=[
-            engine.Step("manager", _l("Marketing manager"), "marketing_manager"),
-            engine.Step(
-                "leader",
-                _l("Company leader"),
-                "executive",
-                when=needs_executive,
-                when_label=LazyString(_executive_when_label),
-            ),
-        ],
+        steps=engine.manager_then_leader(needs_executive, LazyString(_executive_when_label)),
         endpoint="brand.activity",
         id_arg="activity_id",
         applicant=lambda activity: activity.owner,
         title=activity_title,
-        on_submitted=on_submitted,
+        review=engine.STANDARD_REVIEW,
         on_approved=on_approved,
-        on_rejected=on_rejected,
-        on_withdrawn=on_withdrawn,
         settings=[THRESHOLD.key],
     )
 )

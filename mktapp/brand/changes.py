@@ -25,7 +25,7 @@ from mktapp.core import approvals as engine
 from mktapp.core.audit_display import describe, snapshot
 from mktapp.core.i18n import money
 from mktapp.extensions import db
-from mktapp.models import User, utcnow
+from mktapp.models import User
 from mktapp.models.brand import CHANGE_STATUSES, Activity, ActivityChange
 
 FIELDS = (
@@ -242,11 +242,6 @@ def needs_executive(change: ActivityChange) -> bool:
     )
 
 
-def on_submitted(change: ActivityChange, actor: User) -> None:
-    change.status = "pending"
-    change.submitted_at = utcnow()
-
-
 def on_approved(change: ActivityChange, actor: User) -> None:
     """Apply the proposed plan to the activity (the only place an approved plan changes)."""
     activity = change.activity
@@ -255,16 +250,6 @@ def on_approved(change: ActivityChange, actor: User) -> None:
     act._apply(activity, data)
     if reason:
         activity.over_budget_reason = reason[:4000]
-    change.status = "approved"
-    change.approved_at = utcnow()
-
-
-def on_rejected(change: ActivityChange, actor: User, reason: str) -> None:
-    change.status = "rejected"
-
-
-def on_withdrawn(change: ActivityChange, actor: User) -> None:
-    change.status = "withdrawn"
 
 
 def change_title(change: ActivityChange) -> str:
@@ -284,24 +269,13 @@ FLOW = engine.register_flow(
         doc_type="ActivityChange",
         model=ActivityChange,
         label=_l("Activity change request"),
-        steps=[
-            engine.Step("manager", _l("Marketing manager"), "marketing_manager"),
-            engine.Step(
-                "leader",
-                _l("Company leader"),
-                "executive",
-                when=needs_executive,
-                when_label=LazyString(_when_label),
-            ),
-        ],
+        steps=engine.manager_then_leader(needs_executive, LazyString(_when_label)),
         endpoint="brand.activity_change_detail",
         id_arg="change_id",
         applicant=lambda change: change.owner,
         title=change_title,
-        on_submitted=on_submitted,
+        review=engine.STANDARD_REVIEW,
         on_approved=on_approved,
-        on_rejected=on_rejected,
-        on_withdrawn=on_withdrawn,
         settings=[act.THRESHOLD.key],
     )
 )

@@ -590,15 +590,8 @@ def frozen_pdf(evaluation: ActivityEvaluation | None) -> Attachment | None:
 # --- the engine's hooks -----------------------------------------------------------------------
 
 
-def on_submitted(evaluation: ActivityEvaluation, actor: User) -> None:
-    evaluation.status = "pending"
-    evaluation.submitted_at = utcnow()
-
-
 def on_approved(evaluation: ActivityEvaluation, actor: User) -> None:
     """Approved: the activity is evaluated; the PDF is rendered once and kept."""
-    evaluation.status = "approved"
-    evaluation.approved_at = utcnow()
     activity = evaluation.activity
     activity.status = "evaluated"
     data = render_evaluation_pdf(activity, evaluation)
@@ -606,14 +599,6 @@ def on_approved(evaluation: ActivityEvaluation, actor: User) -> None:
     attachment = save_upload(upload, evaluation, actor)
     db.session.flush()
     evaluation.pdf_attachment_id = attachment.id
-
-
-def on_rejected(evaluation: ActivityEvaluation, actor: User, reason: str) -> None:
-    evaluation.status = "rejected"
-
-
-def on_withdrawn(evaluation: ActivityEvaluation, actor: User) -> None:
-    evaluation.status = "withdrawn"
 
 
 FLOW = engine.register_flow(
@@ -628,10 +613,8 @@ FLOW = engine.register_flow(
         title=lambda evaluation: (
             f"活动评估 {evaluation.activity.number} · {evaluation.activity.theme[:60]}"
         ),
-        on_submitted=on_submitted,
+        review=engine.STANDARD_REVIEW,
         on_approved=on_approved,
-        on_rejected=on_rejected,
-        on_withdrawn=on_withdrawn,
     )
 )
 

@@ -798,24 +798,6 @@ def _leader_when_label() -> str:
     return _("only from %(amount)s", amount=money(leader_threshold()))
 
 
-def _on_submitted(contract: Contract, actor: User) -> None:
-    contract.status = "pending"
-    contract.submitted_at = utcnow()
-
-
-def _on_approved(contract: Contract, actor: User) -> None:
-    contract.status = "approved"
-    contract.approved_at = utcnow()
-
-
-def _on_rejected(contract: Contract, actor: User, reason: str) -> None:
-    contract.status = "rejected"
-
-
-def _on_withdrawn(contract: Contract, actor: User) -> None:
-    contract.status = "withdrawn"
-
-
 def contract_title(contract: Contract) -> str:
     customer = contract.customer.name if contract.customer else ""
     return f"合同 {contract.number} · {customer} · {money(contract.total)}"
@@ -826,24 +808,12 @@ FLOW = engine.register_flow(
         doc_type="Contract",
         model=Contract,
         label=_l("Sales contract"),
-        steps=[
-            engine.Step("manager", _l("Marketing manager"), "marketing_manager"),
-            engine.Step(
-                "leader",
-                _l("Company leader"),
-                "executive",
-                when=needs_leader,
-                when_label=LazyString(_leader_when_label),
-            ),
-        ],
+        steps=engine.manager_then_leader(needs_leader, LazyString(_leader_when_label)),
         endpoint="contracts.detail",
         id_arg="contract_id",
         applicant=lambda contract: contract.owner,
         title=contract_title,
-        on_submitted=_on_submitted,
-        on_approved=_on_approved,
-        on_rejected=_on_rejected,
-        on_withdrawn=_on_withdrawn,
+        review=engine.STANDARD_REVIEW,
         settings=[LEADER_THRESHOLD.key],
     )
 )
@@ -855,9 +825,7 @@ def _amendment_approved(amendment: ContractAmendment, actor: User) -> None:
     terms = terms_from_snapshot(amendment.terms)
     _apply_terms(contract, terms, totals_of(terms))
     contract.version = (contract.version or 1) + 1
-    amendment.status = "approved"
     amendment.to_version = contract.version
-    amendment.decided_at = utcnow()
     db.session.add(
         ContractVersion(
             contract=contract,
@@ -869,43 +837,28 @@ def _amendment_approved(amendment: ContractAmendment, actor: User) -> None:
     )
 
 
-def _amendment_rejected(amendment: ContractAmendment, actor: User, reason: str) -> None:
-    amendment.status = "rejected"
-    amendment.decided_at = utcnow()
-
-
-def _amendment_withdrawn(amendment: ContractAmendment, actor: User) -> None:
-    amendment.status = "withdrawn"
-    amendment.decided_at = utcnow()
-
-
 def amendment_title(amendment: ContractAmendment) -> str:
     contract = amendment.contract
     return f"合同变更 {amendment.number} · {contract.customer.name if contract.customer else ''}"
 
+
+# An amendment is decided once: approved, rejected or withdrawn, it is stamped decided.
+AMENDMENT_REVIEW = engine.Review(
+    stamps=(("approved", "decided_at"), ("rejected", "decided_at"), ("withdrawn", "decided_at"))
+)
 
 AMENDMENT_FLOW = engine.register_flow(
     engine.Flow(
         doc_type="ContractAmendment",
         model=ContractAmendment,
         label=_l("Contract amendment"),
-        steps=[
-            engine.Step("manager", _l("Marketing manager"), "marketing_manager"),
-            engine.Step(
-                "leader",
-                _l("Company leader"),
-                "executive",
-                when=needs_leader,
-                when_label=LazyString(_leader_when_label),
-            ),
-        ],
+        steps=engine.manager_then_leader(needs_leader, LazyString(_leader_when_label)),
         endpoint="contracts.amendment",
         id_arg="amendment_id",
         applicant=lambda amendment: amendment.owner,
         title=amendment_title,
+        review=AMENDMENT_REVIEW,
         on_approved=_amendment_approved,
-        on_rejected=_amendment_rejected,
-        on_withdrawn=_amendment_withdrawn,
         settings=[LEADER_THRESHOLD.key],
     )
 )

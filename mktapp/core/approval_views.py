@@ -42,7 +42,7 @@ def _flow_or_404(doc_type: str) -> engine.Flow:
 @bp.app_template_global("approval_state")
 def approval_state(doc):
     """What the approval panel of a document needs, for the signed-in user."""
-    flow = engine.FLOWS.get(type(doc).__name__)
+    flow = engine.flow_of(doc)
     if flow is None:
         return None
     rounds = engine.requests_for(doc)

@@ -125,8 +125,46 @@ class Step:
     when_label: Any = None
 
 
+@dataclass(frozen=True)
+class Review:
+    """How the engine moves a reviewed document on each event, before the flow's hook
+    runs: the status it gets, and the time column it stamps. A hook is written only for
+    what a chapter does beyond that (render a PDF, apply a change, scan the budget)."""
+
+    submitted: str = "pending"
+    approved: str = "approved"
+    rejected: str = "rejected"
+    withdrawn: str = "withdrawn"
+    stamps: tuple[tuple[str, str], ...] = (
+        ("submitted", "submitted_at"),
+        ("approved", "approved_at"),
+    )
+
+    def move(self, doc: Any, event: str) -> None:
+        doc.status = getattr(self, event)
+        for stamped, column in self.stamps:
+            if stamped == event:
+                setattr(doc, column, utcnow())
+
+
+# Submitted (pending, stamped), approved (stamped), rejected, withdrawn.
+STANDARD_REVIEW = Review()
+
+
+def manager_then_leader(when: Callable[[Any], bool], when_label: Any) -> list[Step]:
+    """The usual two steps: the marketing manager, then the company leader when `when`
+    (a threshold) holds."""
+    return [
+        Step("manager", _l("Marketing manager"), "marketing_manager"),
+        Step("leader", _l("Company leader"), "executive", when=when, when_label=when_label),
+    ]
+
+
 @dataclass
 class Flow:
+    """A document type's approval: its steps, its page, who applies, its title, how its
+    status moves (`review`; None: the chapter's hooks move it) and the hooks."""
+
     doc_type: str
     model: type
     label: Any
@@ -140,6 +178,16 @@ class Flow:
     on_rejected: Callable[[Any, User, str], None] | None = None
     on_withdrawn: Callable[[Any, User], None] | None = None
     settings: list[str] = field(default_factory=list)  # keys shown with the flow
+    review: Review | None = None
+
+    def moved(self, doc: Any, event: str, actor: User, *args: Any) -> None:
+        """The document moved by `event` (submitted, approved, rejected, withdrawn):
+        its status and stamp, then the chapter's hook for that event, if any."""
+        if self.review is not None:
+            self.review.move(doc, event)
+        hook = getattr(self, f"on_{event}")
+        if hook is not None:
+            hook(doc, actor, *args)
 
     def url(self, doc_id: int) -> str:
         """The document's path; works outside a request too (jobs, tests)."""
@@ -149,19 +197,30 @@ class Flow:
         return adapter.build(self.endpoint, {self.id_arg: doc_id})
 
 
+# By the key stored with every request (doc_type: stable, whatever the model's class is
+# called), and by the model its documents are.
 FLOWS: dict[str, Flow] = {}
+_BY_MODEL: dict[type, Flow] = {}
 
 
 def register_flow(flow: Flow) -> Flow:
     FLOWS[flow.doc_type] = flow
+    _BY_MODEL[flow.model] = flow
     return flow
 
 
+def flow_of(doc: Any) -> Flow | None:
+    """The flow a document goes through, or None."""
+    flow = _BY_MODEL.get(type(doc))
+    # A flow replaced under its key (a test's) is the one that counts.
+    return flow if flow is not None and FLOWS.get(flow.doc_type) is flow else None
+
+
 def flow_for(doc: Any) -> Flow:
-    try:
-        return FLOWS[type(doc).__name__]
-    except KeyError as error:
-        raise LookupError(f"no approval flow for {type(doc).__name__}") from error
+    flow = flow_of(doc)
+    if flow is None:
+        raise LookupError(f"no approval flow for {type(doc).__name__}")
+    return flow
 
 
 # --- resolving who decides ---------------------------------------------------------
@@ -224,11 +283,16 @@ def assignee_label(step: ApprovalStep) -> str:
 # --- queries ------------------------------------------------------------------
 
 
+def doc_type_of(doc: Any) -> str:
+    """The key a document's requests are stored under: its flow's doc_type."""
+    return flow_for(doc).doc_type
+
+
 def requests_for(doc: Any) -> list[ApprovalRequest]:
     return list(
         db.session.scalars(
             select(ApprovalRequest)
-            .where(ApprovalRequest.doc_type == type(doc).__name__, ApprovalRequest.doc_id == doc.id)
+            .where(ApprovalRequest.doc_type == doc_type_of(doc), ApprovalRequest.doc_id == doc.id)
             .options(selectinload(ApprovalRequest.steps))
             .order_by(ApprovalRequest.round)
         )
@@ -316,7 +380,7 @@ def timeline(doc: Any) -> list[ApprovalEvent]:
     return list(
         db.session.scalars(
             select(ApprovalEvent)
-            .where(ApprovalEvent.doc_type == type(doc).__name__, ApprovalEvent.doc_id == doc.id)
+            .where(ApprovalEvent.doc_type == doc_type_of(doc), ApprovalEvent.doc_id == doc.id)
             .options(selectinload(ApprovalEvent.actor))
             .order_by(ApprovalEvent.at, ApprovalEvent.id)
         )
@@ -387,8 +451,7 @@ def _activate(request: ApprovalRequest, flow: Flow, doc: Any, actor: User) -> No
         request.status = "approved"
         request.decided_at = utcnow()
         _close_round(request)
-        if flow.on_approved:
-            flow.on_approved(doc, actor)
+        flow.moved(doc, "approved", actor)
         _tell(
             [request.applicant],
             lambda: str(_l("Approved: %(title)s", title=request.title)),
@@ -443,8 +506,7 @@ def submit(doc: Any, actor: User) -> ApprovalRequest:
         )
     db.session.flush()
     _event(request, "submit", actor)
-    if flow.on_submitted:
-        flow.on_submitted(doc, actor)
+    flow.moved(doc, "submitted", actor)
     _activate(request, flow, doc, actor)
     return request
 
@@ -498,8 +560,7 @@ def reject(step_id: int, actor: User, comment: str) -> ApprovalRequest:
     request.decided_at = utcnow()
     _close_round(request)
     _event(request, "reject", actor, step.code, comment)
-    if flow.on_rejected:
-        flow.on_rejected(doc, actor, comment.strip())
+    flow.moved(doc, "rejected", actor, comment.strip())
     _tell(
         [request.applicant],
         lambda: str(_l("Returned to you: %(title)s", title=request.title)),
@@ -539,8 +600,7 @@ def withdraw(doc: Any, actor: User) -> ApprovalRequest:
     _close_round(request)
     flow = FLOWS[request.doc_type]
     _event(request, "withdraw", actor)
-    if flow.on_withdrawn:
-        flow.on_withdrawn(doc, actor)
+    flow.moved(doc, "withdrawn", actor)
     return request
 
 

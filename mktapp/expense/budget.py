@@ -295,22 +295,6 @@ def close_budget(actor: User, budget: Budget) -> None:
 # --- approval hooks: the only place Budget.status changes ----------------------------
 
 
-def on_submitted(budget: Budget, actor: User) -> None:
-    budget.status = "pending"
-
-
-def on_approved(budget: Budget, actor: User) -> None:
-    budget.status = "approved"
-
-
-def on_rejected(budget: Budget, actor: User, reason: str) -> None:
-    budget.status = "rejected"
-
-
-def on_withdrawn(budget: Budget, actor: User) -> None:
-    budget.status = "draft"
-
-
 FLOW = engine.register_flow(
     engine.Flow(
         doc_type="Budget",
@@ -321,9 +305,6 @@ FLOW = engine.register_flow(
         id_arg="budget_id",
         applicant=lambda budget: budget.owner,
         title=lambda budget: budget.title or f"{budget.year}年度营销预算",
-        on_submitted=on_submitted,
-        on_approved=on_approved,
-        on_rejected=on_rejected,
-        on_withdrawn=on_withdrawn,
+        review=engine.Review(withdrawn="draft", stamps=()),  # withdrawn: a draft again
     )
 )

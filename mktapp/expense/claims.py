@@ -247,14 +247,10 @@ def _leader_when_label() -> str:
 
 
 def on_submitted(claim: ExpenseClaim, actor: User) -> None:
-    claim.status = "pending"
-    claim.submitted_at = utcnow()
     _scan_for_anomalies(claim)
 
 
 def on_approved(claim: ExpenseClaim, actor: User) -> None:
-    claim.status = "approved"
-    claim.approved_at = utcnow()
     _scan_for_anomalies(claim)
 
 
@@ -264,14 +260,6 @@ def _scan_for_anomalies(claim: ExpenseClaim) -> None:
     outliers). Payment changes no figure; a return or a withdrawal only removes findings."""
 
     monitoring.scan(claim.incurred_on.year)
-
-
-def on_rejected(claim: ExpenseClaim, actor: User, reason: str) -> None:
-    claim.status = "rejected"
-
-
-def on_withdrawn(claim: ExpenseClaim, actor: User) -> None:
-    claim.status = "withdrawn"
 
 
 def claim_title(claim: ExpenseClaim) -> str:
@@ -299,10 +287,9 @@ FLOW = engine.register_flow(
         id_arg="claim_id",
         applicant=lambda claim: claim.owner,
         title=claim_title,
+        review=engine.STANDARD_REVIEW,  # then the budget is scanned
         on_submitted=on_submitted,
         on_approved=on_approved,
-        on_rejected=on_rejected,
-        on_withdrawn=on_withdrawn,
         settings=[LEADER_THRESHOLD.key, RECEIPT_ABOVE.key, HARD_STOP.key],
     )
 )

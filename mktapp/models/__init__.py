@@ -1,7 +1,7 @@
 """All models; importing this module registers every table with the metadata."""
 
 from mktapp.models.approvals import ApprovalEvent, ApprovalRequest, ApprovalStep, Setting
-from mktapp.models.base import ArchivableMixin, OwnedMixin, TimestampMixin, utcnow
+from mktapp.models.base import ArchivableMixin, OwnedMixin, ReviewedMixin, TimestampMixin, utcnow
 from mktapp.models.brand import (
     ACTIVITY_FORMS,
     ACTIVITY_KINDS,
@@ -177,6 +177,7 @@ __all__ = [
     "LoginAttempt",
     "Notification",
     "OwnedMixin",
+    "ReviewedMixin",
     "PolicyChapter",
     "PolicyVersion",
     "Post",

@@ -45,6 +45,14 @@ class TimestampMixin:
     )
 
 
+class ReviewedMixin:
+    """A document the approval engine reviews: the times it was submitted and approved
+    (stamped by the engine, core/approvals.Review); its status is the model's own."""
+
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
 class ArchivableMixin:
     """Business records are archived, never deleted."""
 

@@ -35,7 +35,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mktapp.core.permissions import can
 from mktapp.extensions import db
-from mktapp.models.base import ArchivableMixin, OwnedMixin, TimestampMixin, UTCDateTime, utcnow
+from mktapp.models.base import (
+    ArchivableMixin,
+    OwnedMixin,
+    ReviewedMixin,
+    TimestampMixin,
+    UTCDateTime,
+    utcnow,
+)
 
 Money = Numeric(14, 2)
 
@@ -161,7 +168,7 @@ class BrandChannel(db.Model):
     strategy: Mapped[BrandStrategy] = relationship(back_populates="channels")
 
 
-class Activity(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
+class Activity(ReviewedMixin, OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     """市场活动 (P3.2–P3.4). owner = the planner (a market specialist)."""
 
     __tablename__ = "activities"
@@ -183,8 +190,6 @@ class Activity(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     form: Mapped[str] = mapped_column(String(20), default="offline")
     audience: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Why it was approved although a budget line exceeds the free budget (executive).
     over_budget_reason: Mapped[str] = mapped_column(Text, default="")
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
@@ -245,7 +250,7 @@ class ActivityStaff(db.Model):
     user = relationship("User", lazy="joined")
 
 
-class ActivityChange(OwnedMixin, TimestampMixin, db.Model):
+class ActivityChange(ReviewedMixin, OwnedMixin, TimestampMixin, db.Model):
     """A change request to an approved plan (变更申请), approved through the engine."""
 
     __tablename__ = "activity_changes"
@@ -259,8 +264,6 @@ class ActivityChange(OwnedMixin, TimestampMixin, db.Model):
     # The same fields before the change (JSON), for the comparison shown to approvers.
     previous: Mapped[str] = mapped_column(Text, default="{}")
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     activity: Mapped[Activity] = relationship()
 
@@ -311,7 +314,7 @@ class ActivityParticipant(db.Model):
     activity: Mapped[Activity] = relationship()
 
 
-class ActivityEvaluation(OwnedMixin, TimestampMixin, db.Model):
+class ActivityEvaluation(ReviewedMixin, OwnedMixin, TimestampMixin, db.Model):
     """活动评估 (P3.4): one per activity; approved by the marketing manager."""
 
     __tablename__ = "activity_evaluations"
@@ -333,8 +336,6 @@ class ActivityEvaluation(OwnedMixin, TimestampMixin, db.Model):
     # The computed figures (JSON) as they were when submitted.
     figures: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     pdf_attachment_id: Mapped[int | None] = mapped_column(
         ForeignKey("attachments.id"), nullable=True
     )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mktapp.core.permissions import team_rule
 from mktapp.extensions import db
-from mktapp.models.base import OwnedMixin, TimestampMixin, UTCDateTime, utcnow
+from mktapp.models.base import OwnedMixin, ReviewedMixin, TimestampMixin, UTCDateTime, utcnow
 
 Money = Numeric(14, 2)
 
@@ -33,7 +33,7 @@ def _contract_rule(column, user):
     )
 
 
-class Contract(OwnedMixin, TimestampMixin, db.Model):
+class Contract(ReviewedMixin, OwnedMixin, TimestampMixin, db.Model):
     """销售合同. owner = the sales rep who drafted it. status moves only in contracts.services."""
 
     __tablename__ = "contracts"
@@ -62,8 +62,6 @@ class Contract(OwnedMixin, TimestampMixin, db.Model):
     after_sales_terms: Mapped[str] = mapped_column(Text, default="")
     other_terms: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=0)
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     signed_on: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     scan_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"), nullable=True)

@@ -23,7 +23,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mktapp.core.permissions import can, team_rule
 from mktapp.extensions import db
-from mktapp.models.base import ArchivableMixin, OwnedMixin, TimestampMixin, UTCDateTime, utcnow
+from mktapp.models.base import (
+    ArchivableMixin,
+    OwnedMixin,
+    ReviewedMixin,
+    TimestampMixin,
+    UTCDateTime,
+    utcnow,
+)
 
 Money = Numeric(14, 2)
 
@@ -109,7 +116,7 @@ class BudgetAdjustment(db.Model):
     author = relationship("User")
 
 
-class ExpenseClaim(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
+class ExpenseClaim(ReviewedMixin, OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     """报销申请 (P6.2). owner = the applicant."""
 
     __tablename__ = "expense_claims"
@@ -147,8 +154,6 @@ class ExpenseClaim(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     link_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # draft / pending / approved / rejected / withdrawn / paid
     status: Mapped[str] = mapped_column(String(20), default="draft")
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     paid_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     payment_reference: Mapped[str] = mapped_column(String(80), default="")
     paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)

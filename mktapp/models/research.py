@@ -23,7 +23,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mktapp.core.permissions import can
 from mktapp.extensions import db
-from mktapp.models.base import ArchivableMixin, OwnedMixin, TimestampMixin, UTCDateTime, utcnow
+from mktapp.models.base import (
+    ArchivableMixin,
+    OwnedMixin,
+    ReviewedMixin,
+    TimestampMixin,
+    UTCDateTime,
+    utcnow,
+)
 
 # P2.3: what a plan looks into.
 RESEARCH_CONTENTS: dict[str, object] = {
@@ -92,7 +99,7 @@ def _csv_get(raw: str) -> list[str]:
     return [part for part in (raw or "").split(",") if part]
 
 
-class ResearchPlan(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
+class ResearchPlan(ReviewedMixin, OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     """调研计划 (P2.1). owner = the author; approved by the marketing manager."""
 
     __tablename__ = "research_plans"
@@ -111,8 +118,6 @@ class ResearchPlan(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     start_on: Mapped[date] = mapped_column(Date)
     end_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="draft")
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     milestones: Mapped[list[ResearchMilestone]] = relationship(
         back_populates="plan",
@@ -385,7 +390,7 @@ REPORT_SECTIONS: dict[str, object] = {
 }
 
 
-class ResearchReport(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
+class ResearchReport(ReviewedMixin, OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     """调研报告 (P2.5): six Markdown sections on one plan, approved by the marketing
     manager; on approval its PDF is frozen as an attachment (pdf_attachment_id)."""
 
@@ -408,8 +413,6 @@ class ResearchReport(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     # Comma-separated ids of the groups (departments) the report is distributed to.
     distribution: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(20), default="draft")
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     pdf_attachment_id: Mapped[int | None] = mapped_column(
         ForeignKey("attachments.id"), nullable=True
     )

@@ -207,24 +207,6 @@ def archive(user, plan: ResearchPlan) -> None:
     plan.archived_at = utcnow()
 
 
-def on_submitted(plan: ResearchPlan, actor: User) -> None:
-    plan.status = "pending"
-    plan.submitted_at = utcnow()
-
-
-def on_approved(plan: ResearchPlan, actor: User) -> None:
-    plan.status = "approved"
-    plan.approved_at = utcnow()
-
-
-def on_rejected(plan: ResearchPlan, actor: User, reason: str) -> None:
-    plan.status = "rejected"
-
-
-def on_withdrawn(plan: ResearchPlan, actor: User) -> None:
-    plan.status = "withdrawn"
-
-
 FLOW = engine.register_flow(
     engine.Flow(
         doc_type="ResearchPlan",
@@ -235,10 +217,7 @@ FLOW = engine.register_flow(
         id_arg="plan_id",
         applicant=lambda plan: plan.owner,
         title=lambda plan: f"调研计划 {plan.number} · {plan.title[:60]}",
-        on_submitted=on_submitted,
-        on_approved=on_approved,
-        on_rejected=on_rejected,
-        on_withdrawn=on_withdrawn,
+        review=engine.STANDARD_REVIEW,
     )
 )
 

@@ -283,15 +283,8 @@ def archive(user, report: ResearchReport) -> None:
     report.archived_at = utcnow()
 
 
-def on_submitted(report: ResearchReport, actor: User) -> None:
-    report.status = "pending"
-    report.submitted_at = utcnow()
-
-
 def on_approved(report: ResearchReport, actor: User) -> None:
     """Approved: render the PDF once and keep it as the report's attachment."""
-    report.status = "approved"
-    report.approved_at = utcnow()
     data = render_report_pdf(report)
     upload = FileStorage(BytesIO(data), filename=f"调研报告-{report.number}.pdf")
     attachment = save_upload(upload, report, actor)
@@ -321,14 +314,6 @@ def _tell_departments(report: ResearchReport) -> None:
             )
 
 
-def on_rejected(report: ResearchReport, actor: User, reason: str) -> None:
-    report.status = "rejected"
-
-
-def on_withdrawn(report: ResearchReport, actor: User) -> None:
-    report.status = "withdrawn"
-
-
 FLOW = engine.register_flow(
     engine.Flow(
         doc_type="ResearchReport",
@@ -339,10 +324,8 @@ FLOW = engine.register_flow(
         id_arg="report_id",
         applicant=lambda report: report.owner,
         title=lambda report: f"调研报告 {report.number} · {report.title[:60]}",
-        on_submitted=on_submitted,
+        review=engine.STANDARD_REVIEW,
         on_approved=on_approved,
-        on_rejected=on_rejected,
-        on_withdrawn=on_withdrawn,
     )
 )
 
