@@ -13,23 +13,6 @@ from mktapp.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 
-BLUEPRINTS = (
-    "mktapp.auth:bp",
-    "mktapp.dashboard:bp",
-    "mktapp.org:bp",
-    "mktapp.core.views:bp",
-    "mktapp.core.approval_views:bp",
-    "mktapp.core.audit_views:bp",
-    "mktapp.core.attachment_views:bp",
-    "mktapp.core.notification_views:bp",
-    "mktapp.core.picker_views:bp",
-    "mktapp.expense:bp",
-    "mktapp.sales:bp",
-    "mktapp.contracts:bp",
-    "mktapp.research:bp",
-    "mktapp.brand:bp",
-)
-
 
 def create_app(config: object | None = None) -> Flask:
     """Build the app. `config` is a Config instance, a mapping of overrides, or None."""
@@ -112,11 +95,37 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from importlib import import_module
+    """Each part of the app adds itself: its blueprint, its sidebar entries, flows,
+    settings, audit labels, attachments and page parts, in this order (the sidebar's)."""
+    # The chapters import mktapp's modules: imported here, not when `mktapp` is, so that a
+    # script importing one module does not load the whole app.
+    from mktapp import auth, brand, contracts, dashboard, expense, org, research, sales  # noqa: PLC0415
+    from mktapp.core import (  # noqa: PLC0415
+        approval_views,
+        attachment_views,
+        audit_views,
+        notification_views,
+        picker_views,
+        views,
+    )
 
-    for spec in BLUEPRINTS:
-        module_name, attr = spec.split(":")
-        app.register_blueprint(getattr(import_module(module_name), attr))
+    for part in (
+        auth,
+        dashboard,
+        org,
+        views,
+        approval_views,
+        audit_views,
+        attachment_views,
+        notification_views,
+        picker_views,
+        expense,
+        sales,
+        contracts,
+        research,
+        brand,
+    ):
+        part.register(app)
 
 
 CSP = (

@@ -8,4 +8,8 @@ from mktapp.auth import routes  # noqa: E402,F401
 from mktapp.auth.services import load_user  # noqa: E402
 from mktapp.extensions import login_manager  # noqa: E402
 
-login_manager.user_loader(load_user)
+
+def register(app) -> None:
+    """Signing in: the blueprint, and how a session's user is loaded."""
+    app.register_blueprint(bp)
+    login_manager.user_loader(load_user)

@@ -16,9 +16,30 @@ from flask import Blueprint
 
 bp = Blueprint("brand", __name__, url_prefix="/brand")
 
-from mktapp.brand import (  # noqa: E402,F401  (each part's routes)
+from mktapp.brand import (  # noqa: E402,F401  (the routes need `bp`)
+    activities,
+    changes,
+    evaluation,
+    execution,
     routes_activities,
     routes_evaluation,
     routes_execution,
     routes_strategy,
 )
+
+
+def register(app) -> None:
+    """The chapter in the app: its blueprint, then what its parts add to the registries
+    (importing a module registers nothing)."""
+    app.register_blueprint(bp)
+    for part in (
+        activities,
+        changes,
+        evaluation,
+        execution,
+        routes_activities,
+        routes_evaluation,
+        routes_execution,
+        routes_strategy,
+    ):
+        part.setup(app)

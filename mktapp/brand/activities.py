@@ -69,18 +69,16 @@ CHANGEABLE = frozenset({"approved", "running"})
 CANCELLABLE = frozenset({"draft", "rejected", "withdrawn", "approved", "running"})
 SPENT_STATUSES = ("approved", "paid")
 
-THRESHOLD = settings.register(
-    settings.SettingSpec(
-        "brand.executive_threshold",
-        _l("Company leader approves activities from"),
-        Decimal("50000.00"),
-        kind="money",
-        help=_l(
-            "Activity plans (and change requests) whose budget reaches this amount also go"
-            " to the company leader."
-        ),
-        group=_l("Market activities"),
-    )
+THRESHOLD = settings.SettingSpec(
+    "brand.executive_threshold",
+    _l("Company leader approves activities from"),
+    Decimal("50000.00"),
+    kind="money",
+    help=_l(
+        "Activity plans (and change requests) whose budget reaches this amount also go"
+        " to the company leader."
+    ),
+    group=_l("Market activities"),
 )
 
 
@@ -629,65 +627,19 @@ def activity_title(activity: Activity) -> str:
     return f"市场活动 {activity.number} · {activity.theme[:60]} · {money(activity.budget_total)}"
 
 
-FLOW = engine.register_flow(
-    engine.Flow(
-        doc_type="Activity",
-        model=Activity,
-        label=_l("Market activity plan"),
-        steps=engine.manager_then_leader(needs_executive, LazyString(_executive_when_label)),
-        endpoint="brand.activity",
-        id_arg="activity_id",
-        applicant=lambda activity: activity.owner,
-        title=activity_title,
-        review=engine.STANDARD_REVIEW,
-        on_approved=on_approved,
-        settings=[THRESHOLD.key],
-    )
+FLOW = engine.Flow(
+    doc_type="Activity",
+    model=Activity,
+    label=_l("Market activity plan"),
+    steps=engine.manager_then_leader(needs_executive, LazyString(_executive_when_label)),
+    endpoint="brand.activity",
+    id_arg="activity_id",
+    applicant=lambda activity: activity.owner,
+    title=activity_title,
+    review=engine.STANDARD_REVIEW,
+    on_approved=on_approved,
+    settings=[THRESHOLD.key],
 )
-
-describe(
-    Activity,
-    title=_l("Market activity"),
-    fields={
-        "kind": _l("Kind"),
-        "theme": _l("Theme"),
-        "purpose": _l("Activity purpose"),
-        "target_participants": _l("Target participants"),
-        "target_leads": _l("Target leads"),
-        "target_sales": _l("Target sales"),
-        "start_on": _l("Starts"),
-        "end_on": _l("Ends"),
-        "place": _l("Place"),
-        "content": _l("Activity content"),
-        "form": _l("Form"),
-        "audience": _l("Target audience"),
-        "status": _l("Status"),
-        "over_budget_reason": _l("Reason for exceeding the budget"),
-        "cancel_reason": _l("Reason for cancelling"),
-        "submitted_at": _l("Submitted"),
-        "approved_at": _l("Approved"),
-        "number": _l("No."),
-        "archived_at": _l("Archived"),
-        # the plan as a change request stores it (brand/changes.py)
-        "staff": _l("Staff"),
-        "lines": _l("Budget lines"),
-        "over_budget": _l("Over budget"),
-    },
-    values={"status": status_label, "kind": kind_label, "form": form_label},
-)
-describe(
-    ActivityBudgetLine,
-    title=_l("Activity budget line"),
-    fields={"category": _l("Category")},
-    values={"category": CATEGORIES},
-)
-describe(
-    ActivityStaff,
-    title=_l("Activity staff"),
-    fields={"user_id": _l("Colleague"), "duty": _l("Duty")},
-)
-describe_note("brand-scan", _l("Daily check: activities started and ended on their dates"))
-
 
 # --- the list ----------------------------------------------------------------------------------------
 
@@ -904,3 +856,52 @@ def staff_conditions() -> list:
 def staff_people() -> list[User]:
     """The colleagues who may staff an activity, market people first (one query)."""
     return list(db.session.scalars(select(User).where(*staff_conditions()).order_by(User.id)))
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    settings.register(THRESHOLD)
+    engine.register_flow(FLOW)
+    describe(
+        Activity,
+        title=_l("Market activity"),
+        fields={
+            "kind": _l("Kind"),
+            "theme": _l("Theme"),
+            "purpose": _l("Activity purpose"),
+            "target_participants": _l("Target participants"),
+            "target_leads": _l("Target leads"),
+            "target_sales": _l("Target sales"),
+            "start_on": _l("Starts"),
+            "end_on": _l("Ends"),
+            "place": _l("Place"),
+            "content": _l("Activity content"),
+            "form": _l("Form"),
+            "audience": _l("Target audience"),
+            "status": _l("Status"),
+            "over_budget_reason": _l("Reason for exceeding the budget"),
+            "cancel_reason": _l("Reason for cancelling"),
+            "submitted_at": _l("Submitted"),
+            "approved_at": _l("Approved"),
+            "number": _l("No."),
+            "archived_at": _l("Archived"),
+            # the plan as a change request stores it (brand/changes.py)
+            "staff": _l("Staff"),
+            "lines": _l("Budget lines"),
+            "over_budget": _l("Over budget"),
+        },
+        values={"status": status_label, "kind": kind_label, "form": form_label},
+    )
+    describe(
+        ActivityBudgetLine,
+        title=_l("Activity budget line"),
+        fields={"category": _l("Category")},
+        values={"category": CATEGORIES},
+    )
+    describe(
+        ActivityStaff,
+        title=_l("Activity staff"),
+        fields={"user_id": _l("Colleague"), "duty": _l("Duty")},
+    )
+    describe_note("brand-scan", _l("Daily check: activities started and ended on their dates"))

@@ -264,36 +264,39 @@ def _when_label() -> str:
     )
 
 
-FLOW = engine.register_flow(
-    engine.Flow(
-        doc_type="ActivityChange",
-        model=ActivityChange,
-        label=_l("Activity change request"),
-        steps=engine.manager_then_leader(needs_executive, LazyString(_when_label)),
-        endpoint="brand.activity_change_detail",
-        id_arg="change_id",
-        applicant=lambda change: change.owner,
-        title=change_title,
-        review=engine.STANDARD_REVIEW,
-        on_approved=on_approved,
-        settings=[act.THRESHOLD.key],
-    )
+FLOW = engine.Flow(
+    doc_type="ActivityChange",
+    model=ActivityChange,
+    label=_l("Activity change request"),
+    steps=engine.manager_then_leader(needs_executive, LazyString(_when_label)),
+    endpoint="brand.activity_change_detail",
+    id_arg="change_id",
+    applicant=lambda change: change.owner,
+    title=change_title,
+    review=engine.STANDARD_REVIEW,
+    on_approved=on_approved,
+    settings=[act.THRESHOLD.key],
 )
 
-describe(
-    ActivityChange,
-    title=_l("Activity change request"),
-    fields={
-        "reason": _l("Reason for the change"),
-        "status": _l("Status"),
-        "submitted_at": _l("Submitted"),
-        "approved_at": _l("Approved"),
-        "proposed": _l("Proposed plan"),
-        "previous": _l("Plan before the change"),
-    },
-    values={
-        "status": lambda code: str(CHANGE_STATUSES.get(code, code)),
-        "proposed": snapshot("Activity"),
-        "previous": snapshot("Activity"),
-    },
-)
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    engine.register_flow(FLOW)
+    describe(
+        ActivityChange,
+        title=_l("Activity change request"),
+        fields={
+            "reason": _l("Reason for the change"),
+            "status": _l("Status"),
+            "submitted_at": _l("Submitted"),
+            "approved_at": _l("Approved"),
+            "proposed": _l("Proposed plan"),
+            "previous": _l("Plan before the change"),
+        },
+        values={
+            "status": lambda code: str(CHANGE_STATUSES.get(code, code)),
+            "proposed": snapshot("Activity"),
+            "previous": snapshot("Activity"),
+        },
+    )

@@ -601,37 +601,40 @@ def on_approved(evaluation: ActivityEvaluation, actor: User) -> None:
     evaluation.pdf_attachment_id = attachment.id
 
 
-FLOW = engine.register_flow(
-    engine.Flow(
-        doc_type="ActivityEvaluation",
-        model=ActivityEvaluation,
-        label=_l("Activity evaluation"),
-        steps=[engine.Step("manager", _l("Marketing manager"), "marketing_manager")],
-        endpoint="brand.evaluation_record",
-        id_arg="evaluation_id",
-        applicant=lambda evaluation: evaluation.owner,
-        title=lambda evaluation: (
-            f"活动评估 {evaluation.activity.number} · {evaluation.activity.theme[:60]}"
-        ),
-        review=engine.STANDARD_REVIEW,
-        on_approved=on_approved,
-    )
+FLOW = engine.Flow(
+    doc_type="ActivityEvaluation",
+    model=ActivityEvaluation,
+    label=_l("Activity evaluation"),
+    steps=[engine.Step("manager", _l("Marketing manager"), "marketing_manager")],
+    endpoint="brand.evaluation_record",
+    id_arg="evaluation_id",
+    applicant=lambda evaluation: evaluation.owner,
+    title=lambda evaluation: (
+        f"活动评估 {evaluation.activity.number} · {evaluation.activity.theme[:60]}"
+    ),
+    review=engine.STANDARD_REVIEW,
+    on_approved=on_approved,
 )
 
-describe(
-    ActivityEvaluation,
-    title=_l("Activity evaluation"),
-    fields={
-        "reach": _l("Reach"),
-        "media_coverage": _l("Media coverage"),
-        "media_notes": _l("Media notes"),
-        "inquiries": _l("Inquiries"),
-        "new_followers": _l("New followers"),
-        "what_worked": _l("What worked"),
-        "what_to_change": _l("What to change next time"),
-        "status": _l("Status"),
-        "submitted_at": _l("Submitted"),
-        "approved_at": _l("Approved"),
-    },
-    values={"status": status_label},
-)
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    engine.register_flow(FLOW)
+    describe(
+        ActivityEvaluation,
+        title=_l("Activity evaluation"),
+        fields={
+            "reach": _l("Reach"),
+            "media_coverage": _l("Media coverage"),
+            "media_notes": _l("Media notes"),
+            "inquiries": _l("Inquiries"),
+            "new_followers": _l("New followers"),
+            "what_worked": _l("What worked"),
+            "what_to_change": _l("What to change next time"),
+            "status": _l("Status"),
+            "submitted_at": _l("Submitted"),
+            "approved_at": _l("Approved"),
+        },
+        values={"status": status_label},
+    )

@@ -788,28 +788,31 @@ def sign_problem(survey: Survey | None) -> str | None:
     return None
 
 
-describe(
-    ActivityTask,
-    title=_l("Activity task"),
-    fields={
-        "title": _l("Task"),
-        "status": _l("Status"),
-        "due_on": _l("Due"),
-        "owner_id": _l("Owner"),
-        "done_at": _l("Completed at"),
-        "overdue_notified_at": _l("Overdue reminder sent"),
-    },
-    values={"status": task_status_label},
-)
-describe_note("activity-tasks-scan", _l("Daily check: overdue activity tasks"))
-describe(
-    ActivityParticipant,
-    title=_l("Activity participant"),
-    fields={
-        "name": _l("Full name"),
-        "checked_in_at": _l("Checked in"),
-        "kind": _l("Participant type"),
-        "company": _l("Company"),
-    },
-    values={"kind": participant_kind_label},
-)
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    describe(
+        ActivityTask,
+        title=_l("Activity task"),
+        fields={
+            "title": _l("Task"),
+            "status": _l("Status"),
+            "due_on": _l("Due"),
+            "owner_id": _l("Owner"),
+            "done_at": _l("Completed at"),
+            "overdue_notified_at": _l("Overdue reminder sent"),
+        },
+        values={"status": task_status_label},
+    )
+    describe_note("activity-tasks-scan", _l("Daily check: overdue activity tasks"))
+    describe(
+        ActivityParticipant,
+        title=_l("Activity participant"),
+        fields={
+            "name": _l("Full name"),
+            "checked_in_at": _l("Checked in"),
+            "kind": _l("Participant type"),
+            "company": _l("Company"),
+        },
+        values={"kind": participant_kind_label},
+    )

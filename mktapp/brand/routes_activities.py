@@ -39,9 +39,6 @@ from mktapp.models.brand import (
 )
 from mktapp.org.picker_sources import people_source
 
-nav.add("P3", nav.NavEntry("brand.activities", nav._l("Market activities"), ("brand.view",), "doc"))
-nav.add("P3", nav.NavEntry("brand.calendar", nav._l("Activity calendar"), ("brand.view",), "dot"))
-
 
 @bp.app_context_processor
 def _activity_labels():
@@ -408,4 +405,15 @@ def _register_cli(state) -> None:
             lambda user: select(User).where(*svc.staff_conditions()),
             ("brand.edit",),
         ),
+    )
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    nav.add(
+        "P3", nav.NavEntry("brand.activities", nav._l("Market activities"), ("brand.view",), "doc")
+    )
+    nav.add(
+        "P3", nav.NavEntry("brand.calendar", nav._l("Activity calendar"), ("brand.view",), "dot")
     )

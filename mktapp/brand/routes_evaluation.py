@@ -25,9 +25,6 @@ from mktapp.core.pdf import pdf_response
 from mktapp.core.permissions import can, get_visible_or_404, require
 from mktapp.models import Activity, ActivityEvaluation
 
-# Nobody adds files by hand: the only attachment is the PDF frozen on approval.
-register_attachable(ActivityEvaluation, can_edit=lambda user, evaluation: False)
-
 
 def _panel(activity: Activity, user) -> dict:
     """The activity page's evaluation panel: status, a few frozen figures, links."""
@@ -41,27 +38,6 @@ def _panel(activity: Activity, user) -> dict:
         "eval_fig": fig,
         "eval_status_label": svc.status_label,
     }
-
-
-register_panel(
-    Panel(
-        key="evaluation",
-        title=_l("Evaluation"),
-        template="brand/_evaluation_panel.html",
-        load=_panel,
-        permissions=("brand.view",),
-        order=50,
-    )
-)
-register_action(
-    Action(
-        endpoint="brand.evaluation",
-        label=_l("Evaluate"),
-        permissions=("brand.edit",),
-        when=lambda user, activity: activity.status in ("ended", "evaluated"),
-        order=50,
-    )
-)
 
 
 def _page(activity: Activity, form: EvaluationForm | None = None, status: int = 200, **extra):
@@ -159,3 +135,29 @@ def evaluation_pdf(activity_id: int):
         abort(404)
     data = svc.render_evaluation_pdf(activity, evaluation)
     return pdf_response(data, name, fallback=f"{activity.number}.pdf")
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    # Nobody adds files by hand: the only attachment is the PDF frozen on approval.
+    register_attachable(ActivityEvaluation, can_edit=lambda user, evaluation: False)
+    register_panel(
+        Panel(
+            key="evaluation",
+            title=_l("Evaluation"),
+            template="brand/_evaluation_panel.html",
+            load=_panel,
+            permissions=("brand.view",),
+            order=50,
+        )
+    )
+    register_action(
+        Action(
+            endpoint="brand.evaluation",
+            label=_l("Evaluate"),
+            permissions=("brand.edit",),
+            when=lambda user, activity: activity.status in ("ended", "evaluated"),
+            order=50,
+        )
+    )

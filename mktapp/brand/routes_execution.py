@@ -613,38 +613,6 @@ def activity_feedback_qr(activity_id: int):
 # --- the panels on the activity page -------------------------------------------------------------
 
 
-activity_page.register_panel(
-    activity_page.Panel(
-        "tasks",
-        _l("Tasks"),
-        "brand/_tasks_panel.html",
-        lambda activity, user: {"exe_tasks": tasks_view(activity, user)},
-        ("brand.view",),
-        order=20,
-    )
-)
-activity_page.register_panel(
-    activity_page.Panel(
-        "participants",
-        _l("Participants"),
-        "brand/_participants_panel.html",
-        lambda activity, user: {"exe_people": participants_view(activity, user)},
-        ("brand.view",),
-        order=30,
-    )
-)
-activity_page.register_panel(
-    activity_page.Panel(
-        "feedback",
-        _l("On-site feedback"),
-        "brand/_feedback_panel.html",
-        lambda activity, user: {"exe_feedback": feedback_view(activity, user)},
-        ("brand.view",),
-        order=40,
-    )
-)
-
-
 # --- the overdue scan (cron) ---------------------------------------------------------------------
 
 
@@ -693,3 +661,38 @@ def _task_owners(user, scope):
         return select(User).where(false())
     seen = visible(select(Activity.id).where(Activity.id == activity_id), user, Activity)
     return select(User).where(*svc.task_owners(activity_id), seen.exists())
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    activity_page.register_panel(
+        activity_page.Panel(
+            "tasks",
+            _l("Tasks"),
+            "brand/_tasks_panel.html",
+            lambda activity, user: {"exe_tasks": tasks_view(activity, user)},
+            ("brand.view",),
+            order=20,
+        )
+    )
+    activity_page.register_panel(
+        activity_page.Panel(
+            "participants",
+            _l("Participants"),
+            "brand/_participants_panel.html",
+            lambda activity, user: {"exe_people": participants_view(activity, user)},
+            ("brand.view",),
+            order=30,
+        )
+    )
+    activity_page.register_panel(
+        activity_page.Panel(
+            "feedback",
+            _l("On-site feedback"),
+            "brand/_feedback_panel.html",
+            lambda activity, user: {"exe_feedback": feedback_view(activity, user)},
+            ("brand.view",),
+            order=40,
+        )
+    )

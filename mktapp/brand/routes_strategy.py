@@ -20,15 +20,6 @@ from mktapp.core.permissions import require
 from mktapp.extensions import db
 from mktapp.models import BrandStrategy
 
-nav.add(
-    "P3",
-    nav.NavEntry("brand.strategies", nav._l("Brand strategy"), ("brand.view",), "doc"),
-)
-
-# Files hang on a version; everyone with brand.view may download them (the model's rule),
-# only the manager may add and archive them.
-register_attachable(BrandStrategy, can_edit=lambda user, _strategy: svc.may_write(user))
-
 
 def _version_or_404(value) -> BrandStrategy:
     try:
@@ -211,3 +202,15 @@ def strategy_file_archive(attachment_id: int):
     db.session.commit()
     flash(_("“%(name)s” was archived.", name=versions[0].filename), "success")
     return _files_done()
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    nav.add(
+        "P3",
+        nav.NavEntry("brand.strategies", nav._l("Brand strategy"), ("brand.view",), "doc"),
+    )
+    # Files hang on a version; everyone with brand.view may download them (the model's rule),
+    # only the manager may add and archive them.
+    register_attachable(BrandStrategy, can_edit=lambda user, _strategy: svc.may_write(user))

@@ -49,20 +49,6 @@ from mktapp.models import (
 )
 from mktapp.org.picker_sources import people_source
 
-nav.add("P4", nav.NavEntry("contracts.index", _l("Sales contracts"), ("contracts.view",), "doc"))
-nav.add(
-    "P4",
-    nav.NavEntry("contracts.archive", _l("Contract archive"), ("contracts.view",), "doc"),
-)
-
-# The signed scan arrives through the sign and archive forms only; other files (the
-# customer's letters, delivery notes) may be added by the owner or the service group.
-register_attachable(
-    Contract,
-    can_edit=lambda user, c: c.owner_id == user.id or "service_agent" in user.role_codes,
-)
-customer_links.register()
-
 
 @bp.app_template_filter("cn_amount")
 def cn_amount_filter(value) -> str:
@@ -719,3 +705,22 @@ def _register_cli(state) -> None:
     state.app.cli.add_command(contracts_scan)
     # The owner filter's reps (core/pickers).
     pickers.register(state.app, people_source("contract_owners", lst.owners, ("contracts.view",)))
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    nav.add(
+        "P4", nav.NavEntry("contracts.index", _l("Sales contracts"), ("contracts.view",), "doc")
+    )
+    nav.add(
+        "P4",
+        nav.NavEntry("contracts.archive", _l("Contract archive"), ("contracts.view",), "doc"),
+    )
+    # The signed scan arrives through the sign and archive forms only; other files (the
+    # customer's letters, delivery notes) may be added by the owner or the service group.
+    register_attachable(
+        Contract,
+        can_edit=lambda user, c: c.owner_id == user.id or "service_agent" in user.role_codes,
+    )
+    customer_links.register()

@@ -78,18 +78,16 @@ MILESTONE_KINDS: dict[str, Any] = {"delivery": _l("Delivery"), "payment": _l("Pa
 SCAN_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"})
 
 GROUP = _l("Sales contracts")
-LEADER_THRESHOLD = settings.register(
-    settings.SettingSpec(
-        "contracts.leader_threshold",
-        _l("Company leader reviews contracts from"),
-        Decimal("500000.00"),
-        kind="money",
-        help=_l(
-            "Contracts (and amendments) of this total or more are also reviewed by the "
-            "company leader after the marketing manager."
-        ),
-        group=GROUP,
-    )
+LEADER_THRESHOLD = settings.SettingSpec(
+    "contracts.leader_threshold",
+    _l("Company leader reviews contracts from"),
+    Decimal("500000.00"),
+    kind="money",
+    help=_l(
+        "Contracts (and amendments) of this total or more are also reviewed by the "
+        "company leader after the marketing manager."
+    ),
+    group=GROUP,
 )
 
 
@@ -803,19 +801,17 @@ def contract_title(contract: Contract) -> str:
     return f"合同 {contract.number} · {customer} · {money(contract.total)}"
 
 
-FLOW = engine.register_flow(
-    engine.Flow(
-        doc_type="Contract",
-        model=Contract,
-        label=_l("Sales contract"),
-        steps=engine.manager_then_leader(needs_leader, LazyString(_leader_when_label)),
-        endpoint="contracts.detail",
-        id_arg="contract_id",
-        applicant=lambda contract: contract.owner,
-        title=contract_title,
-        review=engine.STANDARD_REVIEW,
-        settings=[LEADER_THRESHOLD.key],
-    )
+FLOW = engine.Flow(
+    doc_type="Contract",
+    model=Contract,
+    label=_l("Sales contract"),
+    steps=engine.manager_then_leader(needs_leader, LazyString(_leader_when_label)),
+    endpoint="contracts.detail",
+    id_arg="contract_id",
+    applicant=lambda contract: contract.owner,
+    title=contract_title,
+    review=engine.STANDARD_REVIEW,
+    settings=[LEADER_THRESHOLD.key],
 )
 
 
@@ -847,20 +843,18 @@ AMENDMENT_REVIEW = engine.Review(
     stamps=(("approved", "decided_at"), ("rejected", "decided_at"), ("withdrawn", "decided_at"))
 )
 
-AMENDMENT_FLOW = engine.register_flow(
-    engine.Flow(
-        doc_type="ContractAmendment",
-        model=ContractAmendment,
-        label=_l("Contract amendment"),
-        steps=engine.manager_then_leader(needs_leader, LazyString(_leader_when_label)),
-        endpoint="contracts.amendment",
-        id_arg="amendment_id",
-        applicant=lambda amendment: amendment.owner,
-        title=amendment_title,
-        review=AMENDMENT_REVIEW,
-        on_approved=_amendment_approved,
-        settings=[LEADER_THRESHOLD.key],
-    )
+AMENDMENT_FLOW = engine.Flow(
+    doc_type="ContractAmendment",
+    model=ContractAmendment,
+    label=_l("Contract amendment"),
+    steps=engine.manager_then_leader(needs_leader, LazyString(_leader_when_label)),
+    endpoint="contracts.amendment",
+    id_arg="amendment_id",
+    applicant=lambda amendment: amendment.owner,
+    title=amendment_title,
+    review=AMENDMENT_REVIEW,
+    on_approved=_amendment_approved,
+    settings=[LEADER_THRESHOLD.key],
 )
 
 
@@ -1136,63 +1130,6 @@ def scan_overdue(today: date) -> int:
     return len(rows)
 
 
-describe(
-    Contract,
-    title=_l("Sales contract"),
-    fields={
-        "title": _l("Contract title"),
-        "status": _l("Status"),
-        "total": _l("Total"),
-        "tax_rate": _l("Tax rate (%)"),
-        "payment_method": _l("Payment method"),
-        "after_sales_terms": _l("After-sales terms"),
-        "other_terms": _l("Other terms"),
-        "signed_on": _l("Signed on"),
-        "archive_no": _l("Archive number"),
-        "archive_location": _l("Archive location"),
-        "termination_reason": _l("Reason for termination"),
-        "version": _l("Version"),
-        "draft_date": _l("Drafted on"),
-        "amount_excl_tax": _l("Amount excl. tax"),
-        "tax_amount": _l("Tax"),
-        "scan_id": _l("Signed scan"),
-        "execution_started_on": _l("Execution started on"),
-        "closed_on": _l("Closed on"),
-        # the terms as an amendment stores them (terms_snapshot)
-        "lines": _l("Lines"),
-        "deliveries": _l("Delivery dates"),
-        "instalments": _l("Payment instalments"),
-    },
-    values={"status": status_label},
-)
-describe(
-    ContractAmendment,
-    title=_l("Contract amendment"),
-    fields={
-        "reason": _l("Reason for the change"),
-        "terms": _l("Terms"),
-        "total": _l("Total"),
-        "from_version": _l("From version"),
-        "to_version": _l("To version"),
-    },
-    values={"status": AMENDMENT_STATUSES, "terms": snapshot("Contract")},
-)
-describe(
-    ContractMilestone,
-    title=_l("Contract milestone"),
-    fields={
-        "description": _l("Description"),
-        "planned_date": _l("Planned date"),
-        "planned_amount": _l("Planned amount"),
-        "actual_date": _l("Actual date"),
-        "actual_amount": _l("Actual amount"),
-        "overdue_notified_on": _l("Overdue notice sent on"),
-    },
-    values={"kind": MILESTONE_KINDS},
-)
-describe_note("contracts-scan", _l("Daily check: overdue deliveries and payments"))
-
-
 def products_by_id(ids) -> dict[int, Product]:
     """The catalogue's products (not archived) with these ids (one query)."""
     wanted = {i for i in ids if i}
@@ -1204,3 +1141,66 @@ def products_by_id(ids) -> dict[int, Product]:
             select(Product).where(Product.id.in_(wanted), Product.archived_at.is_(None))
         )
     }
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    settings.register(LEADER_THRESHOLD)
+    engine.register_flow(FLOW)
+    engine.register_flow(AMENDMENT_FLOW)
+    describe(
+        Contract,
+        title=_l("Sales contract"),
+        fields={
+            "title": _l("Contract title"),
+            "status": _l("Status"),
+            "total": _l("Total"),
+            "tax_rate": _l("Tax rate (%)"),
+            "payment_method": _l("Payment method"),
+            "after_sales_terms": _l("After-sales terms"),
+            "other_terms": _l("Other terms"),
+            "signed_on": _l("Signed on"),
+            "archive_no": _l("Archive number"),
+            "archive_location": _l("Archive location"),
+            "termination_reason": _l("Reason for termination"),
+            "version": _l("Version"),
+            "draft_date": _l("Drafted on"),
+            "amount_excl_tax": _l("Amount excl. tax"),
+            "tax_amount": _l("Tax"),
+            "scan_id": _l("Signed scan"),
+            "execution_started_on": _l("Execution started on"),
+            "closed_on": _l("Closed on"),
+            # the terms as an amendment stores them (terms_snapshot)
+            "lines": _l("Lines"),
+            "deliveries": _l("Delivery dates"),
+            "instalments": _l("Payment instalments"),
+        },
+        values={"status": status_label},
+    )
+    describe(
+        ContractAmendment,
+        title=_l("Contract amendment"),
+        fields={
+            "reason": _l("Reason for the change"),
+            "terms": _l("Terms"),
+            "total": _l("Total"),
+            "from_version": _l("From version"),
+            "to_version": _l("To version"),
+        },
+        values={"status": AMENDMENT_STATUSES, "terms": snapshot("Contract")},
+    )
+    describe(
+        ContractMilestone,
+        title=_l("Contract milestone"),
+        fields={
+            "description": _l("Description"),
+            "planned_date": _l("Planned date"),
+            "planned_amount": _l("Planned amount"),
+            "actual_date": _l("Actual date"),
+            "actual_amount": _l("Actual amount"),
+            "overdue_notified_on": _l("Overdue notice sent on"),
+        },
+        values={"kind": MILESTONE_KINDS},
+    )
+    describe_note("contracts-scan", _l("Daily check: overdue deliveries and payments"))

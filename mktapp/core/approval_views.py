@@ -23,14 +23,6 @@ from mktapp.models import ApprovalStep
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 
-nav.add(
-    "home",
-    nav.NavEntry(
-        "approvals.index", _l("Awaiting my approval"), icon="check", badge="approvals.count"
-    ),
-)
-nav.add("admin", nav.NavEntry("approvals.settings", _l("Approval settings"), ("settings.manage",)))
-
 
 def _flow_or_404(doc_type: str) -> engine.Flow:
     flow = engine.FLOWS.get(doc_type)
@@ -258,3 +250,23 @@ def settings():
         errors=errors,
         role_step_labels=engine.ROLE_STEP_LABELS,
     )
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    nav.add(
+        "home",
+        nav.NavEntry(
+            "approvals.index", _l("Awaiting my approval"), icon="check", badge="approvals.count"
+        ),
+    )
+    nav.add(
+        "admin", nav.NavEntry("approvals.settings", _l("Approval settings"), ("settings.manage",))
+    )
+
+
+def register(app) -> None:
+    """Its blueprint, and what it adds to the registries."""
+    app.register_blueprint(bp)
+    setup(app)

@@ -216,3 +216,8 @@ def too_large(error):
         ),
         413,
     )
+
+
+def register(app) -> None:
+    """Its blueprint."""
+    app.register_blueprint(bp)

@@ -18,8 +18,6 @@ from mktapp.core.permissions import require
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
-nav.add("admin", nav.NavEntry("audit.index", _l("Audit log"), permissions=("audit.view",)))
-
 
 class AuditFilterForm(RowForm):
     """The filters of the audit view (a GET form: no CSRF, nothing is written)."""
@@ -95,3 +93,15 @@ def index():
         page_url=page_url,
         filtered=bool(params),
     )
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    nav.add("admin", nav.NavEntry("audit.index", _l("Audit log"), permissions=("audit.view",)))
+
+
+def register(app) -> None:
+    """Its blueprint, and what it adds to the registries."""
+    app.register_blueprint(bp)
+    setup(app)

@@ -16,8 +16,6 @@ from mktapp.extensions import db
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 bp.record_once(lambda state: notify.init_app(state.app))
 
-nav.add("home", nav.NavEntry("notifications.index", _l("Notifications"), icon="bell"))
-
 
 @bp.get("/")
 @require()
@@ -82,3 +80,15 @@ def read_all():
     if count:
         flash(_("%(n)s notifications marked as read.", n=count), "success")
     return redirect_to(url_for("notifications.index"))
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    nav.add("home", nav.NavEntry("notifications.index", _l("Notifications"), icon="bell"))
+
+
+def register(app) -> None:
+    """Its blueprint, and what it adds to the registries."""
+    app.register_blueprint(bp)
+    setup(app)

@@ -46,3 +46,8 @@ def options(source: str):
         limit=pickers.LIMIT,
         oob=is_partial(),
     )
+
+
+def register(app) -> None:
+    """Its blueprint."""
+    app.register_blueprint(bp)

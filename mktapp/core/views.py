@@ -48,3 +48,8 @@ def safe_next(target: str | None) -> str:
             path = parts.path if not parts.path.startswith("//") else "/"
             return path + (f"?{parts.query}" if parts.query else "")
     return url_for("dashboard.index")
+
+
+def register(app) -> None:
+    """Its blueprint."""
+    app.register_blueprint(bp)

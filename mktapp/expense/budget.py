@@ -42,21 +42,6 @@ STATUS_TAGS = {
     "rejected": "tag-danger",
 }
 
-audit.describe_action("adjust", _l("Adjusted"))
-audit.describe_action("close", _l("Year closed"))
-describe(
-    Budget,
-    title=_l("Expense budget"),
-    fields={"year": _l("Fiscal year"), "closed": _l("Year closed")},
-    values={"status": STATUS_LABELS, "amount": money},  # amount: adjust_line()'s entry
-)
-describe(
-    BudgetLine,
-    title=_l("Budget line"),
-    fields={"category": _l("Category")},
-    values={"category": CATEGORIES},
-)
-
 
 class BudgetError(DomainError):
     """A change the budget does not allow; str() is the message for the user (422)."""
@@ -295,16 +280,34 @@ def close_budget(actor: User, budget: Budget) -> None:
 # --- approval hooks: the only place Budget.status changes ----------------------------
 
 
-FLOW = engine.register_flow(
-    engine.Flow(
-        doc_type="Budget",
-        model=Budget,
-        label=_l("Annual marketing budget"),
-        steps=[engine.Step("executive", _l("Company leader"), "executive")],
-        endpoint="expense.budget_detail",
-        id_arg="budget_id",
-        applicant=lambda budget: budget.owner,
-        title=lambda budget: budget.title or f"{budget.year}年度营销预算",
-        review=engine.Review(withdrawn="draft", stamps=()),  # withdrawn: a draft again
-    )
+FLOW = engine.Flow(
+    doc_type="Budget",
+    model=Budget,
+    label=_l("Annual marketing budget"),
+    steps=[engine.Step("executive", _l("Company leader"), "executive")],
+    endpoint="expense.budget_detail",
+    id_arg="budget_id",
+    applicant=lambda budget: budget.owner,
+    title=lambda budget: budget.title or f"{budget.year}年度营销预算",
+    review=engine.Review(withdrawn="draft", stamps=()),  # withdrawn: a draft again
 )
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    audit.describe_action("adjust", _l("Adjusted"))
+    audit.describe_action("close", _l("Year closed"))
+    describe(
+        Budget,
+        title=_l("Expense budget"),
+        fields={"year": _l("Fiscal year"), "closed": _l("Year closed")},
+        values={"status": STATUS_LABELS, "amount": money},  # amount: adjust_line()'s entry
+    )
+    describe(
+        BudgetLine,
+        title=_l("Budget line"),
+        fields={"category": _l("Category")},
+        values={"category": CATEGORIES},
+    )
+    engine.register_flow(FLOW)

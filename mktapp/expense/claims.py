@@ -91,40 +91,32 @@ RECEIPT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/
 # --- settings ---------------------------------------------------------------------
 
 GROUP = _l("Marketing expenses")
-RECEIPT_ABOVE = settings.register(
-    settings.SettingSpec(
-        "expense.receipt_required_above",
-        _l("Receipt required above"),
-        Decimal("500.00"),
-        kind="money",
-        help=_l("Claims of more than this amount cannot be saved without a receipt."),
-        group=GROUP,
-    )
+RECEIPT_ABOVE = settings.SettingSpec(
+    "expense.receipt_required_above",
+    _l("Receipt required above"),
+    Decimal("500.00"),
+    kind="money",
+    help=_l("Claims of more than this amount cannot be saved without a receipt."),
+    group=GROUP,
 )
-LEADER_THRESHOLD = settings.register(
-    settings.SettingSpec(
-        "expense.leader_threshold",
-        _l("Company leader approves from"),
-        Decimal("0.00"),
-        kind="money",
-        help=_l(
-            "Claims of this amount or more also go to the company leader; 0 means every claim."
-        ),
-        group=GROUP,
-    )
+LEADER_THRESHOLD = settings.SettingSpec(
+    "expense.leader_threshold",
+    _l("Company leader approves from"),
+    Decimal("0.00"),
+    kind="money",
+    help=_l("Claims of this amount or more also go to the company leader; 0 means every claim."),
+    group=GROUP,
 )
-HARD_STOP = settings.register(
-    settings.SettingSpec(
-        "expense.hard_stop_over_budget",
-        _l("Refuse claims over budget"),
-        False,
-        kind="bool",
-        help=_l(
-            "When on, a claim that exceeds what remains of its category's monthly budget "
-            "cannot be saved; when off, it needs a written justification."
-        ),
-        group=GROUP,
-    )
+HARD_STOP = settings.SettingSpec(
+    "expense.hard_stop_over_budget",
+    _l("Refuse claims over budget"),
+    False,
+    kind="bool",
+    help=_l(
+        "When on, a claim that exceeds what remains of its category's monthly budget "
+        "cannot be saved; when off, it needs a written justification."
+    ),
+    group=GROUP,
 )
 
 
@@ -267,62 +259,30 @@ def claim_title(claim: ExpenseClaim) -> str:
     return f"报销 {claim.number} · {money(claim.amount)} · {reason[:40]}"
 
 
-FLOW = engine.register_flow(
-    engine.Flow(
-        doc_type="ExpenseClaim",
-        model=ExpenseClaim,
-        label=_l("Expense claim"),
-        steps=[
-            engine.Step("head", _l("Department head"), "group_leader"),
-            engine.Step("finance", _l("Finance"), "finance"),
-            engine.Step(
-                "leader",
-                _l("Company leader"),
-                "executive",
-                when=needs_leader,
-                when_label=LazyString(_leader_when_label),
-            ),
-        ],
-        endpoint="expense.claim_detail",
-        id_arg="claim_id",
-        applicant=lambda claim: claim.owner,
-        title=claim_title,
-        review=engine.STANDARD_REVIEW,  # then the budget is scanned
-        on_submitted=on_submitted,
-        on_approved=on_approved,
-        settings=[LEADER_THRESHOLD.key, RECEIPT_ABOVE.key, HARD_STOP.key],
-    )
+FLOW = engine.Flow(
+    doc_type="ExpenseClaim",
+    model=ExpenseClaim,
+    label=_l("Expense claim"),
+    steps=[
+        engine.Step("head", _l("Department head"), "group_leader"),
+        engine.Step("finance", _l("Finance"), "finance"),
+        engine.Step(
+            "leader",
+            _l("Company leader"),
+            "executive",
+            when=needs_leader,
+            when_label=LazyString(_leader_when_label),
+        ),
+    ],
+    endpoint="expense.claim_detail",
+    id_arg="claim_id",
+    applicant=lambda claim: claim.owner,
+    title=claim_title,
+    review=engine.STANDARD_REVIEW,  # then the budget is scanned
+    on_submitted=on_submitted,
+    on_approved=on_approved,
+    settings=[LEADER_THRESHOLD.key, RECEIPT_ABOVE.key, HARD_STOP.key],
 )
-
-describe(
-    ExpenseClaim,
-    title=_l("Expense claim"),
-    fields={
-        "category": _l("Category"),
-        "reason": _l("Reason"),
-        "incurred_on": _l("Date incurred"),
-        "payment_method": _l("Payment method"),
-        "payee_account": _l("Payee account"),
-        "invoice_number": _l("Invoice number"),
-        "over_budget_reason": _l("Reason for exceeding the budget"),
-        "submitted_at": _l("Submitted"),
-        "approved_at": _l("Approved"),
-        "paid_on": _l("Paid on"),
-        "payment_reference": _l("Payment reference"),
-        "paid_by_id": _l("Paid by"),
-        "owner_id": _l("Applicant"),
-        "link_type": _l("Paid for"),
-        "link_id": _l("Paid for"),
-    },
-    values={
-        "status": status_label,
-        "category": category_label,
-        "payment_method": method_label,
-        "link_type": {"activity": _l("Market activity")},
-    },
-    refs={"link_id": "Activity"},
-)
-
 
 # --- the budget check -----------------------------------------------------------------------
 
@@ -879,3 +839,40 @@ def department_of(user: User | None) -> str:
 
 def local_date_of(value: datetime | None, tz) -> date | None:
     return value.astimezone(tz).date() if value else None
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    settings.register(RECEIPT_ABOVE)
+    settings.register(LEADER_THRESHOLD)
+    settings.register(HARD_STOP)
+    engine.register_flow(FLOW)
+    describe(
+        ExpenseClaim,
+        title=_l("Expense claim"),
+        fields={
+            "category": _l("Category"),
+            "reason": _l("Reason"),
+            "incurred_on": _l("Date incurred"),
+            "payment_method": _l("Payment method"),
+            "payee_account": _l("Payee account"),
+            "invoice_number": _l("Invoice number"),
+            "over_budget_reason": _l("Reason for exceeding the budget"),
+            "submitted_at": _l("Submitted"),
+            "approved_at": _l("Approved"),
+            "paid_on": _l("Paid on"),
+            "payment_reference": _l("Payment reference"),
+            "paid_by_id": _l("Paid by"),
+            "owner_id": _l("Applicant"),
+            "link_type": _l("Paid for"),
+            "link_id": _l("Paid for"),
+        },
+        values={
+            "status": status_label,
+            "category": category_label,
+            "payment_method": method_label,
+            "link_type": {"activity": _l("Market activity")},
+        },
+        refs={"link_id": "Activity"},
+    )

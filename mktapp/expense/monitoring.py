@@ -62,19 +62,6 @@ OUTLIER_MIN_CLAIMS = 3
 
 SPLIT_KEY = "expense.split_threshold"
 LEADER_KEY = "expense.leader_threshold"
-settings.register(
-    SettingSpec(
-        SPLIT_KEY,
-        _l("Split-claim threshold"),
-        Decimal("5000.00"),
-        kind="money",
-        help=_l(
-            "Claims of one applicant, day and category that are each below this amount"
-            " but together reach it are reported as a possible split."
-        ),
-        group=_l("Marketing expenses"),
-    )
-)
 
 KINDS = ("over_budget", "pace", "outlier", "duplicate_invoice", "split")
 KIND_LABELS = {
@@ -84,12 +71,6 @@ KIND_LABELS = {
     "duplicate_invoice": _l("Duplicate invoice number"),
     "split": _l("Possibly split claims"),
 }
-# decide() logs its decision on the anomaly; the daily scan marks what it changes.
-audit_display.describe(
-    ExpenseAnomaly, title=_l("Spending anomaly"), fields={"decision": _l("Decision taken")}
-)
-audit.describe_action("decide", _l("Decided"))
-audit.describe_note("expense-scan", _l("Daily check: spending anomalies"))
 RULES = {
     "over_budget": _l(
         "A category's actual spending in a month is higher than the budget for that month."
@@ -834,3 +815,27 @@ def decide(actor: User, anomaly: ExpenseAnomaly, decision: str) -> ExpenseAnomal
 
     resolve(anomaly_task(anomaly))
     return anomaly
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    settings.register(
+        SettingSpec(
+            SPLIT_KEY,
+            _l("Split-claim threshold"),
+            Decimal("5000.00"),
+            kind="money",
+            help=_l(
+                "Claims of one applicant, day and category that are each below this amount"
+                " but together reach it are reported as a possible split."
+            ),
+            group=_l("Marketing expenses"),
+        )
+    )
+    # decide() logs its decision on the anomaly; the daily scan marks what it changes.
+    audit_display.describe(
+        ExpenseAnomaly, title=_l("Spending anomaly"), fields={"decision": _l("Decision taken")}
+    )
+    audit.describe_action("decide", _l("Decided"))
+    audit.describe_note("expense-scan", _l("Daily check: spending anomalies"))

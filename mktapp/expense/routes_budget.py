@@ -26,13 +26,6 @@ from mktapp.expense.forms_budget import (
 )
 from mktapp.models.expense import Budget
 
-nav.add(
-    "P6",
-    nav.NavEntry(
-        "expense.budgets", nav._l("Budgets"), permissions=("expense.monitor",), icon="wallet"
-    ),
-)
-
 
 @bp.app_template_filter("yuan")
 def yuan_filter(value) -> str:
@@ -265,4 +258,15 @@ def budget_close(budget_id: int):
             block="close_panel",
         ),
         form=CloseForm(),
+    )
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    nav.add(
+        "P6",
+        nav.NavEntry(
+            "expense.budgets", nav._l("Budgets"), permissions=("expense.monitor",), icon="wallet"
+        ),
     )

@@ -33,40 +33,6 @@ from mktapp.expense.forms_claims import ClaimFilters, ClaimForm, PaymentForm
 from mktapp.models import CATEGORIES, ExpenseClaim
 from mktapp.org.picker_sources import people_source
 
-nav.add(
-    "P6",
-    nav.NavEntry("expense.claims", nav._l("Expense claims"), icon="money", when=svc.may_see_claims),
-)
-nav.add(
-    "P6", nav.NavEntry("expense.my_claims", nav._l("My claims"), icon="doc", when=svc.may_claim)
-)
-nav.add(
-    "P6",
-    nav.NavEntry(
-        "expense.payments",
-        nav._l("Awaiting payment"),
-        permissions=("expense.pay",),
-        icon="money",
-        badge="expense.payments_count",
-    ),
-)
-# Finance's workbench shows the payments waiting, with their total.
-register_panel(
-    Panel(
-        key="payments",
-        title=_l("Awaiting payment"),
-        template="expense/claim_payments_card.html",
-        load=lambda me, user: {"queue": svc.payment_queue(user, page_size=5)},
-        permissions=("expense.pay",),
-        order=10,
-    )
-)
-
-# Receipts are attached through the claim's own form, which accepts only PDF and
-# pictures; the general upload endpoint (which also takes Office files) is closed
-# to claims, so a receipt cannot arrive by another door.
-register_attachable(ExpenseClaim, can_edit=lambda user, claim: False)
-
 
 @bp.record_once
 def _register_pickers(state) -> None:
@@ -509,3 +475,42 @@ def claim_pdf(claim_id: int):
         submitted_on=svc.local_date_of(claim.submitted_at, tz),
     )
     return pdf_response(data, f"报销单-{claim.number}.pdf", fallback=f"{claim.number}.pdf")
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    nav.add(
+        "P6",
+        nav.NavEntry(
+            "expense.claims", nav._l("Expense claims"), icon="money", when=svc.may_see_claims
+        ),
+    )
+    nav.add(
+        "P6", nav.NavEntry("expense.my_claims", nav._l("My claims"), icon="doc", when=svc.may_claim)
+    )
+    nav.add(
+        "P6",
+        nav.NavEntry(
+            "expense.payments",
+            nav._l("Awaiting payment"),
+            permissions=("expense.pay",),
+            icon="money",
+            badge="expense.payments_count",
+        ),
+    )
+    # Finance's workbench shows the payments waiting, with their total.
+    register_panel(
+        Panel(
+            key="payments",
+            title=_l("Awaiting payment"),
+            template="expense/claim_payments_card.html",
+            load=lambda me, user: {"queue": svc.payment_queue(user, page_size=5)},
+            permissions=("expense.pay",),
+            order=10,
+        )
+    )
+    # Receipts are attached through the claim's own form, which accepts only PDF and
+    # pictures; the general upload endpoint (which also takes Office files) is closed
+    # to claims, so a receipt cannot arrive by another door.
+    register_attachable(ExpenseClaim, can_edit=lambda user, claim: False)

@@ -24,20 +24,6 @@ from mktapp.expense.forms_budget import DecisionForm
 from mktapp.extensions import db
 from mktapp.models.expense import ExpenseAnomaly
 
-nav.add(
-    "P6",
-    nav.NavEntry(
-        "expense.monitoring", nav._l("Monitoring"), permissions=("expense.monitor",), icon="chart"
-    ),
-)
-nav.add(
-    "P6",
-    nav.NavEntry(
-        "expense.anomalies", nav._l("Anomalies"), permissions=("expense.monitor",), icon="alert"
-    ),
-)
-
-
 SHOWN = 12  # open anomalies listed on the monitoring page (all of them on /anomalies)
 
 
@@ -335,3 +321,23 @@ def expense_scan(years: tuple[int, ...]) -> None:
 @bp.record_once
 def _register_cli(state) -> None:
     state.app.cli.add_command(expense_scan)
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    nav.add(
+        "P6",
+        nav.NavEntry(
+            "expense.monitoring",
+            nav._l("Monitoring"),
+            permissions=("expense.monitor",),
+            icon="chart",
+        ),
+    )
+    nav.add(
+        "P6",
+        nav.NavEntry(
+            "expense.anomalies", nav._l("Anomalies"), permissions=("expense.monitor",), icon="alert"
+        ),
+    )

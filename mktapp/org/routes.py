@@ -29,15 +29,6 @@ from mktapp.org.forms import (
 )
 from mktapp.org.services import DirectoryQuery
 
-nav.add("P1", nav.NavEntry("org.chart", nav._l("Org chart"), icon="org"))
-nav.add("P1", nav.NavEntry("org.users", nav._l("Directory"), icon="people"))
-nav.add("P1", nav.NavEntry("org.posts", nav._l("Posts & duties"), icon="post"))
-nav.add(
-    "admin",
-    nav.NavEntry("org.admin_users", nav._l("User administration"), permissions=("users.manage",)),
-)
-
-
 # The people picker (core/pickers), registered with the app.
 bp.record_once(picker_sources.register)
 
@@ -430,3 +421,17 @@ def posts_edit(post_id: int):
 
 def _post_form(form, post, status: int = 200):
     return render("org/post_form.html", block="post_form", status=status, form=form, post=post)
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    nav.add("P1", nav.NavEntry("org.chart", nav._l("Org chart"), icon="org"))
+    nav.add("P1", nav.NavEntry("org.users", nav._l("Directory"), icon="people"))
+    nav.add("P1", nav.NavEntry("org.posts", nav._l("Posts & duties"), icon="post"))
+    nav.add(
+        "admin",
+        nav.NavEntry(
+            "org.admin_users", nav._l("User administration"), permissions=("users.manage",)
+        ),
+    )

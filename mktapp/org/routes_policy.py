@@ -21,8 +21,6 @@ from mktapp.org import policy as svc
 from mktapp.org.forms_policy import ChapterForm, VersionForm
 from mktapp.org.reports import chart_report
 
-nav.add("P1", nav.NavEntry("org.policy", nav._l("Policy"), icon="book"))
-
 
 def _chapter_or_404(code: str):
     chapter = svc.chapter_by_code(code)
@@ -155,3 +153,9 @@ def policy_edit(code: str):
     return render(
         "org/policy_edit.html", block="chapter_form", status=status, form=form, chapter=chapter
     )
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    nav.add("P1", nav.NavEntry("org.policy", nav._l("Policy"), icon="book"))

@@ -21,13 +21,6 @@ from mktapp.org import bp
 from mktapp.org import training as svc
 from mktapp.org.forms_training import RESULTS, TrainingFilters, TrainingForm
 
-nav.add("P1", nav.NavEntry("org.training", nav._l("Training records"), icon="cap"))
-# Certificates: whoever may change the record may attach to it while it is current.
-register_attachable(
-    TrainingRecord,
-    can_edit=lambda user, record: svc.may_change(user, record) and not record.is_archived,
-)
-
 
 @bp.app_template_filter("hours")
 def hours_filter(value) -> str:
@@ -184,4 +177,15 @@ def _change(record: TrainingRecord, do, message: str):
         message=message,
         then=url_for("org.training_detail", record_id=record.id),
         on_error=lambda error, form: abort(403),
+    )
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    nav.add("P1", nav.NavEntry("org.training", nav._l("Training records"), icon="cap"))
+    # Certificates: whoever may change the record may attach to it while it is current.
+    register_attachable(
+        TrainingRecord,
+        can_edit=lambda user, record: svc.may_change(user, record) and not record.is_archived,
     )

@@ -8,10 +8,31 @@ from flask import Blueprint
 
 bp = Blueprint("research", __name__, url_prefix="/research")
 
-from mktapp.research import (  # noqa: E402,F401
+from mktapp.research import (  # noqa: E402,F401  (the routes need `bp`)
+    market,
+    plans,
+    reports,
     routes_market,
     routes_plans,
     routes_public,
     routes_reports,
     routes_surveys,
+    surveys,
 )
+
+
+def register(app) -> None:
+    """The chapter in the app: its blueprint, then what its parts add to the registries
+    (importing a module registers nothing)."""
+    app.register_blueprint(bp)
+    for part in (
+        market,
+        plans,
+        reports,
+        surveys,
+        routes_market,
+        routes_plans,
+        routes_reports,
+        routes_surveys,
+    ):
+        part.setup(app)

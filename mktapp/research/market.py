@@ -133,9 +133,6 @@ def comparison_rows(items: list[Competitor]) -> list[tuple[str, list[str]]]:
     return rows
 
 
-describe(Competitor, title=_l("Competitor"), fields=COMPETITOR_LABELS)
-
-
 # --- industry news ------------------------------------------------------------------------------
 
 
@@ -181,21 +178,6 @@ def news_feed(user, q: str, category: str, impact: str, page: int, page_size: in
         stmt = stmt.where(IndustryNews.impact == impact)
     stmt = stmt.order_by(IndustryNews.published_on.desc(), IndustryNews.id.desc())
     return paginate(stmt, page, page_size)
-
-
-describe(
-    IndustryNews,
-    title=_l("Industry news"),
-    fields={
-        "category": _l("News category"),
-        "title": _l("Title"),
-        "summary": _l("Summary"),
-        "source_url": _l("Source"),
-        "published_on": _l("Date"),
-        "impact": _l("Expected impact"),
-    },
-    values={"category": NEWS_CATEGORIES, "impact": NEWS_IMPACTS},
-)
 
 
 # --- market demand --------------------------------------------------------------------------------
@@ -266,14 +248,31 @@ def demand_chart(items: list[MarketFigure]):
     )
 
 
-describe(
-    MarketFigure,
-    title=_l("Market figure"),
-    fields={
-        "segment": _l("Segment"),
-        "year": _l("Year"),
-        "size": _l("Market size (10,000 yuan)"),
-        "growth": _l("Growth (%)"),
-        "source": _l("Source"),
-    },
-)
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    describe(Competitor, title=_l("Competitor"), fields=COMPETITOR_LABELS)
+    describe(
+        IndustryNews,
+        title=_l("Industry news"),
+        fields={
+            "category": _l("News category"),
+            "title": _l("Title"),
+            "summary": _l("Summary"),
+            "source_url": _l("Source"),
+            "published_on": _l("Date"),
+            "impact": _l("Expected impact"),
+        },
+        values={"category": NEWS_CATEGORIES, "impact": NEWS_IMPACTS},
+    )
+    describe(
+        MarketFigure,
+        title=_l("Market figure"),
+        fields={
+            "segment": _l("Segment"),
+            "year": _l("Year"),
+            "size": _l("Market size (10,000 yuan)"),
+            "growth": _l("Growth (%)"),
+            "source": _l("Source"),
+        },
+    )

@@ -207,36 +207,17 @@ def archive(user, plan: ResearchPlan) -> None:
     plan.archived_at = utcnow()
 
 
-FLOW = engine.register_flow(
-    engine.Flow(
-        doc_type="ResearchPlan",
-        model=ResearchPlan,
-        label=_l("Research plan"),
-        steps=[engine.Step("manager", _l("Marketing manager"), "marketing_manager")],
-        endpoint="research.plan_detail",
-        id_arg="plan_id",
-        applicant=lambda plan: plan.owner,
-        title=lambda plan: f"调研计划 {plan.number} · {plan.title[:60]}",
-        review=engine.STANDARD_REVIEW,
-    )
+FLOW = engine.Flow(
+    doc_type="ResearchPlan",
+    model=ResearchPlan,
+    label=_l("Research plan"),
+    steps=[engine.Step("manager", _l("Marketing manager"), "marketing_manager")],
+    endpoint="research.plan_detail",
+    id_arg="plan_id",
+    applicant=lambda plan: plan.owner,
+    title=lambda plan: f"调研计划 {plan.number} · {plan.title[:60]}",
+    review=engine.STANDARD_REVIEW,
 )
-
-describe(
-    ResearchPlan,
-    title=_l("Research plan"),
-    fields={
-        "title": _l("Title"),
-        "purpose": _l("Purpose"),
-        "subjects": _l("Subjects"),
-        "contents": _l("Content"),
-        "methods": _l("Methods"),
-        "start_on": _l("Starts"),
-        "end_on": _l("Ends"),
-        "status": _l("Status"),
-    },
-    values={"status": PLAN_STATUSES, "contents": RESEARCH_CONTENTS, "methods": RESEARCH_METHODS},
-)
-
 
 # --- the list -------------------------------------------------------------------------------
 
@@ -442,3 +423,28 @@ def staff_conditions() -> list:
         User.active.is_(True),
         User.roles.any(Role.code.in_(["market_specialist", "marketing_manager"])),
     ]
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    engine.register_flow(FLOW)
+    describe(
+        ResearchPlan,
+        title=_l("Research plan"),
+        fields={
+            "title": _l("Title"),
+            "purpose": _l("Purpose"),
+            "subjects": _l("Subjects"),
+            "contents": _l("Content"),
+            "methods": _l("Methods"),
+            "start_on": _l("Starts"),
+            "end_on": _l("Ends"),
+            "status": _l("Status"),
+        },
+        values={
+            "status": PLAN_STATUSES,
+            "contents": RESEARCH_CONTENTS,
+            "methods": RESEARCH_METHODS,
+        },
+    )

@@ -314,35 +314,18 @@ def _tell_departments(report: ResearchReport) -> None:
             )
 
 
-FLOW = engine.register_flow(
-    engine.Flow(
-        doc_type="ResearchReport",
-        model=ResearchReport,
-        label=_l("Research report"),
-        steps=[engine.Step("manager", _l("Marketing manager"), "marketing_manager")],
-        endpoint="research.report",
-        id_arg="report_id",
-        applicant=lambda report: report.owner,
-        title=lambda report: f"调研报告 {report.number} · {report.title[:60]}",
-        review=engine.STANDARD_REVIEW,
-        on_approved=on_approved,
-    )
+FLOW = engine.Flow(
+    doc_type="ResearchReport",
+    model=ResearchReport,
+    label=_l("Research report"),
+    steps=[engine.Step("manager", _l("Marketing manager"), "marketing_manager")],
+    endpoint="research.report",
+    id_arg="report_id",
+    applicant=lambda report: report.owner,
+    title=lambda report: f"调研报告 {report.number} · {report.title[:60]}",
+    review=engine.STANDARD_REVIEW,
+    on_approved=on_approved,
 )
-
-describe(
-    ResearchReport,
-    title=_l("Research report"),
-    fields={
-        "title": _l("Title"),
-        "plan_id": _l("Research plan"),
-        **REPORT_SECTIONS,
-        "distribution": _l("Distributed to"),
-        "status": _l("Status"),
-    },
-    values={"status": REPORT_STATUSES},
-    refs={"distribution": "Group"},
-)
-
 
 # --- the list -------------------------------------------------------------------------------
 
@@ -358,3 +341,22 @@ def list_reports(user, q: str, status: str, page: int, page_size: int) -> PageOf
         stmt = stmt.where(ResearchReport.status == status)
     stmt = stmt.order_by(ResearchReport.updated_at.desc(), ResearchReport.id.desc())
     return paginate(stmt, page, page_size, unique=True)
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    engine.register_flow(FLOW)
+    describe(
+        ResearchReport,
+        title=_l("Research report"),
+        fields={
+            "title": _l("Title"),
+            "plan_id": _l("Research plan"),
+            **REPORT_SECTIONS,
+            "distribution": _l("Distributed to"),
+            "status": _l("Status"),
+        },
+        values={"status": REPORT_STATUSES},
+        refs={"distribution": "Group"},
+    )

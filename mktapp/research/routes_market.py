@@ -18,12 +18,6 @@ from mktapp.research import bp
 from mktapp.research import market as svc
 from mktapp.research.forms import CompetitorForm, FigureForm, NewsForm
 
-nav.add(
-    "P2", nav.NavEntry("research.competitors", nav._l("Competitors"), ("research.view",), "dot")
-)
-nav.add("P2", nav.NavEntry("research.news", nav._l("Industry news"), ("research.view",), "dot"))
-nav.add("P2", nav.NavEntry("research.demand", nav._l("Market demand"), ("research.view",), "dot"))
-
 
 @bp.app_context_processor
 def _market_labels():
@@ -284,3 +278,15 @@ def figure_edit(figure_id: int):
     if request.method == "POST":
         return _figure_save(FigureForm(), figure)
     return _demand_page(FigureForm(obj=figure, formdata=None), editing=figure)
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    nav.add(
+        "P2", nav.NavEntry("research.competitors", nav._l("Competitors"), ("research.view",), "dot")
+    )
+    nav.add("P2", nav.NavEntry("research.news", nav._l("Industry news"), ("research.view",), "dot"))
+    nav.add(
+        "P2", nav.NavEntry("research.demand", nav._l("Market demand"), ("research.view",), "dot")
+    )

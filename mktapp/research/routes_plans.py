@@ -39,15 +39,6 @@ from mktapp.research import plans as svc
 from mktapp.research import surveys as survey_svc
 from mktapp.research.forms import AssignmentForm, MilestoneForm, NoteForm, PlanForm
 
-nav.add("P2", nav.NavEntry("research.plans", nav._l("Research plans"), ("research.view",), "doc"))
-nav.add(
-    "P2",
-    nav.NavEntry("research.plan_timeline", nav._l("Research timeline"), ("research.view",), "dot"),
-)
-
-register_attachable(FieldNote, can_edit=lambda user, note: svc.may_edit_note(user, note))
-register_attachable(ResearchPlan, can_edit=lambda user, plan: svc.may_run(user, plan))
-
 
 @bp.record_once
 def _register_pickers(state) -> None:
@@ -449,3 +440,19 @@ def note_edit(note_id: int):
         ),
         form=NoteForm(),
     )
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    nav.add(
+        "P2", nav.NavEntry("research.plans", nav._l("Research plans"), ("research.view",), "doc")
+    )
+    nav.add(
+        "P2",
+        nav.NavEntry(
+            "research.plan_timeline", nav._l("Research timeline"), ("research.view",), "dot"
+        ),
+    )
+    register_attachable(FieldNote, can_edit=lambda user, note: svc.may_edit_note(user, note))
+    register_attachable(ResearchPlan, can_edit=lambda user, plan: svc.may_run(user, plan))

@@ -30,13 +30,6 @@ from mktapp.research import reports as svc
 from mktapp.research.analysis import CROSSTAB_KINDS
 from mktapp.research.forms import BlockForm, CompetitorBlockForm, ReportForm
 
-nav.add(
-    "P2", nav.NavEntry("research.reports", nav._l("Research reports"), ("research.view",), "doc")
-)
-
-# Nobody adds files by hand: the only attachment is the PDF frozen on approval.
-register_attachable(ResearchReport, can_edit=lambda user, report: False)
-
 
 @bp.app_context_processor
 def _report_labels():
@@ -280,3 +273,14 @@ def report_pdf(report_id: int):
             abort(404)
         return pdf_response(path.read_bytes(), name, fallback=f"{report.number}.pdf")
     return pdf_response(svc.render_report_pdf(report), name, fallback=f"{report.number}.pdf")
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    nav.add(
+        "P2",
+        nav.NavEntry("research.reports", nav._l("Research reports"), ("research.view",), "doc"),
+    )
+    # Nobody adds files by hand: the only attachment is the PDF frozen on approval.
+    register_attachable(ResearchReport, can_edit=lambda user, report: False)

@@ -36,8 +36,6 @@ from mktapp.research.forms import (
     SurveyForm,
 )
 
-nav.add("P2", nav.NavEntry("research.surveys", nav._l("Questionnaires"), ("research.view",), "doc"))
-
 
 @bp.app_context_processor
 def _survey_labels():
@@ -645,3 +643,11 @@ def survey_analysis_xlsx(survey_id: int):
         sheets.append((_("Cross-tab"), ct_header, ct_rows))
     name = _("Analysis")
     return xlsx_response(f"{survey.title[:40]}-{name}.xlsx", sheets)
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    nav.add(
+        "P2", nav.NavEntry("research.surveys", nav._l("Questionnaires"), ("research.view",), "doc")
+    )

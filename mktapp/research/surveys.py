@@ -734,19 +734,22 @@ def list_surveys(user, query, page_size: int) -> ListPage:
     return SURVEYS.page(_survey_filter(user, query), query, page_size, unique=True)
 
 
-describe(
-    Survey,
-    title=_l("Questionnaire"),
-    fields={
-        "title": _l("Title"),
-        "status": _l("Status"),
-        "period": _l("Period"),
-        "intro": _l("Introduction"),
-        "series_id": _l("First period of the series"),
-        "closes_at": _l("Closes at"),
-        "response_cap": _l("Response cap"),
-        "response_count": _l("Answers"),
-        "answer_limit": _l("Who may answer"),
-    },
-    values={"status": SURVEY_STATUSES, "kind": SURVEY_KINDS, "answer_limit": ANSWER_LIMITS},
-)
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    describe(
+        Survey,
+        title=_l("Questionnaire"),
+        fields={
+            "title": _l("Title"),
+            "status": _l("Status"),
+            "period": _l("Period"),
+            "intro": _l("Introduction"),
+            "series_id": _l("First period of the series"),
+            "closes_at": _l("Closes at"),
+            "response_cap": _l("Response cap"),
+            "response_count": _l("Answers"),
+            "answer_limit": _l("Who may answer"),
+        },
+        values={"status": SURVEY_STATUSES, "kind": SURVEY_KINDS, "answer_limit": ANSWER_LIMITS},
+    )

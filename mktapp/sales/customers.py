@@ -97,54 +97,6 @@ PROVINCES = (
     "澳门",
 )
 
-describe(
-    "Customer",
-    _l("Customer"),
-    fields={
-        "name": _l("Name"),
-        "kind": _l("Kind"),
-        "industry": _l("Industry"),
-        "size": _l("Company size"),
-        "province": _l("Province"),
-        "city": _l("City"),
-        "address": _l("Address"),
-        "grade": _l("Grade"),
-        "status": _l("Status"),
-        "source": _l("Lead source"),
-        "source_detail": _l("Source detail"),
-        "source_activity_id": _l("Source activity"),
-        "owner_id": _l("Owner"),
-        "notes": _l("Notes"),
-        "merged_into_id": _l("Merged into"),
-        "assigned_at": _l("Assigned"),
-        "name_key": _l("Name for duplicate checks"),
-        "merged": _l("Merged customer"),  # merge(): the loser's name -> the survivor's
-    },
-    refs={"source_activity_id": "Activity"},
-    values={
-        "kind": lambda v: str(CUSTOMER_KINDS.get(v, v)),
-        "status": lambda v: str(CUSTOMER_STATUSES.get(v, v)),
-        "source": lambda v: str(LEAD_SOURCES.get(v, v)),
-        "size": lambda v: str(COMPANY_SIZES.get(v, v)),
-    },
-)
-describe(
-    "Contact",
-    _l("Contact"),
-    fields={
-        "name": _l("Name"),
-        "title": _l("Job title"),
-        "phone": _l("Phone"),
-        "email": _l("E-mail"),
-        "wechat": _l("WeChat"),
-        "is_primary": _l("Primary contact"),
-        "customer_id": _l("Customer"),
-        "phone_key": _l("Phone for duplicate checks"),
-    },
-)
-audit.describe_action("merge", _l("Merged"))
-audit.describe_action("assign", _l("Assigned"))
-
 
 class CustomerError(DomainError):
     """Something asked of a customer that cannot be done; str() is the message."""
@@ -837,3 +789,55 @@ def merge_candidates(customer: Customer, limit: int = 20) -> list[Customer]:
     """Likely duplicates of a customer first (same folded name or phone), for the merge form."""
     phones = [c.phone for c in customer.contacts if c.phone]
     return find_duplicates(customer.name, phones, exclude_id=customer.id, limit=limit)
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    describe(
+        "Customer",
+        _l("Customer"),
+        fields={
+            "name": _l("Name"),
+            "kind": _l("Kind"),
+            "industry": _l("Industry"),
+            "size": _l("Company size"),
+            "province": _l("Province"),
+            "city": _l("City"),
+            "address": _l("Address"),
+            "grade": _l("Grade"),
+            "status": _l("Status"),
+            "source": _l("Lead source"),
+            "source_detail": _l("Source detail"),
+            "source_activity_id": _l("Source activity"),
+            "owner_id": _l("Owner"),
+            "notes": _l("Notes"),
+            "merged_into_id": _l("Merged into"),
+            "assigned_at": _l("Assigned"),
+            "name_key": _l("Name for duplicate checks"),
+            "merged": _l("Merged customer"),  # merge(): the loser's name -> the survivor's
+        },
+        refs={"source_activity_id": "Activity"},
+        values={
+            "kind": lambda v: str(CUSTOMER_KINDS.get(v, v)),
+            "status": lambda v: str(CUSTOMER_STATUSES.get(v, v)),
+            "source": lambda v: str(LEAD_SOURCES.get(v, v)),
+            "size": lambda v: str(COMPANY_SIZES.get(v, v)),
+        },
+    )
+    describe(
+        "Contact",
+        _l("Contact"),
+        fields={
+            "name": _l("Name"),
+            "title": _l("Job title"),
+            "phone": _l("Phone"),
+            "email": _l("E-mail"),
+            "wechat": _l("WeChat"),
+            "is_primary": _l("Primary contact"),
+            "customer_id": _l("Customer"),
+            "phone_key": _l("Phone for duplicate checks"),
+        },
+    )
+    audit.describe_action("merge", _l("Merged"))
+    audit.describe_action("assign", _l("Assigned"))

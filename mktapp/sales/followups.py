@@ -32,23 +32,6 @@ from mktapp.models.sales import INTERACTION_KINDS, Contact, Customer, Interactio
 from mktapp.sales import customer_page
 from mktapp.sales.customer_page import TimelineItem
 
-describe(
-    "Interaction",
-    _l("Follow-up"),
-    fields={
-        "kind": _l("Kind"),
-        "happened_at": _l("When"),
-        "notes": _l("Notes"),
-        "next_date": _l("Next follow-up"),
-        "next_action": _l("Next action"),
-        "contact_id": _l("Contact"),
-        "customer_id": _l("Customer"),
-        "reminded_on": _l("Reminded on"),
-    },
-    values={"kind": lambda v: str(INTERACTION_KINDS.get(v, v))},
-)
-describe_note("sales-reminders", _l("Daily job: follow-up reminders"))
-
 
 class FollowupError(DomainError):
     """Something asked that cannot be done; str() is the message for the user."""
@@ -333,5 +316,24 @@ def _shown(log: AuditLog) -> SimpleNamespace:
     )
 
 
-customer_page.register_timeline_source("followup", followup_source)
-customer_page.register_timeline_source("change", change_source)
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    describe(
+        "Interaction",
+        _l("Follow-up"),
+        fields={
+            "kind": _l("Kind"),
+            "happened_at": _l("When"),
+            "notes": _l("Notes"),
+            "next_date": _l("Next follow-up"),
+            "next_action": _l("Next action"),
+            "contact_id": _l("Contact"),
+            "customer_id": _l("Customer"),
+            "reminded_on": _l("Reminded on"),
+        },
+        values={"kind": lambda v: str(INTERACTION_KINDS.get(v, v))},
+    )
+    describe_note("sales-reminders", _l("Daily job: follow-up reminders"))
+    customer_page.register_timeline_source("followup", followup_source)
+    customer_page.register_timeline_source("change", change_source)

@@ -39,31 +39,6 @@ from mktapp.sales.forms_customers import (
     UploadForm,
 )
 
-nav.add("P4", nav.NavEntry("sales.customers", nav._l("Customers"), ("sales.view",), icon="users"))
-nav.add(
-    "P4",
-    nav.NavEntry(
-        "sales.customers_mine",
-        nav._l("My customers"),
-        ("sales.edit",),
-        icon="user",
-        when=lambda user: "sales_rep" in user.role_codes,
-    ),
-)
-nav.add(
-    "P4",
-    nav.NavEntry("sales.customers_pool", nav._l("Customer pool"), ("sales.view",), icon="inbox"),
-)
-nav.add(
-    "P4", nav.NavEntry("sales.followups", nav._l("My follow-ups"), ("sales.edit",), icon="clock")
-)
-nav.add(
-    "P4",
-    nav.NavEntry(
-        "sales.customers_import", nav._l("Import leads"), ("sales.import",), icon="upload"
-    ),
-)
-
 # The customer and product pickers (core/pickers), registered with the app.
 bp.record_once(picker_sources.register)
 
@@ -726,4 +701,38 @@ def customers_import_run(token: str):
         report=report,
         error=error,
         confirm=ConfirmForm(),
+    )
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    nav.add(
+        "P4", nav.NavEntry("sales.customers", nav._l("Customers"), ("sales.view",), icon="users")
+    )
+    nav.add(
+        "P4",
+        nav.NavEntry(
+            "sales.customers_mine",
+            nav._l("My customers"),
+            ("sales.edit",),
+            icon="user",
+            when=lambda user: "sales_rep" in user.role_codes,
+        ),
+    )
+    nav.add(
+        "P4",
+        nav.NavEntry(
+            "sales.customers_pool", nav._l("Customer pool"), ("sales.view",), icon="inbox"
+        ),
+    )
+    nav.add(
+        "P4",
+        nav.NavEntry("sales.followups", nav._l("My follow-ups"), ("sales.edit",), icon="clock"),
+    )
+    nav.add(
+        "P4",
+        nav.NavEntry(
+            "sales.customers_import", nav._l("Import leads"), ("sales.import",), icon="upload"
+        ),
     )

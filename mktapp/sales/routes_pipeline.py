@@ -28,9 +28,6 @@ from mktapp.sales import customer_page as cp
 from mktapp.sales import pipeline as svc
 from mktapp.sales.forms_pipeline import MoveForm, OpportunityFilters, OpportunityForm
 
-nav.add("P4", nav.NavEntry("sales.pipeline", _l("Sales pipeline"), ("sales.view",), icon="chart"))
-nav.add("P4", nav.NavEntry("sales.opportunities", _l("Opportunities"), ("sales.view",), icon="doc"))
-
 
 @bp.app_context_processor
 def _pipeline_labels():
@@ -43,25 +40,9 @@ def _pipeline_labels():
 
 # --- the customer's page ----------------------------------------------------------------
 
-cp.register_action(
-    cp.Action("sales.opportunity_new", _l("New opportunity"), ("sales.edit",), order=20)
-)
-
 
 def _panel(customer, user) -> dict:
     return {"opportunities": svc.customer_opportunities(customer, user)}
-
-
-cp.register_panel(
-    cp.Panel(
-        "opportunities",
-        _l("Opportunities"),
-        "sales/_customer_opportunities.html",
-        _panel,
-        ("sales.view",),
-        order=20,
-    )
-)
 
 
 def _timeline(customer, user, limit: int) -> list[cp.TimelineItem]:
@@ -93,9 +74,6 @@ def _timeline(customer, user, limit: int) -> list[cp.TimelineItem]:
             )
         )
     return items
-
-
-cp.register_timeline_source("opportunity", _timeline)
 
 
 # --- the board --------------------------------------------------------------------------
@@ -508,3 +486,28 @@ def opportunity_archive(opportunity_id: int):
         then=url_for("sales.opportunities"),
         on_error=lambda error, form: _refused_page(opportunity_id, error.message),
     )
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    nav.add(
+        "P4", nav.NavEntry("sales.pipeline", _l("Sales pipeline"), ("sales.view",), icon="chart")
+    )
+    nav.add(
+        "P4", nav.NavEntry("sales.opportunities", _l("Opportunities"), ("sales.view",), icon="doc")
+    )
+    cp.register_action(
+        cp.Action("sales.opportunity_new", _l("New opportunity"), ("sales.edit",), order=20)
+    )
+    cp.register_panel(
+        cp.Panel(
+            "opportunities",
+            _l("Opportunities"),
+            "sales/_customer_opportunities.html",
+            _panel,
+            ("sales.view",),
+            order=20,
+        )
+    )
+    cp.register_timeline_source("opportunity", _timeline)

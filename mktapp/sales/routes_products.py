@@ -18,8 +18,6 @@ from mktapp.sales import bp
 from mktapp.sales import products as svc
 from mktapp.sales.forms_products import ProductForm
 
-nav.add("P4", nav.NavEntry("sales.products", _l("Products"), ("sales.view",), icon="box"))
-
 
 @bp.app_template_global("product_margin")
 def product_margin(product):
@@ -115,3 +113,9 @@ def product_archive(product_id: int):
             put_error(ProductForm(formdata=None, obj=product), error), product, 422
         ),
     )
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    nav.add("P4", nav.NavEntry("sales.products", _l("Products"), ("sales.view",), icon="box"))
