@@ -8,8 +8,16 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 from flask import Flask, g, request, session
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
 
+from mktapp import models  # noqa: F401  (every table, for create_all and migrations)
 from mktapp.config import Config
+from mktapp.core import audit, audit_display, fragments, htmx, i18n, static_files
+from mktapp.core.errors import register_error_handlers
+from mktapp.core.nav import layout_links, sidebar_for
+from mktapp.core.permissions import can, role_label, role_labels
+from mktapp.extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,22 +50,15 @@ def create_app(config: object | None = None) -> Flask:
     _register_blueprints(app)
     _register_hooks(app)
 
-    from mktapp.core.errors import register_error_handlers
-
     register_error_handlers(app)
 
-    from mktapp.cli import register_cli
+    from mktapp.cli import register_cli  # noqa: PLC0415  (the CLI imports chapters: see _register_blueprints)
 
     register_cli(app)
     return app
 
 
 def _init_extensions(app: Flask) -> None:
-    from flask_babel import lazy_gettext as _l
-
-    from mktapp import models  # noqa: F401  (registers every table)
-    from mktapp.core import audit, audit_display, i18n
-    from mktapp.extensions import babel, csrf, db, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
@@ -76,13 +77,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     audit.init_app(app)
     audit_display.init_app(app)
-    from mktapp.core import fragments
 
     fragments.init_app(app)
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        from sqlalchemy import event
-
         with app.app_context():
 
             @event.listens_for(db.engine, "connect")
@@ -119,11 +117,13 @@ def _register_blueprints(app: Flask) -> None:
         attachment_views,
         notification_views,
         picker_views,
-        expense,
-        sales,
-        contracts,
+        # The chapters in the policy's order (P2 research ... P6 expense): the approval
+        # settings and the approvals page list their flows in it.
         research,
         brand,
+        sales,
+        contracts,
+        expense,
     ):
         part.register(app)
 
@@ -136,8 +136,6 @@ CSP = (
 
 
 def _register_hooks(app: Flask) -> None:
-    from mktapp.core.nav import layout_links, sidebar_for
-    from mktapp.core.permissions import can, role_label, role_labels
 
     app.jinja_env.globals.update(
         sidebar_for=sidebar_for,
@@ -164,8 +162,6 @@ def _register_hooks(app: Flask) -> None:
         if app.config.get("HTTPS"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
-
-    from mktapp.core import htmx, static_files
 
     static_files.init_app(app)
 
