@@ -56,15 +56,6 @@ def cn_amount_filter(value) -> str:
     return "" if value is None else amount_in_chinese(value)
 
 
-@bp.app_context_processor
-def _labels():
-    return {
-        "contract_status_label": svc.status_label,
-        "amendment_status_label": svc.amendment_status_label,
-        "milestone_kind_label": svc.kind_label,
-    }
-
-
 # --- lists ---------------------------------------------------------------------------
 
 

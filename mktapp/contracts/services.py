@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from mktapp.core import approvals as engine
-from mktapp.core import settings
+from mktapp.core import settings, vocab
 from mktapp.core.attachments import AttachmentError, check_upload, save_upload
 from mktapp.core.audit import describe_note
 from mktapp.core.audit_display import describe, snapshot
@@ -36,6 +36,7 @@ from mktapp.core.money import CENT, MAX_AMOUNT
 from mktapp.core.notify import notify
 from mktapp.core.numbering import next_number
 from mktapp.core.permissions import can, visible
+from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models import (
     Contract,
@@ -53,28 +54,36 @@ from mktapp.models import (
 from mktapp.sales import pipeline
 from mktapp.sales.customers import CustomerQuery, list_customers
 
-STATUSES: dict[str, Any] = {
-    "draft": _l("Draft"),
-    "pending": _l("Under review"),
-    "rejected": _l("Returned"),
-    "withdrawn": _l("Withdrawn"),
-    "approved": _l("Approved"),
-    "signed": _l("Signed"),
-    "executing": _l("In execution"),
-    "completed": _l("Completed"),
-    "terminated": _l("Terminated"),
-}
+STATUSES = Vocabulary(
+    "contract_status",
+    {
+        "draft": _l("Draft"),
+        "pending": _l("Under review"),
+        "rejected": _l("Returned"),
+        "withdrawn": _l("Withdrawn"),
+        "approved": _l("Approved"),
+        "signed": _l("Signed"),
+        "executing": _l("In execution"),
+        "completed": _l("Completed"),
+        "terminated": _l("Terminated"),
+    },
+)
 EDITABLE = frozenset({"draft", "rejected", "withdrawn"})
 SIGNED_STATES = frozenset({"signed", "executing", "completed", "terminated"})
 # States in which the terms are being carried out (milestones tracked, amendments allowed).
 RUNNING = frozenset({"signed", "executing"})
-AMENDMENT_STATUSES: dict[str, Any] = {
-    "pending": _l("Under review"),
-    "approved": _l("Approved"),
-    "rejected": _l("Returned"),
-    "withdrawn": _l("Withdrawn"),
-}
-MILESTONE_KINDS: dict[str, Any] = {"delivery": _l("Delivery"), "payment": _l("Payment")}
+AMENDMENT_STATUSES = Vocabulary(
+    "amendment_status",
+    {
+        "pending": _l("Under review"),
+        "approved": _l("Approved"),
+        "rejected": _l("Returned"),
+        "withdrawn": _l("Withdrawn"),
+    },
+)
+MILESTONE_KINDS = Vocabulary(
+    "milestone_kind", {"delivery": _l("Delivery"), "payment": _l("Payment")}, tag_class=""
+)
 SCAN_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"})
 
 GROUP = _l("Sales contracts")
@@ -105,16 +114,9 @@ class NotAllowed(ContractError):
 # --- labels and small rules -----------------------------------------------------------
 
 
-def status_label(code: str) -> str:
-    return str(STATUSES.get(code, code))
-
-
-def amendment_status_label(code: str) -> str:
-    return str(AMENDMENT_STATUSES.get(code, code))
-
-
-def kind_label(code: str) -> str:
-    return str(MILESTONE_KINDS.get(code, code))
+status_label = STATUSES.label
+amendment_status_label = AMENDMENT_STATUSES.label
+kind_label = MILESTONE_KINDS.label
 
 
 def leader_threshold() -> Decimal:
@@ -1146,6 +1148,7 @@ def products_by_id(ids) -> dict[int, Product]:
 def setup(app) -> None:
     """What this module adds to the app's registries (sidebar, flows, settings, audit
     labels, attachments, page parts); called by the chapter's register(app)."""
+    vocab.expose(app, STATUSES, AMENDMENT_STATUSES, MILESTONE_KINDS)
     settings.register(LEADER_THRESHOLD)
     engine.register_flow(FLOW)
     engine.register_flow(AMENDMENT_FLOW)
