@@ -32,7 +32,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from mktapp.core import approvals as engine
-from mktapp.core import clock, settings
+from mktapp.core import clock, settings, vocab
 from mktapp.core.audit import describe_note
 from mktapp.core.audit_display import describe
 from mktapp.core.errors import DomainError
@@ -51,6 +51,7 @@ from mktapp.core.lists import (
 from mktapp.core.money import CENT, MAX_AMOUNT, ZERO
 from mktapp.core.numbering import next_number
 from mktapp.core.permissions import can, visible
+from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models import Role, User, utcnow
 from mktapp.models.brand import (
@@ -89,20 +90,13 @@ class ActivityError(DomainError):
 # --- labels and rights ------------------------------------------------------------------------
 
 
-def status_label(code: str) -> str:
-    return str(ACTIVITY_STATUSES.get(code, code))
+# An activity's budget lines use the expense categories, with their words.
+ACTIVITY_CATEGORIES = Vocabulary("activity_category", CATEGORIES, tag_class="")
 
-
-def kind_label(code: str) -> str:
-    return str(ACTIVITY_KINDS.get(code, code))
-
-
-def form_label(code: str) -> str:
-    return str(ACTIVITY_FORMS.get(code, code))
-
-
-def category_label(code: str) -> str:
-    return str(CATEGORIES.get(code, code))
+status_label = ACTIVITY_STATUSES.label
+kind_label = ACTIVITY_KINDS.label
+form_label = ACTIVITY_FORMS.label
+category_label = ACTIVITY_CATEGORIES.label
 
 
 def month_text(year: int, month: int) -> str:
@@ -861,6 +855,7 @@ def staff_people() -> list[User]:
 def setup(app) -> None:
     """What this module adds to the app's registries (sidebar, flows, settings, audit
     labels, attachments, page parts); called by the chapter's register(app)."""
+    vocab.expose(app, ACTIVITY_STATUSES, ACTIVITY_KINDS, ACTIVITY_FORMS, ACTIVITY_CATEGORIES)
     settings.register(THRESHOLD)
     engine.register_flow(FLOW)
     describe(

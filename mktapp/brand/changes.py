@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from mktapp.brand import activities as act
 from mktapp.core import approvals as engine
+from mktapp.core import vocab
 from mktapp.core.audit_display import describe, snapshot
 from mktapp.core.i18n import money
 from mktapp.extensions import db
@@ -282,6 +283,7 @@ FLOW = engine.Flow(
 def setup(app) -> None:
     """What this module adds to the app's registries (sidebar, flows, settings, audit
     labels, attachments, page parts); called by the chapter's register(app)."""
+    vocab.expose(app, CHANGE_STATUSES)
     engine.register_flow(FLOW)
     describe(
         ActivityChange,
@@ -295,7 +297,7 @@ def setup(app) -> None:
             "previous": _l("Plan before the change"),
         },
         values={
-            "status": lambda code: str(CHANGE_STATUSES.get(code, code)),
+            "status": CHANGE_STATUSES.label,
             "proposed": snapshot("Activity"),
             "previous": snapshot("Activity"),
         },

@@ -33,7 +33,7 @@ from sqlalchemy import and_, case, func, or_, select, union
 from werkzeug.datastructures import FileStorage
 
 from mktapp.core import approvals as engine
-from mktapp.core import charts
+from mktapp.core import charts, vocab
 from mktapp.core.attachments import save_upload
 from mktapp.core.audit_display import describe
 from mktapp.core.errors import DomainError
@@ -92,8 +92,7 @@ class EvaluationError(DomainError):
     """Something asked of an evaluation that cannot be done; str() is the message."""
 
 
-def status_label(code: str) -> str:
-    return str(EVALUATION_STATUSES.get(code, code))
+status_label = EVALUATION_STATUSES.label
 
 
 def evaluation_of(activity: Activity) -> ActivityEvaluation | None:
@@ -113,7 +112,7 @@ def not_ended_message(activity: Activity) -> str:
 
     return _(
         "An activity can be evaluated only after it has ended (this one is: %(status)s).",
-        status=str(ACTIVITY_STATUSES.get(activity.status, activity.status)),
+        status=ACTIVITY_STATUSES.label(activity.status),
     )
 
 
@@ -425,8 +424,7 @@ def kpis(activity: Activity, fig: dict, evaluation: ActivityEvaluation | None) -
     return out
 
 
-def category_label(code: str) -> str:
-    return str(CATEGORIES.get(code, code))
+category_label = CATEGORIES.label
 
 
 def chart_set(fig: dict) -> dict:
@@ -576,8 +574,6 @@ def render_evaluation_pdf(activity: Activity, evaluation: ActivityEvaluation | N
         fig=fig,
         kpis=kpis(activity, fig, evaluation),
         charts=chart_set(fig),
-        status_label=status_label,
-        category_label=category_label,
     )
 
 
@@ -620,6 +616,7 @@ FLOW = engine.Flow(
 def setup(app) -> None:
     """What this module adds to the app's registries (sidebar, flows, settings, audit
     labels, attachments, page parts); called by the chapter's register(app)."""
+    vocab.expose(app, EVALUATION_STATUSES)
     engine.register_flow(FLOW)
     describe(
         ActivityEvaluation,

@@ -29,6 +29,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from mktapp.core import vocab
 from mktapp.core.audit import describe_note
 from mktapp.core.audit_display import describe
 from mktapp.core.errors import DomainError
@@ -62,12 +63,8 @@ class ExecutionError(DomainError):
     """A refusal with a message for the user; `field` names the input it concerns."""
 
 
-def task_status_label(code: str) -> str:
-    return str(TASK_STATUSES.get(code, code))
-
-
-def participant_kind_label(code: str) -> str:
-    return str(PARTICIPANT_KINDS.get(code, code))
+task_status_label = TASK_STATUSES.label
+participant_kind_label = PARTICIPANT_KINDS.label
 
 
 def executable(activity: Activity) -> bool:
@@ -791,6 +788,7 @@ def sign_problem(survey: Survey | None) -> str | None:
 def setup(app) -> None:
     """What this module adds to the app's registries (sidebar, flows, settings, audit
     labels, attachments, page parts); called by the chapter's register(app)."""
+    vocab.expose(app, TASK_STATUSES, PARTICIPANT_KINDS)
     describe(
         ActivityTask,
         title=_l("Activity task"),

@@ -88,8 +88,8 @@ class ActivityForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.kind.choices = [("", "—")] + [(k, str(v)) for k, v in ACTIVITY_KINDS.items()]
-        self.form.choices = [(k, str(v)) for k, v in ACTIVITY_FORMS.items()]
+        self.kind.choices = [("", "—")] + ACTIVITY_KINDS.choices()
+        self.form.choices = ACTIVITY_FORMS.choices()
         self._people = svc.staff_people()  # one query for every row's select
         self._categories = [("", "—")] + category_choices()
         self._choices()

@@ -40,7 +40,7 @@ class StatusForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.status.choices = [(k, str(v)) for k, v in TASK_STATUSES.items()]
+        self.status.choices = TASK_STATUSES.choices()
 
 
 class ParticipantForm(FlaskForm):

@@ -33,23 +33,10 @@ from mktapp.models import User
 from mktapp.models.brand import (
     ACTIVITY_KINDS,
     ACTIVITY_STATUSES,
-    CHANGE_STATUSES,
     Activity,
     ActivityChange,
 )
 from mktapp.org.picker_sources import people_source
-
-
-@bp.app_context_processor
-def _activity_labels():
-    return {
-        "activity_status_label": svc.status_label,
-        "activity_kind_label": svc.kind_label,
-        "activity_form_label": svc.form_label,
-        "activity_category_label": svc.category_label,
-        "change_status_label": lambda code: str(CHANGE_STATUSES.get(code, code)),
-    }
-
 
 # --- the list -----------------------------------------------------------------------------------
 

@@ -36,7 +36,6 @@ def _panel(activity: Activity, user) -> dict:
         "eval_activity": activity,
         "evaluation": evaluation,
         "eval_fig": fig,
-        "eval_status_label": svc.status_label,
     }
 
 
@@ -61,8 +60,6 @@ def _page(activity: Activity, form: EvaluationForm | None = None, status: int = 
         kpis=svc.kpis(activity, fig, evaluation),
         charts=svc.chart_set(fig),
         frozen=svc.frozen_pdf(evaluation),
-        status_label=svc.status_label,
-        category_label=svc.category_label,
         **extra,
     )
 

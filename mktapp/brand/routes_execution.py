@@ -31,24 +31,12 @@ from mktapp.core.htmx import hx_target, is_partial, redirect_to, render
 from mktapp.core.permissions import can, get_visible_or_404, require, visible
 from mktapp.extensions import db
 from mktapp.models import (
-    ACTIVITY_KINDS,
-    ACTIVITY_STATUSES,
     PARTICIPANT_KINDS,
     TASK_STATUSES,
     User,
 )
 from mktapp.models.brand import Activity, ActivityParticipant, ActivityTask
 from mktapp.org.picker_sources import people_source
-
-
-@bp.app_context_processor
-def _execution_labels():
-    return {
-        "task_status_label": svc.task_status_label,
-        "participant_kind_label": svc.participant_kind_label,
-        "exe_status_label": lambda code: str(ACTIVITY_STATUSES.get(code, code)),
-        "exe_kind_label": lambda code: str(ACTIVITY_KINDS.get(code, code)),
-    }
 
 
 def _activity(activity_id: int) -> Activity:

@@ -16,11 +16,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from mktapp.core import approvals as engine
-from mktapp.core import audit
+from mktapp.core import audit, vocab
 from mktapp.core.audit_display import describe
 from mktapp.core.errors import DomainError
 from mktapp.core.i18n import money
 from mktapp.core.permissions import can, visible
+from mktapp.core.vocab import Vocabulary
 from mktapp.expense.common import CATEGORY_NAMES_ZH, MONTHS, QUARTERS
 from mktapp.extensions import db
 from mktapp.models import User
@@ -29,12 +30,16 @@ from mktapp.models.expense import CATEGORIES, Budget, BudgetAdjustment, BudgetLi
 Cells = dict[tuple[str, int], Decimal]
 
 EDITABLE = ("draft", "rejected")
-STATUS_LABELS = {
-    "draft": _l("Draft"),
-    "pending": _l("Awaiting approval"),
-    "approved": _l("Approved"),
-    "rejected": _l("Returned"),
-}
+STATUS_LABELS = Vocabulary(
+    "budget_status",
+    {
+        "draft": _l("Draft"),
+        "pending": _l("Awaiting approval"),
+        "approved": _l("Approved"),
+        "rejected": _l("Returned"),
+    },
+)
+# A budget's status tag takes its colour from here, not from a class per status.
 STATUS_TAGS = {
     "draft": "tag-muted",
     "pending": "tag-warning",
@@ -296,6 +301,7 @@ FLOW = engine.Flow(
 def setup(app) -> None:
     """What this module adds to the app's registries (sidebar, flows, settings, audit
     labels, attachments, page parts); called by the chapter's register(app)."""
+    vocab.expose(app, STATUS_LABELS)
     audit.describe_action("adjust", _l("Adjusted"))
     audit.describe_action("close", _l("Year closed"))
     describe(

@@ -27,7 +27,7 @@ from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from mktapp.core import approvals as engine
-from mktapp.core import settings
+from mktapp.core import settings, vocab
 from mktapp.core.attachments import UploadRejected, attachments_for, check_upload, save_upload
 from mktapp.core.audit_display import describe
 from mktapp.core.errors import DomainError
@@ -49,6 +49,7 @@ from mktapp.core.notify import notify
 from mktapp.core.numbering import next_number
 from mktapp.core.paging import Paging
 from mktapp.core.permissions import can, visible
+from mktapp.core.vocab import Vocabulary
 from mktapp.expense import monitoring
 from mktapp.expense.common import budget_remaining
 from mktapp.extensions import db
@@ -62,28 +63,37 @@ from mktapp.models import (
     utcnow,
 )
 
-STATUSES: dict[str, Any] = {
-    "draft": _l("Draft"),
-    "pending": _l("Under review"),
-    "rejected": _l("Returned"),
-    "withdrawn": _l("Withdrawn"),
-    "approved": _l("Approved"),
-    "paid": _l("Paid"),
-}
-STEP_STATUSES: dict[str, Any] = {
-    "waiting": _l("Not reached yet"),
-    "pending": _l("Waiting for a decision"),
-    "approved": _l("Approved"),
-    "rejected": _l("Rejected"),
-    "skipped": _l("Not needed"),
-    "cancelled": _l("Cancelled"),
-}
-ROUND_STATUSES: dict[str, Any] = {
-    "pending": _l("Under review"),
-    "approved": _l("Approved"),
-    "rejected": _l("Returned"),
-    "withdrawn": _l("Withdrawn"),
-}
+STATUSES = Vocabulary(
+    "claim_status",
+    {
+        "draft": _l("Draft"),
+        "pending": _l("Under review"),
+        "rejected": _l("Returned"),
+        "withdrawn": _l("Withdrawn"),
+        "approved": _l("Approved"),
+        "paid": _l("Paid"),
+    },
+)
+STEP_STATUSES = Vocabulary(
+    "claim_step_status",
+    {
+        "waiting": _l("Not reached yet"),
+        "pending": _l("Waiting for a decision"),
+        "approved": _l("Approved"),
+        "rejected": _l("Rejected"),
+        "skipped": _l("Not needed"),
+        "cancelled": _l("Cancelled"),
+    },
+)
+ROUND_STATUSES = Vocabulary(
+    "claim_round_status",
+    {
+        "pending": _l("Under review"),
+        "approved": _l("Approved"),
+        "rejected": _l("Returned"),
+        "withdrawn": _l("Withdrawn"),
+    },
+)
 # Who may change a claim: its applicant, while it is not under review or decided.
 EDITABLE = frozenset({"draft", "rejected", "withdrawn"})
 RECEIPT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"})
@@ -138,24 +148,11 @@ class NotAllowed(ClaimError):
 # --- small rules ----------------------------------------------------------------------
 
 
-def category_label(code: str) -> str:
-    return str(CATEGORIES.get(code, code))
-
-
-def method_label(code: str) -> str:
-    return str(PAYMENT_METHODS.get(code, code))
-
-
-def status_label(code: str) -> str:
-    return str(STATUSES.get(code, code))
-
-
-def step_status_label(code: str) -> str:
-    return str(STEP_STATUSES.get(code, code))
-
-
-def round_status_label(code: str) -> str:
-    return str(ROUND_STATUSES.get(code, code))
+category_label = CATEGORIES.label
+method_label = PAYMENT_METHODS.label
+status_label = STATUSES.label
+step_status_label = STEP_STATUSES.label
+round_status_label = ROUND_STATUSES.label
 
 
 def may_claim(user) -> bool:
@@ -844,6 +841,7 @@ def local_date_of(value: datetime | None, tz) -> date | None:
 def setup(app) -> None:
     """What this module adds to the app's registries (sidebar, flows, settings, audit
     labels, attachments, page parts); called by the chapter's register(app)."""
+    vocab.expose(app, STATUSES, STEP_STATUSES, ROUND_STATUSES, CATEGORIES, PAYMENT_METHODS)
     settings.register(RECEIPT_ABOVE)
     settings.register(LEADER_THRESHOLD)
     settings.register(HARD_STOP)

@@ -37,12 +37,10 @@ CATEGORY_NAMES_ZH = {
 
 def category_choices() -> list[tuple[str, str]]:
     """(code, label) for a select, in the policy's order."""
-    return [(code, str(label)) for code, label in CATEGORIES.items()]
+    return CATEGORIES.choices()
 
 
-def category_label(code: str) -> str:
-    label = CATEGORIES.get(code)
-    return str(label) if label is not None else code
+category_label = CATEGORIES.label
 
 
 def spread_evenly(total: Decimal, parts: int = 12) -> list[Decimal]:

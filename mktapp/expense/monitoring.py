@@ -36,12 +36,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from mktapp.brand.activities import reserved_statement
-from mktapp.core import audit, audit_display, clock, settings
+from mktapp.core import audit, audit_display, clock, settings, vocab
 from mktapp.core.errors import DomainError
 from mktapp.core.i18n import money
 from mktapp.core.money import CENT, ZERO
 from mktapp.core.notify import notify, resolve
 from mktapp.core.settings import SettingSpec
+from mktapp.core.vocab import Vocabulary
 from mktapp.expense.common import (
     MONTHS,
     category_label,
@@ -64,13 +65,18 @@ SPLIT_KEY = "expense.split_threshold"
 LEADER_KEY = "expense.leader_threshold"
 
 KINDS = ("over_budget", "pace", "outlier", "duplicate_invoice", "split")
-KIND_LABELS = {
-    "over_budget": _l("Over budget"),
-    "pace": _l("Spending ahead of time"),
-    "outlier": _l("Unusually large claim"),
-    "duplicate_invoice": _l("Duplicate invoice number"),
-    "split": _l("Possibly split claims"),
-}
+# A kind's tag is coloured by its weight (danger or warning), not by a class of its own.
+KIND_LABELS = Vocabulary(
+    "anomaly_kind",
+    {
+        "over_budget": _l("Over budget"),
+        "pace": _l("Spending ahead of time"),
+        "outlier": _l("Unusually large claim"),
+        "duplicate_invoice": _l("Duplicate invoice number"),
+        "split": _l("Possibly split claims"),
+    },
+    tag_class="",
+)
 RULES = {
     "over_budget": _l(
         "A category's actual spending in a month is higher than the budget for that month."
@@ -648,7 +654,7 @@ def headline(anomaly: ExpenseAnomaly) -> str:
                 amount=money(d.get("total", 0)),
             )
         )
-    return str(_l("Spending anomaly: %(kind)s", kind=KIND_LABELS.get(anomaly.kind, anomaly.kind)))
+    return str(_l("Spending anomaly: %(kind)s", kind=KIND_LABELS.label(anomaly.kind)))
 
 
 def describe(anomaly: ExpenseAnomaly) -> str:
@@ -820,6 +826,7 @@ def decide(actor: User, anomaly: ExpenseAnomaly, decision: str) -> ExpenseAnomal
 def setup(app) -> None:
     """What this module adds to the app's registries (sidebar, flows, settings, audit
     labels, attachments, page parts); called by the chapter's register(app)."""
+    vocab.expose(app, KIND_LABELS)
     settings.register(
         SettingSpec(
             SPLIT_KEY,

@@ -152,7 +152,7 @@ def _detail_page(budget, view="month", adjust_form=None, close_form=None, status
         may_submit=svc.may_submit(current_user, budget),
         may_adjust=svc.may_adjust(current_user, budget),
         may_close=svc.may_close(current_user, budget),
-        status_label=str(svc.STATUS_LABELS.get(budget.status, budget.status)),
+        status_label=svc.STATUS_LABELS.label(budget.status),
         status_tag=svc.STATUS_TAGS.get(budget.status, ""),
         month_label=month_label,
     )

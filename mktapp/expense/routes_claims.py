@@ -46,17 +46,6 @@ def cn_amount_filter(value) -> str:
     return "" if value is None else svc.amount_in_chinese(value)
 
 
-@bp.app_context_processor
-def _claim_labels():
-    return {
-        "claim_status_label": svc.status_label,
-        "claim_category_label": svc.category_label,
-        "claim_method_label": svc.method_label,
-        "claim_step_status": svc.step_status_label,
-        "claim_round_status": svc.round_status_label,
-    }
-
-
 # --- lists ---------------------------------------------------------------------------
 
 

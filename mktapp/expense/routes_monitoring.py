@@ -137,7 +137,6 @@ def monitoring():
         more_anomalies=len(anomalies) > SHOWN,
         open_count=svc.open_count(year),
         describe=svc.describe,
-        kind_labels=svc.KIND_LABELS,
         rules=_rules(),
         months=[(m, month_label(m)) for m in MONTHS],
         **_charts(rep),
@@ -249,7 +248,6 @@ def anomalies():
         filter_status=status,
         year=year,
         describe=svc.describe,
-        kind_labels=svc.KIND_LABELS,
         rules=_rules(),
     )
 
@@ -263,7 +261,7 @@ def _anomaly_page(anomaly, form, status=200):
         form=form,
         text=svc.describe(anomaly),
         rule=dict((k, r) for k, _label, r in _rules()).get(anomaly.kind, ""),
-        kind_label=svc.KIND_LABELS.get(anomaly.kind, anomaly.kind),
+        kind_label=svc.KIND_LABELS.label(anomaly.kind),
         claims=svc.related_claims(anomaly),
         may_decide=current_user_may_decide(),
     )

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mktapp.core.permissions import can
+from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models.base import (
     ArchivableMixin,
@@ -46,59 +47,82 @@ from mktapp.models.base import (
 
 Money = Numeric(14, 2)
 
-# P3.2: the kinds of activity.
-ACTIVITY_KINDS: dict[str, object] = {
-    "launch": _l("Product launch"),
-    "promotion": _l("Promotion"),
-    "theme": _l("Themed event"),
-    "charity": _l("Charity event"),
-    "expo": _l("Trade show"),
-    "other": _l("Other"),
-}
+# P3.2: the kinds of activity (a kind's tag is muted, with the kind's own class).
+ACTIVITY_KINDS = Vocabulary(
+    "activity_kind",
+    {
+        "launch": _l("Product launch"),
+        "promotion": _l("Promotion"),
+        "theme": _l("Themed event"),
+        "charity": _l("Charity event"),
+        "expo": _l("Trade show"),
+        "other": _l("Other"),
+    },
+    tag_class="tag-muted kind-{code}",
+)
 
-ACTIVITY_FORMS: dict[str, object] = {
-    "offline": _l("Offline"),
-    "online": _l("Online"),
-    "hybrid": _l("Online and offline"),
-}
+ACTIVITY_FORMS = Vocabulary(
+    "activity_form",
+    {
+        "offline": _l("Offline"),
+        "online": _l("Online"),
+        "hybrid": _l("Online and offline"),
+    },
+    tag_class="",
+)
 
 # 草稿 → 审批中 → 已批准 → 执行中 → 已结束 → 已评估 (and 已驳回, 已撤回, 已取消).
-ACTIVITY_STATUSES: dict[str, object] = {
-    "draft": _l("Draft"),
-    "pending": _l("Under review"),
-    "rejected": _l("Returned"),
-    "withdrawn": _l("Withdrawn"),
-    "approved": _l("Approved"),
-    "running": _l("In progress"),
-    "ended": _l("Ended"),
-    "evaluated": _l("Evaluated"),
-    "cancelled": _l("Cancelled"),
-}
+ACTIVITY_STATUSES = Vocabulary(
+    "activity_status",
+    {
+        "draft": _l("Draft"),
+        "pending": _l("Under review"),
+        "rejected": _l("Returned"),
+        "withdrawn": _l("Withdrawn"),
+        "approved": _l("Approved"),
+        "running": _l("In progress"),
+        "ended": _l("Ended"),
+        "evaluated": _l("Evaluated"),
+        "cancelled": _l("Cancelled"),
+    },
+)
 
 # The statuses in which an activity's budget lines hold (reserve) budget.
 ACTIVITY_RESERVING = ("approved", "running", "ended")
 
-TASK_STATUSES: dict[str, object] = {
-    "todo": _l("To do"),
-    "doing": _l("In progress"),
-    "done": _l("Done"),
-}
+TASK_STATUSES = Vocabulary(
+    "task_status",
+    {
+        "todo": _l("To do"),
+        "doing": _l("In progress"),
+        "done": _l("Done"),
+    },
+    tag_class="task-status-{code}",
+)
 
-PARTICIPANT_KINDS: dict[str, object] = {
-    "invited": _l("Invited customer"),
-    "registered": _l("Registered"),
-    "walk_in": _l("Walk-in"),
-}
+PARTICIPANT_KINDS = Vocabulary(
+    "participant_kind",
+    {
+        "invited": _l("Invited customer"),
+        "registered": _l("Registered"),
+        "walk_in": _l("Walk-in"),
+    },
+    tag_class="kind-{code}",
+)
 
-EVALUATION_STATUSES: dict[str, object] = {
-    "draft": _l("Draft"),
-    "pending": _l("Under review"),
-    "rejected": _l("Returned"),
-    "withdrawn": _l("Withdrawn"),
-    "approved": _l("Approved"),
-}
+EVALUATION_STATUSES = Vocabulary(
+    "eval_status",
+    {
+        "draft": _l("Draft"),
+        "pending": _l("Under review"),
+        "rejected": _l("Returned"),
+        "withdrawn": _l("Withdrawn"),
+        "approved": _l("Approved"),
+    },
+)
 
-CHANGE_STATUSES = EVALUATION_STATUSES
+# A change request goes through the same states as an evaluation, with the same words.
+CHANGE_STATUSES = Vocabulary("change_status", EVALUATION_STATUSES)
 
 
 def _brand_view_rule(user):

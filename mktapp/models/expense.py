@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mktapp.core.permissions import can, team_rule
+from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models.base import (
     ArchivableMixin,
@@ -35,23 +36,33 @@ from mktapp.models.base import (
 Money = Numeric(14, 2)
 
 # Budget categories of P6.1 (and 其他); stored by code everywhere.
-CATEGORIES: dict[str, object] = {
-    "research": _l("Market research costs"),
-    "brand": _l("Brand promotion"),
-    "activity": _l("Market activity costs"),
-    "advertising": _l("Advertising"),
-    "commission": _l("Sales commission"),
-    "customer": _l("Customer upkeep"),
-    "other": _l("Other"),
-}
+# The claims' pages name them `claim_category`; an activity's budget lines show the same
+# words under their own name (brand's ACTIVITY_CATEGORIES).
+CATEGORIES = Vocabulary(
+    "claim_category",
+    {
+        "research": _l("Market research costs"),
+        "brand": _l("Brand promotion"),
+        "activity": _l("Market activity costs"),
+        "advertising": _l("Advertising"),
+        "commission": _l("Sales commission"),
+        "customer": _l("Customer upkeep"),
+        "other": _l("Other"),
+    },
+    tag_class="",
+)
 
-PAYMENT_METHODS: dict[str, object] = {
-    "bank": _l("Bank transfer"),
-    "cash": _l("Cash"),
-    "card": _l("Corporate card"),
-    "alipay": _l("Alipay / WeChat Pay"),
-    "other": _l("Other"),
-}
+PAYMENT_METHODS = Vocabulary(
+    "claim_method",
+    {
+        "bank": _l("Bank transfer"),
+        "cash": _l("Cash"),
+        "card": _l("Corporate card"),
+        "alipay": _l("Alipay / WeChat Pay"),
+        "other": _l("Other"),
+    },
+    tag_class="",
+)
 
 
 class Budget(OwnedMixin, TimestampMixin, db.Model):

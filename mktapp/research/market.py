@@ -13,11 +13,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
+from mktapp.core import vocab
 from mktapp.core.audit_display import describe
 from mktapp.core.charts import Series, line_chart
 from mktapp.core.errors import DomainError
 from mktapp.core.paging import PageOf, paginate
 from mktapp.core.permissions import visible
+from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models import (
     NEWS_CATEGORIES,
@@ -28,6 +30,8 @@ from mktapp.models import (
     utcnow,
 )
 
+CATEGORIES = Vocabulary("news_category", NEWS_CATEGORIES, tag_class="")
+IMPACTS = Vocabulary("news_impact", NEWS_IMPACTS, tag_class="impact-tag-{code}")
 COMPETITOR_FIELDS = (
     "products",
     "pricing",
@@ -251,6 +255,7 @@ def demand_chart(items: list[MarketFigure]):
 def setup(app) -> None:
     """What this module adds to the app's registries (sidebar, flows, settings, audit
     labels, attachments, page parts); called by the chapter's register(app)."""
+    vocab.expose(app, CATEGORIES, IMPACTS)
     describe(Competitor, title=_l("Competitor"), fields=COMPETITOR_LABELS)
     describe(
         IndustryNews,

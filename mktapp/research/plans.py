@@ -16,11 +16,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from mktapp.core import approvals as engine
+from mktapp.core import vocab
 from mktapp.core.audit_display import describe
 from mktapp.core.errors import DomainError
 from mktapp.core.lists import Column, Filter, ListPage, ListSpec, contains, flag, one_of
 from mktapp.core.numbering import next_number
 from mktapp.core.permissions import can, visible
+from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models import (
     PLAN_STATUSES,
@@ -35,6 +37,9 @@ from mktapp.models import (
     utcnow,
 )
 
+STATUSES = Vocabulary("plan_status", PLAN_STATUSES)
+CONTENTS = Vocabulary("research_content", RESEARCH_CONTENTS, tag_class="")
+METHODS = Vocabulary("research_method", RESEARCH_METHODS, tag_class="tag-muted")
 EDITABLE = frozenset({"draft", "rejected", "withdrawn"})
 FIELD_METHODS = ("interview", "focus_group", "observation", "web_search")
 
@@ -43,16 +48,9 @@ class PlanError(DomainError):
     """Something asked of a plan that cannot be done; str() is the message for the user."""
 
 
-def status_label(code: str) -> str:
-    return str(PLAN_STATUSES.get(code, code))
-
-
-def content_label(code: str) -> str:
-    return str(RESEARCH_CONTENTS.get(code, code))
-
-
-def method_label(code: str) -> str:
-    return str(RESEARCH_METHODS.get(code, code))
+status_label = STATUSES.label
+content_label = CONTENTS.label
+method_label = METHODS.label
 
 
 def may_edit(user, plan: ResearchPlan) -> bool:
@@ -428,6 +426,7 @@ def staff_conditions() -> list:
 def setup(app) -> None:
     """What this module adds to the app's registries (sidebar, flows, settings, audit
     labels, attachments, page parts); called by the chapter's register(app)."""
+    vocab.expose(app, STATUSES, CONTENTS, METHODS)
     engine.register_flow(FLOW)
     describe(
         ResearchPlan,

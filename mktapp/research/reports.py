@@ -26,6 +26,7 @@ from sqlalchemy import or_, select
 from werkzeug.datastructures import FileStorage
 
 from mktapp.core import approvals as engine
+from mktapp.core import vocab
 from mktapp.core.attachments import save_upload
 from mktapp.core.audit_display import describe
 from mktapp.core.errors import DomainError
@@ -35,6 +36,7 @@ from mktapp.core.numbering import next_number
 from mktapp.core.paging import PageOf, paginate
 from mktapp.core.pdf import render_pdf
 from mktapp.core.permissions import can, visible
+from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models import (
     REPORT_SECTIONS,
@@ -51,6 +53,7 @@ from mktapp.models import (
 )
 from mktapp.research import analysis, market
 
+STATUSES = Vocabulary("report_status", REPORT_STATUSES)
 EDITABLE = frozenset({"draft", "rejected", "withdrawn"})
 MARKER = re.compile(r"<p>\[\[(question|crosstab):(\d{1,9})(?::(\d{1,9}))?\]\]</p>")
 COMPETITOR_MARKER = re.compile(r"<p>\[\[competitors:(\d{1,9}(?:,\d{1,9}){0,5})\]\]</p>")
@@ -60,8 +63,7 @@ class ReportError(DomainError):
     """Something asked of a report that cannot be done; str() is the message for the user."""
 
 
-def status_label(code: str) -> str:
-    return str(REPORT_STATUSES.get(code, code))
+status_label = STATUSES.label
 
 
 def may_edit(user, report: ResearchReport) -> bool:
@@ -250,7 +252,6 @@ def render_report_pdf(report: ResearchReport) -> bytes:
         report=report,
         sections=rendered_sections(report),
         groups=groups_of(report),
-        status_label=status_label,
     )
 
 
@@ -346,6 +347,7 @@ def list_reports(user, q: str, status: str, page: int, page_size: int) -> PageOf
 def setup(app) -> None:
     """What this module adds to the app's registries (sidebar, flows, settings, audit
     labels, attachments, page parts); called by the chapter's register(app)."""
+    vocab.expose(app, STATUSES)
     engine.register_flow(FLOW)
     describe(
         ResearchReport,

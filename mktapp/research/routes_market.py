@@ -18,15 +18,6 @@ from mktapp.research import bp
 from mktapp.research import market as svc
 from mktapp.research.forms import CompetitorForm, FigureForm, NewsForm
 
-
-@bp.app_context_processor
-def _market_labels():
-    return {
-        "news_category_label": lambda code: str(NEWS_CATEGORIES.get(code, code)),
-        "news_impact_label": lambda code: str(NEWS_IMPACTS.get(code, code)),
-    }
-
-
 # --- competitors ------------------------------------------------------------------------------
 
 

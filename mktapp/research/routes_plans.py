@@ -36,7 +36,6 @@ from mktapp.models import (
 from mktapp.org.picker_sources import people_source
 from mktapp.research import bp
 from mktapp.research import plans as svc
-from mktapp.research import surveys as survey_svc
 from mktapp.research.forms import AssignmentForm, MilestoneForm, NoteForm, PlanForm
 
 
@@ -51,15 +50,6 @@ def _register_pickers(state) -> None:
             ("research.edit",),
         ),
     )
-
-
-@bp.app_context_processor
-def _research_labels():
-    return {
-        "plan_status_label": svc.status_label,
-        "research_content_label": svc.content_label,
-        "research_method_label": svc.method_label,
-    }
 
 
 # --- the list ----------------------------------------------------------------------------------
@@ -202,7 +192,6 @@ def _detail(plan: ResearchPlan, status: int = 200, block: str | None = None, **e
                 select(Survey).where(Survey.plan_id == plan.id, Survey.archived_at.is_(None))
             ).unique()
         ),
-        "survey_status_label": survey_svc.status_label,
         "today": clock.today(),
     }
     context.update(extra)

@@ -31,11 +31,6 @@ from mktapp.research.analysis import CROSSTAB_KINDS
 from mktapp.research.forms import BlockForm, CompetitorBlockForm, ReportForm
 
 
-@bp.app_context_processor
-def _report_labels():
-    return {"report_status_label": svc.status_label}
-
-
 @bp.get("/reports/")
 @require("research.view")
 def reports():

@@ -36,17 +36,6 @@ from mktapp.research.forms import (
     SurveyForm,
 )
 
-
-@bp.app_context_processor
-def _survey_labels():
-    return {
-        "survey_status_label": svc.status_label,
-        "question_kind_label": svc.kind_label,
-        "channel_label": svc.channel_label,
-        "answer_limit_label": svc.answer_limit_label,
-    }
-
-
 # --- the list ------------------------------------------------------------------------------------
 
 

@@ -22,12 +22,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, or_, select, update
 
-from mktapp.core import clock
+from mktapp.core import clock, vocab
 from mktapp.core.audit_display import describe
 from mktapp.core.errors import DomainError
 from mktapp.core.i18n import local_date
 from mktapp.core.lists import Column, Filter, ListPage, ListSpec, actions_column, contains, one_of
 from mktapp.core.permissions import can, visible
+from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models import (
     PLAN_STATUSES,
@@ -49,6 +50,11 @@ MAX_LONG = 5000
 MAX_NUMBER = 1e12
 MAX_OPTIONS = 30
 MAX_QUESTIONS = 200
+
+KINDS = Vocabulary("question_kind", QUESTION_KINDS, tag_class="tag-muted")
+STATUSES = Vocabulary("survey_status", SURVEY_STATUSES)
+CHANNELS = Vocabulary("channel", RESPONSE_CHANNELS, tag_class="")
+LIMITS = Vocabulary("answer_limit", ANSWER_LIMITS, tag_class="")
 
 
 class SurveyError(DomainError):
@@ -87,20 +93,10 @@ class AnswerProblems(SurveyError):
         self.problems = problems
 
 
-def kind_label(code: str) -> str:
-    return str(QUESTION_KINDS.get(code, code))
-
-
-def status_label(code: str) -> str:
-    return str(SURVEY_STATUSES.get(code, code))
-
-
-def channel_label(code: str) -> str:
-    return str(RESPONSE_CHANNELS.get(code, code))
-
-
-def answer_limit_label(code: str) -> str:
-    return str(ANSWER_LIMITS.get(code, code))
+kind_label = KINDS.label
+status_label = STATUSES.label
+channel_label = CHANNELS.label
+answer_limit_label = LIMITS.label
 
 
 def may_edit(user, survey: Survey) -> bool:
@@ -737,6 +733,7 @@ def list_surveys(user, query, page_size: int) -> ListPage:
 def setup(app) -> None:
     """What this module adds to the app's registries (sidebar, flows, settings, audit
     labels, attachments, page parts); called by the chapter's register(app)."""
+    vocab.expose(app, KINDS, STATUSES, CHANNELS, LIMITS)
     describe(
         Survey,
         title=_l("Questionnaire"),

@@ -7,6 +7,7 @@ bp = Blueprint("sales", __name__, url_prefix="/sales")
 from mktapp.sales import (  # noqa: E402,F401  (the routes need `bp`)
     customers,
     followups,
+    pipeline,
     routes_customers,
     routes_followups,
     routes_pipeline,
@@ -21,6 +22,7 @@ def register(app) -> None:
     for part in (
         customers,
         followups,
+        pipeline,
         routes_customers,
         routes_pipeline,
         routes_products,

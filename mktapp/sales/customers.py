@@ -21,13 +21,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload, lazyload
 
-from mktapp.core import audit, clock
+from mktapp.core import audit, clock, vocab
 from mktapp.core.audit_display import describe
 from mktapp.core.errors import DomainError
 from mktapp.core.lists import Column, Filter, ListPage, ListSpec, contains, flag, integer, one_of
 from mktapp.core.notify import notify
 from mktapp.core.permissions import can, group_member_ids, visible
 from mktapp.core.phones import normalize_phone, phone_problem
+from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models import Activity, Role, User, utcnow
 from mktapp.models.sales import (
@@ -39,6 +40,12 @@ from mktapp.models.sales import (
     Contact,
     Customer,
 )
+
+# The words of a customer's coded fields (the codes and labels are the model's).
+STATUSES = Vocabulary("customer_status", CUSTOMER_STATUSES, tag_class="cstatus-{code}")
+SOURCES = Vocabulary("customer_source", LEAD_SOURCES, tag_class="")
+KINDS = Vocabulary("customer_kind", CUSTOMER_KINDS, tag_class="")
+SIZES = Vocabulary("customer_size", COMPANY_SIZES, tag_class="")
 
 # Legal-form endings left out when names are compared ("华为技术有限公司" = "华为技术").
 NAME_SUFFIXES = (
@@ -485,7 +492,7 @@ def _tell_owner(customer: Customer) -> None:
         body=_(
             "%(name)s (%(source)s) has been handed to you. Contact them and record the follow-up.",
             name=customer.name,
-            source=LEAD_SOURCES.get(customer.source, customer.source),
+            source=SOURCES.label(customer.source),
         ),
         url=url_for("sales.customer", customer_id=customer.id),
     )
@@ -606,7 +613,7 @@ CUSTOMERS = ListSpec(
     [
         Column("name", _l("Customer"), sort=Customer.name, export=False),
         Column("export_name", _l("Name"), lambda r: r.customer.name, screen=False),
-        Column("kind", _l("Kind"), lambda r: label(CUSTOMER_KINDS, r.customer.kind), screen=False),
+        Column("kind", _l("Kind"), lambda r: KINDS.label(r.customer.kind), screen=False),
         Column("industry", _l("Industry"), lambda r: r.customer.industry, screen=False),
         Column("contact", _l("Contact"), _of_contact("name")),
         Column("phone", _l("Phone"), _of_contact("phone"), screen=False),
@@ -616,8 +623,8 @@ CUSTOMERS = ListSpec(
         Column("province", _l("Province"), lambda r: r.customer.province, screen=False),
         Column("city", _l("City"), lambda r: r.customer.city, screen=False),
         Column("grade", _l("Grade"), lambda r: r.customer.grade, sort=Customer.grade),
-        Column("status", _l("Status"), lambda r: label(CUSTOMER_STATUSES, r.customer.status)),
-        Column("source", _l("Lead source"), lambda r: label(LEAD_SOURCES, r.customer.source)),
+        Column("status", _l("Status"), lambda r: STATUSES.label(r.customer.status)),
+        Column("source", _l("Lead source"), lambda r: SOURCES.label(r.customer.source)),
         Column(
             "source_detail", _l("Source detail"), lambda r: r.customer.source_detail, screen=False
         ),
@@ -780,11 +787,6 @@ def filter_owners(user: User) -> list:
     return conditions
 
 
-def label(mapping: dict, code: str) -> str:
-    value = mapping.get(code)
-    return str(value) if value is not None else (code or "")
-
-
 def merge_candidates(customer: Customer, limit: int = 20) -> list[Customer]:
     """Likely duplicates of a customer first (same folded name or phone), for the merge form."""
     phones = [c.phone for c in customer.contacts if c.phone]
@@ -794,6 +796,7 @@ def merge_candidates(customer: Customer, limit: int = 20) -> list[Customer]:
 def setup(app) -> None:
     """What this module adds to the app's registries (sidebar, flows, settings, audit
     labels, attachments, page parts); called by the chapter's register(app)."""
+    vocab.expose(app, STATUSES, SOURCES, KINDS, SIZES)
     describe(
         "Customer",
         _l("Customer"),
@@ -819,10 +822,10 @@ def setup(app) -> None:
         },
         refs={"source_activity_id": "Activity"},
         values={
-            "kind": lambda v: str(CUSTOMER_KINDS.get(v, v)),
-            "status": lambda v: str(CUSTOMER_STATUSES.get(v, v)),
-            "source": lambda v: str(LEAD_SOURCES.get(v, v)),
-            "size": lambda v: str(COMPANY_SIZES.get(v, v)),
+            "kind": KINDS.label,
+            "status": STATUSES.label,
+            "source": SOURCES.label,
+            "size": SIZES.label,
         },
     )
     describe(

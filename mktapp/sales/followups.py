@@ -20,17 +20,21 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import aliased, joinedload, lazyload
 
-from mktapp.core import clock
+from mktapp.core import clock, vocab
 from mktapp.core.audit import describe_note
 from mktapp.core.audit_display import describe, present
 from mktapp.core.errors import DomainError
 from mktapp.core.notify import notify
 from mktapp.core.permissions import can, visible
+from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models import AuditLog, User
 from mktapp.models.sales import INTERACTION_KINDS, Contact, Customer, Interaction
 from mktapp.sales import customer_page
 from mktapp.sales.customer_page import TimelineItem
+
+# The kinds of follow-up (the codes and labels are the model's).
+KINDS = Vocabulary("followup_kind", INTERACTION_KINDS, tag_class="")
 
 
 class FollowupError(DomainError):
@@ -220,9 +224,7 @@ def recent_for(user: User, limit: int = 30) -> list[Interaction]:
 # --- timeline sources on the customer page ----------------------------------------------------------
 
 
-def kind_label(code: str) -> str:
-    label = INTERACTION_KINDS.get(code)
-    return str(label) if label is not None else code
+kind_label = KINDS.label
 
 
 def followup_source(customer: Customer, user: User, limit: int) -> list[TimelineItem]:
@@ -319,6 +321,7 @@ def _shown(log: AuditLog) -> SimpleNamespace:
 def setup(app) -> None:
     """What this module adds to the app's registries (sidebar, flows, settings, audit
     labels, attachments, page parts); called by the chapter's register(app)."""
+    vocab.expose(app, KINDS)
     describe(
         "Interaction",
         _l("Follow-up"),
@@ -332,7 +335,7 @@ def setup(app) -> None:
             "customer_id": _l("Customer"),
             "reminded_on": _l("Reminded on"),
         },
-        values={"kind": lambda v: str(INTERACTION_KINDS.get(v, v))},
+        values={"kind": kind_label},
     )
     describe_note("sales-reminders", _l("Daily job: follow-up reminders"))
     customer_page.register_timeline_source("followup", followup_source)

@@ -19,10 +19,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, lazyload
 
-from mktapp.core import lists
+from mktapp.core import lists, vocab
 from mktapp.core.errors import DomainError
 from mktapp.core.money import CENT, MAX_AMOUNT
 from mktapp.core.permissions import can, visible
+from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models import User, utcnow
 from mktapp.models.sales import (
@@ -34,6 +35,8 @@ from mktapp.models.sales import (
     OpportunityStageChange,
 )
 
+# The stages' words (the codes and labels are the model's); a stage's tag is coloured by stage-<code>.
+STAGES = Vocabulary("stage", OPPORTUNITY_STAGES, tag_class="stage-{code}")
 CLOSED_STAGES = ("won", "lost")
 BOARD_CARDS = 12  # cards drawn per column; the rest behind "more"
 
@@ -52,8 +55,7 @@ class NotAllowed(PipelineError):
 # --- small rules -----------------------------------------------------------------------
 
 
-def stage_label(code: str) -> str:
-    return str(OPPORTUNITY_STAGES.get(code, code))
+stage_label = STAGES.label
 
 
 def next_stage(code: str) -> str | None:
@@ -729,3 +731,9 @@ def customer_stage_changes(customer, user, limit: int = 50):
         .limit(limit)
     )
     return db.session.execute(stmt).all()
+
+
+def setup(app) -> None:
+    """What this module adds to the app's registries (sidebar, flows, settings, audit
+    labels, attachments, page parts); called by the chapter's register(app)."""
+    vocab.expose(app, STAGES)

@@ -16,11 +16,8 @@ from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.permissions import get_visible_or_404, permissions_of, require
 from mktapp.extensions import db
 from mktapp.models.sales import (
-    COMPANY_SIZES,
     CUSTOMER_GRADES,
-    CUSTOMER_KINDS,
     CUSTOMER_STATUSES,
-    INTERACTION_KINDS,
     LEAD_SOURCES,
     Contact,
     Customer,
@@ -48,17 +45,6 @@ VIEW_ENDPOINTS = {
     "mine": "sales.customers_mine",
     "pool": "sales.customers_pool",
 }
-
-
-@bp.app_context_processor
-def _customer_labels():
-    return {
-        "customer_status_label": lambda c: svc.label(CUSTOMER_STATUSES, c),
-        "customer_source_label": lambda c: svc.label(LEAD_SOURCES, c),
-        "customer_kind_label": lambda c: svc.label(CUSTOMER_KINDS, c),
-        "customer_size_label": lambda c: svc.label(COMPANY_SIZES, c),
-        "followup_kind_label": lambda c: svc.label(INTERACTION_KINDS, c),
-    }
 
 
 # --- lists -------------------------------------------------------------------------------------

@@ -30,9 +30,8 @@ from mktapp.sales.forms_pipeline import MoveForm, OpportunityFilters, Opportunit
 
 
 @bp.app_context_processor
-def _pipeline_labels():
+def _stages():
     return {
-        "stage_label": svc.stage_label,
         "OPEN_STAGES": OPEN_STAGES,
         "OPPORTUNITY_STAGES": OPPORTUNITY_STAGES,
     }
