@@ -18,16 +18,16 @@ from mktapp.models import User
 # Each chapter adds its demo records through a function seed(ctx) in its demo module,
 # called in this order; ctx is a dict shared between them (users by username, ...).
 DEMO_SEEDERS = (
-    "mktapp.org.demo:seed",
+    "mktapp.demo.org:seed",
     "mktapp.org.policy_seed:seed",
-    "mktapp.expense.demo_budget:seed",
-    "mktapp.expense.demo_claims:seed",
-    "mktapp.sales.demo_customers:seed",
-    "mktapp.sales.demo_pipeline:seed",
-    "mktapp.contracts.demo_contracts:seed",
-    "mktapp.research.demo_research:seed",
-    "mktapp.brand.demo_brand:seed",
-    "mktapp.expense.demo_budget:close_last_year",
+    "mktapp.demo.budget:seed",
+    "mktapp.demo.claims:seed",
+    "mktapp.demo.customers:seed",
+    "mktapp.demo.pipeline:seed",
+    "mktapp.demo.contracts:seed",
+    "mktapp.demo.research:seed",
+    "mktapp.demo.brand:seed",
+    "mktapp.demo.budget:close_last_year",
 )
 
 DEMO_PASSWORD = "demo1234"

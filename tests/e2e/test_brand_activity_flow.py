@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from mktapp.core import clock
-from mktapp.expense.demo_claims import tiny_pdf
+from mktapp.demo.claims import tiny_pdf
 from tests.e2e.browser import SCREENSHOTS, htmx_settled, pick, sign_in, snap
 
 THEME = "2026 苏州智能制造展 展位 A-08（端到端）"

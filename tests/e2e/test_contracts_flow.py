@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from mktapp.core import clock
-from mktapp.expense.demo_claims import tiny_pdf
+from mktapp.demo.claims import tiny_pdf
 from mktapp.extensions import db
 from mktapp.models import Contract, ContractAmendment, Customer, User
 from tests.e2e.browser import SCREENSHOTS, htmx_settled, pick, sign_in, snap

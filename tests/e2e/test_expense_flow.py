@@ -12,7 +12,7 @@ import subprocess
 import pytest
 from playwright.sync_api import expect
 
-from mktapp.expense.demo_claims import tiny_pdf
+from mktapp.demo.claims import tiny_pdf
 from tests.e2e.browser import SCREENSHOTS, sign_in, snap
 
 NUMBER = re.compile(r"BX-\d{4}-\d{4}")

@@ -22,7 +22,7 @@ from openpyxl import Workbook
 from playwright.sync_api import expect
 
 from mktapp.core import clock
-from mktapp.expense.demo_claims import tiny_pdf
+from mktapp.demo.claims import tiny_pdf
 from tests.e2e.browser import SCREENSHOTS, htmx_settled, pick, sign_in, snap
 
 NUMBER = re.compile(r"HT-\d{4}-\d{4}")

@@ -81,8 +81,8 @@ def test_the_written_form_is_stable():
 
 
 def test_every_phone_number_of_the_demo_passes():
-    from mktapp.org.demo import USERS
-    from mktapp.sales.demo_customers import _phone
+    from mktapp.demo.customers import _phone
+    from mktapp.demo.org import USERS
 
     for *_rest, phone in USERS:
         assert phone_problem(phone) is None, phone

@@ -15,8 +15,8 @@ from werkzeug.datastructures import FileStorage
 
 from mktapp.core import attachments as att
 from mktapp.core import clock
+from mktapp.demo.claims import tiny_pdf
 from mktapp.expense import claims as svc
-from mktapp.expense.demo_claims import tiny_pdf
 from mktapp.extensions import db
 from mktapp.models import Attachment, User
 

@@ -31,13 +31,13 @@ from mktapp.brand import execution
 from mktapp.brand.activities import budget_cells
 from mktapp.brand.evaluation import SALES_WINDOW, SIGNED
 from mktapp.contracts import services as contract_svc
-from mktapp.contracts.demo_contracts import _backdate, _quiet_history, _scan, _terms
 from mktapp.core import approvals as engine
 from mktapp.core import fragments
 from mktapp.core.attachments import save_upload
 from mktapp.core.numbering import next_number
+from mktapp.demo.claims import tiny_pdf
+from mktapp.demo.contracts import _backdate, _quiet_history, _scan, _terms
 from mktapp.expense import budget as budget_svc
-from mktapp.expense.demo_claims import tiny_pdf
 from mktapp.extensions import db
 from mktapp.models import (
     Activity,
@@ -197,7 +197,7 @@ class Spec:
     audience: str
     targets: tuple[int, int, int]  # participants, leads, sales (yuan)
     # category, months before the start (0: the start's month, -1: the month after), yuan;
-    # chosen to fit the free expense budget of those months (see expense/demo_budget.py)
+    # chosen to fit the free expense budget of those months (see demo/budget.py)
     budget: list[tuple[str, int, int]]
     planner: str = "market1"
     note: str = ""  # why returned or cancelled

@@ -18,6 +18,7 @@ from sqlalchemy import insert, select
 
 from mktapp.core import approvals as engine
 from mktapp.core import clock, fragments
+from mktapp.demo import market as demo_market
 from mktapp.extensions import db
 from mktapp.models import (
     Competitor,
@@ -28,7 +29,6 @@ from mktapp.models import (
     SurveyResponse,
     User,
 )
-from mktapp.research import demo_market
 from mktapp.research import plans as plan_svc
 from mktapp.research import reports as report_svc
 from mktapp.research import surveys as survey_svc
