@@ -3,7 +3,8 @@
 
 Each module's seed(ctx) goes through the chapters' public services and the approval
 engine where they exist, then moves the times back (a year of work happens in one run).
-Not yet everywhere: brand.py still sets activity and task states by hand (cancelled,
-running, ended; done, doing), claims.py marks paid claims, pipeline.py sets a
-customer's status; those should go through the services' transitions.
+Not yet everywhere: claims.py marks paid claims by hand (claims.record_payment would
+also notify, and the payment day is known only once the plan's times are laid out),
+and pipeline.py builds opportunities with their history and sets the customer's status
+(pipeline.move_stage is the transition to use).
 """

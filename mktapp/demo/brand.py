@@ -798,15 +798,14 @@ class ActivitySeeder:
 
     def _cancelled(self, spec: Spec) -> Activity:
         activity = self._approved(spec)
-        activity.status = "cancelled"
-        activity.cancel_reason = spec.note
+        activity_svc.cancel(activity.owner, activity, spec.note)
         return activity
 
     # --- execution ---------------------------------------------------------------------
 
     def _running(self, spec: Spec) -> Activity:
         activity = self._approved(spec)
-        activity.status = "running"
+        activity_svc.start(activity.owner, activity)
         self._participants(activity, spec.registered, spec.checked)
         self._feedback(activity, spec, close=False)
         self._leads(activity, spec)
@@ -814,7 +813,8 @@ class ActivitySeeder:
 
     def _ended(self, spec: Spec) -> Activity:
         activity = self._approved(spec)
-        activity.status = "ended"
+        activity_svc.start(activity.owner, activity)
+        activity_svc.end(activity.owner, activity)
         if activity.form != "online":  # an online promotion has buyers, not guests
             self._participants(activity, spec.registered, spec.checked)
             self._feedback(activity, spec, close=spec.state == "evaluated")
@@ -849,15 +849,17 @@ class ActivitySeeder:
                 due_on=due,
                 status="todo",
             )
+            db.session.add(task)
+            db.session.flush()
             ended = activity.end_on < self.today
             # Past tasks are done, except in a running or upcoming activity, where the
             # last one due before today is left overdue (the reminders show it).
             if due < self.today and (ended or seq % 3 != 2):
-                task.status = "done"
-                task.done_at = _moment(min(due, self.today), 16)
+                execution.set_status(
+                    activity.owner, task, "done", now=_moment(min(due, self.today), 16)
+                )
             elif due <= self.today + timedelta(days=2):
-                task.status = "doing"
-            db.session.add(task)
+                execution.set_status(activity.owner, task, "doing")
 
     def _day_of(self, activity: Activity) -> date:
         """A day of the activity that has come (for check-ins and answers)."""
