@@ -11,15 +11,18 @@ from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from mktapp.core import approvals as engine
 from mktapp.core import nav
 from mktapp.core import settings as company_settings
 from mktapp.core.htmx import hx_target, is_htmx, redirect_to, render
+from mktapp.core.lists import Column, Filter, ListSpec
 from mktapp.core.permissions import get_visible_or_404, require
 from mktapp.core.views import safe_next
 from mktapp.extensions import db
-from mktapp.models import ApprovalStep
+from mktapp.models import ApprovalRequest, ApprovalStep, User
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 
@@ -63,33 +66,60 @@ def approval_state(doc):
     }
 
 
+def _flow_code(raw: str) -> str | None:
+    return raw if raw in engine.FLOWS else None  # the flows are known once the app is made
+
+
+INBOX = ListSpec(
+    "approval_inbox",
+    columns=[
+        Column("document", _l("Document")),
+        Column("applicant", _l("Applicant")),
+        Column("step", _l("Step")),
+        Column("submitted", _l("Submitted")),
+        Column("decision", _l("Decision"), export=False),
+    ],
+    filters=[Filter("doc_type", _flow_code, arg="type", default=None)],
+    # Oldest first: the inbox works through them in order.
+    default_sort="waiting",
+    tie=ApprovalStep.id,
+    sorts={"waiting": ApprovalRequest.submitted_at},
+)
+InboxQuery = INBOX.Query
+
+
 @bp.get("/")
 @require()
 def index():
     """Everything waiting on the signed-in user, across document types."""
-    doc_type = request.args.get("type") or None
-    if doc_type and doc_type not in engine.FLOWS:
-        doc_type = None
-    return render("core/approvals.html", block="approval_rows", **_inbox_page(doc_type))
+    query = InboxQuery.from_args(request.args)
+    return render("core/approvals.html", block="approval_rows", **_inbox_page(query))
 
 
-def _inbox_page(doc_type: str | None, error: str | None = None) -> dict:
-    size = current_app.config["PAGE_SIZE"] * 2
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
-    total = engine.inbox_count(current_user, doc_type)
-    pages = max(1, -(-total // size))
-    page = min(page, pages)
-    steps = engine.inbox(current_user, doc_type, limit=size, offset=(page - 1) * size)
+def _inbox_page(query, error: str | None = None) -> dict:
+    """The inbox's page (twice the usual size): the steps waiting on the user (of one
+    document type, or all), with their request and applicant (two queries)."""
+    stmt = (
+        select(ApprovalStep).join(ApprovalStep.request).where(engine.inbox_condition(current_user))
+    )
+    if query.doc_type:
+        stmt = stmt.where(ApprovalRequest.doc_type == query.doc_type)
+    page = INBOX.page(
+        stmt,
+        query,
+        current_app.config["PAGE_SIZE"] * 2,
+        # The applicants' roles are not needed here.
+        options=[
+            joinedload(ApprovalStep.request)
+            .joinedload(ApprovalRequest.applicant)
+            .lazyload(User.roles)
+        ],
+    )
     return {
-        "steps": steps,
-        "doc_type": doc_type,
-        "flows": engine.FLOWS,
-        "total": total,
         "page": page,
-        "pages": pages,
+        "query": query,
+        "doc_type": query.doc_type,
+        "flows": engine.FLOWS,
         "error": error,
         "step_label": engine.step_label,
     }
@@ -115,7 +145,8 @@ def _answer_error(error: engine.ApprovalError, back: str, doc):
             "core/approvals.html",
             block="approval_rows",
             status=status,
-            **_inbox_page(None, error=str(error)),
+            # Every document type, at the page the address says.
+            **_inbox_page(InboxQuery(page=InboxQuery.from_args(request.args).page), str(error)),
         )
     if is_htmx() and doc is not None:
         return render(

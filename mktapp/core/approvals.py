@@ -320,7 +320,7 @@ def may_decide(user: User, step: ApprovalStep) -> bool:
     return step.assignee_role in user.role_codes
 
 
-def _inbox_condition(user: User):
+def inbox_condition(user: User):
     return and_(
         ApprovalStep.status == "pending",
         ApprovalRequest.status == "pending",
@@ -347,7 +347,7 @@ def inbox(
     query = (
         select(ApprovalStep)
         .join(ApprovalStep.request)
-        .where(_inbox_condition(user))
+        .where(inbox_condition(user))
         .options(
             # One statement for the rows, their request and applicant; the applicants'
             # roles are not needed here.
@@ -369,7 +369,7 @@ def inbox(
 
 def inbox_count(user: User, doc_type: str | None = None) -> int:
     query = (
-        select(func.count(ApprovalStep.id)).join(ApprovalStep.request).where(_inbox_condition(user))
+        select(func.count(ApprovalStep.id)).join(ApprovalStep.request).where(inbox_condition(user))
     )
     if doc_type:
         query = query.where(ApprovalRequest.doc_type == doc_type)

@@ -35,12 +35,13 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Numeric, func, inspect, or_, select
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Numeric, inspect, or_, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from mktapp.core import permissions, settings
 from mktapp.core.audit import ACTION_LABELS, history_for, note_text, record_label
 from mktapp.core.i18n import local_date, local_datetime, money
+from mktapp.core.lists import Column, Filter, ListPage, ListSpec, contains, integer
 from mktapp.core.permissions import can
 from mktapp.extensions import db
 from mktapp.models import AuditLog, User
@@ -597,25 +598,39 @@ def _setting_value(raw: Any, key: str) -> str:
 # --- the audit view's query -------------------------------------------------------
 
 
-@dataclass
-class LogFilters:
-    record_type: str = ""
-    record_id: int | None = None
-    actor: str = ""  # a user id, "system" for changes without a user, or "" for all
-    action: str = ""
-    date_from: Any = None  # date, in the company's time zone
-    date_to: Any = None
-    text: str = ""
-    oldest_first: bool = False
+def _day(raw: str) -> date | None:
+    """A day of the filter form (which has judged it already)."""
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
 
 
-@dataclass
-class LogPage:
-    entries: list[Entry]
-    total: int
-    page: int
-    pages: int
-    page_size: int
+# The page keeps its own head (its When header links sort=old/new) and its own page links
+# (they keep the address's arguments as given): see audit_views.
+AUDIT_LOG = ListSpec(
+    "audit_log",
+    columns=[
+        Column("when", _l("When"), sort=AuditLog.at),
+        Column("who", _l("Who")),
+        Column("record", _l("Record")),
+        Column("action", _l("Action")),
+        Column("changes", _l("Changes")),
+    ],
+    filters=[
+        Filter("record_type", arg="type"),
+        Filter("record_id", integer, default=None),
+        Filter("actor"),  # a user id, "system" for changes without a user, or "" for all
+        Filter("action"),
+        Filter("date_from", _day, default=None),  # days in the company's time zone
+        Filter("date_to", _day, default=None),
+    ],
+    # Newest first; dir=asc is oldest first.
+    default_sort="when",
+    default_dir="desc",
+    tie=AuditLog.id,
+)
+AuditLogQuery = AUDIT_LOG.Query
 
 
 def _local_day_start(day, tz_name: str) -> datetime:
@@ -623,54 +638,41 @@ def _local_day_start(day, tz_name: str) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(tz_name)).astimezone(UTC)
 
 
-def search_log(filters: LogFilters, page: int, page_size: int, tz_name: str) -> LogPage:
-    """One page of the audit log, filtered; two queries plus one per referenced table."""
+def search_log(query, page_size: int, tz_name: str) -> ListPage:
+    """One page of the audit log, filtered, its rows as entries (present()); two queries
+    plus one per referenced table."""
 
     conditions = []
-    if filters.record_type:
-        conditions.append(AuditLog.record_type == filters.record_type)
-    if filters.record_id is not None:
-        conditions.append(AuditLog.record_id == filters.record_id)
-    if filters.actor == "system":
+    if query.record_type:
+        conditions.append(AuditLog.record_type == query.record_type)
+    if query.record_id is not None:
+        conditions.append(AuditLog.record_id == query.record_id)
+    if query.actor == "system":
         conditions.append(AuditLog.actor_id.is_(None))
-    elif filters.actor:
-        conditions.append(AuditLog.actor_id == int(filters.actor))
-    if filters.action:
-        conditions.append(AuditLog.action == filters.action)
-    if filters.date_from:
-        conditions.append(AuditLog.at >= _local_day_start(filters.date_from, tz_name))
-    if filters.date_to:
-        end = _local_day_start(filters.date_to + timedelta(days=1), tz_name)
+    elif query.actor:
+        conditions.append(AuditLog.actor_id == int(query.actor))
+    if query.action:
+        conditions.append(AuditLog.action == query.action)
+    if query.date_from:
+        conditions.append(AuditLog.at >= _local_day_start(query.date_from, tz_name))
+    if query.date_to:
+        end = _local_day_start(query.date_to + timedelta(days=1), tz_name)
         conditions.append(AuditLog.at < end)
-    text = filters.text.strip()
-    if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        matches = [
-            AuditLog.record_label.ilike(pattern, escape="\\"),
-            AuditLog.note.ilike(pattern, escape="\\"),
-        ]
-        number = text.lstrip("#")
+    if query.q:
+        matches = contains(query.q, AuditLog.record_label, AuditLog.note)
+        number = query.q.lstrip("#")
         if number.isdigit() and len(number) < 10:
-            matches.append(AuditLog.record_id == int(number))
-        conditions.append(or_(*matches))
+            matches = or_(matches, AuditLog.record_id == int(number))
+        conditions.append(matches)
 
-    total = db.session.scalar(select(func.count(AuditLog.id)).where(*conditions)) or 0
-    pages = max(1, -(-total // page_size))
-    page = min(max(1, page), pages)
-    order = (
-        (AuditLog.at.asc(), AuditLog.id.asc())
-        if filters.oldest_first
-        else (AuditLog.at.desc(), AuditLog.id.desc())
+    page = AUDIT_LOG.page(
+        select(AuditLog).where(*conditions),
+        query,
+        page_size,
+        options=[joinedload(AuditLog.actor).lazyload("*")],
     )
-    logs = db.session.scalars(
-        select(AuditLog)
-        .options(joinedload(AuditLog.actor).lazyload("*"))
-        .where(*conditions)
-        .order_by(*order)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return LogPage(present(logs), total, page, pages, page_size)
+    page.rows = present(page.rows)
+    return page
 
 
 def actor_choices() -> list[tuple[str, str]]:

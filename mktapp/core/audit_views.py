@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -51,30 +53,28 @@ def _filter_form() -> AuditFilterForm:
     return form
 
 
+def _valid_args(form: AuditFilterForm) -> dict:
+    """The filters the form accepts, as the list's query reads them from a URL (one it
+    refuses is shown with its error and left out); sort=old is the oldest first."""
+    args = {"page": request.args.get("page", ""), "dir": "asc" if form.sort.data == "old" else ""}
+    for name in ("type", "actor", "action", "date_from", "date_to", "q", "record_id"):
+        value = form[name].data
+        if value and not form[name].errors:
+            args[name] = value.isoformat() if isinstance(value, date) else str(value)
+    return args
+
+
 @bp.get("/")
 @require("audit.view")
 def index():
     """The audit log: every change to every record, newest first, filterable."""
     form = _filter_form()
     valid = form.validate()
-    ok = {name: not form[name].errors for name in form._fields}
-    filters = audit_display.LogFilters(
-        record_type=form.type.data if ok["type"] and form.type.data else "",
-        record_id=form.record_id.data if ok["record_id"] else None,
-        actor=form.actor.data if ok["actor"] and form.actor.data else "",
-        action=form.action.data if ok["action"] and form.action.data else "",
-        date_from=form.date_from.data if ok["date_from"] else None,
-        date_to=form.date_to.data if ok["date_to"] else None,
-        text=form.q.data if ok["q"] and form.q.data else "",
-        oldest_first=form.sort.data == "old",
+    query = audit_display.AuditLogQuery.from_args(_valid_args(form))
+    page = audit_display.search_log(
+        query, current_app.config["PAGE_SIZE"], current_app.config["TIMEZONE"]
     )
-    try:
-        page = int(request.args.get("page", 1))
-    except ValueError:
-        page = 1
-    result = audit_display.search_log(
-        filters, page, current_app.config["PAGE_SIZE"], current_app.config["TIMEZONE"]
-    )
+    # The links keep the address's own arguments in its order, and its sort=old/new.
     params = {k: v for k, v in request.args.items() if v != "" and k != "page"}
 
     def page_url(n: int, **changes) -> str:
@@ -88,8 +88,8 @@ def index():
         block="audit_rows",
         status=200 if valid else 422,
         form=form,
-        result=result,
-        filters=filters,
+        page=page,
+        query=query,
         page_url=page_url,
         filtered=bool(params),
     )

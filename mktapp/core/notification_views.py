@@ -21,27 +21,14 @@ bp.record_once(lambda state: notify.init_app(state.app))
 @require()
 def index():
     """The signed-in user's notifications: unread first, newest first."""
-    unread_only = request.args.get("unread") == "1"
-    try:
-        page = int(request.args.get("page", 1))
-    except ValueError:
-        page = 1
-    result = notify.notifications_page(
-        current_user, page, current_app.config["PAGE_SIZE"], unread_only=unread_only
-    )
-
-    def page_url(n: int) -> str:
-        args = {"unread": "1"} if unread_only else {}
-        if n > 1:
-            args["page"] = n
-        return url_for("notifications.index", **args)
-
+    query = notify.NotificationQuery.from_args(request.args)
+    page = notify.notifications_page(current_user, query, current_app.config["PAGE_SIZE"])
     return render(
         "core/notifications.html",
         block="notification_rows",
-        result=result,
-        unread_only=unread_only,
-        page_url=page_url,
+        page=page,
+        query=query,
+        list_url=url_for("notifications.index"),
     )
 
 

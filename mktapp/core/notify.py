@@ -19,9 +19,11 @@ from email.message import EmailMessage
 from typing import Any
 
 from flask import current_app, has_request_context, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
+from mktapp.core.lists import Column, Filter, ListPage, ListSpec, flag
 from mktapp.extensions import db
 from mktapp.models import Notification, utcnow
 
@@ -111,38 +113,30 @@ def unread_count(user: Any) -> int:
     )
 
 
-@dataclass
-class NotificationPage:
-    items: list[Notification]
-    total: int
-    unread: int
-    page: int
-    pages: int
+# A list of items, not a table: its columns name what an item shows (no head, no export).
+NOTIFICATIONS = ListSpec(
+    "notification",
+    columns=[Column("title", _l("Title")), Column("date", _l("Date"))],
+    filters=[Filter("unread", flag, default=False)],
+    # Unread first, newest first within each.
+    default_sort="unread_first",
+    default_dir="desc",
+    tie=Notification.id,
+    sorts={"unread_first": (Notification.read_at.is_(None), Notification.created_at)},
+)
+NotificationQuery = NOTIFICATIONS.Query
 
 
-def notifications_page(
-    user: Any, page: int = 1, page_size: int = 25, unread_only: bool = False
-) -> NotificationPage:
-    """A user's notifications, unread first, newest first within each (three queries)."""
-    conditions = [Notification.user_id == user.id]
-    if unread_only:
-        conditions.append(Notification.read_at.is_(None))
-    total = db.session.scalar(select(func.count(Notification.id)).where(*conditions)) or 0
-    unread = total if unread_only else unread_count(user)
-    pages = max(1, -(-total // page_size))
-    page = min(max(1, page), pages)
-    items = db.session.scalars(
-        select(Notification)
-        .where(*conditions)
-        .order_by(
-            Notification.read_at.is_not(None),
-            Notification.created_at.desc(),
-            Notification.id.desc(),
-        )
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return NotificationPage(list(items), total, unread, page, pages)
+def notifications_page(user: Any, query=None, page_size: int = 25) -> ListPage:
+    """A user's notifications, unread first, newest first within each, and how many of
+    all are unread (`page.unread`; three queries)."""
+    query = query or NotificationQuery()
+    stmt = select(Notification).where(Notification.user_id == user.id)
+    if query.unread:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    page = NOTIFICATIONS.page(stmt, query, page_size)
+    page.unread = page.total if query.unread else unread_count(user)
+    return page
 
 
 def own_notification(user: Any, notification_id: int) -> Notification | None:

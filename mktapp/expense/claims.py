@@ -47,7 +47,6 @@ from mktapp.core.lists import (
 from mktapp.core.money import CENT, MAX_AMOUNT
 from mktapp.core.notify import notify
 from mktapp.core.numbering import next_number
-from mktapp.core.paging import Paging
 from mktapp.core.permissions import can, visible
 from mktapp.core.vocab import Vocabulary
 from mktapp.expense import monitoring
@@ -760,15 +759,22 @@ def list_claims(user: User, query, page_size: int, mine: bool = False) -> ListPa
     return result
 
 
-@dataclass
-class PaymentQueue(Paging):
-    """Finance's 待付款 list: approved claims not paid yet, with their count and total."""
-
-    rows: list[ExpenseClaim]
-    total: int
-    amount: Decimal
-    page: int
-    page_size: int
+# The queue is a list of items with a payment form each, not a table: its columns name
+# what an item shows (there is no table head and no export).
+PAYMENTS = ListSpec(
+    "payment",
+    columns=[
+        Column("number", _l("No."), lambda c: c.number),
+        Column("applicant", _l("Applicant"), lambda c: c.owner.display_name if c.owner else ""),
+        Column("reason", _l("Reason"), lambda c: c.reason),
+        Column("amount", _l("Amount"), lambda c: c.amount, cls="num"),
+    ],
+    # Paid in the order they were approved: the longest waiting first.
+    default_sort="approved",
+    tie=ExpenseClaim.id,
+    sorts={"approved": ExpenseClaim.approved_at},
+)
+PaymentQuery = PAYMENTS.Query
 
 
 def _to_pay(user: User):
@@ -777,28 +783,21 @@ def _to_pay(user: User):
     )
 
 
-def payment_queue(user: User, page: int = 1, page_size: int = 25) -> PaymentQueue:
-    """Approved, unpaid claims the user may see, longest-waiting first (paid in the order
-    they were approved), with the count and total of all of them (two queries)."""
-    base = _to_pay(user)
-    total, amount = db.session.execute(
-        base.with_only_columns(
-            func.count(ExpenseClaim.id), func.coalesce(func.sum(ExpenseClaim.amount), 0)
-        )
-    ).one()
-    pages = max(1, ceil(total / page_size))
-    page = min(max(1, page), pages)
-    rows = list(
-        db.session.scalars(
-            base.options(
-                joinedload(ExpenseClaim.owner).options(joinedload(User.group), lazyload(User.roles))
-            )
-            .order_by(ExpenseClaim.approved_at, ExpenseClaim.id)
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        ).unique()
+def payment_queue(user: User, query=None, page_size: int = 25) -> ListPage:
+    """Finance's 待付款 list: approved, unpaid claims the user may see, longest-waiting
+    first, with the count and total of all of them (`page.amount`; two queries)."""
+    page = PAYMENTS.page(
+        _to_pay(user),
+        query or PaymentQuery(),
+        page_size,
+        totals={"amount": "amount"},
+        options=[
+            joinedload(ExpenseClaim.owner).options(joinedload(User.group), lazyload(User.roles))
+        ],
+        unique=True,
     )
-    return PaymentQueue(rows, int(total), Decimal(str(amount)).quantize(CENT), page, page_size)
+    page.amount = Decimal(str(page.totals["amount"])).quantize(CENT)
+    return page
 
 
 def payment_queue_count(user: User) -> int:

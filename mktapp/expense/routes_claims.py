@@ -400,11 +400,8 @@ def claim_pay(claim_id: int):
 
 
 def _payments_page(failed: ExpenseClaim | None = None, pay_form=None, status: int = 200):
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
-    queue = svc.payment_queue(current_user, page, current_app.config["PAGE_SIZE"])
+    query = svc.PaymentQuery.from_args(request.args)
+    queue = svc.payment_queue(current_user, query, current_app.config["PAGE_SIZE"])
     if failed is not None and all(c.id != failed.id for c in queue.rows):
         failed = None  # paid or withdrawn meanwhile: the list no longer has it
     return render(

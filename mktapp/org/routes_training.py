@@ -42,36 +42,13 @@ def _int_arg(name: str) -> int | None:
 @require()
 def training():
     """The training records this user may see, with filters, search, sort, paging and totals."""
-    sort = request.args.get("sort", "date")
-    sort = sort if sort in svc.SORTS else "date"
-    direction = "asc" if request.args.get("dir") == "asc" else "desc"
-    year = _int_arg("year")
-    year = year if year and 1900 < year < 2200 else None
     person = TrainingFilters(request.args)  # a name typed without JavaScript is looked up
-    filters = {
-        "person": person.person.data,
-        "year": year,
-        "q": request.args.get("q", "").strip()[:100],
-        "archived": request.args.get("status") == "archived",
-    }
-    listing = svc.list_records(
-        current_user,
-        person_id=filters["person"],
-        year=filters["year"],
-        q=filters["q"],
-        sort=sort,
-        direction=direction,
-        page=_int_arg("page") or 1,
-        per_page=current_app.config["PAGE_SIZE"],
-        archived=filters["archived"],
-    )
+    query = svc.TrainingQuery.from_args(person.values(request.args))
     return render(
         "org/training.html",
         block="training_results",
-        listing=listing,
-        filters=filters,
-        sort=sort,
-        direction=direction,
+        page=svc.list_records(current_user, query, current_app.config["PAGE_SIZE"]),
+        query=query,
         person=person.person,
         years=svc.filter_years(current_user),
         may_manage=svc.manages_training(current_user),

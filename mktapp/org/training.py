@@ -8,23 +8,17 @@ anyone. A person may record and correct their own training.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
 from mktapp.core.errors import DomainError
+from mktapp.core.lists import Column, Filter, ListPage, ListSpec, contains, integer, one_of
 from mktapp.core.permissions import can, visible
 from mktapp.extensions import db
 from mktapp.models import TrainingRecord, User, utcnow
-
-SORTS = {
-    "date": TrainingRecord.taken_on,
-    "course": TrainingRecord.course,
-    "hours": TrainingRecord.hours,
-    "person": User.display_name,
-}
 
 
 class TrainingError(DomainError, ValueError):
@@ -37,16 +31,6 @@ class UnknownTrainee(TrainingError):
 
 class NotAllowed(TrainingError):
     """The actor may see this record but not change it."""
-
-
-@dataclass
-class Listing:
-    rows: list[TrainingRecord]
-    total: int
-    page: int
-    pages: int
-    per_page: int
-    totals: list[tuple[int, str, Decimal, int]]  # user id, name, hours, courses
 
 
 def manages_training(user) -> bool:
@@ -67,71 +51,86 @@ def trainee_choices(user) -> list[tuple[int, str]]:
     return [(u.id, u.display_name) for u in people]
 
 
-def _filtered(user, person_id: int | None, year: int | None, q: str, archived: bool):
-    query = visible(select(TrainingRecord), user).join(User, User.id == TrainingRecord.owner_id)
-    query = query.where(
+def _year(raw: str) -> int | None:
+    try:
+        value = int(raw)
+    except ValueError:
+        return None
+    return value if 1900 < value < 2200 else None
+
+
+TRAINING = ListSpec(
+    "training_record",
+    [
+        Column("date", _l("Date"), lambda r: r.taken_on, sort=TrainingRecord.taken_on),
+        Column(
+            "person",
+            _l("Person"),
+            lambda r: r.owner.display_name if r.owner else "",
+            sort=User.display_name,
+        ),
+        Column("course", _l("Course"), lambda r: r.course, sort=TrainingRecord.course),
+        Column("provider", _l("Provider"), lambda r: r.provider),
+        Column("hours", _l("Hours"), lambda r: r.hours, sort=TrainingRecord.hours, cls="num"),
+        Column("result", _l("Result"), lambda r: r.result),
+    ],
+    filters=[
+        Filter("person", integer, default=None),
+        Filter("year", _year, default=None),
+        Filter("status", one_of("archived")),  # "": the current records
+    ],
+    default_sort="date",
+    default_dir="desc",
+    # Among equals the newest record first, whichever way the sort goes.
+    tie=-TrainingRecord.id,
+    tie_follows_sort=False,
+)
+TrainingQuery = TRAINING.Query
+
+
+def _filtered(user, query):
+    stmt = visible(select(TrainingRecord), user).join(User, User.id == TrainingRecord.owner_id)
+    stmt = stmt.where(
         TrainingRecord.archived_at.is_not(None)
-        if archived
+        if query.status == "archived"
         else TrainingRecord.archived_at.is_(None)
     )
-    if person_id:
-        query = query.where(TrainingRecord.owner_id == person_id)
-    if year:
-        query = query.where(
-            TrainingRecord.taken_on >= date(year, 1, 1),
-            TrainingRecord.taken_on < date(year + 1, 1, 1),
+    if query.person:
+        stmt = stmt.where(TrainingRecord.owner_id == query.person)
+    if query.year:
+        stmt = stmt.where(
+            TrainingRecord.taken_on >= date(query.year, 1, 1),
+            TrainingRecord.taken_on < date(query.year + 1, 1, 1),
         )
-    if q:
-        like = f"%{q.strip()}%"
-        query = query.where(
-            or_(
-                TrainingRecord.course.ilike(like),
-                TrainingRecord.provider.ilike(like),
-                TrainingRecord.result.ilike(like),
-                TrainingRecord.notes.ilike(like),
-                User.display_name.ilike(like),
+    if query.q:
+        stmt = stmt.where(
+            contains(
+                query.q,
+                TrainingRecord.course,
+                TrainingRecord.provider,
+                TrainingRecord.result,
+                TrainingRecord.notes,
+                User.display_name,
             )
         )
-    return query
+    return stmt
 
 
-def list_records(
-    user,
-    *,
-    person_id: int | None = None,
-    year: int | None = None,
-    q: str = "",
-    sort: str = "date",
-    direction: str = "desc",
-    page: int = 1,
-    per_page: int = 25,
-    archived: bool = False,
-) -> Listing:
-    """One page of the records this user may see, and the hours per person for the whole filter."""
-    base = _filtered(user, person_id, year, q, archived)
-    column = SORTS.get(sort, TrainingRecord.taken_on)
-    order = column.asc() if direction == "asc" else column.desc()
-    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    rows = db.session.scalars(
-        base.order_by(order, TrainingRecord.id.desc()).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    sub = base.subquery()
-    totals = db.session.execute(
+def list_records(user, query, page_size: int) -> ListPage:
+    """One page of the records this user may see, and (`page.per_person`) the hours and
+    courses of each person over all the matching records, most hours first."""
+    stmt = _filtered(user, query)
+    page = TRAINING.page(stmt, query, page_size)
+    # Hours per person: grouped, so not one of the kit's totals (sums of a column).
+    sub = stmt.subquery()
+    people = db.session.execute(
         select(User.id, User.display_name, func.sum(sub.c.hours), func.count(sub.c.id))
         .join(sub, sub.c.owner_id == User.id)
         .group_by(User.id, User.display_name)
         .order_by(func.sum(sub.c.hours).desc(), User.display_name)
     ).all()
-    return Listing(
-        rows=list(rows),
-        total=total,
-        page=page,
-        pages=pages,
-        per_page=per_page,
-        totals=[(uid, name, Decimal(hours or 0), n) for uid, name, hours, n in totals],
-    )
+    page.per_person = [(uid, name, Decimal(hours or 0), n) for uid, name, hours, n in people]
+    return page
 
 
 def filter_years(user) -> list[int]:

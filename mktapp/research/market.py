@@ -17,7 +17,7 @@ from mktapp.core import vocab
 from mktapp.core.audit_display import describe
 from mktapp.core.charts import Series, line_chart
 from mktapp.core.errors import DomainError
-from mktapp.core.paging import PageOf, paginate
+from mktapp.core.lists import Column, Filter, ListPage, ListSpec, contains, one_of
 from mktapp.core.permissions import visible
 from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
@@ -171,17 +171,38 @@ def save_news(user, item: IndustryNews | None, data: NewsInput) -> IndustryNews:
     return item
 
 
-def news_feed(user, q: str, category: str, impact: str, page: int, page_size: int) -> PageOf:
+NEWS = ListSpec(
+    "industry_news",
+    [
+        Column("published", _l("Date"), lambda n: n.published_on),
+        Column("news", _l("News"), lambda n: n.title),
+        Column("category", _l("News category"), lambda n: CATEGORIES.label(n.category)),
+        Column("impact", _l("Expected impact"), lambda n: IMPACTS.label(n.impact)),
+        Column("links", _l("Links"), export=False, hide_label=True),
+    ],
+    filters=[
+        Filter("category", one_of(*NEWS_CATEGORIES)),
+        Filter("impact", one_of(*NEWS_IMPACTS)),
+    ],
+    default_sort="latest",
+    default_dir="desc",
+    tie=IndustryNews.id,
+    # The feed's one order, under a key of no column's: the table has no sort headers.
+    sorts={"latest": IndustryNews.published_on},
+)
+NewsQuery = NEWS.Query
+
+
+def news_feed(user, query, page_size: int) -> ListPage:
+    """One page of the news this user may see, the latest first."""
     stmt = visible(select(IndustryNews), user, IndustryNews)
-    if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(IndustryNews.title.ilike(like), IndustryNews.summary.ilike(like)))
-    if category in NEWS_CATEGORIES:
-        stmt = stmt.where(IndustryNews.category == category)
-    if impact in NEWS_IMPACTS:
-        stmt = stmt.where(IndustryNews.impact == impact)
-    stmt = stmt.order_by(IndustryNews.published_on.desc(), IndustryNews.id.desc())
-    return paginate(stmt, page, page_size)
+    if query.q:
+        stmt = stmt.where(contains(query.q, IndustryNews.title, IndustryNews.summary))
+    if query.category:
+        stmt = stmt.where(IndustryNews.category == query.category)
+    if query.impact:
+        stmt = stmt.where(IndustryNews.impact == query.impact)
+    return NEWS.page(stmt, query, page_size)
 
 
 # --- market demand --------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from flask import render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from mktapp.core import approvals as engine
@@ -30,10 +30,10 @@ from mktapp.core import vocab
 from mktapp.core.attachments import save_upload
 from mktapp.core.audit_display import describe
 from mktapp.core.errors import DomainError
+from mktapp.core.lists import Column, Filter, ListPage, ListSpec, contains, one_of
 from mktapp.core.markdown import render_markdown
 from mktapp.core.notify import notify
 from mktapp.core.numbering import next_number
-from mktapp.core.paging import PageOf, paginate
 from mktapp.core.pdf import render_pdf
 from mktapp.core.permissions import can, visible
 from mktapp.core.vocab import Vocabulary
@@ -330,18 +330,36 @@ FLOW = engine.Flow(
 
 # --- the list -------------------------------------------------------------------------------
 
+REPORTS = ListSpec(
+    "research_report",
+    [
+        Column("number", _l("No."), lambda r: r.number),
+        Column("title", _l("Title"), lambda r: r.title),
+        Column("plan", _l("Research plan"), lambda r: r.plan.title),
+        Column("status", _l("Status"), lambda r: status_label(r.status)),
+        Column("owner", _l("Author"), lambda r: r.owner.display_name if r.owner else ""),
+        Column("updated", _l("Updated"), lambda r: r.updated_at),
+    ],
+    filters=[Filter("status", one_of(*REPORT_STATUSES))],
+    default_sort="latest",
+    default_dir="desc",
+    tie=ResearchReport.id,
+    # The list's one order, under a key of no column's: the table has no sort headers.
+    sorts={"latest": ResearchReport.updated_at},
+)
+ReportQuery = REPORTS.Query
 
-def list_reports(user, q: str, status: str, page: int, page_size: int) -> PageOf:
+
+def list_reports(user, query, page_size: int) -> ListPage:
+    """One page of the current reports this user may see, the last changed first."""
     stmt = visible(select(ResearchReport), user, ResearchReport).where(
         ResearchReport.archived_at.is_(None)
     )
-    if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(ResearchReport.title.ilike(like), ResearchReport.number.ilike(like)))
-    if status in REPORT_STATUSES:
-        stmt = stmt.where(ResearchReport.status == status)
-    stmt = stmt.order_by(ResearchReport.updated_at.desc(), ResearchReport.id.desc())
-    return paginate(stmt, page, page_size, unique=True)
+    if query.q:
+        stmt = stmt.where(contains(query.q, ResearchReport.title, ResearchReport.number))
+    if query.status:
+        stmt = stmt.where(ResearchReport.status == query.status)
+    return REPORTS.page(stmt, query, page_size, unique=True)
 
 
 def setup(app) -> None:

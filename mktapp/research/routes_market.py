@@ -141,28 +141,16 @@ def competitor_archive(competitor_id: int):
 @require("research.view")
 def news():
     """The industry news feed: filter by category and expected impact, search."""
-    q = (request.args.get("q") or "").strip()[:100]
-    category = request.args.get("category") or ""
-    impact = request.args.get("impact") or ""
-    try:
-        page_no = int(request.args.get("page") or 1)
-    except ValueError:
-        page_no = 1
-    page = svc.news_feed(
-        current_user, q, category, impact, page_no, current_app.config["PAGE_SIZE"]
-    )
-    args = {k: v for k, v in (("q", q), ("category", category), ("impact", impact)) if v}
+    query = svc.NewsQuery.from_args(request.args)
+    page = svc.news_feed(current_user, query, current_app.config["PAGE_SIZE"])
     return render(
         "research/news.html",
         block="news_rows",
         page=page,
-        q=q,
-        current_category=category if category in NEWS_CATEGORIES else "",
-        current_impact=impact if impact in NEWS_IMPACTS else "",
+        query=query,
         categories=NEWS_CATEGORIES,
         impacts=NEWS_IMPACTS,
-        args=args,
-        push_url=url_for("research.news", **args),
+        push_url=query.url(url_for("research.news"), page=1),
     )
 
 

@@ -35,23 +35,15 @@ from mktapp.research.forms import BlockForm, CompetitorBlockForm, ReportForm
 @require("research.view")
 def reports():
     """Research reports: search by title or number, filter by status."""
-    q = (request.args.get("q") or "").strip()[:100]
-    status = request.args.get("status") or ""
-    try:
-        page_no = int(request.args.get("page") or 1)
-    except ValueError:
-        page_no = 1
-    page = svc.list_reports(current_user, q, status, page_no, current_app.config["PAGE_SIZE"])
+    query = svc.ReportQuery.from_args(request.args)
+    page = svc.list_reports(current_user, query, current_app.config["PAGE_SIZE"])
     return render(
         "research/reports.html",
         block="report_rows",
         page=page,
-        q=q,
-        current_status=status if status in REPORT_STATUSES else "",
+        query=query,
         statuses=REPORT_STATUSES,
-        push_url=url_for(
-            "research.reports", **{k: v for k, v in (("q", q), ("status", status)) if v}
-        ),
+        push_url=query.url(url_for("research.reports"), page=1),
     )
 
 
