@@ -191,14 +191,16 @@ def layout_links() -> dict[str, str]:
         links = {
             name: url_for(endpoint, **values)
             for name, (endpoint, values) in _LAYOUT_LINKS.items()
-            if endpoint in views and endpoint != "static"
+            if endpoint in views and (endpoint != "static" or not app.debug)
         }
         if "org.profile" in views:
             links["profile_prefix"] = url_for("org.profile", user_id=0)[:-1]
         cache.clear()
         cache[key] = links
-    # Static files are not kept: their address carries their content's version
-    # (core/static_files), which changes when the file does.
+    if not app.debug:
+        return links  # static files change with a deploy, which restarts the app
+    # While developing, a static file's address (it carries the content's version,
+    # core/static_files) is made anew, so an edited stylesheet is fetched at once.
     statics = {
         name: url_for(endpoint, **values)
         for name, (endpoint, values) in _LAYOUT_LINKS.items()
