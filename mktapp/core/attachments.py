@@ -395,7 +395,7 @@ def pdf_preview(attachment: Attachment) -> Path | None:
     if failed.exists() or not source.is_file():
         return None
     try:
-        import pypdfium2 as pdfium
+        import pypdfium2 as pdfium  # noqa: PLC0415  (loads with the first PDF preview)
     except ImportError:  # pragma: no cover - a dependency; degrade if a site removed it
         return None
     partial = target.with_suffix(f".{secrets.token_hex(4)}.tmp")

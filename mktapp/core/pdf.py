@@ -25,7 +25,7 @@ from flask import current_app, render_template
 from flask_babel import gettext as _
 
 if TYPE_CHECKING:
-    from mktapp.core.pdf_fetch import SafeURLFetcher
+    from mktapp.core.pdf_fetch import SafeURLFetcher  # noqa: PLC0415  (imports WeasyPrint: loads with the first PDF)
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +43,14 @@ class ResourceRefused(ValueError):
 def __getattr__(name: str):
     # WeasyPrint takes half a second to import: it loads with the first PDF, not the app.
     if name == "SafeURLFetcher":
-        from mktapp.core.pdf_fetch import SafeURLFetcher
+        from mktapp.core.pdf_fetch import SafeURLFetcher  # noqa: PLC0415  (imports WeasyPrint: loads with the first PDF)
 
         return SafeURLFetcher
     raise AttributeError(name)
 
 
 def make_fetcher() -> SafeURLFetcher:
-    from mktapp.core.pdf_fetch import SafeURLFetcher
+    from mktapp.core.pdf_fetch import SafeURLFetcher  # noqa: PLC0415  (imports WeasyPrint: loads with the first PDF)
 
     app = current_app
     return SafeURLFetcher(app.static_folder, app.static_url_path or "/static")
@@ -58,8 +58,8 @@ def make_fetcher() -> SafeURLFetcher:
 
 def html_to_pdf(html: str, fetcher: SafeURLFetcher | None = None) -> bytes:
     """Turn report HTML into PDF bytes through the safe fetcher."""
-    from weasyprint import HTML
-    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint import HTML  # noqa: PLC0415  (heavy: loads with the first PDF, not with the app)
+    from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415  (with the first PDF)
 
     fetcher = fetcher or make_fetcher()
     document = HTML(string=html, base_url=INTERNAL_BASE, url_fetcher=fetcher)

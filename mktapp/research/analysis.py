@@ -576,7 +576,7 @@ def crosstab_block(q1_id: int, q2_id: int, filters: Filters | None = None) -> di
         block["note"] = _("Too few different answers for a chi-square test.")
         return block
     observed = [[table[i][j] for j in keep_cols] for i in keep_rows]
-    from scipy import stats as sps
+    from scipy import stats as sps  # loads with the first statistic, not with the app
 
     chi2, p, dof, expected = sps.chi2_contingency(observed, correction=False)
     small = sum(1 for row in expected for e in row if e < 5)
