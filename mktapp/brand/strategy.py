@@ -14,10 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -130,10 +128,7 @@ VERSIONS = ListSpec(
         Column("channels", _l("Channels")),
         Column("note", _l("Change note")),
         # A header for screen readers only (the column holds a button).
-        Column(
-            "compare",
-            LazyString(lambda: Markup('<span class="visually-hidden">%s</span>') % _("Compare")),
-        ),
+        Column("compare", _l("Compare"), hide_label=True),
     ],
     default_sort="version",
     default_dir="desc",

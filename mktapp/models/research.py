@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mktapp.core.permissions import can
+from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models.base import (
     ArchivableMixin,
@@ -33,66 +34,92 @@ from mktapp.models.base import (
 )
 
 # P2.3: what a plan looks into.
-RESEARCH_CONTENTS: dict[str, object] = {
-    "demand": _l("Market demand"),
-    "competitors": _l("Competitors"),
-    "satisfaction": _l("Customer satisfaction"),
-    "industry": _l("Industry dynamics"),
-}
+RESEARCH_CONTENTS = Vocabulary(
+    "research_content",
+    {
+        "demand": _l("Market demand"),
+        "competitors": _l("Competitors"),
+        "satisfaction": _l("Customer satisfaction"),
+        "industry": _l("Industry dynamics"),
+    },
+    tag_class="",
+)
 
 # P2.2: how.
-RESEARCH_METHODS: dict[str, object] = {
-    "questionnaire": _l("Questionnaire"),
-    "interview": _l("Interview"),
-    "focus_group": _l("Focus group"),
-    "observation": _l("Observation"),
-    "web_search": _l("Web search"),
-}
+RESEARCH_METHODS = Vocabulary(
+    "research_method",
+    {
+        "questionnaire": _l("Questionnaire"),
+        "interview": _l("Interview"),
+        "focus_group": _l("Focus group"),
+        "observation": _l("Observation"),
+        "web_search": _l("Web search"),
+    },
+    tag_class="tag-muted",
+)
 
-PLAN_STATUSES: dict[str, object] = {
-    "draft": _l("Draft"),
-    "pending": _l("Under review"),
-    "rejected": _l("Returned"),
-    "withdrawn": _l("Withdrawn"),
-    "approved": _l("Approved"),
-    "in_progress": _l("In progress"),
-    "done": _l("Completed"),
-}
+PLAN_STATUSES = Vocabulary(
+    "plan_status",
+    {
+        "draft": _l("Draft"),
+        "pending": _l("Under review"),
+        "rejected": _l("Returned"),
+        "withdrawn": _l("Withdrawn"),
+        "approved": _l("Approved"),
+        "in_progress": _l("In progress"),
+        "done": _l("Completed"),
+    },
+)
 
-QUESTION_KINDS: dict[str, object] = {
-    "single": _l("Single choice"),
-    "multi": _l("Multiple choice"),
-    "rating": _l("Rating 1–5"),
-    "nps": _l("NPS 0–10"),
-    "number": _l("Numeric answer"),
-    "short_text": _l("Short text"),
-    "long_text": _l("Long text"),
-    "section": _l("Section heading"),
-}
+QUESTION_KINDS = Vocabulary(
+    "question_kind",
+    {
+        "single": _l("Single choice"),
+        "multi": _l("Multiple choice"),
+        "rating": _l("Rating 1–5"),
+        "nps": _l("NPS 0–10"),
+        "number": _l("Numeric answer"),
+        "short_text": _l("Short text"),
+        "long_text": _l("Long text"),
+        "section": _l("Section heading"),
+    },
+    tag_class="tag-muted",
+)
 
 SURVEY_KINDS: dict[str, object] = {
     "general": _l("General questionnaire"),
     "satisfaction": _l("Customer satisfaction"),
 }
 
-SURVEY_STATUSES: dict[str, object] = {
-    "draft": _l("Draft"),
-    "open": _l("Collecting answers"),
-    "closed": _l("Closed"),
-}
+SURVEY_STATUSES = Vocabulary(
+    "survey_status",
+    {
+        "draft": _l("Draft"),
+        "open": _l("Collecting answers"),
+        "closed": _l("Closed"),
+    },
+)
 
 # How often the public questionnaire may be answered (Survey.answer_limit).
-ANSWER_LIMITS: dict[str, object] = {
-    "open": _l("Anyone with the link, any number of times"),
-    "browser": _l("One answer per browser"),
-    "invitation": _l("Invited customers only, one answer per invitation"),
-}
+ANSWER_LIMITS = Vocabulary(
+    "answer_limit",
+    {
+        "open": _l("Anyone with the link, any number of times"),
+        "browser": _l("One answer per browser"),
+        "invitation": _l("Invited customers only, one answer per invitation"),
+    },
+    tag_class="",
+)
 
-RESPONSE_CHANNELS: dict[str, object] = {
-    "link": _l("Public link"),
-    "invite": _l("Invitation"),
-    "phone": _l("Phone (entered by staff)"),
-}
+RESPONSE_CHANNELS = Vocabulary(
+    "channel",
+    {
+        "link": _l("Public link"),
+        "invite": _l("Invitation"),
+        "phone": _l("Phone (entered by staff)"),
+    },
+    tag_class="",
+)
 
 
 def _csv_get(raw: str) -> list[str]:
@@ -371,13 +398,16 @@ class SurveyAnswer(db.Model):
 
 # --- the research report (P2.5) ---------------------------------------------------------------
 
-REPORT_STATUSES: dict[str, object] = {
-    "draft": _l("Draft"),
-    "pending": _l("Under review"),
-    "rejected": _l("Returned"),
-    "withdrawn": _l("Withdrawn"),
-    "approved": _l("Approved"),
-}
+REPORT_STATUSES = Vocabulary(
+    "report_status",
+    {
+        "draft": _l("Draft"),
+        "pending": _l("Under review"),
+        "rejected": _l("Returned"),
+        "withdrawn": _l("Withdrawn"),
+        "approved": _l("Approved"),
+    },
+)
 
 # The report's sections, in order: column -> heading.
 REPORT_SECTIONS: dict[str, object] = {
@@ -454,18 +484,26 @@ class Competitor(ArchivableMixin, TimestampMixin, db.Model):
         return ResearchPlan.visible_to(user)
 
 
-NEWS_CATEGORIES: dict[str, object] = {
-    "policy": _l("Policy and regulation"),
-    "technology": _l("Technology trend"),
-    "hotspot": _l("Industry hot spot"),
-    "pain_point": _l("Customer pain point"),
-}
+NEWS_CATEGORIES = Vocabulary(
+    "news_category",
+    {
+        "policy": _l("Policy and regulation"),
+        "technology": _l("Technology trend"),
+        "hotspot": _l("Industry hot spot"),
+        "pain_point": _l("Customer pain point"),
+    },
+    tag_class="",
+)
 
-NEWS_IMPACTS: dict[str, object] = {
-    "high": _l("High impact"),
-    "medium": _l("Medium impact"),
-    "low": _l("Low impact"),
-}
+NEWS_IMPACTS = Vocabulary(
+    "news_impact",
+    {
+        "high": _l("High impact"),
+        "medium": _l("Medium impact"),
+        "low": _l("Low impact"),
+    },
+    tag_class="impact-tag-{code}",
+)
 
 
 class IndustryNews(TimestampMixin, db.Model):

@@ -14,55 +14,76 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, Strin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mktapp.core.permissions import team_rule
+from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models.base import ArchivableMixin, OwnedMixin, TimestampMixin, UTCDateTime, utcnow
 
 Money = Numeric(14, 2)
 
-CUSTOMER_KINDS: dict[str, object] = {
-    "company": _l("Company"),
-    "individual": _l("Individual"),
-}
+CUSTOMER_KINDS = Vocabulary(
+    "customer_kind",
+    {
+        "company": _l("Company"),
+        "individual": _l("Individual"),
+    },
+    tag_class="",
+)
 
 # 客户分级 A/B/C
 CUSTOMER_GRADES: dict[str, object] = {"A": "A", "B": "B", "C": "C"}
 
 # 潜在 / 意向 / 成交 / 流失
-CUSTOMER_STATUSES: dict[str, object] = {
-    "potential": _l("Potential"),
-    "intent": _l("Interested"),
-    "won": _l("Deal closed"),
-    "lost": _l("Lost"),
-}
+CUSTOMER_STATUSES = Vocabulary(
+    "customer_status",
+    {
+        "potential": _l("Potential"),
+        "intent": _l("Interested"),
+        "won": _l("Deal closed"),
+        "lost": _l("Lost"),
+    },
+    tag_class="cstatus-{code}",
+)
 
 # 线索来源 (P4.1 step 1)
-LEAD_SOURCES: dict[str, object] = {
-    "research": _l("Market research lead"),
-    "fair": _l("Trade-show card"),
-    "web": _l("Web search"),
-    "referral": _l("Customer referral"),
-    "activity": _l("Market activity"),
-    "ads": _l("Advertising campaign"),
-    "other": _l("Other"),
-}
+LEAD_SOURCES = Vocabulary(
+    "customer_source",
+    {
+        "research": _l("Market research lead"),
+        "fair": _l("Trade-show card"),
+        "web": _l("Web search"),
+        "referral": _l("Customer referral"),
+        "activity": _l("Market activity"),
+        "ads": _l("Advertising campaign"),
+        "other": _l("Other"),
+    },
+    tag_class="",
+)
 
-COMPANY_SIZES: dict[str, object] = {
-    "micro": _l("Under 20 staff"),
-    "small": _l("20–99 staff"),
-    "medium": _l("100–499 staff"),
-    "large": _l("500 staff or more"),
-}
+COMPANY_SIZES = Vocabulary(
+    "customer_size",
+    {
+        "micro": _l("Under 20 staff"),
+        "small": _l("20–99 staff"),
+        "medium": _l("100–499 staff"),
+        "large": _l("500 staff or more"),
+    },
+    tag_class="",
+)
 
 # The five stages of P4.1, then won or lost. Default probability per stage (percent).
-OPPORTUNITY_STAGES: dict[str, object] = {
-    "prospect": _l("Prospecting"),
-    "contact": _l("First contact"),
-    "needs": _l("Needs analysis"),
-    "proposal": _l("Demo & proposal"),
-    "negotiation": _l("Negotiation & signing"),
-    "won": _l("Won"),
-    "lost": _l("Deal lost"),
-}
+OPPORTUNITY_STAGES = Vocabulary(
+    "stage",
+    {
+        "prospect": _l("Prospecting"),
+        "contact": _l("First contact"),
+        "needs": _l("Needs analysis"),
+        "proposal": _l("Demo & proposal"),
+        "negotiation": _l("Negotiation & signing"),
+        "won": _l("Won"),
+        "lost": _l("Deal lost"),
+    },
+    tag_class="stage-{code}",
+)
 OPEN_STAGES: tuple[str, ...] = ("prospect", "contact", "needs", "proposal", "negotiation")
 STAGE_PROBABILITY: dict[str, int] = {
     "prospect": 10,
@@ -74,14 +95,18 @@ STAGE_PROBABILITY: dict[str, int] = {
     "lost": 0,
 }
 
-INTERACTION_KINDS: dict[str, object] = {
-    "call": _l("Phone call"),
-    "visit": _l("Visit"),
-    "email": _l("E-mail"),
-    "wechat": _l("WeChat"),
-    "demo": _l("Demo"),
-    "meeting": _l("Meeting"),
-}
+INTERACTION_KINDS = Vocabulary(
+    "followup_kind",
+    {
+        "call": _l("Phone call"),
+        "visit": _l("Visit"),
+        "email": _l("E-mail"),
+        "wechat": _l("WeChat"),
+        "demo": _l("Demo"),
+        "meeting": _l("Meeting"),
+    },
+    tag_class="",
+)
 
 
 # Roles that read every customer and opportunity (they hand leads, follow up, approve).

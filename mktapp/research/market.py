@@ -19,7 +19,6 @@ from mktapp.core.charts import Series, line_chart
 from mktapp.core.errors import DomainError
 from mktapp.core.lists import Column, Filter, ListPage, ListSpec, contains, one_of
 from mktapp.core.permissions import visible
-from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models import (
     NEWS_CATEGORIES,
@@ -30,8 +29,8 @@ from mktapp.models import (
     utcnow,
 )
 
-CATEGORIES = Vocabulary("news_category", NEWS_CATEGORIES, tag_class="")
-IMPACTS = Vocabulary("news_impact", NEWS_IMPACTS, tag_class="impact-tag-{code}")
+CATEGORIES = NEWS_CATEGORIES
+IMPACTS = NEWS_IMPACTS
 COMPETITOR_FIELDS = (
     "products",
     "pricing",

@@ -22,7 +22,6 @@ from mktapp.core.errors import DomainError
 from mktapp.core.lists import Column, Filter, ListPage, ListSpec, contains, flag, one_of
 from mktapp.core.numbering import next_number
 from mktapp.core.permissions import can, visible
-from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models import (
     PLAN_STATUSES,
@@ -37,9 +36,9 @@ from mktapp.models import (
     utcnow,
 )
 
-STATUSES = Vocabulary("plan_status", PLAN_STATUSES)
-CONTENTS = Vocabulary("research_content", RESEARCH_CONTENTS, tag_class="")
-METHODS = Vocabulary("research_method", RESEARCH_METHODS, tag_class="tag-muted")
+STATUSES = PLAN_STATUSES
+CONTENTS = RESEARCH_CONTENTS
+METHODS = RESEARCH_METHODS
 EDITABLE = frozenset({"draft", "rejected", "withdrawn"})
 FIELD_METHODS = ("interview", "focus_group", "observation", "web_search")
 

@@ -36,7 +36,6 @@ from mktapp.core.notify import notify
 from mktapp.core.numbering import next_number
 from mktapp.core.pdf import render_pdf
 from mktapp.core.permissions import can, visible
-from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models import (
     REPORT_SECTIONS,
@@ -53,7 +52,7 @@ from mktapp.models import (
 )
 from mktapp.research import analysis, market
 
-STATUSES = Vocabulary("report_status", REPORT_STATUSES)
+STATUSES = REPORT_STATUSES
 EDITABLE = frozenset({"draft", "rejected", "withdrawn"})
 MARKER = re.compile(r"<p>\[\[(question|crosstab):(\d{1,9})(?::(\d{1,9}))?\]\]</p>")
 COMPETITOR_MARKER = re.compile(r"<p>\[\[competitors:(\d{1,9}(?:,\d{1,9}){0,5})\]\]</p>")

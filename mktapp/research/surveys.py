@@ -28,7 +28,6 @@ from mktapp.core.errors import DomainError
 from mktapp.core.i18n import local_date
 from mktapp.core.lists import Column, Filter, ListPage, ListSpec, actions_column, contains, one_of
 from mktapp.core.permissions import can, visible
-from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models import (
     PLAN_STATUSES,
@@ -51,10 +50,10 @@ MAX_NUMBER = 1e12
 MAX_OPTIONS = 30
 MAX_QUESTIONS = 200
 
-KINDS = Vocabulary("question_kind", QUESTION_KINDS, tag_class="tag-muted")
-STATUSES = Vocabulary("survey_status", SURVEY_STATUSES)
-CHANNELS = Vocabulary("channel", RESPONSE_CHANNELS, tag_class="")
-LIMITS = Vocabulary("answer_limit", ANSWER_LIMITS, tag_class="")
+KINDS = QUESTION_KINDS
+STATUSES = SURVEY_STATUSES
+CHANNELS = RESPONSE_CHANNELS
+LIMITS = ANSWER_LIMITS
 
 
 class SurveyError(DomainError):

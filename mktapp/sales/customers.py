@@ -28,7 +28,6 @@ from mktapp.core.lists import Column, Filter, ListPage, ListSpec, contains, flag
 from mktapp.core.notify import notify
 from mktapp.core.permissions import can, group_member_ids, visible
 from mktapp.core.phones import normalize_phone, phone_problem
-from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models import Activity, Role, User, utcnow
 from mktapp.models.sales import (
@@ -42,10 +41,10 @@ from mktapp.models.sales import (
 )
 
 # The words of a customer's coded fields (the codes and labels are the model's).
-STATUSES = Vocabulary("customer_status", CUSTOMER_STATUSES, tag_class="cstatus-{code}")
-SOURCES = Vocabulary("customer_source", LEAD_SOURCES, tag_class="")
-KINDS = Vocabulary("customer_kind", CUSTOMER_KINDS, tag_class="")
-SIZES = Vocabulary("customer_size", COMPANY_SIZES, tag_class="")
+STATUSES = CUSTOMER_STATUSES
+SOURCES = LEAD_SOURCES
+KINDS = CUSTOMER_KINDS
+SIZES = COMPANY_SIZES
 
 # Legal-form endings left out when names are compared ("华为技术有限公司" = "华为技术").
 NAME_SUFFIXES = (

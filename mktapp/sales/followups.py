@@ -26,7 +26,6 @@ from mktapp.core.audit_display import describe, present
 from mktapp.core.errors import DomainError
 from mktapp.core.notify import notify
 from mktapp.core.permissions import can, visible
-from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models import AuditLog, User
 from mktapp.models.sales import INTERACTION_KINDS, Contact, Customer, Interaction
@@ -34,7 +33,7 @@ from mktapp.sales import customer_page
 from mktapp.sales.customer_page import TimelineItem
 
 # The kinds of follow-up (the codes and labels are the model's).
-KINDS = Vocabulary("followup_kind", INTERACTION_KINDS, tag_class="")
+KINDS = INTERACTION_KINDS
 
 
 class FollowupError(DomainError):

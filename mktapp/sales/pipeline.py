@@ -23,7 +23,6 @@ from mktapp.core import lists, vocab
 from mktapp.core.errors import DomainError
 from mktapp.core.money import CENT, MAX_AMOUNT
 from mktapp.core.permissions import can, visible
-from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models import User, utcnow
 from mktapp.models.sales import (
@@ -36,7 +35,7 @@ from mktapp.models.sales import (
 )
 
 # The stages' words (the codes and labels are the model's); a stage's tag is coloured by stage-<code>.
-STAGES = Vocabulary("stage", OPPORTUNITY_STAGES, tag_class="stage-{code}")
+STAGES = OPPORTUNITY_STAGES
 CLOSED_STAGES = ("won", "lost")
 BOARD_CARDS = 12  # cards drawn per column; the rest behind "more"
 
