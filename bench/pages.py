@@ -357,6 +357,11 @@ def common_arguments(parser: argparse.ArgumentParser, seconds: float = 10) -> No
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (2)")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--no-fragment-cache",
+        action="store_true",
+        help="serve with the rendered-fragment cache off (MKTAPP_FRAGMENT_CACHE=0)",
+    )
 
 
 @contextmanager
@@ -375,6 +380,7 @@ def bench_environment(prefix: str, args):
             "MKTAPP_SECRET_KEY": secrets.token_hex(32),
             "MKTAPP_PASSWORD_HASH_METHOD": CHEAP_HASH,
             "BENCH_DATABASE_URL": db_url,
+            "MKTAPP_FRAGMENT_CACHE": "0" if getattr(args, "no_fragment_cache", False) else "1",
         }
     )
     os.environ.update(env)

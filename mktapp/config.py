@@ -92,6 +92,9 @@ class Config:
         self.SMTP_TLS = _env_bool("SMTP_TLS", True)
         self.NOTIFY_POLL_SECONDS = _env_int("NOTIFY_POLL_SECONDS", 60)
         self.PAGE_SIZE = _env_int("PAGE_SIZE", 25)
+        # Rendered list fragments kept in memory until their data changes
+        # (core/fragments.py); off only to measure what the cache saves (bench/).
+        self.FRAGMENT_CACHE = _env_bool("FRAGMENT_CACHE", True)
         self.COMPANY_NAME = _env("COMPANY_NAME", "示例科技有限公司")
 
 

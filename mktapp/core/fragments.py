@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from itertools import chain
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask_babel import get_locale
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
@@ -143,6 +143,8 @@ def cached_block(
     `rules`: the models whose record rules decide what `reader` sees in the block;
     readers with the same scope share the rendered block.
     """
+    if not current_app.config.get("FRAGMENT_CACHE", True):
+        return Markup(render_block(template, block, **context()))
     names = tuple(depends) + (("people",) if rules and "people" not in depends else ())
     found = versions(names)
     scope = ""

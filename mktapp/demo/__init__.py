@@ -2,9 +2,7 @@
 `flask seed-demo` (mktapp/cli.py seed_demo_data, anchored to the day it is given).
 
 Each module's seed(ctx) goes through the chapters' public services and the approval
-engine where they exist, then moves the times back (a year of work happens in one run).
-Not yet everywhere: claims.py marks paid claims by hand (claims.record_payment would
-also notify, and the payment day is known only once the plan's times are laid out),
-and pipeline.py builds opportunities with their history and sets the customer's status
-(pipeline.move_stage is the transition to use).
+engine (a status moves only in its transition: opportunities through
+sales.pipeline.move_stage, payments through expense.claims.record_payment), then moves
+the times back (a year of work happens in one run).
 """

@@ -38,6 +38,8 @@ from mktapp.core.numbering import next_number
 from mktapp.demo.claims import tiny_pdf
 from mktapp.demo.contracts import _backdate, _quiet_history, _scan, _terms
 from mktapp.expense import budget as budget_svc
+from mktapp.expense import claims as claims_svc
+from mktapp.expense.common import budget_remaining
 from mktapp.extensions import db
 from mktapp.models import (
     Activity,
@@ -59,14 +61,13 @@ from mktapp.models import (
     utcnow,
 )
 from mktapp.models.sales import (
-    STAGE_PROBABILITY,
     Contact,
     Customer,
     Opportunity,
-    OpportunityStageChange,
     Product,
 )
 from mktapp.research import surveys as research
+from mktapp.sales import pipeline
 from mktapp.sales.customers import name_key, phone_key
 
 # --- the brand strategy ------------------------------------------------------------------
@@ -564,10 +565,13 @@ EVALUATIONS = {
 }
 
 
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
+
+
 def _moment(day: date, hour: int = 10) -> datetime:
     """A time on a local day, stored in UTC."""
-    zone = ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
-    return datetime.combine(day, time(hour), zone).astimezone(UTC)
+    return datetime.combine(day, time(hour), _zone()).astimezone(UTC)
 
 
 def _month_back(day: date, months: int) -> tuple[int, int]:
@@ -1020,7 +1024,13 @@ class ActivitySeeder:
             incurred = min(self.today - timedelta(days=1), max(first, min(last, wanted)))
             self.invoice_seq += 1
             self.pay_seq += 1
-            submitted = _moment(incurred + timedelta(days=2), 10)
+            # Submitted two days after the expense, approved two days later: never later
+            # than a little before now (an expense of yesterday is on its way today).
+            submitted = min(
+                _moment(incurred + timedelta(days=2), 10), self.now - timedelta(hours=4)
+            )
+            approved = min(submitted + timedelta(days=2), self.now - timedelta(hours=2))
+            approved_day = approved.astimezone(_zone()).date()
             claim = ExpenseClaim(
                 owner_id=owner.id,
                 number=next_number("BX", incurred.year),
@@ -1034,15 +1044,27 @@ class ActivitySeeder:
                 invoice_number=f"{incurred:%y}{44000000 + self.invoice_seq * 7919:08d}",
                 link_type="activity",
                 link_id=activity.id,
-                status="paid",
-                submitted_at=submitted,
-                approved_at=submitted + timedelta(days=2),
-                paid_on=min(self.today, incurred + timedelta(days=6)),
-                payment_reference=f"ZF{incurred:%Y}H{self.pay_seq:04d}",
-                paid_by_id=finance.id,
+                status="draft",
             )
             db.session.add(claim)
             db.session.flush()
+            _, _, remaining = budget_remaining(line.category, incurred.year, incurred.month)
+            if amount > remaining:
+                claim.over_budget_reason = "活动费用已在活动预算中预留，按活动结算。"
+            engine.submit(claim, owner)
+            _decide_all(claim, self.users)
+            # Approved and paid at their planned moments (the engine's records follow).
+            claim.approved_at = approved
+            claims_svc.record_payment(
+                finance,
+                claim,
+                max(approved_day, min(self.today, incurred + timedelta(days=6))),
+                f"ZF{incurred:%Y}H{self.pay_seq:04d}",
+                self.today,
+            )
+            _backdate_approvals("ExpenseClaim", claim.id, submitted, approved)
+            claim.submitted_at = submitted
+            claim.approved_at = approved
             claim.created_at = claim.updated_at = submitted - timedelta(hours=2)
 
     def _company(self, south: bool) -> tuple[str, str, str, str]:
@@ -1125,25 +1147,11 @@ class ActivitySeeder:
             if closed
             else None
         )
-        opportunity = Opportunity(
-            customer_id=customer.id,
-            title=f"{customer.name[2:6]} {self.rng.choice(OPPORTUNITY_TOPICS)}",
-            stage=stage,
-            amount=amount,
-            probability=STAGE_PROBABILITY[stage],
-            expected_close=(
-                closed_at.date() if closed_at else self.today + timedelta(self.rng.randint(15, 75))
-            ),
-            next_step="" if closed else self.rng.choice(NEXT_STEPS),
-            lost_reason="预算推迟到明年" if stage == "lost" else "",
-            owner_id=rep.id,
-            stage_changed_at=closed_at or start,
-            closed_at=closed_at,
-            created_at=start,
-            updated_at=closed_at or start,
+        title = f"{customer.name[2:6]} {self.rng.choice(OPPORTUNITY_TOPICS)}"
+        expected = (
+            closed_at.date() if closed_at else self.today + timedelta(self.rng.randint(15, 75))
         )
-        db.session.add(opportunity)
-        db.session.flush()
+        next_step = "" if closed else self.rng.choice(NEXT_STEPS)
         path = ["prospect", "contact", "needs", "proposal", "negotiation", "won"]
         if stage == "lost":
             walked = path[: self.rng.randint(2, 4)] + ["lost"]
@@ -1151,18 +1159,20 @@ class ActivitySeeder:
             walked = path[: path.index(stage) + 1]
         end_at = closed_at or min(self.now, start + timedelta(days=5 * len(walked)))
         step = (end_at - start) / max(1, len(walked) - 1)
-        previous = ""
-        for i, to in enumerate(walked):
-            db.session.add(
-                OpportunityStageChange(
-                    opportunity_id=opportunity.id,
-                    from_stage=previous,
-                    to_stage=to,
-                    at=start + step * i,
-                    by_id=rep.id,
-                )
+        data = pipeline.OpportunityInput(
+            customer_id=customer.id,
+            title=title,
+            amount=amount,
+            expected_close=expected,
+            next_step="" if closed else next_step,
+        )
+        opportunity = pipeline.create_opportunity(rep, data, now=start)
+        for i, to in enumerate(walked[1:], start=1):
+            pipeline.move_stage(
+                rep, opportunity, to, lost_reason="预算推迟到明年", now=start + step * i
             )
-            previous = to
+        opportunity.created_at = start
+        opportunity.updated_at = closed_at or start
         return opportunity
 
     def _contract(self, opportunity: Opportunity) -> None:
@@ -1241,7 +1251,12 @@ def _decide_all(doc, users: dict[str, User], executive_comment: str = "") -> Non
         if step is None:
             return
         executive = step.assignee_role == "executive"
-        who = users["boss"] if executive else users["manager"]
+        if step.assignee_user_id is not None:
+            who = db.session.get(User, step.assignee_user_id)
+        else:
+            who = {"executive": users["boss"], "finance": users["finance1"]}.get(
+                step.assignee_role, users["manager"]
+            )
         engine.approve(step.id, who, (executive and executive_comment) or "同意。")
 
 

@@ -312,8 +312,12 @@ class Seeder:
             engine.reject(step.id, actor, self.rng.choice(REJECT_REASONS))
 
     def run(self, claim: ExpenseClaim, plan: list[str]) -> None:
-        """Play a plan: submit / approve / reject / withdraw / pay / resubmit (edit and submit)."""
-        for action in plan:
+        """Play a plan: submit / approve / reject / withdraw / pay / resubmit (edit and submit),
+        each at its planned moment (the engine's records are moved there by backdate())."""
+        stamps = self.schedule(claim.incurred_on, len(plan) + 1)
+        moments = stamps[1:]
+        approvals = [s for s, a in zip(moments, plan, strict=True) if a == "approve"]
+        for action, when in zip(plan, moments, strict=True):
             if action in ("submit", "resubmit"):
                 if action == "resubmit":
                     claim.reason = claim.reason + "（已按审批意见补充材料）"
@@ -325,20 +329,22 @@ class Seeder:
             elif action == "withdraw":
                 engine.withdraw(claim, claim.owner)
             elif action == "pay":
+                # Paid after the approval's planned moment, as backdate() will leave it.
+                claim.approved_at = approvals[-1]
                 self.pay_seq += 1
-                claim.status = "paid"
-                claim.paid_by_id = self.users["finance1"].id
-                claim.payment_reference = f"ZF{self.today:%Y}{self.pay_seq:05d}"
-        stamps = self.schedule(claim.incurred_on, len(plan) + 1)
+                svc.record_payment(
+                    self.users["finance1"],
+                    claim,
+                    when.astimezone(self.tz).date(),
+                    f"ZF{self.today:%Y}{self.pay_seq:05d}",
+                    self.today,
+                )
         claim.created_at = claim.updated_at = stamps[0] - timedelta(hours=1)
-        self.times[claim.id] = [s for s, a in zip(stamps[1:], plan, strict=True) if a != "pay"]
-        for when, action in zip(stamps[1:], plan, strict=True):
+        self.times[claim.id] = [s for s, a in zip(moments, plan, strict=True) if a != "pay"]
+        for when, action in zip(moments, plan, strict=True):
             if action in ("submit", "resubmit"):
                 claim.submitted_at = when
-            if action == "pay":
-                claim.paid_on = when.astimezone(self.tz).date()
         if claim.status in ("approved", "paid"):
-            approvals = [s for s, a in zip(stamps[1:], plan, strict=True) if a == "approve"]
             claim.approved_at = approvals[-1]
 
     # --- timestamps ---------------------------------------------------------------

@@ -14,19 +14,14 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from mktapp.core import clock
 from mktapp.extensions import db
 from mktapp.models import User
-from mktapp.models.sales import (
-    OPEN_STAGES,
-    STAGE_PROBABILITY,
-    Customer,
-    Opportunity,
-    OpportunityStageChange,
-    Product,
-)
+from mktapp.models.sales import OPEN_STAGES, Customer, Opportunity, Product
+from mktapp.sales import pipeline
+from mktapp.sales.pipeline import OpportunityInput
 
 # code, name, specification, unit, list price, unit cost, description
 PRODUCTS = [
@@ -223,6 +218,8 @@ def _history(rng: random.Random, final: str, start: datetime, now: datetime):
 
 
 def _make(rng, customer, owner, products, now, today, start=None, final=None):
+    """What one opportunity will be: what it says when opened, and its stages with when
+    each was entered (played through the pipeline services by _play)."""
     final = final or rng.choices(list(FINAL_WEIGHTS), list(FINAL_WEIGHTS.values()))[0]
     start = start or now - timedelta(days=rng.randint(10, 360), hours=rng.randint(0, 10))
     steps = _history(rng, final, start, now)
@@ -235,26 +232,27 @@ def _make(rng, customer, owner, products, now, today, start=None, final=None):
         expected = today + timedelta(days=rng.randint(-6, 150))
     else:
         expected = last_at.astimezone(ZoneInfo("Asia/Shanghai")).date()
-    opportunity = Opportunity(
-        customer=customer,
+    data = OpportunityInput(
+        customer_id=customer.id,
         title=rng.choice(TITLES).format(n=qty),
-        stage=last_stage,
         amount=amount,
-        probability=STAGE_PROBABILITY[last_stage],
         expected_close=expected,
         next_step=rng.choice(NEXT_STEPS) if last_stage in OPEN_STAGES else "",
-        lost_reason=rng.choice(LOST_REASONS) if last_stage == "lost" else "",
-        owner=owner,
-        stage_changed_at=last_at,
-        closed_at=last_at if last_stage in ("won", "lost") else None,
-        created_at=steps[0][1],
-        updated_at=last_at,
+        stage=steps[0][0],
     )
-    if last_stage == "won":
-        customer.status = "won"
-    elif customer.status == "potential":
-        customer.status = "intent"
-    return opportunity, steps
+    lost_reason = rng.choice(LOST_REASONS) if last_stage == "lost" else ""
+    return owner, data, steps, lost_reason
+
+
+def _play(owner, data: OpportunityInput, steps, lost_reason: str) -> Opportunity:
+    """Open the opportunity and move it through its stages, each at its moment."""
+    opportunity = pipeline.create_opportunity(owner, data, now=steps[0][1])
+    for stage, at in steps[1:]:
+        pipeline.move_stage(owner, opportunity, stage, lost_reason=lost_reason, now=at)
+    # The record's own times are the history's (a year of work happens in one run).
+    opportunity.created_at = steps[0][1]
+    opportunity.updated_at = steps[-1][1]
+    return opportunity
 
 
 def seed(ctx: dict) -> None:
@@ -270,36 +268,20 @@ def seed(ctx: dict) -> None:
     bulk = current_app.config.get("DEMO_SALES", not current_app.testing)
     by_id = {u.id: u for u in reps}
 
-    made: list[tuple[Opportunity, list]] = []
+    plans = []
     # A handful always: for every rep, one in each open stage on a customer of theirs.
     for rep in reps:
         own = [c for c in customers if c.owner_id == rep.id] or customers
         for i, stage in enumerate(OPEN_STAGES):
             customer = own[i % len(own)]
             start = now - timedelta(days=10 + 9 * i, hours=rng.randint(1, 8))
-            made.append(_make(rng, customer, rep, products, now, today, start, stage))
+            plans.append(_make(rng, customer, rep, products, now, today, start, stage))
     if bulk:
         for _ in range(150):
             customer = rng.choice(customers)
             owner = by_id.get(customer.owner_id) or rng.choice(reps)
-            made.append(_make(rng, customer, owner, products, now, today))
-    db.session.add_all([o for o, _s in made])
+            plans.append(_make(rng, customer, owner, products, now, today))
+    made = [_play(*plan) for plan in plans]
     db.session.flush()
-    rows = []
-    for opportunity, steps in made:
-        previous = ""
-        for stage, at in steps:
-            rows.append(
-                {
-                    "opportunity_id": opportunity.id,
-                    "from_stage": previous,
-                    "to_stage": stage,
-                    "at": at,
-                    "by_id": opportunity.owner_id,
-                }
-            )
-            previous = stage
-    if rows:
-        db.session.execute(insert(OpportunityStageChange), rows)
     ctx["products"] = products
-    ctx["opportunities"] = [o for o, _s in made]
+    ctx["opportunities"] = made

@@ -126,3 +126,14 @@ def test_an_import_shows_in_the_pool_that_was_open_before_it(login):
     }
     assert c.post(f"/sales/customers/import/{token}/run", data=form).status_code == 303
     assert "缓存导入测试有限公司" in c.get("/sales/customers/pool").get_data(as_text=True)
+
+
+def test_with_the_cache_off_every_request_renders_the_rows_anew(app, login, monkeypatch):
+    """MKTAPP_FRAGMENT_CACHE=0 (what bench/ measures against): nothing is kept."""
+    monkeypatch.setitem(app.config, "FRAGMENT_CACHE", False)
+    fragments.clear()
+    client = login("manager")
+    first = client.get("/org/users").get_data(as_text=True)
+    assert "user_rows" in first
+    assert not fragments._store
+    assert client.get("/org/users").get_data(as_text=True) == first
