@@ -14,6 +14,8 @@ activity_page.py: execution and evaluation register their panels and actions the
 
 from flask import Blueprint
 
+from mktapp.core.chapter import chapter
+
 bp = Blueprint("brand", __name__, url_prefix="/brand")
 
 from mktapp.brand import (  # noqa: E402,F401  (the routes need `bp`)
@@ -27,19 +29,14 @@ from mktapp.brand import (  # noqa: E402,F401  (the routes need `bp`)
     routes_strategy,
 )
 
-
-def register(app) -> None:
-    """The chapter in the app: its blueprint, then what its parts add to the registries
-    (importing a module registers nothing)."""
-    app.register_blueprint(bp)
-    for part in (
-        activities,
-        changes,
-        evaluation,
-        execution,
-        routes_activities,
-        routes_evaluation,
-        routes_execution,
-        routes_strategy,
-    ):
-        part.setup(app)
+register = chapter(
+    bp,
+    activities,
+    changes,
+    evaluation,
+    execution,
+    routes_activities,
+    routes_evaluation,
+    routes_execution,
+    routes_strategy,
+)

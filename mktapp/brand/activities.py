@@ -556,7 +556,8 @@ def needs_executive(activity: Activity) -> bool:
     return activity.budget_total >= executive_threshold() or bool(activity.over_budget_reason)
 
 
-def _executive_when_label() -> str:
+def executive_when_label() -> str:
+    """When the company leader decides too (the plan's and a change request's flows)."""
     return _(
         "Budget of %(amount)s or more, or over the free budget",
         amount=money(executive_threshold()),
@@ -625,7 +626,7 @@ FLOW = engine.Flow(
     doc_type="Activity",
     model=Activity,
     label=_l("Market activity plan"),
-    steps=engine.manager_then_leader(needs_executive, LazyString(_executive_when_label)),
+    steps=engine.manager_then_leader(needs_executive, LazyString(executive_when_label)),
     endpoint="brand.activity",
     id_arg="activity_id",
     applicant=lambda activity: activity.owner,

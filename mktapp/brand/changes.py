@@ -258,18 +258,11 @@ def change_title(change: ActivityChange) -> str:
     return f"活动变更 {activity.number} · {activity.theme[:60]}"
 
 
-def _when_label() -> str:
-    return _(
-        "Budget of %(amount)s or more, or over the free budget",
-        amount=money(act.executive_threshold()),
-    )
-
-
 FLOW = engine.Flow(
     doc_type="ActivityChange",
     model=ActivityChange,
     label=_l("Activity change request"),
-    steps=engine.manager_then_leader(needs_executive, LazyString(_when_label)),
+    steps=engine.manager_then_leader(needs_executive, LazyString(act.executive_when_label)),
     endpoint="brand.activity_change_detail",
     id_arg="change_id",
     applicant=lambda change: change.owner,

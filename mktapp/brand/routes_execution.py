@@ -8,6 +8,7 @@ block, a plain form post gets the whole page (or a redirect back to it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -39,15 +40,70 @@ from mktapp.models.brand import Activity, ActivityParticipant, ActivityTask
 from mktapp.org.picker_sources import people_source
 
 
-def _activity(activity_id: int) -> Activity:
-    return get_visible_or_404(Activity, activity_id, current_user)
+def _activity(activity_id: int, may: Callable[[Any, Activity], bool] | None = None) -> Activity:
+    """The activity the user may see (404 otherwise); with `may`, 403 unless it lets the
+    user manage this part of it."""
+    activity = get_visible_or_404(Activity, activity_id, current_user)
+    if may is not None and not may(current_user, activity):
+        abort(403)
+    return activity
 
 
-def _page_or_panel(page: str, panel: str, block: str, status: int = 200, **context) -> Response:
-    """The panel's block for htmx, the part's whole page otherwise."""
-    if is_partial():
-        return render(panel, block=block, status=status, **context)
-    return render(page, status=status, **context)
+@dataclass(frozen=True)
+class Part:
+    """A part of the execution (tasks, participants, feedback): a panel of the activity page
+    (`title`, `order`) and a page of its own. By its name: the page brand/<name>.html, the
+    panel brand/_<name>_panel.html and its block activity_<name>, the page's endpoint
+    brand.activity_<name>. `key` names the part's view in the templates; `view(activity,
+    user, **extra)` makes it for the panel, `own_view` (when other) for the part's routes."""
+
+    name: str
+    title: Any  # a lazy msgid
+    order: int
+    key: str
+    view: Callable[..., Any]
+    own_view: Callable[..., Any] | None = None
+
+    @property
+    def panel(self) -> str:
+        return f"brand/_{self.name}_panel.html"
+
+    def answer(
+        self, activity: Activity, status: int = 200, block: str | None = None, **extra: Any
+    ) -> Response:
+        """The panel's block (or `block`) for htmx, the part's whole page otherwise."""
+        view = (self.own_view or self.view)(activity, current_user, **extra)
+        context = {"activity": activity, self.key: view}
+        if is_partial():
+            block = block or f"activity_{self.name}"
+            return render(self.panel, block=block, status=status, **context)
+        return render(f"brand/{self.name}.html", status=status, **context)
+
+    def done(self, activity: Activity, **extra: Any) -> Response:
+        """After an action: the panel redrawn for htmx, a redirect to the part's page otherwise."""
+        if is_partial():
+            return self.answer(activity, **extra)
+        return redirect_to(url_for(f"brand.activity_{self.name}", activity_id=activity.id))
+
+    def as_panel(self) -> activity_page.Panel:
+        """The part's panel on the activity page (everyone who sees the activity)."""
+        return activity_page.Panel(
+            self.name,
+            self.title,
+            self.panel,
+            lambda activity, user: {self.key: self.view(activity, user)},
+            ("brand.view",),
+            order=self.order,
+        )
+
+
+def _confirmed(do: Callable[[], Any]) -> None:
+    """A one-click action (nothing to ask): 400 without a valid CSRF token, then the
+    service call, committed."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    do()
+    db.session.commit()
 
 
 # --- tasks -----------------------------------------------------------------------------------
@@ -96,46 +152,29 @@ def tasks_view(activity: Activity, user, **extra: Any) -> TasksView:
     )
 
 
-def _tasks(activity: Activity, status: int = 200, **extra) -> Response:
-    view = tasks_view(activity, current_user, **extra)
-    return _page_or_panel(
-        "brand/tasks.html",
-        "brand/_tasks_panel.html",
-        "activity_tasks",
-        status,
-        activity=activity,
-        exe_tasks=view,
-    )
-
-
-def _tasks_done(activity: Activity) -> Response:
-    if is_partial():
-        return _tasks(activity)
-    return redirect_to(url_for("brand.activity_tasks", activity_id=activity.id))
+TASKS = Part("tasks", _l("Tasks"), 20, "exe_tasks", tasks_view)
 
 
 @bp.get("/activities/<int:activity_id>/tasks")
 @require("brand.view")
 def activity_tasks(activity_id: int):
     """The activity's task checklist: owners, due dates, progress, overdue tasks."""
-    return _tasks(_activity(activity_id))
+    return TASKS.answer(_activity(activity_id))
 
 
 @bp.post("/activities/<int:activity_id>/tasks")
 @require("brand.edit")
 def activity_task_add(activity_id: int):
     """Add a task to the checklist."""
-    activity = _activity(activity_id)
-    if not svc.may_manage_tasks(current_user, activity):
-        abort(403)
+    activity = _activity(activity_id, svc.may_manage_tasks)
     return record_action(
         activity,
         lambda activity, form: svc.add_task(
             current_user, activity, form.title.data, form.owner_id.data, form.due_on.data
         ),
         message=None,
-        then=lambda _outcome: _tasks_done(activity),
-        on_error=lambda error, form: _tasks(activity, 422, form=put_error(form, error)),
+        then=lambda _outcome: TASKS.done(activity),
+        on_error=lambda error, form: TASKS.answer(activity, 422, form=put_error(form, error)),
         form=TaskForm(prefix="task", activity=activity),
     )
 
@@ -144,56 +183,61 @@ def activity_task_add(activity_id: int):
 @require("brand.edit")
 def activity_tasks_template(activity_id: int):
     """Start (or complete) the checklist from the template of the activity's kind."""
-    activity = _activity(activity_id)
-    if not svc.may_manage_tasks(current_user, activity):
-        abort(403)
+    activity = _activity(activity_id, svc.may_manage_tasks)
     return record_action(
         activity,
         lambda activity, form: svc.apply_template(current_user, activity),
         message=lambda made: _("%(n)s tasks added from the template.", n=len(made)),
-        then=lambda _outcome: _tasks_done(activity),
-        on_error=lambda error, form: _tasks(activity, 422, error=error.message),
+        then=lambda _outcome: TASKS.done(activity),
+        on_error=lambda error, form: TASKS.answer(activity, 422, error=error.message),
     )
 
 
-def _task(task_id: int) -> tuple[ActivityTask, Activity]:
+def _task(
+    task_id: int, may: Callable[[Any, Activity], bool] | None = None
+) -> tuple[ActivityTask, Activity]:
+    """The task and its activity (see _activity)."""
     task = db.session.get(ActivityTask, task_id)
     if task is None:
         abort(404)
-    return task, _activity(task.activity_id)
+    return task, _activity(task.activity_id, may)
+
+
+def _changeable_task(task_id: int) -> tuple[ActivityTask, Activity]:
+    """The task and its activity, 403 unless the user may change the task."""
+    task, activity = _task(task_id)
+    if not svc.may_change_task(current_user, task, activity):
+        abort(403)
+    return task, activity
 
 
 @bp.get("/activity-tasks/<int:task_id>/edit")
 @require("brand.edit")
 def activity_task_edit(task_id: int):
     """The task's row as a form (title, owner, due date)."""
-    task, activity = _task(task_id)
-    if not svc.may_change_task(current_user, task, activity):
-        abort(403)
+    task, activity = _changeable_task(task_id)
     form = TaskForm(
         formdata=None,
         prefix="task_edit",
         activity=activity,
         data={"title": task.title, "owner_id": task.owner_id or 0, "due_on": task.due_on},
     )
-    return _tasks(activity, edit_id=task.id, edit_form=form)
+    return TASKS.answer(activity, edit_id=task.id, edit_form=form)
 
 
 @bp.post("/activity-tasks/<int:task_id>")
 @require("brand.edit")
 def activity_task_update(task_id: int):
     """Save a task's title, owner and due date."""
-    task, activity = _task(task_id)
-    if not svc.may_change_task(current_user, task, activity):
-        abort(403)
+    task, activity = _changeable_task(task_id)
     return record_action(
         task,
         lambda task, form: svc.update_task(
             current_user, task, form.title.data, form.owner_id.data, form.due_on.data
         ),
         message=None,
-        then=lambda _outcome: _tasks_done(activity),
-        on_error=lambda error, form: _tasks(
+        then=lambda _outcome: TASKS.done(activity),
+        on_error=lambda error, form: TASKS.answer(
             _task(task_id)[1], 422, edit_id=task_id, edit_form=put_error(form, error)
         ),
         form=TaskForm(prefix="task_edit", activity=activity),
@@ -204,44 +248,36 @@ def activity_task_update(task_id: int):
 @require("brand.edit")
 def activity_task_status(task_id: int):
     """Move a task to do / in progress / done, in place."""
-    task, activity = _task(task_id)
-    if not svc.may_change_task(current_user, task, activity):
-        abort(403)
+    task, activity = _changeable_task(task_id)
     form = StatusForm()
     if not form.validate_on_submit():
-        return _tasks(activity, 422, error=_("Choose a status from the list."))
+        return TASKS.answer(activity, 422, error=_("Choose a status from the list."))
     svc.set_status(current_user, task, form.status.data)
     db.session.commit()
-    return _tasks_done(activity)
+    return TASKS.done(activity)
 
 
 @bp.post("/activity-tasks/<int:task_id>/move")
 @require("brand.edit")
 def activity_task_move(task_id: int):
     """Move a task up or down the checklist."""
-    task, activity = _task(task_id)
-    if not svc.may_manage_tasks(current_user, activity):
-        abort(403)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    svc.move_task(current_user, task, "up" if request.form.get("direction") == "up" else "down")
-    db.session.commit()
-    return _tasks_done(activity)
+    task, activity = _task(task_id, svc.may_manage_tasks)
+    direction = "up" if request.form.get("direction") == "up" else "down"
+    _confirmed(lambda: svc.move_task(current_user, task, direction))
+    return TASKS.done(activity)
 
 
 @bp.post("/activity-tasks/<int:task_id>/remove")
 @require("brand.edit")
 def activity_task_remove(task_id: int):
     """Take a task that is not done off the checklist (after confirmation)."""
-    task, activity = _task(task_id)
-    if not svc.may_manage_tasks(current_user, activity):
-        abort(403)
+    task, activity = _task(task_id, svc.may_manage_tasks)
     return record_action(
         task,
         lambda task, form: svc.remove_task(current_user, task),
         message=None,
-        then=lambda _outcome: _tasks_done(activity),
-        on_error=lambda error, form: _tasks(_task(task_id)[1], 422, error=error.message),
+        then=lambda _outcome: TASKS.done(activity),
+        on_error=lambda error, form: TASKS.answer(_task(task_id)[1], 422, error=error.message),
     )
 
 
@@ -297,25 +333,16 @@ def participants_view(activity: Activity, user, full: bool = False, **extra) -> 
     )
 
 
-def _participants(activity: Activity, status: int = 200, block="activity_participants", **extra):
+def _requested_participants(activity: Activity, user, **extra) -> ParticipantsView:
     # The participants page sends full=1 with its htmx requests: it answers with its own
     # search and paging, the activity page's panel with the newest rows.
     full = not is_partial() or request.values.get("full") == "1"
-    view = participants_view(activity, current_user, full=full, **extra)
-    return _page_or_panel(
-        "brand/participants.html",
-        "brand/_participants_panel.html",
-        block,
-        status,
-        activity=activity,
-        exe_people=view,
-    )
+    return participants_view(activity, user, full=full, **extra)
 
 
-def _participants_done(activity: Activity) -> Response:
-    if is_partial():
-        return _participants(activity)
-    return redirect_to(url_for("brand.activity_participants", activity_id=activity.id))
+PEOPLE = Part(
+    "participants", _l("Participants"), 30, "exe_people", participants_view, _requested_participants
+)
 
 
 @bp.get("/activities/<int:activity_id>/participants")
@@ -324,16 +351,14 @@ def activity_participants(activity_id: int):
     """Participants: invited customers, registrations and walk-ins; check-in; counts."""
     activity = _activity(activity_id)
     block = "participant_rows" if hx_target() == "participant_rows" else "activity_participants"
-    return _participants(activity, block=block, q=request.args.get("q", ""))
+    return PEOPLE.answer(activity, block=block, q=request.args.get("q", ""))
 
 
 @bp.post("/activities/<int:activity_id>/participants")
 @require("brand.edit")
 def activity_participant_add(activity_id: int):
     """Register a participant, or add a walk-in (checked in at once)."""
-    activity = _activity(activity_id)
-    if not svc.may_manage_participants(current_user, activity):
-        abort(403)
+    activity = _activity(activity_id, svc.may_manage_participants)
     return record_action(
         activity,
         lambda activity, form: svc.add_participant(
@@ -345,8 +370,8 @@ def activity_participant_add(activity_id: int):
             form.phone.data or "",
         ),
         message=None,
-        then=lambda _outcome: _participants_done(activity),
-        on_error=lambda error, form: _participants(activity, 422, form=put_error(form, error)),
+        then=lambda _outcome: PEOPLE.done(activity),
+        on_error=lambda error, form: PEOPLE.answer(activity, 422, form=put_error(form, error)),
         form=ParticipantForm(prefix="participant"),
     )
 
@@ -355,12 +380,10 @@ def activity_participant_add(activity_id: int):
 @require("brand.edit")
 def activity_customer_search(activity_id: int):
     """Customers the user may see matching the search, to invite (never the whole list)."""
-    activity = _activity(activity_id)
-    if not svc.may_manage_participants(current_user, activity):
-        abort(403)
+    activity = _activity(activity_id, svc.may_manage_participants)
     cq = request.args.get("cq", "")
     customers, invited = svc.search_customers(current_user, activity, cq)
-    return _participants(
+    return PEOPLE.answer(
         activity, block="customer_results", customers=customers, invited=invited, cq=cq
     )
 
@@ -369,15 +392,13 @@ def activity_customer_search(activity_id: int):
 @require("brand.edit")
 def activity_participants_invite(activity_id: int):
     """Put the customers ticked on the list as invited."""
-    activity = _activity(activity_id)
-    if not svc.may_manage_participants(current_user, activity):
-        abort(403)
+    activity = _activity(activity_id, svc.may_manage_participants)
     ids = [int(v) for v in request.form.getlist("customer") if v.isdigit()]
     cq = request.form.get("cq", "")
 
     def refused(error, form):
         customers, invited = svc.search_customers(current_user, activity, cq)
-        return _participants(
+        return PEOPLE.answer(
             activity,
             422,
             customers=customers,
@@ -390,51 +411,34 @@ def activity_participants_invite(activity_id: int):
         activity,
         lambda activity, form: svc.invite_customers(current_user, activity, ids),
         message=lambda made: _("%(n)s customers invited.", n=len(made)),
-        then=lambda _outcome: _participants_done(activity),
+        then=lambda _outcome: PEOPLE.done(activity),
         on_error=refused,
     )
 
 
-def _participant(participant_id: int) -> tuple[ActivityParticipant, Activity]:
+def _check_in(participant_id: int, do: Callable[[Any, ActivityParticipant], Any]) -> Response:
+    """Check a participant in or undo it; the panel again keeps the counts and rows of
+    the search and page the request names."""
     participant = db.session.get(ActivityParticipant, participant_id)
     if participant is None:
         abort(404)
-    return participant, _activity(participant.activity_id)
-
-
-def _check_in_answer(activity: Activity) -> Response:
-    """The panel again (counts and rows, keeping the search and page the request names)."""
-    if is_partial():
-        return _participants(activity, q=request.values.get("q", ""))
-    return redirect_to(url_for("brand.activity_participants", activity_id=activity.id))
+    activity = _activity(participant.activity_id, svc.may_manage_participants)
+    _confirmed(lambda: do(current_user, participant))
+    return PEOPLE.done(activity, q=request.values.get("q", ""))
 
 
 @bp.post("/activity-participants/<int:participant_id>/check-in")
 @require("brand.edit")
 def activity_participant_check_in(participant_id: int):
     """Check a participant in (the time is shown in the row)."""
-    participant, activity = _participant(participant_id)
-    if not svc.may_manage_participants(current_user, activity):
-        abort(403)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    svc.check_in(current_user, participant)
-    db.session.commit()
-    return _check_in_answer(activity)
+    return _check_in(participant_id, svc.check_in)
 
 
 @bp.post("/activity-participants/<int:participant_id>/undo-check-in")
 @require("brand.edit")
 def activity_participant_undo(participant_id: int):
     """Undo a check-in made by mistake."""
-    participant, activity = _participant(participant_id)
-    if not svc.may_manage_participants(current_user, activity):
-        abort(403)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    svc.undo_check_in(current_user, participant)
-    db.session.commit()
-    return _check_in_answer(activity)
+    return _check_in(participant_id, svc.undo_check_in)
 
 
 # --- on-site feedback --------------------------------------------------------------------------
@@ -487,51 +491,34 @@ def feedback_view(activity: Activity, user, **extra) -> FeedbackView:
     )
 
 
-def _feedback(activity: Activity, status: int = 200, block="activity_feedback", **extra):
-    view = feedback_view(activity, current_user, **extra)
-    return _page_or_panel(
-        "brand/feedback.html",
-        "brand/_feedback_panel.html",
-        block,
-        status,
-        activity=activity,
-        exe_feedback=view,
-    )
-
-
-def _feedback_done(activity: Activity) -> Response:
-    if is_partial():
-        return _feedback(activity)
-    return redirect_to(url_for("brand.activity_feedback", activity_id=activity.id))
+FEEDBACK = Part("feedback", _l("On-site feedback"), 40, "exe_feedback", feedback_view)
 
 
 @bp.get("/activities/<int:activity_id>/feedback")
 @require("brand.view")
 def activity_feedback(activity_id: int):
     """On-site feedback: the questionnaire, its link and QR code, the answers so far."""
-    return _feedback(_activity(activity_id))
+    return FEEDBACK.answer(_activity(activity_id))
 
 
 @bp.get("/activities/<int:activity_id>/feedback/count")
 @require("brand.view")
 def activity_feedback_count(activity_id: int):
     """The live answer count (polled by the panel)."""
-    return _feedback(_activity(activity_id), block="feedback_count")
+    return FEEDBACK.answer(_activity(activity_id), block="feedback_count")
 
 
 @bp.post("/activities/<int:activity_id>/feedback/attach")
 @require("brand.edit")
 def activity_feedback_attach(activity_id: int):
     """Attach an open questionnaire of the research chapter."""
-    activity = _activity(activity_id)
-    if not svc.may_manage_feedback(current_user, activity):
-        abort(403)
+    activity = _activity(activity_id, svc.may_manage_feedback)
     return record_action(
         activity,
         lambda activity, form: svc.attach_survey(current_user, activity, form.survey_id.data),
         message=None,
-        then=lambda _outcome: _feedback_done(activity),
-        on_error=lambda error, form: _feedback(activity, 422, form=put_error(form, error)),
+        then=lambda _outcome: FEEDBACK.done(activity),
+        on_error=lambda error, form: FEEDBACK.answer(activity, 422, form=put_error(form, error)),
         form=AttachSurveyForm(prefix="feedback", choices=svc.survey_choices(current_user)),
     )
 
@@ -540,15 +527,15 @@ def activity_feedback_attach(activity_id: int):
 @require("brand.edit")
 def activity_feedback_standard(activity_id: int):
     """Make, publish and attach the standard on-site feedback questionnaire."""
-    activity = _activity(activity_id)
-    if not svc.may_manage_feedback(current_user, activity):
-        abort(403)
+    activity = _activity(activity_id, svc.may_manage_feedback)
     return record_action(
         activity,
         lambda activity, form: svc.create_standard_survey(current_user, activity),
         message=_("The on-site feedback questionnaire is published."),
-        then=lambda _outcome: _feedback_done(activity),
-        on_error=lambda error, form: _feedback(_activity(activity_id), 422, error=error.message),
+        then=lambda _outcome: FEEDBACK.done(activity),
+        on_error=lambda error, form: FEEDBACK.answer(
+            _activity(activity_id), 422, error=error.message
+        ),
     )
 
 
@@ -556,14 +543,9 @@ def activity_feedback_standard(activity_id: int):
 @require("brand.edit")
 def activity_feedback_detach(activity_id: int):
     """Unlink the questionnaire (it keeps its answers in Research)."""
-    activity = _activity(activity_id)
-    if not svc.may_manage_feedback(current_user, activity):
-        abort(403)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    svc.detach_survey(current_user, activity)
-    db.session.commit()
-    return _feedback_done(activity)
+    activity = _activity(activity_id, svc.may_manage_feedback)
+    _confirmed(lambda: svc.detach_survey(current_user, activity))
+    return FEEDBACK.done(activity)
 
 
 def _sign_refused(activity: Activity, view: FeedbackView) -> Response:
@@ -654,33 +636,5 @@ def _task_owners(user, scope):
 def setup(app) -> None:
     """What this module adds to the app's registries (sidebar, flows, settings, audit
     labels, attachments, page parts); called by the chapter's register(app)."""
-    activity_page.register_panel(
-        activity_page.Panel(
-            "tasks",
-            _l("Tasks"),
-            "brand/_tasks_panel.html",
-            lambda activity, user: {"exe_tasks": tasks_view(activity, user)},
-            ("brand.view",),
-            order=20,
-        )
-    )
-    activity_page.register_panel(
-        activity_page.Panel(
-            "participants",
-            _l("Participants"),
-            "brand/_participants_panel.html",
-            lambda activity, user: {"exe_people": participants_view(activity, user)},
-            ("brand.view",),
-            order=30,
-        )
-    )
-    activity_page.register_panel(
-        activity_page.Panel(
-            "feedback",
-            _l("On-site feedback"),
-            "brand/_feedback_panel.html",
-            lambda activity, user: {"exe_feedback": feedback_view(activity, user)},
-            ("brand.view",),
-            order=40,
-        )
-    )
+    for part in (TASKS, PEOPLE, FEEDBACK):
+        activity_page.register_panel(part.as_panel())

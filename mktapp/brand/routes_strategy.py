@@ -45,7 +45,6 @@ def _page(strategy, file_form=None, status=200, block=None):
         logo=svc.logo_of(strategy),
         files=svc.files(),
         file_form=file_form or FileForm(),
-        confirm=ConfirmForm(),
         may_write=svc.may_write(current_user),
         versions=svc.version_numbers(),
     )

@@ -52,6 +52,12 @@ def may_write(user: Any) -> bool:
     return can(user, "brand.strategy")
 
 
+def _check_writer(user: Any) -> None:
+    """Raise StrategyError unless the user may change the strategy (its versions, its files)."""
+    if not may_write(user):
+        raise StrategyError(_("Only the marketing manager may change the brand strategy."))
+
+
 # --- colours ---------------------------------------------------------------------------
 
 
@@ -209,8 +215,7 @@ class StrategyInput:
 
 def save_version(user: Any, data: StrategyInput) -> BrandStrategy:
     """Store `data` as the next version (never changes an earlier one); raises StrategyError."""
-    if not may_write(user):
-        raise StrategyError(_("Only the marketing manager may change the brand strategy."))
+    _check_writer(user)
     if not data.positioning.strip():
         raise StrategyError(_("Describe the brand positioning."), "positioning")
     if not data.change_note.strip():
@@ -381,6 +386,12 @@ def files() -> list[VIFile]:
     return sorted(groups.values(), key=lambda f: f.name.casefold())
 
 
+def _file_of(attachment: Attachment) -> VIFile | None:
+    """The visual-identity file (its name, its versions) the attachment is a version of."""
+    key = _file_key(attachment.filename)
+    return next((f for f in files() if _file_key(f.name) == key), None)
+
+
 def logo_choices() -> list[Attachment]:
     """The images a version may name as its logo: the current version of each image file."""
     return [f.current for f in files() if f.is_image]
@@ -391,20 +402,14 @@ def logo_of(strategy: BrandStrategy | None) -> Attachment | None:
     if strategy is None or not strategy.logo_attachment_id:
         return None
     named = db.session.get(Attachment, strategy.logo_attachment_id)
-    if named is None:
-        return None
-    key = _file_key(named.filename)
-    for vi_file in files():
-        if _file_key(vi_file.name) == key:
-            return vi_file.current
-    return None
+    vi_file = _file_of(named) if named is not None else None
+    return vi_file.current if vi_file else None
 
 
 def add_file(user: Any, file_storage: Any) -> Attachment:
     """Upload a visual-identity file to the current version; raises StrategyError or
     attachments.UploadRejected. A file of the same name becomes that file's new version."""
-    if not may_write(user):
-        raise StrategyError(_("Only the marketing manager may change the brand strategy."))
+    _check_writer(user)
     strategy = current()
     if strategy is None:
         raise StrategyError(_("Save the first version of the strategy before adding files."))
@@ -419,19 +424,13 @@ def file_versions(attachment_id: int) -> tuple[BrandStrategy, list[Attachment]] 
     if attachment.archived_at is not None:
         return None
     record = db.session.get(BrandStrategy, attachment.record_id)
-    if record is None:
-        return None
-    key = _file_key(attachment.filename)
-    for vi_file in files():
-        if _file_key(vi_file.name) == key:
-            return record, vi_file.versions
-    return None
+    vi_file = _file_of(attachment) if record is not None else None
+    return (record, vi_file.versions) if vi_file else None
 
 
 def archive_file(user: Any, attachment_id: int) -> list[Attachment]:
     """Archive a file with all its versions (kept on disk and in the history)."""
-    if not may_write(user):
-        raise StrategyError(_("Only the marketing manager may change the brand strategy."))
+    _check_writer(user)
     found = file_versions(attachment_id)
     if found is None:
         raise LookupError(attachment_id)

@@ -16,36 +16,22 @@ from wtforms.validators import Length, Optional
 
 from mktapp.contracts import services as svc
 from mktapp.core.attachments import AttachmentField
-from mktapp.core.forms import LocalDateField, RowForm, sensible_date
+from mktapp.core.forms import LocalDateField, MoneyField, RowForm, sensible_date
 from mktapp.core.pickers import SHORT_LIST, FilterForm, PickerField
 
 
-class DecimalText(StringField):
-    """A number typed as text ("1,234.50", "¥88"); .data is a Decimal or None."""
-
-    def process_formdata(self, valuelist):
-        text = str(valuelist[0] if valuelist else "").strip()
-        text = text.replace(",", "").replace("，", "").lstrip("¥￥").strip()
-        if not text:
-            self.data = None
-            return
-        try:
-            value = Decimal(text)
-        except (InvalidOperation, ValueError):
-            self.data = None
-            raise ValueError(str(_l("Enter a number, like 1234.50."))) from None
-        if not value.is_finite() or abs(value) >= svc.MAX_AMOUNT:
-            self.data = None
-            raise ValueError(str(_l("Enter a number, like 1234.50.")))
-        if value != value.quantize(svc.CENT):
-            self.data = None
-            raise ValueError(str(_l("Use at most two decimals.")))
-        self.data = value
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return f"{self.data:.2f}" if self.data is not None else ""
+def parse_number(raw: str) -> Decimal:
+    """A number typed as text ("1,234.50", "¥88"), at most two decimals."""
+    text = str(raw).strip().replace(",", "").replace("，", "").lstrip("¥￥").strip()
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise ValueError(str(_l("Enter a number, like 1234.50."))) from None
+    if not value.is_finite() or abs(value) >= svc.MAX_AMOUNT:
+        raise ValueError(str(_l("Enter a number, like 1234.50.")))
+    if value != value.quantize(svc.CENT):
+        raise ValueError(str(_l("Use at most two decimals.")))
+    return value
 
 
 class ContractFilters(FilterForm):
@@ -74,8 +60,12 @@ class LineForm(RowForm):
     name = StringField(_l("Product or service"), validators=[Length(max=200)])
     specification = StringField(_l("Specification"), validators=[Length(max=200)])
     unit = StringField(_l("Unit"), validators=[Length(max=20)])
-    quantity = DecimalText(_l("Quantity"), render_kw={"inputmode": "decimal"})
-    unit_price = DecimalText(_l("Unit price"), render_kw={"inputmode": "decimal"})
+    quantity = MoneyField(
+        parse=parse_number, label=_l("Quantity"), render_kw={"inputmode": "decimal"}
+    )
+    unit_price = MoneyField(
+        parse=parse_number, label=_l("Unit price"), render_kw={"inputmode": "decimal"}
+    )
 
 
 class DeliveryForm(RowForm):
@@ -85,14 +75,17 @@ class DeliveryForm(RowForm):
 
 class InstalmentForm(RowForm):
     planned_date = LocalDateField(_l("Payment date"), validators=[Optional(), sensible_date])
-    amount = DecimalText(_l("Amount"), render_kw={"inputmode": "decimal"})
+    amount = MoneyField(parse=parse_number, label=_l("Amount"), render_kw={"inputmode": "decimal"})
     description = StringField(_l("Instalment"), validators=[Length(max=200)])
 
 
 class TermsForm(FlaskForm):
     title = StringField(_l("Contract title"), validators=[Length(max=200)])
-    tax_rate = DecimalText(
-        _l("Tax rate (%)"), default=Decimal("13.00"), render_kw={"inputmode": "decimal"}
+    tax_rate = MoneyField(
+        _l("Tax rate (%)"),
+        parse=parse_number,
+        default=Decimal("13.00"),
+        render_kw={"inputmode": "decimal"},
     )
     payment_method = StringField(
         _l("Payment method"),
@@ -232,7 +225,9 @@ class SignForm(FlaskForm):
 
 class MilestoneForm(FlaskForm):
     actual_date = LocalDateField(_l("Actual date"), validators=[Optional(), sensible_date])
-    actual_amount = DecimalText(_l("Amount received"), render_kw={"inputmode": "decimal"})
+    actual_amount = MoneyField(
+        parse=parse_number, label=_l("Amount received"), render_kw={"inputmode": "decimal"}
+    )
     note = StringField(_l("Note"), validators=[Length(max=300)])
 
 

@@ -5,8 +5,10 @@ signing, execution, amendments and versions), the archive and the contract as a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import click
 from flask import abort, current_app, flash, render_template, request, url_for
@@ -14,6 +16,7 @@ from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -34,6 +37,7 @@ from mktapp.core import clock, nav, pickers
 from mktapp.core.actions import record_action
 from mktapp.core.attachments import AttachmentError, attachments_for, register_attachable
 from mktapp.core.audit import acting_as
+from mktapp.core.errors import DomainError
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.i18n import amount_in_chinese
@@ -434,16 +438,35 @@ def _scan_fields(error) -> dict | None:
     return {None: "scan"} if isinstance(error, AttachmentError) else None
 
 
+def _contract_action(
+    contract: Contract,
+    do: Callable[[Contract, Any], Any],
+    message: str,
+    form: FlaskForm | None = None,
+    on_error: Callable[[DomainError, Any], Any] | None = None,
+):
+    """An action asked on the contract's page, which it comes back to; refused, the page
+    again with the reason above (or what `on_error` answers: the action's form with its
+    problems)."""
+    return record_action(
+        contract,
+        do,
+        message=message,
+        then=url_for("contracts.detail", contract_id=contract.id),
+        on_error=on_error
+        or (lambda error, form: _refused_page(contract.id, action_error=error.message)),
+        form=form,
+    )
+
+
 @bp.post("/<int:contract_id>/submit")
 @require("contracts.draft")
 def submit(contract_id: int):
     """Send a draft, returned or withdrawn contract for review."""
-    contract = _load(contract_id)
-    return record_action(
-        contract,
+    return _contract_action(
+        _load(contract_id),
         lambda contract, form: svc.submit_contract(current_user, contract),
-        message=_("Contract %(number)s submitted for review."),
-        then=url_for("contracts.detail", contract_id=contract.id),
+        _("Contract %(number)s submitted for review."),
         on_error=lambda error, form: (
             _not_submitted(contract_id, error)
             if isinstance(error, svc.TermsError)
@@ -467,18 +490,16 @@ def _not_submitted(contract_id: int, error: svc.TermsError):
 @require("contracts.draft")
 def sign(contract_id: int):
     """Mark an approved contract signed: the date and the signed scan."""
-    contract = _load(contract_id)
-    return record_action(
-        contract,
+    return _contract_action(
+        _load(contract_id),
         lambda contract, form: svc.sign_contract(
             current_user, contract, form.signed_on.data, form.scan.data, clock.today()
         ),
-        message=_("Contract %(number)s is signed."),
-        then=url_for("contracts.detail", contract_id=contract.id),
+        _("Contract %(number)s is signed."),
+        form=SignForm(),
         on_error=lambda error, form: _refused_page(
             contract_id, sign_form=put_error(form, error, _scan_fields(error))
         ),
-        form=SignForm(),
     )
 
 
@@ -486,13 +507,10 @@ def sign(contract_id: int):
 @require("contracts.view")
 def start(contract_id: int):
     """Put a signed contract into execution."""
-    contract = _load(contract_id)
-    return record_action(
-        contract,
+    return _contract_action(
+        _load(contract_id),
         lambda contract, form: svc.start_execution(current_user, contract, clock.today()),
-        message=_("Contract %(number)s is in execution."),
-        then=url_for("contracts.detail", contract_id=contract.id),
-        on_error=lambda error, form: _refused_page(contract_id, action_error=error.message),
+        _("Contract %(number)s is in execution."),
     )
 
 
@@ -504,7 +522,7 @@ def milestone(contract_id: int, milestone_id: int):
     item = db.session.get(ContractMilestone, milestone_id)
     if item is None or item.contract_id != contract.id:
         abort(404)
-    return record_action(
+    return _contract_action(
         contract,
         lambda contract, form: svc.record_milestone(
             current_user,
@@ -515,12 +533,11 @@ def milestone(contract_id: int, milestone_id: int):
             form.note.data,
             clock.today(),
         ),
-        message=_("Recorded."),
-        then=url_for("contracts.detail", contract_id=contract.id),
+        _("Recorded."),
+        form=MilestoneForm(),
         on_error=lambda error, form: _refused_page(
             contract_id, milestone_form=put_error(form, error), milestone_id=milestone_id
         ),
-        form=MilestoneForm(),
     )
 
 
@@ -528,13 +545,10 @@ def milestone(contract_id: int, milestone_id: int):
 @require("contracts.view")
 def complete(contract_id: int):
     """Close a contract whose deliveries and payments are all done."""
-    contract = _load(contract_id)
-    return record_action(
-        contract,
+    return _contract_action(
+        _load(contract_id),
         lambda contract, form: svc.complete_contract(current_user, contract, clock.today()),
-        message=_("Contract %(number)s is completed."),
-        then=url_for("contracts.detail", contract_id=contract.id),
-        on_error=lambda error, form: _refused_page(contract_id, action_error=error.message),
+        _("Contract %(number)s is completed."),
     )
 
 
@@ -542,18 +556,16 @@ def complete(contract_id: int):
 @require("contracts.view")
 def terminate(contract_id: int):
     """End a contract early, with the reason."""
-    contract = _load(contract_id)
-    return record_action(
-        contract,
+    return _contract_action(
+        _load(contract_id),
         lambda contract, form: svc.terminate_contract(
             current_user, contract, form.reason.data, clock.today()
         ),
-        message=_("Contract %(number)s is terminated."),
-        then=url_for("contracts.detail", contract_id=contract.id),
+        _("Contract %(number)s is terminated."),
+        form=TerminateForm(),
         on_error=lambda error, form: _refused_page(
             contract_id, terminate_form=put_error(form, error)
         ),
-        form=TerminateForm(),
     )
 
 
@@ -634,7 +646,7 @@ def archive_form(contract_id: int):
             form.form_errors.append(_("Only a signed contract can be archived."))
             return render("contracts/archive_form.html", contract=contract, form=form, status=422)
         return render("contracts/archive_form.html", contract=contract, form=form)
-    return record_action(
+    return _contract_action(
         contract,
         lambda contract, form: svc.archive_contract(
             current_user,
@@ -644,8 +656,8 @@ def archive_form(contract_id: int):
             form.scan.data,
             clock.today(),
         ),
-        message=_("Contract %(number)s archived."),
-        then=url_for("contracts.detail", contract_id=contract.id),
+        _("Contract %(number)s archived."),
+        form=form,
         on_error=lambda error, form: render(
             "contracts/archive_form.html",
             block="archive_form",
@@ -653,7 +665,6 @@ def archive_form(contract_id: int):
             form=put_error(form, error, _scan_fields(error)),
             status=422,
         ),
-        form=form,
     )
 
 

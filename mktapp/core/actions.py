@@ -33,12 +33,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash
+from flask import Response, abort, flash, request
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from mktapp.core.errors import DomainError
-from mktapp.core.forms import ConfirmForm
-from mktapp.core.htmx import redirect_to
+from mktapp.core.forms import ConfirmForm, put_error
+from mktapp.core.htmx import redirect_to, render
+from mktapp.core.permissions import get_visible_or_404
 from mktapp.extensions import db
 
 
@@ -116,3 +118,104 @@ def refreshed(record: Any) -> Any:
     added, a milestone removed), for a `then` that draws it in place."""
     db.session.refresh(record)
     return record
+
+
+# --- the recipes built on record_action -------------------------------------------------
+#
+# A step of a record's life:   act(_detail, ResearchPlan, plan_id, svc.start, message, url)
+# An action with a form:       record_action(..., on_error=again(_detail, Survey, survey_id,
+#                                             form_as="publish_form"), form=PublishForm())
+# A record's new/edit page:    edit_page("org/group_form.html", "group_form", form, group,
+#                                        lambda group, form: svc.update_group(...),
+#                                        message=..., then=..., group=group)
+
+
+def edit_page(
+    template: str,
+    block: str,
+    form: FlaskForm,
+    record: Any,
+    do: Callable[[Any, FlaskForm], Any],
+    /,
+    *,
+    message: str | Callable[[Any], str] | None,
+    then: str | Callable[[Any], Any],
+    **context: Any,
+) -> Response:
+    """A record's form page, one route for GET and POST: GET draws `template` with the
+    form (htmx asks for its `block` alone); POST runs `do(record, form)` (record None: a
+    new one) through record_action, and a refusal draws the form again (422) with the
+    service's complaint at its field. `context`: what else the template shows (the record
+    under its own name too)."""
+
+    def page(form: FlaskForm, status: int = 200) -> Response:
+        return render(template, block=block, status=status, form=form, **context)
+
+    if request.method == "GET":
+        return page(form)
+    return record_action(
+        record,
+        do,
+        message=message,
+        then=then,
+        on_error=lambda error, form: page(put_error(form, error), 422),
+        form=form,
+    )
+
+
+def part_or_404(model: type, part_id: int, record_model: type, record_key: str) -> Any:
+    """A part of a record (a plan's milestone, a questionnaire's question): 404 unless it
+    exists and its record (`record_key`: the part's column holding the record's id) is one
+    the user may see."""
+    part = db.session.get(model, part_id)
+    if part is None:
+        abort(404)
+    get_visible_or_404(record_model, getattr(part, record_key), current_user)
+    return part
+
+
+def act(
+    page: Callable[..., Response],
+    model: type,
+    record_id: int,
+    action: Callable[[Any, Any], Any],
+    message: str,
+    then: str,
+) -> Response:
+    """A one-click step of a record's life (submit, start, close, archive): the record
+    loaded through the record rules, `action(user, record)` run by record_action; done,
+    the message and `then`; refused, `page` again with why (again())."""
+    record = get_visible_or_404(model, record_id, current_user)
+    return record_action(
+        record,
+        lambda record, form: action(current_user, record),
+        message=message,
+        then=then,
+        on_error=again(page, model, record_id),
+    )
+
+
+def again(
+    page: Callable[..., Response],
+    model: type,
+    record_id: int,
+    *,
+    form_as: str | None = None,
+    fields: dict[str | None, str | None] | None = None,
+    message_as: str = "action_error",
+    **context: Any,
+) -> Callable[[DomainError, Any], Response]:
+    """The `on_error` of an action on a record: `page(record, status=422, **context)`, the
+    record read again after the rollback, with the refusal on the action's form (passed to
+    the page as `form_as`, each problem at its field: put_error with `fields`) or, for an
+    action without one, its message passed as `message_as`."""
+
+    def on_error(error: DomainError, form: Any) -> Response:
+        record = get_visible_or_404(model, record_id, current_user)
+        if form_as:
+            refusal = {form_as: put_error(form, error, fields)}
+        else:
+            refusal = {message_as: error.message}
+        return page(record, status=422, **context, **refusal)
+
+    return on_error

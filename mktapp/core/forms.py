@@ -21,7 +21,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtforms_translations
-from wtforms import DateField, Form
+from wtforms import DateField, Form, StringField
 from wtforms.validators import ValidationError
 
 from mktapp.core.errors import DomainError
@@ -108,3 +108,33 @@ def put_error(form, error: DomainError, fields: dict[str, str | None] | None = N
     for name, message in error.problems:
         add_error(form, fields.get(name, name) if name else fields.get(None), message)
     return form
+
+
+class MoneyField(StringField):
+    """An amount typed as text (not type=number), so that what was typed comes back as
+    typed with the message, and "1,234.50" or "¥88" are understood; .data is a Decimal,
+    or None when left blank. `parse(text)` reads it: the chapter's parser, whose
+    DomainError (or ValueError) is the field's message."""
+
+    def __init__(self, label=None, validators=None, parse=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.parse = parse
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else ""
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        try:
+            self.data = self.parse(valuelist[0])
+        except DomainError as error:
+            self.data = None
+            raise ValueError(error.message) from None
+        except ValueError:
+            self.data = None
+            raise
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return f"{self.data:.2f}" if self.data is not None else ""

@@ -30,11 +30,14 @@ from math import ceil
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
+from flask import Response, current_app
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from mktapp.core import clock
 from mktapp.core.exports import xlsx_response
+from mktapp.core.htmx import render
 from mktapp.core.paging import Paging
 from mktapp.extensions import db
 
@@ -315,3 +318,20 @@ class ListSpec:
         data = [[c.value(row) if c.value else "" for c in columns] for row in rows]
         name = filename or f"{title}-{clock.today():%Y%m%d}.xlsx"
         return xlsx_response(name, [(title, header, data)])
+
+
+# --- the route of a list -----------------------------------------------------------------
+
+
+def list_page(
+    template: str,
+    block: str,
+    query: ListQuery,
+    rows: Callable[[Any, ListQuery, int], ListPage],
+    push_url: str,
+    **context: Any,
+) -> Response:
+    """A list's page, or only its rows `block` for htmx: the query's page of
+    `rows(user, query, page_size)`, with the list's tidy address for the browser's bar."""
+    page = rows(current_user, query, current_app.config["PAGE_SIZE"])
+    return render(template, block=block, query=query, page=page, push_url=push_url, **context)

@@ -2,6 +2,8 @@
 
 from flask import Blueprint
 
+from mktapp.core.chapter import chapter
+
 bp = Blueprint("expense", __name__, url_prefix="/expense")
 
 from mktapp.expense import (  # noqa: E402,F401  (the routes need `bp`)
@@ -13,17 +15,4 @@ from mktapp.expense import (  # noqa: E402,F401  (the routes need `bp`)
     routes_monitoring,
 )
 
-
-def register(app) -> None:
-    """The chapter in the app: its blueprint, then what its parts add to the registries
-    (importing a module registers nothing)."""
-    app.register_blueprint(bp)
-    for part in (
-        budget,
-        claims,
-        monitoring,
-        routes_budget,
-        routes_claims,
-        routes_monitoring,
-    ):
-        part.setup(app)
+register = chapter(bp, budget, claims, monitoring, routes_budget, routes_claims, routes_monitoring)

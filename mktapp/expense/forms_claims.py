@@ -9,34 +9,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from mktapp.core import clock
 from mktapp.core.attachments import AttachmentField
-from mktapp.core.forms import LocalDateField, sensible_date
+from mktapp.core.forms import LocalDateField, MoneyField, sensible_date
 from mktapp.core.pickers import SHORT_LIST, FilterForm, PickerField
 from mktapp.expense import claims as svc
 from mktapp.models import CATEGORIES, PAYMENT_METHODS
-
-
-class MoneyField(StringField):
-    """An amount in yuan typed as text ("1,234.50"); .data is a Decimal or None.
-
-    A text input (not type=number) so that what was typed comes back as typed
-    with the message, and "1,234.50" or "¥88" are understood.
-    """
-
-    def process_formdata(self, valuelist):
-        self.raw = valuelist[0] if valuelist else ""
-        if not valuelist or not str(valuelist[0]).strip():
-            self.data = None
-            return
-        try:
-            self.data = svc.parse_amount(valuelist[0])
-        except svc.ClaimError as error:
-            self.data = None
-            raise ValueError(error.message) from None
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return f"{self.data:.2f}" if self.data is not None else ""
 
 
 def not_in_future(form, field) -> None:
@@ -78,6 +54,7 @@ class ClaimForm(FlaskForm):
     )
     amount = MoneyField(
         _l("Amount (yuan)"),
+        parse=svc.parse_amount,
         validators=[InputRequired(message=_l("Enter the amount."))],
         render_kw={"inputmode": "decimal", "autocomplete": "off", "placeholder": "0.00"},
     )

@@ -5,6 +5,9 @@ groups, posts and duties.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from mktapp.core import fragments, nav
-from mktapp.core.actions import record_action
-from mktapp.core.forms import ConfirmForm, put_error
+from mktapp.core.actions import edit_page, record_action
+from mktapp.core.forms import ConfirmForm
 from mktapp.core.htmx import redirect_to, render
 from mktapp.core.permissions import get_visible_or_404, require, require_any
 from mktapp.extensions import db
@@ -125,22 +128,17 @@ def admin_user_new():
     """Create an account: username, name, contact, roles, group, post, initial password."""
     form = UserCreateForm()
     _person_choices(form)
-    if request.method == "GET":
-        return _user_form(form, None)
-    return record_action(
+    return edit_page(
+        "org/user_form.html",
+        "user_form",
+        form,
         None,
         lambda _none, form: services.create_user(
             current_user,
             username=form.username.data,
-            display_name=form.display_name.data,
             password=form.password.data,
             hash_method=current_app.config["PASSWORD_HASH_METHOD"],
-            roles=form.roles.data,
-            email=form.email.data,
-            phone=form.phone.data,
-            group_id=form.group_id.data,
-            post_id=form.post_id.data,
-            joined_on=form.joined_on.data,
+            **form.person(),
         ),
         message=lambda user: _(
             "%(name)s can now sign in as %(username)s.",
@@ -148,13 +146,8 @@ def admin_user_new():
             username=user.username,
         ),
         then=lambda user: url_for("org.profile", user_id=user.id),
-        on_error=lambda error, form: _user_form(put_error(form, error), None, 422),
-        form=form,
+        person=None,
     )
-
-
-def _user_form(form, person, status: int = 200):
-    return render("org/user_form.html", block="user_form", status=status, form=form, person=person)
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -170,52 +163,38 @@ def admin_user_edit(user_id: int):
     else:
         form = UserEditForm()
     _person_choices(form)
-    if request.method == "GET":
-        return _user_form(form, person)
-    return record_action(
+    return edit_page(
+        "org/user_form.html",
+        "user_form",
+        form,
         person,
         lambda person, form: services.update_user(
-            current_user,
-            person,
-            display_name=form.display_name.data,
-            roles=form.roles.data,
-            email=form.email.data,
-            phone=form.phone.data,
-            group_id=form.group_id.data,
-            post_id=form.post_id.data,
-            joined_on=form.joined_on.data,
-            active=form.active.data,
+            current_user, person, active=form.active.data, **form.person()
         ),
         message=lambda person: _("The changes to %(name)s are saved.", name=person.display_name),
         then=url_for("org.profile", user_id=person.id),
-        on_error=lambda error, form: _user_form(put_error(form, error), person, 422),
-        form=form,
-    )
-
-
-def _confirm_page(
-    person,
-    *,
-    action: str,
-    title: str,
-    message: str,
-    button: str,
-    danger: bool,
-    problem: str | None = None,
-    status: int = 200,
-):
-    return render(
-        "org/confirm.html",
-        status=status,
         person=person,
-        form=ConfirmForm(),
-        action=action,
-        title=title,
-        message=message,
-        button=button,
-        danger=danger,
-        problem=problem,
     )
+
+
+def _confirmed(
+    person: User,
+    do: Callable[[User, User], Any],
+    done: Callable[[User], str],
+    **question: Any,
+):
+    """An account action asked on a page of its own: GET shows `question` (org/confirm.html:
+    action, title, message, button, danger, problem); POST runs `do(actor, person)`, then
+    `done(person)` as a toast on the person's profile, or the refusal's reason there."""
+    if request.method == "POST":
+        return record_action(
+            person,
+            lambda person, form: do(current_user, person),
+            message=done,
+            then=url_for("org.profile", user_id=person.id),
+            on_error=lambda error, form: _back_to_profile(person, error),
+        )
+    return render("org/confirm.html", person=person, form=ConfirmForm(), **question)
 
 
 def _back_to_profile(person, error):
@@ -229,19 +208,12 @@ def _back_to_profile(person, error):
 def admin_user_deactivate(user_id: int):
     """Deactivate an account after confirmation (GET shows the confirmation)."""
     person = get_visible_or_404(User, user_id, current_user)
-    if request.method == "POST":
-        return record_action(
-            person,
-            lambda person, form: services.deactivate_user(current_user, person),
-            message=lambda person: _(
-                "%(name)s has been deactivated and can no longer sign in.",
-                name=person.display_name,
-            ),
-            then=url_for("org.profile", user_id=person.id),
-            on_error=lambda error, form: _back_to_profile(person, error),
-        )
-    return _confirm_page(
+    return _confirmed(
         person,
+        services.deactivate_user,
+        lambda person: _(
+            "%(name)s has been deactivated and can no longer sign in.", name=person.display_name
+        ),
         action=url_for("org.admin_user_deactivate", user_id=person.id),
         title=_("Deactivate %(name)s?", name=person.display_name),
         message=_(
@@ -261,16 +233,10 @@ def admin_user_deactivate(user_id: int):
 def admin_user_reactivate(user_id: int):
     """Reactivate an account after confirmation."""
     person = get_visible_or_404(User, user_id, current_user)
-    if request.method == "POST":
-        return record_action(
-            person,
-            lambda person, form: services.reactivate_user(current_user, person),
-            message=lambda person: _("%(name)s can sign in again.", name=person.display_name),
-            then=url_for("org.profile", user_id=person.id),
-            on_error=lambda error, form: _back_to_profile(person, error),
-        )
-    return _confirm_page(
+    return _confirmed(
         person,
+        services.reactivate_user,
+        lambda person: _("%(name)s can sign in again.", name=person.display_name),
         action=url_for("org.admin_user_reactivate", user_id=person.id),
         title=_("Reactivate %(name)s?", name=person.display_name),
         message=_(
@@ -287,10 +253,10 @@ def admin_user_reactivate(user_id: int):
 def admin_user_password(user_id: int):
     """Set a new password for someone who has forgotten theirs."""
     person = get_visible_or_404(User, user_id, current_user)
-    form = ResetPasswordForm()
-    if request.method == "GET":
-        return _password_form(form, person)
-    return record_action(
+    return edit_page(
+        "org/password.html",
+        "password_form",
+        ResetPasswordForm(),
         person,
         lambda person, form: services.reset_password(
             current_user, person, form.password.data, current_app.config["PASSWORD_HASH_METHOD"]
@@ -300,14 +266,7 @@ def admin_user_password(user_id: int):
             name=person.display_name,
         ),
         then=url_for("org.profile", user_id=person.id),
-        on_error=lambda error, form: _password_form(put_error(form, error), person, 422),
-        form=form,
-    )
-
-
-def _password_form(form, person, status: int = 200):
-    return render(
-        "org/password.html", block="password_form", status=status, form=form, person=person
+        person=person,
     )
 
 
@@ -321,24 +280,13 @@ def admin_user_handover(user_id: int):
     form = HandoverForm()
     counts = services.owned_counts(person)
 
-    def page(form, status: int = 200):
-        return render(
-            "org/handover.html",
-            block="handover_form",
-            status=status,
-            form=form,
-            person=person,
-            counts=counts,
-            total=sum(n for _m, _l, n in counts),
-        )
-
-    if request.method == "GET":
-        return page(form)
-
     def target() -> User:
         return db.session.get(User, form.target_id.data)
 
-    return record_action(
+    return edit_page(
+        "org/handover.html",
+        "handover_form",
+        form,
         person,
         lambda person, form: services.hand_over(current_user, person, target()),
         message=lambda moved: _(
@@ -348,8 +296,9 @@ def admin_user_handover(user_id: int):
             target=target().display_name,
         ),
         then=url_for("org.profile", user_id=person.id),
-        on_error=lambda error, form: page(put_error(form, error), 422),
-        form=form,
+        person=person,
+        counts=counts,
+        total=sum(n for _m, _l, n in counts),
     )
 
 
@@ -370,9 +319,10 @@ def group_edit(group_id: int):
     form = GroupForm(obj=group) if request.method == "GET" else GroupForm()
     form.leader_id.scope = group.id
     form.leader_id.offer(sorted((u for u in group.members if u.active), key=_by_name))
-    if request.method == "GET":
-        return _group_form(form, group)
-    return record_action(
+    return edit_page(
+        "org/group_form.html",
+        "group_form",
+        form,
         group,
         lambda group, form: services.update_group(
             current_user,
@@ -383,13 +333,8 @@ def group_edit(group_id: int):
         ),
         message=_("The group %(name)s is saved."),
         then=url_for("org.chart") + f"#group-{group.id}",
-        on_error=lambda error, form: _group_form(put_error(form, error), group, 422),
-        form=form,
+        group=group,
     )
-
-
-def _group_form(form, group, status: int = 200):
-    return render("org/group_form.html", block="group_form", status=status, form=form, group=group)
 
 
 @bp.get("/posts")
@@ -404,23 +349,18 @@ def posts():
 def posts_edit(post_id: int):
     """Rename a post and rewrite its duties, one per line."""
     post = get_visible_or_404(Post, post_id, current_user)
-    form = PostForm(obj=post) if request.method == "GET" else PostForm()
-    if request.method == "GET":
-        return _post_form(form, post)
-    return record_action(
+    return edit_page(
+        "org/post_form.html",
+        "post_form",
+        PostForm(obj=post) if request.method == "GET" else PostForm(),
         post,
         lambda post, form: services.update_post(
             current_user, post, name=form.name.data, duties=form.duties.data
         ),
         message=_("The duties of %(name)s are saved."),
         then=url_for("org.posts") + f"#post-{post.id}",
-        on_error=lambda error, form: _post_form(put_error(form, error), post, 422),
-        form=form,
+        post=post,
     )
-
-
-def _post_form(form, post, status: int = 200):
-    return render("org/post_form.html", block="post_form", status=status, form=form, post=post)
 
 
 def setup(app) -> None:

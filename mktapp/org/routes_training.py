@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from mktapp.core import nav
-from mktapp.core.actions import record_action
+from mktapp.core.actions import edit_page, record_action
 from mktapp.core.attachments import register_attachable
 from mktapp.core.htmx import render
 from mktapp.core.permissions import get_visible_or_404, require
@@ -55,32 +55,18 @@ def training():
     )
 
 
-def _form_page(form: TrainingForm, record: TrainingRecord | None, status: int = 200):
-    return render(
+def _form_page(form: TrainingForm, record: TrainingRecord | None, do):
+    """The record's form; saved, the record's page (edit_page)."""
+    return edit_page(
         "org/training_form.html",
-        block="training_form",
-        status=status,
-        form=form,
-        record=record,
-        results=RESULTS,
-    )
-
-
-def _save(form: TrainingForm, record: TrainingRecord | None, do):
-    """Write the record: its page after, or the form again (422) with what is wrong."""
-
-    def refused(error, form):
-        if isinstance(error, svc.UnknownTrainee):  # its message is only the id asked for
-            form.trainee.errors = [_("Choose a person from the list.")]
-        return _form_page(form, record, 422)
-
-    return record_action(
+        "training_form",
+        form,
         record,
         do,
         message=_("Training record saved."),
         then=lambda record: url_for("org.training_detail", record_id=record.id),
-        on_error=refused,
-        form=form,
+        record=record,
+        results=RESULTS,
     )
 
 
@@ -91,8 +77,7 @@ def training_new():
     form = TrainingForm()
     if request.method == "GET":
         form.trainee.data = _int_arg("person") or current_user.id
-        return _form_page(form, None)
-    return _save(
+    return _form_page(
         form,
         None,
         lambda _none, form: svc.create_record(current_user, form.trainee.data, form.data),
@@ -122,8 +107,7 @@ def training_edit(record_id: int):
     form.trainee.scope = record.owner_id  # kept on the record though no longer active
     if request.method == "GET":
         form.trainee.data = record.owner_id
-        return _form_page(form, record)
-    return _save(
+    return _form_page(
         form,
         record,
         lambda record, form: svc.update_record(current_user, record, form.trainee.data, form.data),

@@ -26,7 +26,8 @@ class TrainingError(DomainError, ValueError):
 
 
 class UnknownTrainee(TrainingError):
-    """No such (active) person, or not one the actor may record training for."""
+    """No such (active) person, or not one the actor may record training for (said at
+    the form's trainee field)."""
 
 
 class NotAllowed(TrainingError):
@@ -143,7 +144,7 @@ def filter_years(user) -> list[int]:
 
 def _trainee(actor, trainee_id: int) -> User:
     if trainee_id not in {uid for uid, _ in trainee_choices(actor)}:
-        raise UnknownTrainee(trainee_id)
+        raise UnknownTrainee(_l("Choose a person from the list."), "trainee")
     return db.session.get(User, trainee_id)
 
 

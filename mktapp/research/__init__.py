@@ -6,6 +6,8 @@ this chapter; the analysis exposes question_block() and crosstab_block() for the
 
 from flask import Blueprint
 
+from mktapp.core.chapter import chapter
+
 bp = Blueprint("research", __name__, url_prefix="/research")
 
 from mktapp.research import (  # noqa: E402,F401  (the routes need `bp`)
@@ -20,19 +22,6 @@ from mktapp.research import (  # noqa: E402,F401  (the routes need `bp`)
     surveys,
 )
 
-
-def register(app) -> None:
-    """The chapter in the app: its blueprint, then what its parts add to the registries
-    (importing a module registers nothing)."""
-    app.register_blueprint(bp)
-    for part in (
-        market,
-        plans,
-        reports,
-        surveys,
-        routes_market,
-        routes_plans,
-        routes_reports,
-        routes_surveys,
-    ):
-        part.setup(app)
+register = chapter(
+    bp, market, plans, reports, surveys, routes_market, routes_plans, routes_reports, routes_surveys
+)

@@ -35,11 +35,11 @@ from mktapp.models import (
     User,
     utcnow,
 )
+from mktapp.research.documents import manager_flow, may_edit, send_for_approval
 
 STATUSES = PLAN_STATUSES
 CONTENTS = RESEARCH_CONTENTS
 METHODS = RESEARCH_METHODS
-EDITABLE = frozenset({"draft", "rejected", "withdrawn"})
 FIELD_METHODS = ("interview", "focus_group", "observation", "web_search")
 
 
@@ -50,15 +50,6 @@ class PlanError(DomainError):
 status_label = STATUSES.label
 content_label = CONTENTS.label
 method_label = METHODS.label
-
-
-def may_edit(user, plan: ResearchPlan) -> bool:
-    return (
-        can(user, "research.edit")
-        and plan.status in EDITABLE
-        and not plan.is_archived
-        and (plan.owner_id == user.id or "marketing_manager" in user.role_codes)
-    )
 
 
 def may_run(user, plan: ResearchPlan) -> bool:
@@ -180,10 +171,7 @@ def submit(user, plan: ResearchPlan) -> None:
         raise PlanError(_("Add at least one milestone to the schedule before submitting."))
     if not plan.assignments:
         raise PlanError(_("Assign at least one person before submitting."))
-    try:
-        engine.submit(plan, user)
-    except engine.ApprovalError as error:
-        raise PlanError(str(error)) from None
+    send_for_approval(plan, user, PlanError)
 
 
 def start(user, plan: ResearchPlan) -> None:
@@ -204,16 +192,8 @@ def archive(user, plan: ResearchPlan) -> None:
     plan.archived_at = utcnow()
 
 
-FLOW = engine.Flow(
-    doc_type="ResearchPlan",
-    model=ResearchPlan,
-    label=_l("Research plan"),
-    steps=[engine.Step("manager", _l("Marketing manager"), "marketing_manager")],
-    endpoint="research.plan_detail",
-    id_arg="plan_id",
-    applicant=lambda plan: plan.owner,
-    title=lambda plan: f"调研计划 {plan.number} · {plan.title[:60]}",
-    review=engine.STANDARD_REVIEW,
+FLOW = manager_flow(
+    ResearchPlan, _l("Research plan"), "research.plan_detail", "plan_id", "调研计划"
 )
 
 # --- the list -------------------------------------------------------------------------------

@@ -51,9 +51,9 @@ from mktapp.models import (
     utcnow,
 )
 from mktapp.research import analysis, market
+from mktapp.research.documents import manager_flow, may_edit, send_for_approval
 
 STATUSES = REPORT_STATUSES
-EDITABLE = frozenset({"draft", "rejected", "withdrawn"})
 MARKER = re.compile(r"<p>\[\[(question|crosstab):(\d{1,9})(?::(\d{1,9}))?\]\]</p>")
 COMPETITOR_MARKER = re.compile(r"<p>\[\[competitors:(\d{1,9}(?:,\d{1,9}){0,5})\]\]</p>")
 
@@ -63,15 +63,6 @@ class ReportError(DomainError):
 
 
 status_label = STATUSES.label
-
-
-def may_edit(user, report: ResearchReport) -> bool:
-    return (
-        can(user, "research.edit")
-        and report.status in EDITABLE
-        and not report.is_archived
-        and (report.owner_id == user.id or "marketing_manager" in user.role_codes)
-    )
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -271,10 +262,7 @@ def submit(user, report: ResearchReport) -> None:
         raise ReportError(_("Write every section before submitting: %(s)s", s="、".join(empty)))
     if not report.group_ids:
         raise ReportError(_("Choose the departments the report is distributed to."))
-    try:
-        engine.submit(report, user)
-    except engine.ApprovalError as error:
-        raise ReportError(str(error)) from None
+    send_for_approval(report, user, ReportError)
 
 
 def archive(user, report: ResearchReport) -> None:
@@ -314,16 +302,12 @@ def _tell_departments(report: ResearchReport) -> None:
             )
 
 
-FLOW = engine.Flow(
-    doc_type="ResearchReport",
-    model=ResearchReport,
-    label=_l("Research report"),
-    steps=[engine.Step("manager", _l("Marketing manager"), "marketing_manager")],
-    endpoint="research.report",
-    id_arg="report_id",
-    applicant=lambda report: report.owner,
-    title=lambda report: f"调研报告 {report.number} · {report.title[:60]}",
-    review=engine.STANDARD_REVIEW,
+FLOW = manager_flow(
+    ResearchReport,
+    _l("Research report"),
+    "research.report",
+    "report_id",
+    "调研报告",
     on_approved=on_approved,
 )
 

@@ -3,7 +3,7 @@ side-by-side comparison; the filterable industry news feed and its form."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,6 +11,7 @@ from mktapp.core import clock, nav
 from mktapp.core.actions import record_action
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import redirect_to, render
+from mktapp.core.lists import list_page
 from mktapp.core.permissions import can, get_visible_or_404, require
 from mktapp.extensions import db
 from mktapp.models import NEWS_CATEGORIES, NEWS_IMPACTS, Competitor, IndustryNews, MarketFigure
@@ -142,15 +143,14 @@ def competitor_archive(competitor_id: int):
 def news():
     """The industry news feed: filter by category and expected impact, search."""
     query = svc.NewsQuery.from_args(request.args)
-    page = svc.news_feed(current_user, query, current_app.config["PAGE_SIZE"])
-    return render(
+    return list_page(
         "research/news.html",
-        block="news_rows",
-        page=page,
-        query=query,
+        "news_rows",
+        query,
+        svc.news_feed,
+        query.url(url_for("research.news"), page=1),
         categories=NEWS_CATEGORIES,
         impacts=NEWS_IMPACTS,
-        push_url=query.url(url_for("research.news"), page=1),
     )
 
 

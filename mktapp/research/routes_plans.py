@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import abort, current_app, request, url_for
+from flask import abort, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from mktapp.core import clock, nav, pickers
-from mktapp.core.actions import record_action, refreshed
+from mktapp.core.actions import act, again, part_or_404, record_action, refreshed
 from mktapp.core.attachments import register_attachable
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.lists import list_page
 from mktapp.core.permissions import get_visible_or_404, require
 from mktapp.extensions import db
 from mktapp.models import (
@@ -60,16 +61,15 @@ def _register_pickers(state) -> None:
 def plans():
     """Research plans: search, filters by status, content and method, sort and paging."""
     query = svc.PlanQuery.from_args(request.args)
-    page = svc.list_plans(current_user, query, current_app.config["PAGE_SIZE"])
-    return render(
+    return list_page(
         "research/plans.html",
-        block="plan_rows",
-        query=query,
-        page=page,
+        "plan_rows",
+        query,
+        svc.list_plans,
+        url_for("research.plans", **query.args()),
         statuses=PLAN_STATUSES,
         contents=RESEARCH_CONTENTS,
         methods=RESEARCH_METHODS,
-        push_url=url_for("research.plans", **query.args()),
     )
 
 
@@ -207,18 +207,9 @@ def plan_detail(plan_id: int):
 
 
 def _act(plan_id: int, action, message: str, then: str | None = None):
-    plan = get_visible_or_404(ResearchPlan, plan_id, current_user)
-    return record_action(
-        plan,
-        lambda plan, form: action(current_user, plan),
-        message=message,
-        then=then or url_for("research.plan_detail", plan_id=plan.id),
-        on_error=lambda error, form: _detail(
-            get_visible_or_404(ResearchPlan, plan_id, current_user),
-            status=422,
-            action_error=error.message,
-        ),
-    )
+    """A step of the plan's life: done, the plan's page (or `then`)."""
+    then = then or url_for("research.plan_detail", plan_id=plan_id)
+    return act(_detail, ResearchPlan, plan_id, action, message, then)
 
 
 @bp.post("/plans/<int:plan_id>/submit")
@@ -267,8 +258,8 @@ def milestone_add(plan_id: int):
         lambda plan, form: svc.add_milestone(current_user, plan, form.due_on.data, form.title.data),
         message=None,
         then=lambda _milestone: _fragment_or_page(refreshed(plan), "plan_schedule"),
-        on_error=lambda error, form: _detail(
-            plan, status=422, block="plan_schedule", milestone_form=put_error(form, error)
+        on_error=again(
+            _detail, ResearchPlan, plan_id, form_as="milestone_form", block="plan_schedule"
         ),
         form=MilestoneForm(),
     )
@@ -281,11 +272,7 @@ def _fragment_or_page(plan, block):
 
 
 def _milestone(milestone_id: int) -> ResearchMilestone:
-    milestone = db.session.get(ResearchMilestone, milestone_id)
-    if milestone is None:
-        abort(404)
-    get_visible_or_404(ResearchPlan, milestone.plan_id, current_user)
-    return milestone
+    return part_or_404(ResearchMilestone, milestone_id, ResearchPlan, "plan_id")
 
 
 @bp.post("/milestones/<int:milestone_id>/toggle")
@@ -316,8 +303,8 @@ def _schedule_action(milestone: ResearchMilestone, do):
         do,
         message=None,
         then=lambda _outcome: _fragment_or_page(refreshed(plan), "plan_schedule"),
-        on_error=lambda error, form: _detail(
-            plan, status=422, block="plan_schedule", schedule_error=error.message
+        on_error=again(
+            _detail, ResearchPlan, plan.id, message_as="schedule_error", block="plan_schedule"
         ),
     )
 
@@ -332,9 +319,7 @@ def assignment_add(plan_id: int):
         lambda plan, form: svc.assign(current_user, plan, form.user_id.data, form.task.data),
         message=None,
         then=lambda _assignment: _fragment_or_page(refreshed(plan), "plan_staff"),
-        on_error=lambda error, form: _detail(
-            plan, status=422, block="plan_staff", staff_form=put_error(form, error)
-        ),
+        on_error=again(_detail, ResearchPlan, plan_id, form_as="staff_form", block="plan_staff"),
         form=AssignmentForm(),
     )
 
@@ -343,17 +328,15 @@ def assignment_add(plan_id: int):
 @require("research.edit")
 def assignment_remove(assignment_id: int):
     """Take a colleague off a draft plan."""
-    assignment = db.session.get(ResearchAssignment, assignment_id)
-    if assignment is None:
-        abort(404)
-    plan = get_visible_or_404(ResearchPlan, assignment.plan_id, current_user)
+    assignment = part_or_404(ResearchAssignment, assignment_id, ResearchPlan, "plan_id")
+    plan = assignment.plan
     return record_action(
         assignment,
         lambda assignment, form: svc.unassign(current_user, assignment),
         message=None,
         then=lambda _outcome: _fragment_or_page(refreshed(plan), "plan_staff"),
-        on_error=lambda error, form: _detail(
-            plan, status=422, block="plan_staff", staff_error=error.message
+        on_error=again(
+            _detail, ResearchPlan, plan.id, message_as="staff_error", block="plan_staff"
         ),
     )
 

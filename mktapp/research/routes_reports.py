@@ -4,16 +4,17 @@ blocks and approval, and the PDF (a live preview before approval, the frozen fil
 
 from __future__ import annotations
 
-from flask import abort, current_app, request, url_for
+from flask import abort, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from mktapp.core import clock, nav
-from mktapp.core.actions import record_action
+from mktapp.core.actions import act, again, record_action
 from mktapp.core.attachments import file_path, register_attachable
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import render
+from mktapp.core.lists import list_page
 from mktapp.core.pdf import pdf_response
 from mktapp.core.permissions import get_visible_or_404, require, visible
 from mktapp.extensions import db
@@ -36,14 +37,13 @@ from mktapp.research.forms import BlockForm, CompetitorBlockForm, ReportForm
 def reports():
     """Research reports: search by title or number, filter by status."""
     query = svc.ReportQuery.from_args(request.args)
-    page = svc.list_reports(current_user, query, current_app.config["PAGE_SIZE"])
-    return render(
+    return list_page(
         "research/reports.html",
-        block="report_rows",
-        page=page,
-        query=query,
+        "report_rows",
+        query,
+        svc.list_reports,
+        query.url(url_for("research.reports"), page=1),
         statuses=REPORT_STATUSES,
-        push_url=query.url(url_for("research.reports"), page=1),
     )
 
 
@@ -176,9 +176,8 @@ def report(report_id: int):
 @require("research.edit")
 def report_block(report_id: int):
     """Append a question's chart and table, or a cross-tab, to a section."""
-    report = get_visible_or_404(ResearchReport, report_id, current_user)
-    return record_action(
-        report,
+    return _insert(
+        report_id,
         lambda report, form: svc.insert_block(
             current_user,
             report,
@@ -186,14 +185,8 @@ def report_block(report_id: int):
             form.question.data,
             form.against.data or None,
         ),
-        message=_("Block inserted."),
-        then=url_for("research.report", report_id=report.id),
-        on_error=lambda error, form: _detail(
-            get_visible_or_404(ResearchReport, report_id, current_user),
-            status=422,
-            block_form=put_error(form, error),
-        ),
-        form=_block_form(report, BlockForm()),
+        "block_form",
+        lambda report: _block_form(report, BlockForm()),
     )
 
 
@@ -201,36 +194,35 @@ def report_block(report_id: int):
 @require("research.edit")
 def report_competitors(report_id: int):
     """Append a side-by-side comparison of chosen competitors to a section."""
-    report = get_visible_or_404(ResearchReport, report_id, current_user)
-    return record_action(
-        report,
+    return _insert(
+        report_id,
         lambda report, form: svc.insert_competitors(
             current_user, report, form.section.data, list(form.competitors.data or [])
         ),
+        "competitor_form",
+        lambda report: _competitor_form(CompetitorBlockForm(prefix="cmp")),
+    )
+
+
+def _insert(report_id: int, insert, form_as: str, form_for):
+    """Insert a live block into a section: `insert(report, form)`, the form made by
+    `form_for(report)`; done, the report's page; refused, the page with the form again
+    (passed as `form_as`)."""
+    report = get_visible_or_404(ResearchReport, report_id, current_user)
+    return record_action(
+        report,
+        insert,
         message=_("Block inserted."),
         then=url_for("research.report", report_id=report.id),
-        on_error=lambda error, form: _detail(
-            get_visible_or_404(ResearchReport, report_id, current_user),
-            status=422,
-            competitor_form=put_error(form, error),
-        ),
-        form=_competitor_form(CompetitorBlockForm(prefix="cmp")),
+        on_error=again(_detail, ResearchReport, report_id, form_as=form_as),
+        form=form_for(report),
     )
 
 
 def _act(report_id: int, action, message: str):
-    report = get_visible_or_404(ResearchReport, report_id, current_user)
-    return record_action(
-        report,
-        lambda report, form: action(current_user, report),
-        message=message,
-        then=url_for("research.report", report_id=report.id),
-        on_error=lambda error, form: _detail(
-            get_visible_or_404(ResearchReport, report_id, current_user),
-            status=422,
-            action_error=error.message,
-        ),
-    )
+    """A step of the report's life: done, the report's page."""
+    then = url_for("research.report", report_id=report_id)
+    return act(_detail, ResearchReport, report_id, action, message, then)
 
 
 @bp.post("/reports/<int:report_id>/submit")

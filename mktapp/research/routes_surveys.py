@@ -3,16 +3,17 @@ invitations, answers taken by phone, the analysis with cross-tabs, periods, expo
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, request, url_for
+from flask import Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from mktapp.core import nav
-from mktapp.core.actions import record_action, refreshed
+from mktapp.core.actions import act, again, part_or_404, record_action, refreshed
 from mktapp.core.exports import xlsx_response
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.lists import list_page
 from mktapp.core.permissions import get_visible_or_404, require
 from mktapp.core.qr import qr_svg
 from mktapp.extensions import db
@@ -44,14 +45,13 @@ from mktapp.research.forms import (
 def surveys():
     """Questionnaires: search, status and type filters, paging."""
     query = svc.SurveyQuery.from_args(request.args)
-    page = svc.list_surveys(current_user, query, current_app.config["PAGE_SIZE"])
-    return render(
+    return list_page(
         "research/surveys.html",
-        block="survey_rows",
-        query=query,
-        page=page,
+        "survey_rows",
+        query,
+        svc.list_surveys,
+        url_for("research.surveys", **query.args()),
         statuses=SURVEY_STATUSES,
-        push_url=url_for("research.surveys", **query.args()),
     )
 
 
@@ -69,14 +69,13 @@ def surveys_xlsx():
 @require("research.edit")
 def survey_archive(survey_id: int):
     """Put away a draft or closed questionnaire (kept with its answers, not deleted)."""
-    survey = get_visible_or_404(Survey, survey_id, current_user)
-    return record_action(
-        survey,
-        lambda survey, form: svc.archive(current_user, survey),
-        message=_("Questionnaire archived."),
-        then=url_for("research.surveys"),
-        on_error=lambda error, form: _detail(survey, status=422, action_error=error.message),
-    )
+    return _act(survey_id, svc.archive, _("Questionnaire archived."), url_for("research.surveys"))
+
+
+def _act(survey_id: int, action, message: str, then: str | None = None):
+    """A step of the questionnaire's life: done, its page (or `then`)."""
+    then = then or url_for("research.survey_detail", survey_id=survey_id)
+    return act(_detail, Survey, survey_id, action, message, then)
 
 
 def _plan_choices():
@@ -215,22 +214,15 @@ def question_add(survey_id: int):
         ),
         message=None,
         then=lambda _question: _after_build(refreshed(survey)),
-        on_error=lambda error, form: _detail(
-            get_visible_or_404(Survey, survey_id, current_user),
-            status=422,
-            block="survey_questions",
-            question_form=put_error(form, error),
+        on_error=again(
+            _detail, Survey, survey_id, form_as="question_form", block="survey_questions"
         ),
         form=QuestionForm(),
     )
 
 
 def _question(question_id: int) -> SurveyQuestion:
-    question = db.session.get(SurveyQuestion, question_id)
-    if question is None:
-        abort(404)
-    get_visible_or_404(Survey, question.survey_id, current_user)
-    return question
+    return part_or_404(SurveyQuestion, question_id, Survey, "survey_id")
 
 
 @bp.get("/questions/<int:question_id>/edit")
@@ -262,12 +254,13 @@ def question_update(question_id: int):
         ),
         message=None,
         then=lambda _question: _after_build(survey),
-        on_error=lambda error, form: _detail(
-            get_visible_or_404(Survey, survey.id, current_user),
-            status=422,
+        on_error=again(
+            _detail,
+            Survey,
+            survey.id,
+            form_as="edit_form",
             block="survey_questions",
             editing=question_id,
-            edit_form=put_error(form, error),
         ),
         form=form,
     )
@@ -304,8 +297,8 @@ def _build_action(question: SurveyQuestion, do):
         do,
         message=None,
         then=lambda _outcome: _after_build(survey),
-        on_error=lambda error, form: _detail(
-            survey, status=422, block="survey_questions", build_error=error.message
+        on_error=again(
+            _detail, Survey, survey.id, message_as="build_error", block="survey_questions"
         ),
     )
 
@@ -334,18 +327,27 @@ def survey_preview(survey_id: int):
 @require("research.edit")
 def survey_publish(survey_id: int):
     """Publish: a public link with an unguessable token; closes at a date or a cap."""
+    return _publishing(survey_id, svc.publish, _("Published. Share the link below."), "closes_on")
+
+
+def _publishing(survey_id: int, action, message: str, closes_at: str | None):
+    """Publish or reopen with the PublishForm's closing day and cap; refused, the form
+    again with each problem at its field (`closes_at`: the field the closing time's
+    problems go to; None: above the form)."""
     survey = get_visible_or_404(Survey, survey_id, current_user)
     return record_action(
         survey,
-        lambda survey, form: svc.publish(
+        lambda survey, form: action(
             current_user, survey, svc.end_of_day(form.closes_on.data), form.cap.data
         ),
-        message=_("Published. Share the link below."),
+        message=message,
         then=url_for("research.survey_detail", survey_id=survey.id),
-        on_error=lambda error, form: _detail(
-            get_visible_or_404(Survey, survey_id, current_user),
-            status=422,
-            publish_form=put_error(form, error, {"closes_at": "closes_on", "plan": None}),
+        on_error=again(
+            _detail,
+            Survey,
+            survey_id,
+            form_as="publish_form",
+            fields={"closes_at": closes_at, "plan": None},
         ),
         form=PublishForm(),
     )
@@ -367,35 +369,14 @@ def survey_qr(survey_id: int):
 @require("research.edit")
 def survey_close(survey_id: int):
     """Stop taking answers."""
-    survey = get_visible_or_404(Survey, survey_id, current_user)
-    return record_action(
-        survey,
-        lambda survey, form: svc.close(current_user, survey),
-        message=_("Questionnaire closed: the link no longer takes answers."),
-        then=url_for("research.survey_detail", survey_id=survey.id),
-        on_error=lambda error, form: _detail(survey, status=422, action_error=error.message),
-    )
+    return _act(survey_id, svc.close, _("Questionnaire closed: the link no longer takes answers."))
 
 
 @bp.post("/surveys/<int:survey_id>/reopen")
 @require("research.edit")
 def survey_reopen(survey_id: int):
     """Take answers again, with a new closing date or cap."""
-    survey = get_visible_or_404(Survey, survey_id, current_user)
-    return record_action(
-        survey,
-        lambda survey, form: svc.reopen(
-            current_user, survey, svc.end_of_day(form.closes_on.data), form.cap.data
-        ),
-        message=_("Questionnaire reopened."),
-        then=url_for("research.survey_detail", survey_id=survey.id),
-        on_error=lambda error, form: _detail(
-            get_visible_or_404(Survey, survey_id, current_user),
-            status=422,
-            publish_form=put_error(form, error, {"closes_at": None, "plan": None}),
-        ),
-        form=PublishForm(),
-    )
+    return _publishing(survey_id, svc.reopen, _("Questionnaire reopened."), None)
 
 
 @bp.post("/surveys/<int:survey_id>/copy")
@@ -408,10 +389,12 @@ def survey_copy(survey_id: int):
         lambda survey, form: svc.copy_as_period(current_user, survey, form.period.data),
         message=lambda copy: _("New period %(p)s created as a draft.", p=copy.period),
         then=lambda copy: url_for("research.survey_detail", survey_id=copy.id),
-        on_error=lambda error, form: _detail(
-            get_visible_or_404(Survey, survey_id, current_user),
-            status=422,
-            period_form=put_error(form, error, {None: "period", "period": "period"}),
+        on_error=again(
+            _detail,
+            Survey,
+            survey_id,
+            form_as="period_form",
+            fields={None: "period", "period": "period"},
         ),
         form=PeriodForm(),
     )

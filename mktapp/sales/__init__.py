@@ -2,6 +2,8 @@
 
 from flask import Blueprint
 
+from mktapp.core.chapter import chapter
+
 bp = Blueprint("sales", __name__, url_prefix="/sales")
 
 from mktapp.sales import (  # noqa: E402,F401  (the routes need `bp`)
@@ -14,17 +16,6 @@ from mktapp.sales import (  # noqa: E402,F401  (the routes need `bp`)
     routes_products,
 )
 
-
-def register(app) -> None:
-    """The chapter in the app: its blueprint, then what its parts add to the registries
-    (importing a module registers nothing)."""
-    app.register_blueprint(bp)
-    for part in (
-        customers,
-        followups,
-        pipeline,
-        routes_customers,
-        routes_pipeline,
-        routes_products,
-    ):
-        part.setup(app)
+register = chapter(
+    bp, customers, followups, pipeline, routes_customers, routes_pipeline, routes_products
+)

@@ -17,7 +17,7 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import aliased, joinedload, lazyload
 
 from mktapp.core import clock, vocab
@@ -182,18 +182,25 @@ def _remind(owner: User, item: Interaction, today: date) -> None:
 # --- the follow-ups page ------------------------------------------------------------------------
 
 
+def _own_followups(user: User) -> Select:
+    """The user's follow-ups, each with its customer and contact (one query)."""
+    return (
+        select(Interaction)
+        .options(
+            joinedload(Interaction.customer).lazyload("*"),
+            joinedload(Interaction.contact),
+            lazyload(Interaction.owner),
+        )
+        .where(Interaction.owner_id == user.id)
+    )
+
+
 def due_for(user: User, today: date, days_ahead: int = 7, limit: int = 100) -> list[Interaction]:
     """The user's next steps due by today + days_ahead (overdue first), not yet done."""
     return list(
         db.session.scalars(
-            select(Interaction)
-            .options(
-                joinedload(Interaction.customer).lazyload("*"),
-                joinedload(Interaction.contact),
-                lazyload(Interaction.owner),
-            )
+            _own_followups(user)
             .where(
-                Interaction.owner_id == user.id,
                 Interaction.next_date.is_not(None),
                 Interaction.next_date <= today + timedelta(days=days_ahead),
                 ~_superseded(),
@@ -207,13 +214,7 @@ def due_for(user: User, today: date, days_ahead: int = 7, limit: int = 100) -> l
 def recent_for(user: User, limit: int = 30) -> list[Interaction]:
     return list(
         db.session.scalars(
-            select(Interaction)
-            .options(
-                joinedload(Interaction.customer).lazyload("*"),
-                joinedload(Interaction.contact),
-                lazyload(Interaction.owner),
-            )
-            .where(Interaction.owner_id == user.id)
+            _own_followups(user)
             .order_by(Interaction.happened_at.desc(), Interaction.id.desc())
             .limit(limit)
         ).unique()

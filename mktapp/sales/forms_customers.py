@@ -42,6 +42,28 @@ EMAIL = Regexp(
 )
 
 
+def _vocab_select(label, vocabulary, default: str, **kwargs) -> SelectField:
+    """A select of a vocabulary's codes, starting at `default`; any other value is refused."""
+    return SelectField(
+        label,
+        choices=lambda: _choices(vocabulary),
+        default=default,
+        invalid_choice_message=CHOOSE,
+        **kwargs,
+    )
+
+
+def _owner_picker() -> PickerField:
+    """The sales rep who owns the customer; none leaves it in the pool."""
+    return PickerField(
+        _l("Owner"),
+        source="sales_reps",
+        select_up_to=SHORT_LIST,
+        blank=_l("Pool (no owner)"),
+        invalid_message=_l("Choose a sales rep from the list."),
+    )
+
+
 def _activity_id(value) -> int:
     """A chosen activity's id; 0 for none, -1 for anything that is not a number."""
     try:
@@ -56,12 +78,7 @@ class CustomerForm(FlaskForm):
         validators=[DataRequired(message=_l("Enter the customer's name.")), Length(max=200)],
         description=_l("The company's full registered name, or the person's name."),
     )
-    kind = SelectField(
-        _l("Kind"),
-        choices=lambda: _choices(CUSTOMER_KINDS),
-        default="company",
-        invalid_choice_message=CHOOSE,
-    )
+    kind = _vocab_select(_l("Kind"), CUSTOMER_KINDS, "company")
     industry = StringField(_l("Industry"), validators=[Optional(), Length(max=80)])
     size = SelectField(
         _l("Company size"),
@@ -78,25 +95,14 @@ class CustomerForm(FlaskForm):
     )
     city = StringField(_l("City"), validators=[Optional(), Length(max=40)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
-    grade = SelectField(
+    grade = _vocab_select(
         _l("Grade"),
-        choices=lambda: _choices(CUSTOMER_GRADES),
-        default="C",
-        invalid_choice_message=CHOOSE,
+        CUSTOMER_GRADES,
+        "C",
         description=_l("A: key customer, B: normal, C: small or unsure."),
     )
-    status = SelectField(
-        _l("Status"),
-        choices=lambda: _choices(CUSTOMER_STATUSES),
-        default="potential",
-        invalid_choice_message=CHOOSE,
-    )
-    source = SelectField(
-        _l("Lead source"),
-        choices=lambda: _choices(LEAD_SOURCES),
-        default="fair",
-        invalid_choice_message=CHOOSE,
-    )
+    status = _vocab_select(_l("Status"), CUSTOMER_STATUSES, "potential")
+    source = _vocab_select(_l("Lead source"), LEAD_SOURCES, "fair")
     source_detail = StringField(
         _l("Source detail"),
         validators=[Optional(), Length(max=200)],
@@ -110,13 +116,7 @@ class CustomerForm(FlaskForm):
         validate_choice=False,
         description=_l("When the lead came from a market activity: which one."),
     )
-    owner_id = PickerField(
-        _l("Owner"),
-        source="sales_reps",
-        select_up_to=SHORT_LIST,
-        blank=_l("Pool (no owner)"),
-        invalid_message=_l("Choose a sales rep from the list."),
-    )
+    owner_id = _owner_picker()
     notes = TextAreaField(
         _l("Notes"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 3}
     )
@@ -188,12 +188,7 @@ class ContactForm(FlaskForm):
 
 
 class FollowupForm(FlaskForm):
-    kind = SelectField(
-        _l("Kind"),
-        choices=lambda: _choices(INTERACTION_KINDS),
-        default="call",
-        invalid_choice_message=CHOOSE,
-    )
+    kind = _vocab_select(_l("Kind"), INTERACTION_KINDS, "call")
     happened_at = DateTimeLocalField(
         _l("When"),
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
@@ -286,11 +281,10 @@ class UploadForm(FlaskForm):
 
 
 class ImportOptionsForm(FlaskForm):
-    source = SelectField(
+    source = _vocab_select(
         _l("Lead source"),
-        choices=lambda: _choices(LEAD_SOURCES),
-        default="fair",
-        invalid_choice_message=CHOOSE,
+        LEAD_SOURCES,
+        "fair",
         description=_l("For rows whose file gives no source."),
     )
     source_detail = StringField(
@@ -299,10 +293,4 @@ class ImportOptionsForm(FlaskForm):
         description=_l("e.g. the fair's name: 2026 中国国际工业博览会."),
     )
     # Shown to those who hand leads out; everyone else's imports are their own.
-    owner_id = PickerField(
-        _l("Owner"),
-        source="sales_reps",
-        select_up_to=SHORT_LIST,
-        blank=_l("Pool (no owner)"),
-        invalid_message=_l("Choose a sales rep from the list."),
-    )
+    owner_id = _owner_picker()

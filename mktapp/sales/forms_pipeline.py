@@ -7,29 +7,10 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from mktapp.core.forms import LocalDateField, sensible_date
+from mktapp.core.forms import LocalDateField, MoneyField, sensible_date
 from mktapp.core.pickers import SHORT_LIST, FilterForm, PickerField
 from mktapp.models.sales import OPEN_STAGES, OPPORTUNITY_STAGES
 from mktapp.sales import pipeline as svc
-
-
-class AmountField(StringField):
-    """An amount in yuan typed as text ("1,234.50", "¥88"); .data is a Decimal or None."""
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not str(valuelist[0]).strip():
-            self.data = None
-            return
-        try:
-            self.data = svc.parse_amount(valuelist[0])
-        except svc.PipelineError as error:
-            self.data = None
-            raise ValueError(error.message) from None
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return f"{self.data:.2f}" if self.data is not None else ""
 
 
 class OpportunityForm(FlaskForm):
@@ -53,8 +34,9 @@ class OpportunityForm(FlaskForm):
         default="prospect",
         invalid_choice_message=_l("Choose a stage from the list."),
     )
-    amount = AmountField(
+    amount = MoneyField(
         _l("Amount (yuan)"),
+        parse=svc.parse_amount,
         validators=[Optional()],
         render_kw={"inputmode": "decimal", "autocomplete": "off", "placeholder": "0.00"},
     )

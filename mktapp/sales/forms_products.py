@@ -7,7 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from mktapp.sales.forms_pipeline import AmountField
+from mktapp.core.forms import MoneyField
+from mktapp.sales import pipeline
 from mktapp.sales.products import ProductInput
 
 
@@ -31,13 +32,15 @@ class ProductForm(FlaskForm):
         validators=[Optional(), Length(max=20)],
         description=_l("e.g. piece, set, year, person-day"),
     )
-    list_price = AmountField(
+    list_price = MoneyField(
         _l("List price (yuan)"),
+        parse=pipeline.parse_amount,
         validators=[InputRequired(message=_l("Enter the list price.")), price_above_zero],
         render_kw={"inputmode": "decimal", "autocomplete": "off", "placeholder": "0.00"},
     )
-    unit_cost = AmountField(
+    unit_cost = MoneyField(
         _l("Unit cost (yuan)"),
+        parse=pipeline.parse_amount,
         validators=[InputRequired(message=_l("Enter the unit cost (0 if none)."))],
         description=_l("Used for the margin and the profit in the sales appraisal."),
         render_kw={"inputmode": "decimal", "autocomplete": "off", "placeholder": "0.00"},

@@ -208,11 +208,16 @@ def read_table(data: bytes, filename: str) -> Table:
         )
     ext = os.path.splitext(filename or "")[1].lower()
     if ext == ".xlsx":
-        table = _read_xlsx(data)
+        rows = _read_xlsx(data)
     elif ext == ".csv":
-        table = _read_csv(data)
+        rows = _read_csv(data)
     else:
         raise ImportRefused(_("Upload an Excel workbook (.xlsx) or a CSV file (.csv)."))
+    if not rows:
+        raise ImportRefused(_("The file is empty."))
+    width = max(len(r) for r in rows)  # short rows are filled to the widest
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    table = Table(rows[0], rows[1:])
     while table.rows and not any(table.rows[-1]):
         table.rows.pop()
     if not any(table.headers):
@@ -222,8 +227,8 @@ def read_table(data: bytes, filename: str) -> Table:
     return table
 
 
-def _read_xlsx(data: bytes) -> Table:
-
+def _read_xlsx(data: bytes) -> list[list[str]]:
+    """The first sheet's rows as text (ImportRefused: unreadable, too long, formulas)."""
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
@@ -252,14 +257,11 @@ def _read_xlsx(data: bytes) -> Table:
         ) from error
     finally:
         book.close()
-    if not rows:
-        raise ImportRefused(_("The file is empty."))
-    width = max(len(r) for r in rows)
-    rows = [r + [""] * (width - len(r)) for r in rows]
-    return Table(rows[0], rows[1:])
+    return rows
 
 
-def _read_csv(data: bytes) -> Table:
+def _read_csv(data: bytes) -> list[list[str]]:
+    """The rows of a UTF-8 or GB18030 CSV file (ImportRefused: not text, too long, formulas)."""
     if b"\x00" in data[:4096]:
         raise ImportRefused(_("This is not a text CSV file."))
     for encoding in ("utf-8-sig", "gb18030"):
@@ -292,11 +294,7 @@ def _read_csv(data: bytes) -> Table:
             _("The CSV file cannot be read: %(error)s", error=str(error))
         ) from error
     _refuse_formulas(formulas)
-    if not rows:
-        raise ImportRefused(_("The file is empty."))
-    width = max(len(r) for r in rows)
-    rows = [r + [""] * (width - len(r)) for r in rows]
-    return Table(rows[0], rows[1:])
+    return rows
 
 
 def _column_letter(n: int) -> str:

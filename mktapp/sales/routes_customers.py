@@ -583,6 +583,33 @@ def _mapping_from_form(width: int) -> list[str]:
     return [request.form.get(f"col{i}", "") for i in range(width)]
 
 
+def _map_page(
+    token: str,
+    filename: str,
+    table: importing.Table,
+    mapping: list[str],
+    options: ImportOptionsForm,
+    report: importing.Report | None,
+    error: str | None,
+    status: int = 200,
+):
+    """The mapping page: the columns and their preview, then the check's report, if any."""
+    return render(
+        "sales/import_map.html",
+        status=status,
+        token=token,
+        filename=filename,
+        table=table,
+        preview=table.rows[: importing.PREVIEW_ROWS],
+        mapping=mapping,
+        fields=importing.FIELDS,
+        options=options,
+        report=report,
+        error=error,
+        confirm=ConfirmForm(),
+    )
+
+
 @bp.route("/customers/import/<token>", methods=["GET", "POST"])
 @require("sales.import")
 def customers_import_map(token: str):
@@ -607,20 +634,7 @@ def customers_import_map(token: str):
                 report = importing.analyse(table, mapping, options.source.data)
             except importing.ImportRefused as refused:
                 error, status = str(refused), 422
-    return render(
-        "sales/import_map.html",
-        status=status,
-        token=token,
-        filename=filename,
-        table=table,
-        preview=table.rows[: importing.PREVIEW_ROWS],
-        mapping=mapping,
-        fields=importing.FIELDS,
-        options=options,
-        report=report,
-        error=error,
-        confirm=ConfirmForm(),
-    )
+    return _map_page(token, filename, table, mapping, options, report, error, status)
 
 
 @bp.post("/customers/import/<token>/run")
@@ -674,20 +688,7 @@ def customers_import_run(token: str):
                 return redirect_to(url_for(f"sales.{view}"))
     else:
         error = _("The form expired; check the file again.")
-    return render(
-        "sales/import_map.html",
-        status=422,
-        token=token,
-        filename=filename,
-        table=table,
-        preview=table.rows[: importing.PREVIEW_ROWS],
-        mapping=mapping,
-        fields=importing.FIELDS,
-        options=options,
-        report=report,
-        error=error,
-        confirm=ConfirmForm(),
-    )
+    return _map_page(token, filename, table, mapping, options, report, error, 422)
 
 
 def setup(app) -> None:

@@ -14,7 +14,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from mktapp.core import clock, nav
-from mktapp.core.actions import record_action
+from mktapp.core.actions import edit_page, record_action
 from mktapp.core.charts import ACTUAL, BUDGET, Series, bar_chart, funnel_chart
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, redirect_to, render, retarget
@@ -206,16 +206,12 @@ def pipeline_summary():
     return render(
         "sales/pipeline_summary.html",
         query=query,
-        totals=totals,
-        open_cols=open_cols,
+        board=svc.Board(open_cols, totals["won"], totals["lost"]),  # the totals, no cards
         months=months,
         funnel=funnel,
         reached=reached,
         by_stage=by_stage,
         by_month=by_month,
-        open_amount=sum((c.amount for c in open_cols), svc.Decimal("0.00")),
-        open_weighted=sum((c.weighted for c in open_cols), svc.Decimal("0.00")),
-        open_count=sum(c.count for c in open_cols),
         filters=filters,
     )
 
@@ -252,19 +248,12 @@ def opportunities_xlsx():
 # --- the form ---------------------------------------------------------------------------------
 
 
-def _form_page(form: OpportunityForm, opportunity: Opportunity | None, status: int = 200):
-    return render(
+def _edit(form: OpportunityForm, opportunity: Opportunity | None):
+    """The opportunity form: drawn, or saved (its page after)."""
+    return edit_page(
         "sales/opportunity_form.html",
-        block="opportunity_form",
-        status=status,
-        form=form,
-        opportunity=opportunity,
-        stage_probability=STAGE_PROBABILITY,
-    )
-
-
-def _save(form: OpportunityForm, opportunity: Opportunity | None):
-    return record_action(
+        "opportunity_form",
+        form,
         opportunity,
         lambda opportunity, form: (
             svc.create_opportunity(current_user, form.to_input())
@@ -273,8 +262,8 @@ def _save(form: OpportunityForm, opportunity: Opportunity | None):
         ),
         message=lambda opportunity: _("Opportunity “%(title)s” saved.", title=opportunity.title),
         then=lambda opportunity: url_for("sales.opportunity_detail", opportunity_id=opportunity.id),
-        on_error=lambda error, form: _form_page(put_error(form, error), opportunity, 422),
-        form=form,
+        opportunity=opportunity,
+        stage_probability=STAGE_PROBABILITY,
     )
 
 
@@ -288,8 +277,7 @@ def opportunity_new():
         abort(404)
     if request.method == "GET":
         form.customer_id.data = wanted
-        return _form_page(form, None)
-    return _save(form, None)
+    return _edit(form, None)
 
 
 @bp.route("/opportunities/<int:opportunity_id>/edit", methods=["GET", "POST"])
@@ -302,9 +290,7 @@ def opportunity_edit(opportunity_id: int):
     # The customer is a picker (core/pickers): typed, searched and checked through the
     # record rules, not a select of every customer.
     form = OpportunityForm(obj=opportunity) if request.method == "GET" else OpportunityForm()
-    if request.method == "GET":
-        return _form_page(form, opportunity)
-    return _save(form, opportunity)
+    return _edit(form, opportunity)
 
 
 # --- one opportunity ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from mktapp.core import nav
-from mktapp.core.actions import record_action
+from mktapp.core.actions import edit_page, record_action
 from mktapp.core.forms import put_error
 from mktapp.core.htmx import render
 from mktapp.core.permissions import can, require
@@ -61,8 +61,13 @@ def _form_page(form: ProductForm, product: Product | None, status: int = 200):
     )
 
 
-def _save(form: ProductForm, product: Product | None):
-    return record_action(
+def _edit(product: Product | None):
+    """The product form: drawn, or saved (the list after)."""
+    form = ProductForm(obj=product) if request.method == "GET" else ProductForm()
+    return edit_page(
+        "sales/product_form.html",
+        "product_form",
+        form,
         product,
         lambda product, form: (
             svc.create_product(current_user, form.to_input())
@@ -71,8 +76,7 @@ def _save(form: ProductForm, product: Product | None):
         ),
         message=lambda product: _("Product %(code)s saved.", code=product.code),
         then=url_for("sales.products"),
-        on_error=lambda error, form: _form_page(put_error(form, error), product, 422),
-        form=form,
+        product=product,
     )
 
 
@@ -80,21 +84,14 @@ def _save(form: ProductForm, product: Product | None):
 @require("products.edit")
 def product_new():
     """Add a product to the list."""
-    form = ProductForm()
-    if request.method == "GET":
-        return _form_page(form, None)
-    return _save(form, None)
+    return _edit(None)
 
 
 @bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
 @require("products.edit")
 def product_edit(product_id: int):
     """Change a product's code, name, specification, price or cost."""
-    product = _get(product_id)
-    form = ProductForm(obj=product) if request.method == "GET" else ProductForm()
-    if request.method == "GET":
-        return _form_page(form, product)
-    return _save(form, product)
+    return _edit(_get(product_id))
 
 
 @bp.post("/products/<int:product_id>/archive")
