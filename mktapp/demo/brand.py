@@ -35,6 +35,7 @@ from mktapp.core import approvals as engine
 from mktapp.core import fragments
 from mktapp.core.attachments import save_upload
 from mktapp.core.numbering import next_number
+from mktapp.demo import approve_all
 from mktapp.demo.claims import tiny_pdf
 from mktapp.demo.contracts import _backdate, _quiet_history, _scan, _terms
 from mktapp.expense import budget as budget_svc
@@ -791,7 +792,7 @@ class ActivitySeeder:
         activity = self._pending(spec)
         month = activity.start_on.month % 12 + 1
         over = f"同意超预算执行：华南市场是明年增长重点，{month}月活动费相应压减。"
-        _decide_all(activity, self.users, over if activity.over_budget_reason else "")
+        approve_all(activity, self.users, over if activity.over_budget_reason else "")
         activity.approved_at = activity.submitted_at + timedelta(days=1, hours=3)
         _backdate_approvals("Activity", activity.id, activity.submitted_at, activity.approved_at)
         self._staff(activity)
@@ -1052,7 +1053,7 @@ class ActivitySeeder:
             if amount > remaining:
                 claim.over_budget_reason = "活动费用已在活动预算中预留，按活动结算。"
             engine.submit(claim, owner)
-            _decide_all(claim, self.users)
+            approve_all(claim, self.users)
             # Approved and paid at their planned moments (the engine's records follow).
             claim.approved_at = approved
             claims_svc.record_payment(
@@ -1194,7 +1195,7 @@ class ActivitySeeder:
             rep, terms, drafted, customer_id=opportunity.customer_id, opportunity_id=opportunity.id
         )
         contract_svc.submit_contract(rep, contract)
-        _decide_all(contract, self.users)
+        approve_all(contract, self.users)
         signed = min(self.today, drafted + timedelta(days=4))
         contract_svc.sign_contract(rep, contract, signed, _scan(contract.number), self.today)
         _backdate(contract, drafted)
@@ -1221,7 +1222,7 @@ class ActivitySeeder:
         )
         if status == "approved":
             evaluation_svc.submit(owner, activity)
-            _decide_all(evaluation, self.users)  # freezes the figures and the PDF
+            approve_all(evaluation, self.users)  # freezes the figures and the PDF
             submitted = _moment(activity.end_on + timedelta(days=10), 11)
             evaluation.submitted_at = submitted
             evaluation.approved_at = _moment(activity.end_on + timedelta(days=12), 15)
@@ -1242,22 +1243,6 @@ CLAIM_REASONS = {
     "commission": "活动成交提成",
     "other": "其他费用",
 }
-
-
-def _decide_all(doc, users: dict[str, User], executive_comment: str = "") -> None:
-    """Approve every step of the document's current request (the leader's when asked)."""
-    while True:
-        step = engine.pending_step(engine.current_request(doc))
-        if step is None:
-            return
-        executive = step.assignee_role == "executive"
-        if step.assignee_user_id is not None:
-            who = db.session.get(User, step.assignee_user_id)
-        else:
-            who = {"executive": users["boss"], "finance": users["finance1"]}.get(
-                step.assignee_role, users["manager"]
-            )
-        engine.approve(step.id, who, (executive and executive_comment) or "同意。")
 
 
 def _backdate_approvals(

@@ -21,6 +21,7 @@ from werkzeug.datastructures import FileStorage
 from mktapp.contracts import services as svc
 from mktapp.core import approvals as engine
 from mktapp.core.notify import PENDING_KEY
+from mktapp.demo import approve_all
 from mktapp.extensions import db
 from mktapp.models import (
     ApprovalEvent,
@@ -181,15 +182,6 @@ def _terms(rng: random.Random, products: list[Product], start: date) -> svc.Term
     return terms
 
 
-def _decide_all(doc, users: dict[str, User]) -> None:
-    while True:
-        step = engine.pending_step(engine.current_request(doc))
-        if step is None:
-            return
-        who = users["boss"] if step.assignee_role == "executive" else users["manager"]
-        engine.approve(step.id, who, "同意。")
-
-
 def _at(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=UTC) - timedelta(hours=8)
 
@@ -236,7 +228,7 @@ def seed(ctx: dict) -> None:
                 step = engine.pending_step(engine.current_request(contract))
                 engine.reject(step.id, users["manager"], rng.choice(REJECT_REASONS))
             elif state != "pending":
-                _decide_all(contract, users)
+                approve_all(contract, users)
         if state in ("signed", "executing", "completed", "terminated"):
             signed_on = min(today, drafted + timedelta(days=rng.randint(3, 8)))
             svc.sign_contract(rep, contract, signed_on, _scan(contract.number), today)
@@ -256,7 +248,7 @@ def seed(ctx: dict) -> None:
                     paid = sum(m.amount for m in new_terms.instalments[:-1])
                     new_terms.instalments[-1].amount = total - paid
                 amendment = svc.request_amendment(rep, contract, AMEND_REASONS[kind], new_terms)
-                _decide_all(amendment, users)
+                approve_all(amendment, users)
                 amended += 1
         if state in ("executing", "completed", "terminated"):
             svc.start_execution(rep, contract, min(today, contract.signed_on + timedelta(days=1)))

@@ -1,6 +1,5 @@
 """What the chapter's two approved documents share, the research plan and the research
-report: who may change one, sending it to the approval engine, and its one-step flow
-(the marketing manager)."""
+report: who may change one, and its one-step flow (the marketing manager)."""
 
 from __future__ import annotations
 
@@ -10,7 +9,6 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from mktapp.core import approvals as engine
-from mktapp.core.errors import DomainError
 from mktapp.core.permissions import can
 
 EDITABLE = frozenset({"draft", "rejected", "withdrawn"})
@@ -25,14 +23,6 @@ def may_edit(user, doc: Any) -> bool:
         and not doc.is_archived
         and (doc.owner_id == user.id or "marketing_manager" in user.role_codes)
     )
-
-
-def send_for_approval(doc: Any, user, error: type[DomainError]) -> None:
-    """Submit to the approval engine; its refusal comes back as the chapter's `error`."""
-    try:
-        engine.submit(doc, user)
-    except engine.ApprovalError as refusal:
-        raise error(str(refusal)) from None
 
 
 def manager_flow(

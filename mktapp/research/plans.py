@@ -35,7 +35,7 @@ from mktapp.models import (
     User,
     utcnow,
 )
-from mktapp.research.documents import manager_flow, may_edit, send_for_approval
+from mktapp.research.documents import manager_flow, may_edit
 
 STATUSES = PLAN_STATUSES
 CONTENTS = RESEARCH_CONTENTS
@@ -171,7 +171,7 @@ def submit(user, plan: ResearchPlan) -> None:
         raise PlanError(_("Add at least one milestone to the schedule before submitting."))
     if not plan.assignments:
         raise PlanError(_("Assign at least one person before submitting."))
-    send_for_approval(plan, user, PlanError)
+    engine.submit(plan, user)
 
 
 def start(user, plan: ResearchPlan) -> None:

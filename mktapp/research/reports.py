@@ -51,7 +51,7 @@ from mktapp.models import (
     utcnow,
 )
 from mktapp.research import analysis, market
-from mktapp.research.documents import manager_flow, may_edit, send_for_approval
+from mktapp.research.documents import manager_flow, may_edit
 
 STATUSES = REPORT_STATUSES
 MARKER = re.compile(r"<p>\[\[(question|crosstab):(\d{1,9})(?::(\d{1,9}))?\]\]</p>")
@@ -262,7 +262,7 @@ def submit(user, report: ResearchReport) -> None:
         raise ReportError(_("Write every section before submitting: %(s)s", s="、".join(empty)))
     if not report.group_ids:
         raise ReportError(_("Choose the departments the report is distributed to."))
-    send_for_approval(report, user, ReportError)
+    engine.submit(report, user)
 
 
 def archive(user, report: ResearchReport) -> None:

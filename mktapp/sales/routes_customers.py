@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from mktapp.core import clock, fragments, nav
-from mktapp.core.actions import record_action
+from mktapp.core.actions import act, record_action
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.permissions import get_visible_or_404, permissions_of, require
@@ -324,62 +324,47 @@ def customer_timeline(customer_id: int):
     )
 
 
-def _action(customer_id: int, do, message: str):
-    record = get_visible_or_404(Customer, customer_id, current_user)
-    return record_action(
-        record,
-        lambda record, form: do(record),
-        message=message,
-        then=url_for("sales.customer", customer_id=record.id),
-        on_error=lambda error, form: render(
-            "sales/customer_detail.html",
-            status=422,
-            action_error=error.message,
-            **_detail_context(_load(customer_id)),
-        ),
+def _detail_page(customer: Customer, status: int = 200, **extra):
+    """The customer's page again (`extra`: the refusal to show above its actions)."""
+    return render(
+        "sales/customer_detail.html",
+        status=status,
+        **_detail_context(_load(customer.id), **extra),
     )
+
+
+def _act(customer_id: int, action, message: str):
+    """A step of the customer's life (`action(user, customer)`): done, its page."""
+    then = url_for("sales.customer", customer_id=customer_id)
+    return act(_detail_page, Customer, customer_id, action, message, then)
 
 
 @bp.post("/customers/<int:customer_id>/archive")
 @require("sales.edit")
 def customer_archive(customer_id: int):
     """Archive a customer (kept, not deleted)."""
-    return _action(
-        customer_id,
-        lambda c: svc.archive_customer(current_user, c),
-        _("Customer %(name)s archived."),
-    )
+    return _act(customer_id, svc.archive_customer, _("Customer %(name)s archived."))
 
 
 @bp.post("/customers/<int:customer_id>/restore")
 @require("sales.assign")
 def customer_restore(customer_id: int):
     """Bring an archived customer back."""
-    return _action(
-        customer_id,
-        lambda c: svc.restore_customer(current_user, c),
-        _("Customer %(name)s restored."),
-    )
+    return _act(customer_id, svc.restore_customer, _("Customer %(name)s restored."))
 
 
 @bp.post("/customers/<int:customer_id>/claim")
 @require("sales.edit")
 def customer_claim(customer_id: int):
     """A rep takes a customer from the pool."""
-    return _action(
-        customer_id, lambda c: svc.claim(current_user, c), _("%(name)s is now your customer.")
-    )
+    return _act(customer_id, svc.claim, _("%(name)s is now your customer."))
 
 
 @bp.post("/customers/<int:customer_id>/release")
 @require("sales.edit")
 def customer_release(customer_id: int):
     """Give a customer back to the pool."""
-    return _action(
-        customer_id,
-        lambda c: svc.release(current_user, c),
-        _("%(name)s is back in the customer pool."),
-    )
+    return _act(customer_id, svc.release, _("%(name)s is back in the customer pool."))
 
 
 @bp.post("/customers/<int:customer_id>/assign")
