@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-import click
 from flask import abort, current_app, flash, request, url_for
-from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -24,11 +22,10 @@ from mktapp.brand import changes as change_svc
 from mktapp.brand.forms_activities import ActivityForm, CancelForm, ChangeForm, SubmitForm
 from mktapp.core import clock, fragments, nav, pickers
 from mktapp.core.actions import record_action
-from mktapp.core.audit import acting_as
+from mktapp.core.commands import daily_command
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, render
 from mktapp.core.permissions import get_visible_or_404, require
-from mktapp.extensions import db
 from mktapp.models import User
 from mktapp.models.brand import (
     ACTIVITY_KINDS,
@@ -368,17 +365,11 @@ def activity_change_detail(change_id: int):
 # --- the daily scan ---------------------------------------------------------------------------------------
 
 
-@click.command("brand-scan")
-@with_appcontext
-@click.option("--date", "day", default="", help="Scan as of this date (YYYY-MM-DD); default today.")
-def brand_scan(day: str) -> None:
+@daily_command("brand-scan")
+def brand_scan(today: date) -> str:
     """Start approved activities whose first day has come; end those whose last day passed."""
-
-    today = date.fromisoformat(day) if day else clock.today()
-    with acting_as(None, note="brand-scan"):
-        started, ended = svc.scan(today)
-        db.session.commit()
-    click.echo(f"{started} activities started, {ended} ended")
+    started, ended = svc.scan(today)
+    return f"{started} activities started, {ended} ended"
 
 
 @bp.record_once

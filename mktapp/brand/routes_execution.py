@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import click
 from flask import Response, abort, current_app, request, url_for
-from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,7 +24,7 @@ from mktapp.brand import execution as svc
 from mktapp.brand.forms_execution import AttachSurveyForm, ParticipantForm, StatusForm, TaskForm
 from mktapp.core import clock, pickers
 from mktapp.core.actions import record_action
-from mktapp.core.audit import acting_as
+from mktapp.core.commands import daily_command
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import hx_target, is_partial, redirect_to, render
 from mktapp.core.permissions import can, get_visible_or_404, require, visible
@@ -602,17 +600,10 @@ def _activity_url(activity: Activity) -> str:
         return url_for(endpoint, activity_id=activity.id)
 
 
-@click.command("activity-tasks-scan")
-@with_appcontext
-@click.option("--date", "day", default="", help="Scan as of this date (YYYY-MM-DD); default today.")
-def activity_tasks_scan(day: str) -> None:
+@daily_command("activity-tasks-scan")
+def activity_tasks_scan(today: date) -> str:
     """Tell each overdue activity task's owner (once)."""
-
-    today = date.fromisoformat(day) if day else clock.today()
-    with acting_as(None, note="activity-tasks-scan"):
-        count = svc.scan_overdue(today, _activity_url)
-        db.session.commit()
-    click.echo(f"{count} overdue activity tasks notified")
+    return f"{svc.scan_overdue(today, _activity_url)} overdue activity tasks notified"
 
 
 @bp.record_once

@@ -10,9 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import click
 from flask import abort, current_app, flash, render_template, request, url_for
-from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -36,7 +34,7 @@ from mktapp.contracts.forms import (
 from mktapp.core import clock, nav, pickers
 from mktapp.core.actions import record_action
 from mktapp.core.attachments import AttachmentError, attachments_for, register_attachable
-from mktapp.core.audit import acting_as
+from mktapp.core.commands import daily_command
 from mktapp.core.errors import DomainError
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, redirect_to, render
@@ -689,17 +687,10 @@ def pdf(contract_id: int):
 # --- the overdue scan --------------------------------------------------------------------------
 
 
-@click.command("contracts-scan")
-@with_appcontext
-@click.option("--date", "day", default="", help="Scan as of this date (YYYY-MM-DD); default today.")
-def contracts_scan(day: str) -> None:
+@daily_command("contracts-scan")
+def contracts_scan(today: date) -> str:
     """Notify owners and the marketing manager of overdue deliveries and payments (once)."""
-
-    today = date.fromisoformat(day) if day else clock.today()
-    with acting_as(None, note="contracts-scan"):
-        count = svc.scan_overdue(today)
-        db.session.commit()
-    click.echo(f"{count} overdue milestones notified")
+    return f"{svc.scan_overdue(today)} overdue milestones notified"
 
 
 @bp.record_once

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
-import click
 from flask import abort, url_for
-from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from mktapp.core import clock
 from mktapp.core.actions import record_action
-from mktapp.core.audit import acting_as
+from mktapp.core.commands import daily_command
 from mktapp.core.forms import put_error
 from mktapp.core.htmx import is_partial, render
 from mktapp.core.permissions import require
@@ -73,17 +71,10 @@ def followups():
     )
 
 
-@click.command("sales-reminders")
-@with_appcontext
-@click.option("--date", "day", default="", help="Treat this day (YYYY-MM-DD) as today.")
-def sales_reminders(day: str) -> None:
+@daily_command("sales-reminders")
+def sales_reminders(today: date) -> str:
     """Notify sales reps of the follow-ups due today (for a daily cron job); each once."""
-
-    today = date.fromisoformat(day) if day else clock.today()
-    with acting_as(None, note="sales-reminders"):
-        sent = svc.send_due_reminders(today)
-        db.session.commit()
-    click.echo(f"{today}: {sent} reminders sent")
+    return f"{today}: {svc.send_due_reminders(today)} reminders sent"
 
 
 @bp.record_once
