@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,11 +20,12 @@ from mktapp.brand import activities as svc
 from mktapp.brand import activity_page, bp
 from mktapp.brand import changes as change_svc
 from mktapp.brand.forms_activities import ActivityForm, CancelForm, ChangeForm, SubmitForm
-from mktapp.core import clock, fragments, nav, pickers
+from mktapp.core import clock, nav, pickers
 from mktapp.core.actions import record_action
 from mktapp.core.commands import daily_command
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, render
+from mktapp.core.lists import list_page
 from mktapp.core.permissions import get_visible_or_404, require
 from mktapp.models import User
 from mktapp.models.brand import (
@@ -43,31 +44,16 @@ from mktapp.org.picker_sources import people_source
 def activities():
     """Market activities: search, filters by status, kind and year, sort, paging, export."""
     query = svc.ActivityQuery.from_args(request.args)
-    page_size = current_app.config["PAGE_SIZE"]
-    rows = fragments.cached_block(
+    return list_page(
         "brand/activities.html",
         "activity_rows",
-        key=(repr(query), page_size),
-        depends=("activities",),
-        reader=current_user,
-        rules=(Activity,),
-        context=lambda: {
-            "page": svc.list_activities(current_user, query, page_size),
-            "query": query,
-        },
-    )
-    response = render(
-        "brand/activities.html",
-        block="activity_rows",
-        fragment=rows,
-        query=query,
+        query,
+        svc.list_activities,
+        url_for("brand.activities", **query.args()),
         statuses=ACTIVITY_STATUSES,
         kinds=ACTIVITY_KINDS,
         years=[] if is_partial() else svc.years_with_activities(current_user),
     )
-    if is_partial():
-        response.headers["HX-Push-Url"] = url_for("brand.activities", **query.args())
-    return response
 
 
 @bp.get("/activities.xlsx")

@@ -35,7 +35,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from mktapp.core import clock
+from mktapp.core import clock, fragments
 from mktapp.core.exports import xlsx_response
 from mktapp.core.htmx import render
 from mktapp.core.paging import Paging
@@ -226,6 +226,17 @@ class ListQuery:
         return f"{type(self).__name__}({vars(self)!r})"
 
 
+@dataclass(frozen=True)
+class Cached:
+    """A list whose rows stay rendered (core/fragments.py) until the data they show
+    changes: `depends`, the data versions the rows show; `rules`, the models whose record
+    rules decide what a reader sees (readers who see the same share the rows). Only where
+    bench/ shows it pays: the claims, the customers, the staff directory."""
+
+    depends: tuple[str, ...]
+    rules: tuple[type, ...] = ()
+
+
 class ListSpec:
     """The declaration of one list (see the module's docstring)."""
 
@@ -240,8 +251,10 @@ class ListSpec:
         tie: Any = None,
         tie_follows_sort: bool = True,
         sorts: Mapping[str, Any] | None = None,
+        cache: Cached | None = None,
     ):
         self.name = name
+        self.cache = cache
         self.columns = list(columns)
         self.filters = list(filters)
         self.default_sort = default_sort
@@ -329,9 +342,33 @@ def list_page(
     query: ListQuery,
     rows: Callable[[Any, ListQuery, int], ListPage],
     push_url: str,
+    key: Any = (),
     **context: Any,
 ) -> Response:
     """A list's page, or only its rows `block` for htmx: the query's page of
-    `rows(user, query, page_size)`, with the list's tidy address for the browser's bar."""
-    page = rows(current_user, query, current_app.config["PAGE_SIZE"])
-    return render(template, block=block, query=query, page=page, push_url=push_url, **context)
+    `rows(user, query, page_size)`, with the list's tidy address for the browser's bar.
+
+    A list whose spec is `Cached` takes its rows from the fragment cache: `key` then names
+    what else the rows depend on besides the query and the reader's record rules (the
+    list's endpoint, the reader's id on a "mine" list, permissions that draw buttons).
+    """
+    page_size = current_app.config["PAGE_SIZE"]
+
+    def rows_context() -> dict:
+        return {"page": rows(current_user, query, page_size), "query": query, **context}
+
+    cache = query.spec.cache
+    if cache is None:
+        return render(template, block=block, push_url=push_url, **rows_context())
+    fragment = fragments.cached_block(
+        template,
+        block,
+        key=(repr(query), page_size, key),
+        depends=cache.depends,
+        reader=current_user,
+        rules=cache.rules,
+        context=rows_context,
+    )
+    return render(
+        template, block=block, fragment=fragment, query=query, push_url=push_url, **context
+    )

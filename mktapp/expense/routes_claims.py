@@ -24,6 +24,7 @@ from mktapp.core.exports import xlsx_response
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, render
 from mktapp.core.i18n import money
+from mktapp.core.lists import list_page
 from mktapp.core.pdf import pdf_response, render_pdf
 from mktapp.core.permissions import get_visible_or_404, require
 from mktapp.dashboard.services import Panel, register_panel
@@ -52,31 +53,17 @@ def cn_amount_filter(value) -> str:
 def _listing(endpoint: str, mine: bool):
     filters = None if mine else ClaimFilters(request.args)  # a name typed is looked up
     query = svc.ClaimQuery.from_args(filters.values(request.args) if filters else request.args)
-    page_size = current_app.config["PAGE_SIZE"]
-    # The rows and totals, kept rendered until a claim or a person changes.
-    rows = fragments.cached_block(
+    export_endpoint = "expense.my_claims_xlsx" if mine else "expense.claims_xlsx"
+    return list_page(
         "expense/claims.html",
         "claim_rows",
-        key=(endpoint, repr(query), page_size, current_user.id if mine else None),
-        depends=("claims", "people"),
-        reader=current_user,
-        rules=(ExpenseClaim,),
-        context=lambda: {
-            "page": svc.list_claims(current_user, query, page_size, mine=mine),
-            "query": query,
-            "mine": mine,
-            "list_endpoint": endpoint,
-            "export_endpoint": "expense.my_claims_xlsx" if mine else "expense.claims_xlsx",
-        },
-    )
-    return render(
-        "expense/claims.html",
-        block="claim_rows",
-        fragment=rows,
-        query=query,
+        query,
+        lambda user, query, page_size: svc.list_claims(user, query, page_size, mine=mine),
+        url_for(endpoint, **query.args()),
+        key=(endpoint, current_user.id if mine else None),
         mine=mine,
         list_endpoint=endpoint,
-        export_endpoint="expense.my_claims_xlsx" if mine else "expense.claims_xlsx",
+        export_endpoint=export_endpoint,
         statuses=svc.STATUSES,
         categories=CATEGORIES,
         # The applicant filter (its short list of people), kept rendered like the rows; a
@@ -98,7 +85,6 @@ def _listing(endpoint: str, mine: bool):
             context=lambda: {"filters": filters, "list_endpoint": endpoint},
         ),
         may_create=svc.may_claim(current_user),
-        push_url=url_for(endpoint, **query.args()),
     )
 
 

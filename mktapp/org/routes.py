@@ -14,10 +14,11 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from mktapp.core import fragments, nav
+from mktapp.core import nav
 from mktapp.core.actions import edit_page, record_action
 from mktapp.core.forms import ConfirmForm
 from mktapp.core.htmx import redirect_to, render
+from mktapp.core.lists import list_page
 from mktapp.core.permissions import get_visible_or_404, require, require_any
 from mktapp.extensions import db
 from mktapp.models import Group, Post, User
@@ -52,34 +53,19 @@ def chart():
 def _directory(endpoint: str, admin_mode: bool):
     query = DirectoryQuery.from_args(request.args, default_status="all" if admin_mode else "active")
     list_url = url_for(endpoint)
-    page_size = current_app.config["PAGE_SIZE"]
-    # The rows are the busiest fragment of the app: kept rendered until people change.
-    rows = fragments.cached_block(
+    return list_page(
         "org/users.html",
         "user_rows",
-        key=(endpoint, admin_mode, repr(query), page_size),
-        depends=("people",),
-        reader=current_user,
-        rules=(User,),
-        context=lambda: {
-            "page": services.user_directory(current_user, query, page_size),
-            "query": query,
-            "list_url": list_url,
-            "admin_mode": admin_mode,
-            "public_columns": services.PUBLIC_COLUMNS,
-        },
-    )
-    return render(
-        "org/users.html",
-        block="user_rows",
-        fragment=rows,
-        query=query,
+        query,
+        services.user_directory,
+        query.url(list_url),
+        key=(endpoint, admin_mode),
         list_endpoint=endpoint,
         list_url=list_url,
         admin_mode=admin_mode,
+        public_columns=services.PUBLIC_COLUMNS,
         groups=services.filter_groups(),
         role_choices=services.role_choices(),
-        push_url=query.url(list_url),
     )
 
 

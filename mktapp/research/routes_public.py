@@ -21,7 +21,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from mktapp.core import fragments
 from mktapp.core.forms import ConfirmForm
 from mktapp.core.htmx import redirect_to, render
 from mktapp.core.permissions import public
@@ -81,24 +80,7 @@ def _refusal(survey, error: svc.SurveyError):
     return _message(title, error.message, error.status, survey)
 
 
-def _questions_html(survey):
-    """The questions as a fresh respondent sees them, kept until the questionnaire changes."""
-    return fragments.cached_block(
-        "research/public.html",
-        "public_questions",
-        key=("public", survey.id),
-        depends=("surveys",),
-        context=lambda: {
-            "survey": survey,
-            "questions": svc.numbered(survey.questions),
-            "problems": {},
-            "values": {},
-        },
-    )
-
-
 def _page(survey, action: str, status=200, problems=None, values=None, error=""):
-    fresh = not problems and not values
     return render(
         "research/public.html",
         status=status,
@@ -109,7 +91,6 @@ def _page(survey, action: str, status=200, problems=None, values=None, error="")
         error=error,
         action=action,
         preview=False,
-        fragment=_questions_html(survey) if fresh else None,
     )
 
 

@@ -24,7 +24,17 @@ from sqlalchemy.orm import joinedload, lazyload
 from mktapp.core import audit, clock, vocab
 from mktapp.core.audit_display import describe
 from mktapp.core.errors import DomainError
-from mktapp.core.lists import Column, Filter, ListPage, ListSpec, contains, flag, integer, one_of
+from mktapp.core.lists import (
+    Cached,
+    Column,
+    Filter,
+    ListPage,
+    ListSpec,
+    contains,
+    flag,
+    integer,
+    one_of,
+)
 from mktapp.core.notify import notify
 from mktapp.core.permissions import can, group_member_ids, visible
 from mktapp.core.phones import normalize_phone, phone_problem
@@ -652,6 +662,9 @@ CUSTOMERS = ListSpec(
     default_sort="updated",
     default_dir="desc",
     tie=Customer.id,
+    # The rows, kept rendered until a customer, a contact or a person changes (bench/
+    # sales.py: 0.56 of a bare page with the cache, 0.18 without).
+    cache=Cached(depends=("customers", "people"), rules=(Customer,)),
 )
 CustomerQuery = CUSTOMERS.Query
 

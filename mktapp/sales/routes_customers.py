@@ -5,7 +5,7 @@ timeline), hand-off (assign, release, claim), merge, archive, and the import of 
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,6 +13,7 @@ from mktapp.core import clock, fragments, nav
 from mktapp.core.actions import act, record_action
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.lists import list_page
 from mktapp.core.permissions import get_visible_or_404, permissions_of, require
 from mktapp.extensions import db
 from mktapp.models.sales import (
@@ -55,40 +56,20 @@ def _listing(view: str):
     args = owner_filter.values(request.args) if owner_filter else request.args
     query = svc.CustomerQuery.from_args(args)
     endpoint = VIEW_ENDPOINTS[view]
-    page_size = current_app.config["PAGE_SIZE"]
-    # The rows, kept rendered until a customer, a contact or a person changes. They offer
-    # "new customer" and "import" by permission: the reader's permissions are in the key.
-    rows = fragments.cached_block(
-        "sales/customers.html",
-        "customer_rows",
-        key=(
-            view,
-            repr(query),
-            page_size,
-            current_user.id if view == "mine" else None,
-            permissions_of(current_user),
-        ),
-        depends=("customers", "people"),
-        reader=current_user,
-        rules=(Customer,),
-        context=lambda: {
-            "page": svc.list_customers(current_user, query, page_size, view=view),
-            "query": query,
-            "view": view,
-            "list_endpoint": endpoint,
-        },
-    )
     # An owner typed but not made out (its message, the matches) is drawn as typed.
     typed = (
         (owner_filter.owner.text, tuple(owner_filter.owner.errors))
         if owner_filter is not None and owner_filter.owner.errors
         else None
     )
-    return render(
+    return list_page(
         "sales/customers.html",
-        block="customer_rows",
-        fragment=rows,
-        query=query,
+        "customer_rows",
+        query,
+        lambda user, query, page_size: svc.list_customers(user, query, page_size, view=view),
+        url_for(endpoint, **query.args()),
+        # The rows offer "new customer" and "import" by permission.
+        key=(view, current_user.id if view == "mine" else None, permissions_of(current_user)),
         view=view,
         page_title={"all": _("Customers"), "mine": _("My customers"), "pool": _("Customer pool")}[
             view
@@ -115,7 +96,6 @@ def _listing(view: str):
                 "owner_filter": owner_filter,
             },
         ),
-        push_url=url_for(endpoint, **query.args()),
     )
 
 
