@@ -279,21 +279,7 @@ def time_evaluation(activity_id: int, username: str, repeat: int) -> dict:
     client.post("/auth/login", data={"username": username, "password": "demo1234"})
     path = f"/brand/activities/{activity_id}/evaluation"
     assert client.get(path).status_code == 200
-    times = []
-    event.listen(engine, "before_cursor_execute", _count)
-    try:
-        for _ in range(repeat):
-            seen.clear()
-            t0 = time.perf_counter()
-            response = client.get(path)
-            times.append((time.perf_counter() - t0) * 1000)
-            assert response.status_code == 200, response.status_code
-    finally:
-        event.remove(engine, "before_cursor_execute", _count)
-    out["evaluation page"] = statistics.median(times)
-    out["page statements"] = len(seen)
-    with app.app_context():
-        db.engine.dispose()
+    out["evaluation page"], out["page statements"] = pages.time_requests(app, client, path, repeat)
     return out
 
 

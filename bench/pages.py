@@ -26,6 +26,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -342,6 +343,36 @@ def measure(port, path, cookie, args, use_wrk) -> dict:
 
 
 # --- what every benchmark script shares --------------------------------------------------
+
+
+def time_requests(app, client, path: str, repeat: int) -> tuple[float, int]:
+    """Median time (ms) of `repeat` GETs of `path` by `client` (a test client of `app`,
+    signed in), and the SQL statements one of them runs."""
+    from sqlalchemy import event
+
+    from mktapp.extensions import db
+
+    seen: list[str] = []
+
+    def _count(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    times = []
+    event.listen(engine, "before_cursor_execute", _count)
+    try:
+        for _ in range(repeat):
+            seen.clear()
+            t0 = time.perf_counter()
+            response = client.get(path)
+            times.append((time.perf_counter() - t0) * 1000)
+            assert response.status_code == 200, response.status_code
+    finally:
+        event.remove(engine, "before_cursor_execute", _count)
+    with app.app_context():
+        db.engine.dispose()
+    return statistics.median(times), len(seen)
 
 
 def common_arguments(parser: argparse.ArgumentParser, seconds: float = 10) -> None:

@@ -24,7 +24,6 @@ import os
 import random
 import secrets
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -166,10 +165,8 @@ def fill_pipeline(n_open: int, n_closed: int, n_customers: int, seed: int = 11) 
 
 def time_page(path: str, username: str, repeat: int) -> tuple[float, int]:
     """Median server time (ms) of `repeat` renders of `path`, and its SQL statements."""
-    from sqlalchemy import event
 
     from mktapp import create_app
-    from mktapp.extensions import db
 
     app = create_app()
     app.config["WTF_CSRF_ENABLED"] = False
@@ -178,27 +175,7 @@ def time_page(path: str, username: str, repeat: int) -> tuple[float, int]:
     first = client.get(path)  # warm caches (roles, babel, templates)
     if first.status_code != 200:
         raise SystemExit(f"{path} answers HTTP {first.status_code} to {username}")
-    seen: list[str] = []
-
-    def _count(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    times = []
-    event.listen(engine, "before_cursor_execute", _count)
-    try:
-        for _ in range(repeat):
-            seen.clear()
-            t0 = time.perf_counter()
-            response = client.get(path)
-            times.append((time.perf_counter() - t0) * 1000)
-            assert response.status_code == 200, response.status_code
-    finally:
-        event.remove(engine, "before_cursor_execute", _count)
-    with app.app_context():
-        db.engine.dispose()
-    return statistics.median(times), len(seen)
+    return pages.time_requests(app, client, path, repeat)
 
 
 def main() -> int:

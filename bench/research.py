@@ -151,7 +151,6 @@ def fill_survey(n_responses: int, seed: int = 11) -> tuple[int, str]:
 
 def time_analysis(survey_id: int, username: str, repeat: int) -> dict:
     """Median server time of the aggregation, one cross-tab, and the whole analysis page."""
-    from sqlalchemy import event
 
     from mktapp import create_app
     from mktapp.extensions import db
@@ -181,28 +180,7 @@ def time_analysis(survey_id: int, username: str, repeat: int) -> dict:
     client.post("/auth/login", data={"username": username, "password": "demo1234"})
     path = f"/research/surveys/{survey_id}/analysis"
     assert client.get(path).status_code == 200
-    seen: list[str] = []
-
-    def _count(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", _count)
-    times = []
-    try:
-        for _ in range(repeat):
-            seen.clear()
-            t0 = time.perf_counter()
-            response = client.get(path)
-            times.append((time.perf_counter() - t0) * 1000)
-            assert response.status_code == 200, response.status_code
-    finally:
-        event.remove(engine, "before_cursor_execute", _count)
-    out["analysis page"] = statistics.median(times)
-    out["statements"] = len(seen)
-    with app.app_context():
-        db.engine.dispose()
+    out["analysis page"], out["statements"] = pages.time_requests(app, client, path, repeat)
     return out
 
 
