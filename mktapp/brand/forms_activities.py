@@ -207,25 +207,6 @@ class ActivityForm(FlaskForm):
             raise svc.ActivityError(problems[0][1], problems[0][0], problems)
         return data
 
-    def show_problems(self, problems) -> None:
-        """Put each (field, message) next to its field: "lines-2-amount" is row 3's amount."""
-        for name, message in problems:
-            target = None
-            if name and name.count("-") == 2:
-                lst, index, sub = name.split("-")
-                entries = getattr(self, lst, None)
-                if entries is not None and int(index) < len(entries.entries):
-                    target = getattr(entries.entries[int(index)].form, sub, None)
-            elif name:
-                target = getattr(self, name, None)
-            if target is not None and hasattr(target, "errors"):
-                errors = list(target.errors or [])
-                if message not in errors:
-                    errors.append(message)
-                target.errors = errors
-            elif message not in self.form_errors:
-                self.form_errors.append(message)
-
 
 class ChangeForm(ActivityForm):
     reason = TextAreaField(

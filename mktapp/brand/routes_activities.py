@@ -21,9 +21,9 @@ from mktapp.brand import activity_page, bp
 from mktapp.brand import changes as change_svc
 from mktapp.brand.forms_activities import ActivityForm, CancelForm, ChangeForm, SubmitForm
 from mktapp.core import clock, nav, pickers
-from mktapp.core.actions import record_action
+from mktapp.core.actions import act, again, edit_page, record_action
 from mktapp.core.commands import daily_command
-from mktapp.core.forms import ConfirmForm, put_error
+from mktapp.core.forms import ConfirmForm
 from mktapp.core.htmx import is_partial, render
 from mktapp.core.lists import list_page
 from mktapp.core.permissions import get_visible_or_404, require
@@ -107,23 +107,51 @@ def _row_action(form) -> bool:
     return False
 
 
-def _save(form: ActivityForm, activity: Activity | None):
-    if _row_action(form):
-        return _form_page(form, activity)
+def _filled(form_cls: type[ActivityForm], activity: Activity) -> ActivityForm:
+    """The plan form showing the activity's plan as it stands."""
+    form = form_cls(formdata=None)
+    form.load(svc.input_of(activity))
+    return form
 
-    def save(activity, form):
-        data = form.to_input()
-        if activity is None:
-            return svc.create_activity(current_user, data)
-        return svc.update_activity(current_user, activity, data)
 
-    return record_action(
+def _plan_form(
+    form: ActivityForm,
+    activity: Activity | None,
+    do,
+    *,
+    message,
+    then,
+    template: str = "brand/activity_form.html",
+):
+    """The plan's form page (new, edit, change request) through edit_page; a row button
+    (add a colleague, add a budget line) draws the form again, unsaved."""
+    if request.method == "POST" and _row_action(form):
+        return _form_page(form, activity, template=template)
+    return edit_page(
+        template,
+        "activity_form",
+        form,
         activity,
-        save,
+        do,
+        message=message,
+        then=then,
+        activity=activity,
+        action_url=request.path,
+    )
+
+
+def _save(form: ActivityForm, activity: Activity | None):
+    """The plan of a new or an editable activity: drawn, or saved as a draft (its page after)."""
+    return _plan_form(
+        form,
+        activity,
+        lambda activity, form: (
+            svc.create_activity(current_user, form.to_input())
+            if activity is None
+            else svc.update_activity(current_user, activity, form.to_input())
+        ),
         message=lambda saved: _("Activity %(number)s saved.", number=saved.number),
         then=lambda saved: url_for("brand.activity", activity_id=saved.id),
-        on_error=lambda error, form: _form_page(put_error(form, error), activity, 422),
-        form=form,
     )
 
 
@@ -133,10 +161,7 @@ def activity_new():
     """Plan a market activity (a draft until submitted)."""
     form = ActivityForm()
     if request.method == "GET":
-        today = clock.today()
-        form.start_on.data = today
-        form.end_on.data = today
-        return _form_page(form)
+        form.start_on.data = form.end_on.data = clock.today()
     return _save(form, None)
 
 
@@ -148,15 +173,10 @@ def activity_edit(activity_id: int):
     if not svc.may_edit(current_user, activity):
         if not svc.may_run(current_user, activity):
             abort(403)
-        form = ActivityForm(formdata=None)
-        form.load(svc.input_of(activity))
+        form = _filled(ActivityForm, activity)
         form.form_errors.append(svc.locked_message(activity))
         return _form_page(form, activity, 422, locked=True)
-    form = ActivityForm()
-    if request.method == "GET":
-        form = ActivityForm(formdata=None)
-        form.load(svc.input_of(activity))
-        return _form_page(form, activity)
+    form = _filled(ActivityForm, activity) if request.method == "GET" else ActivityForm()
     return _save(form, activity)
 
 
@@ -210,45 +230,29 @@ def activity(activity_id: int):
     return _page(get_visible_or_404(Activity, activity_id, current_user))
 
 
-def _act(activity_id: int, action, message: str, form_cls=ConfirmForm, then: str | None = None):
-    activity = get_visible_or_404(Activity, activity_id, current_user)
-    return record_action(
-        activity,
+def _step(activity_id: int, action, message: str, then: str | None = None):
+    """A one-click step of the activity's life (core act()): its page after, or again with why."""
+    return act(
+        _page,
+        Activity,
+        activity_id,
         action,
-        message=message,
-        then=then or url_for("brand.activity", activity_id=activity.id),
-        on_error=lambda error, form: _action_failed(activity_id, error, form),
-        form=form_cls(),
+        message,
+        then or url_for("brand.activity", activity_id=activity_id),
     )
-
-
-def _action_failed(activity_id: int, error, form):
-    """The activity's page again, the problem beside the dialog that asked (422)."""
-    activity = get_visible_or_404(Activity, activity_id, current_user)
-    extra = {}
-    if isinstance(form, SubmitForm):
-        extra["submit_form"] = form
-        extra["submit_open"] = True
-        form.over_budget_reason.errors = [m for f, m in error.problems if f]
-        extra["action_errors"] = [m for f, m in error.problems if not f]
-    elif isinstance(form, CancelForm):
-        extra["cancel_form"] = form
-        extra["cancel_open"] = True
-        form.reason.errors = [error.message]
-    else:
-        extra["action_errors"] = [error.message]
-    return _page(activity, status=422, **extra)
 
 
 @bp.post("/activities/<int:activity_id>/submit")
 @require("brand.edit")
 def activity_submit(activity_id: int):
     """Send the plan for approval (over the free budget: with a reason)."""
-    return _act(
-        activity_id,
+    return record_action(
+        get_visible_or_404(Activity, activity_id, current_user),
         lambda a, f: svc.submit(current_user, a, f.over_budget_reason.data or ""),
-        _("Activity %(number)s submitted for approval."),
-        SubmitForm,
+        message=_("Activity %(number)s submitted for approval."),
+        then=url_for("brand.activity", activity_id=activity_id),
+        on_error=again(_page, Activity, activity_id, form_as="submit_form", submit_open=True),
+        form=SubmitForm(),
     )
 
 
@@ -256,29 +260,34 @@ def activity_submit(activity_id: int):
 @require("brand.edit")
 def activity_start(activity_id: int):
     """Start an approved activity (执行中)."""
-    return _act(
-        activity_id,
-        lambda a, f: svc.start(current_user, a),
-        _("Activity %(number)s is now in progress."),
-    )
+    return _step(activity_id, svc.start, _("Activity %(number)s is now in progress."))
 
 
 @bp.post("/activities/<int:activity_id>/end")
 @require("brand.edit")
 def activity_end(activity_id: int):
     """End an activity in progress."""
-    return _act(activity_id, lambda a, f: svc.end(current_user, a), _("Activity %(number)s ended."))
+    return _step(activity_id, svc.end, _("Activity %(number)s ended."))
 
 
 @bp.post("/activities/<int:activity_id>/cancel")
 @require("brand.edit")
 def activity_cancel(activity_id: int):
     """Cancel an activity, with a reason (its budget is no longer reserved)."""
-    return _act(
-        activity_id,
+    return record_action(
+        get_visible_or_404(Activity, activity_id, current_user),
         lambda a, f: svc.cancel(current_user, a, f.reason.data or ""),
-        _("Activity %(number)s cancelled."),
-        CancelForm,
+        message=_("Activity %(number)s cancelled."),
+        then=url_for("brand.activity", activity_id=activity_id),
+        on_error=again(
+            _page,
+            Activity,
+            activity_id,
+            form_as="cancel_form",
+            fields={None: "reason"},
+            cancel_open=True,
+        ),
+        form=CancelForm(),
     )
 
 
@@ -286,11 +295,8 @@ def activity_cancel(activity_id: int):
 @require("brand.edit")
 def activity_archive(activity_id: int):
     """Archive a draft or a cancelled activity (kept, not deleted)."""
-    return _act(
-        activity_id,
-        lambda a, f: svc.archive(current_user, a),
-        _("Activity %(number)s archived."),
-        then=url_for("brand.activities"),
+    return _step(
+        activity_id, svc.archive, _("Activity %(number)s archived."), url_for("brand.activities")
     )
 
 
@@ -304,25 +310,15 @@ def activity_change(activity_id: int):
     activity = get_visible_or_404(Activity, activity_id, current_user)
     if not svc.may_request_change(current_user, activity):
         abort(403)
-    template = "brand/change_form.html"
-    if request.method == "GET":
-        form = ChangeForm(formdata=None)
-        form.load(svc.input_of(activity))
-        return _form_page(form, activity, template=template)
-    form = ChangeForm()
-    if _row_action(form):
-        return _form_page(form, activity, template=template)
-    return record_action(
+    return _plan_form(
+        _filled(ChangeForm, activity) if request.method == "GET" else ChangeForm(),
         activity,
         lambda activity, form: change_svc.request_change(
             current_user, activity, form.to_input(), form.reason.data or ""
         ),
         message=_("Change request for %(number)s submitted for approval."),
         then=_change_requested,
-        on_error=lambda error, form: _form_page(
-            put_error(form, error), activity, 422, template=template
-        ),
-        form=form,
+        template="brand/change_form.html",
     )
 
 

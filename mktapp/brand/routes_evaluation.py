@@ -17,9 +17,9 @@ from mktapp.brand import bp
 from mktapp.brand import evaluation as svc
 from mktapp.brand.activity_page import Action, Panel, register_action, register_panel
 from mktapp.brand.forms_evaluation import EvaluationForm
-from mktapp.core.actions import record_action
+from mktapp.core.actions import act, again, record_action
 from mktapp.core.attachments import file_path, register_attachable
-from mktapp.core.forms import ConfirmForm, put_error
+from mktapp.core.forms import ConfirmForm
 from mktapp.core.htmx import redirect_to, render
 from mktapp.core.pdf import pdf_response
 from mktapp.core.permissions import can, get_visible_or_404, require
@@ -82,9 +82,7 @@ def evaluation(activity_id: int):
         lambda activity, form: svc.save(current_user, activity, form.to_input()),
         message=_("Evaluation of %(number)s saved."),
         then=url_for("brand.evaluation", activity_id=activity.id),
-        on_error=lambda error, form: _page(
-            get_visible_or_404(Activity, activity_id, current_user), put_error(form, error), 422
-        ),
+        on_error=again(_page, Activity, activity_id, form_as="form"),
         form=form,
     )
 
@@ -93,17 +91,13 @@ def evaluation(activity_id: int):
 @require("brand.edit")
 def evaluation_submit(activity_id: int):
     """Freeze the figures and send the evaluation to the marketing manager."""
-    activity = get_visible_or_404(Activity, activity_id, current_user)
-    return record_action(
-        activity,
-        lambda activity, form: svc.submit(current_user, activity),
-        message=_("Evaluation of %(number)s submitted for approval."),
-        then=url_for("brand.evaluation", activity_id=activity.id),
-        on_error=lambda error, form: _page(
-            get_visible_or_404(Activity, activity_id, current_user),
-            status=422,
-            action_error=error.message,
-        ),
+    return act(
+        _page,
+        Activity,
+        activity_id,
+        svc.submit,
+        _("Evaluation of %(number)s submitted for approval."),
+        url_for("brand.evaluation", activity_id=activity_id),
     )
 
 

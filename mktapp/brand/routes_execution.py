@@ -83,6 +83,39 @@ class Part:
             return self.answer(activity, **extra)
         return redirect_to(url_for(f"brand.activity_{self.name}", activity_id=activity.id))
 
+    def act(
+        self,
+        activity: Activity,
+        do: Callable[[Any, Any], Any],
+        *,
+        record: Any = None,
+        form: Any = None,
+        form_as: str = "form",
+        message: Any = None,
+        **context: Any,
+    ) -> Response:
+        """An action on this part of `activity` (on `record`, a task, when given) through
+        record_action: done, the part again (done()); refused, the part again (422) with
+        the complaint on the action's form (passed as `form_as`) or, for an action without
+        one, as its `error`. `context`: what else the part shows then (the row edited)."""
+        activity_id = activity.id
+
+        def refused(error: Any, sent: Any) -> Response:
+            if form is None:
+                refusal = {"error": error.message}
+            else:
+                refusal = {form_as: put_error(sent, error)}
+            return self.answer(_activity(activity_id), 422, **context, **refusal)
+
+        return record_action(
+            activity if record is None else record,
+            do,
+            message=message,
+            then=lambda _outcome: self.done(activity),
+            on_error=refused,
+            form=form,
+        )
+
     def as_panel(self) -> activity_page.Panel:
         """The part's panel on the activity page (everyone who sees the activity)."""
         return activity_page.Panel(
@@ -165,14 +198,11 @@ def activity_tasks(activity_id: int):
 def activity_task_add(activity_id: int):
     """Add a task to the checklist."""
     activity = _activity(activity_id, svc.may_manage_tasks)
-    return record_action(
+    return TASKS.act(
         activity,
         lambda activity, form: svc.add_task(
             current_user, activity, form.title.data, form.owner_id.data, form.due_on.data
         ),
-        message=None,
-        then=lambda _outcome: TASKS.done(activity),
-        on_error=lambda error, form: TASKS.answer(activity, 422, form=put_error(form, error)),
         form=TaskForm(prefix="task", activity=activity),
     )
 
@@ -181,13 +211,10 @@ def activity_task_add(activity_id: int):
 @require("brand.edit")
 def activity_tasks_template(activity_id: int):
     """Start (or complete) the checklist from the template of the activity's kind."""
-    activity = _activity(activity_id, svc.may_manage_tasks)
-    return record_action(
-        activity,
+    return TASKS.act(
+        _activity(activity_id, svc.may_manage_tasks),
         lambda activity, form: svc.apply_template(current_user, activity),
         message=lambda made: _("%(n)s tasks added from the template.", n=len(made)),
-        then=lambda _outcome: TASKS.done(activity),
-        on_error=lambda error, form: TASKS.answer(activity, 422, error=error.message),
     )
 
 
@@ -228,17 +255,15 @@ def activity_task_edit(task_id: int):
 def activity_task_update(task_id: int):
     """Save a task's title, owner and due date."""
     task, activity = _changeable_task(task_id)
-    return record_action(
-        task,
+    return TASKS.act(
+        activity,
         lambda task, form: svc.update_task(
             current_user, task, form.title.data, form.owner_id.data, form.due_on.data
         ),
-        message=None,
-        then=lambda _outcome: TASKS.done(activity),
-        on_error=lambda error, form: TASKS.answer(
-            _task(task_id)[1], 422, edit_id=task_id, edit_form=put_error(form, error)
-        ),
+        record=task,
         form=TaskForm(prefix="task_edit", activity=activity),
+        form_as="edit_form",
+        edit_id=task_id,
     )
 
 
@@ -270,13 +295,7 @@ def activity_task_move(task_id: int):
 def activity_task_remove(task_id: int):
     """Take a task that is not done off the checklist (after confirmation)."""
     task, activity = _task(task_id, svc.may_manage_tasks)
-    return record_action(
-        task,
-        lambda task, form: svc.remove_task(current_user, task),
-        message=None,
-        then=lambda _outcome: TASKS.done(activity),
-        on_error=lambda error, form: TASKS.answer(_task(task_id)[1], 422, error=error.message),
-    )
+    return TASKS.act(activity, lambda task, form: svc.remove_task(current_user, task), record=task)
 
 
 # --- participants ----------------------------------------------------------------------------
@@ -357,7 +376,7 @@ def activity_participants(activity_id: int):
 def activity_participant_add(activity_id: int):
     """Register a participant, or add a walk-in (checked in at once)."""
     activity = _activity(activity_id, svc.may_manage_participants)
-    return record_action(
+    return PEOPLE.act(
         activity,
         lambda activity, form: svc.add_participant(
             current_user,
@@ -367,9 +386,6 @@ def activity_participant_add(activity_id: int):
             form.company.data or "",
             form.phone.data or "",
         ),
-        message=None,
-        then=lambda _outcome: PEOPLE.done(activity),
-        on_error=lambda error, form: PEOPLE.answer(activity, 422, form=put_error(form, error)),
         form=ParticipantForm(prefix="participant"),
     )
 
@@ -511,12 +527,9 @@ def activity_feedback_count(activity_id: int):
 def activity_feedback_attach(activity_id: int):
     """Attach an open questionnaire of the research chapter."""
     activity = _activity(activity_id, svc.may_manage_feedback)
-    return record_action(
+    return FEEDBACK.act(
         activity,
         lambda activity, form: svc.attach_survey(current_user, activity, form.survey_id.data),
-        message=None,
-        then=lambda _outcome: FEEDBACK.done(activity),
-        on_error=lambda error, form: FEEDBACK.answer(activity, 422, form=put_error(form, error)),
         form=AttachSurveyForm(prefix="feedback", choices=svc.survey_choices(current_user)),
     )
 
@@ -525,15 +538,10 @@ def activity_feedback_attach(activity_id: int):
 @require("brand.edit")
 def activity_feedback_standard(activity_id: int):
     """Make, publish and attach the standard on-site feedback questionnaire."""
-    activity = _activity(activity_id, svc.may_manage_feedback)
-    return record_action(
-        activity,
+    return FEEDBACK.act(
+        _activity(activity_id, svc.may_manage_feedback),
         lambda activity, form: svc.create_standard_survey(current_user, activity),
         message=_("The on-site feedback questionnaire is published."),
-        then=lambda _outcome: FEEDBACK.done(activity),
-        on_error=lambda error, form: FEEDBACK.answer(
-            _activity(activity_id), 422, error=error.message
-        ),
     )
 
 

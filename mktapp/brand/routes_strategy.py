@@ -4,7 +4,7 @@ every save), the history, the comparison of two versions, and the visual-identit
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,10 +12,11 @@ from mktapp.brand import bp
 from mktapp.brand import strategy as svc
 from mktapp.brand.forms_strategy import FileForm, StrategyForm
 from mktapp.core import nav
-from mktapp.core.actions import record_action
+from mktapp.core.actions import edit_page, record_action
 from mktapp.core.attachments import register_attachable
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, redirect_to, render
+from mktapp.core.lists import list_page
 from mktapp.core.permissions import require
 from mktapp.extensions import db
 from mktapp.models import BrandStrategy
@@ -108,16 +109,18 @@ def strategy_edit():
     form = StrategyForm()
     if request.method == "GET":
         form.load(svc.StrategyInput.of(latest))
+    elif _row_action(form):
         return _form_page(form, latest)
-    if _row_action(form):
-        return _form_page(form, latest)
-    return record_action(
+    return edit_page(
+        "brand/strategy_form.html",
+        "strategy_form",
+        form,
         None,
         lambda _none, form: svc.save_version(current_user, form.to_input()),
         message=lambda strategy: _("Brand strategy version %(n)s saved.", n=strategy.version),
         then=url_for("brand.strategies"),
-        on_error=lambda error, form: _form_page(put_error(form, error), latest, 422),
-        form=form,
+        latest=latest,
+        colours=_preview_colours(form),
     )
 
 
@@ -129,11 +132,13 @@ def strategy_edit():
 def strategy_versions():
     """Every version of the strategy: who, when, and the change note."""
     query = svc.VersionQuery.from_args(request.args)
-    page = svc.list_versions(query, current_app.config["PAGE_SIZE"])
-    response = render("brand/strategy_versions.html", block="version_rows", query=query, page=page)
-    if is_partial():
-        response.headers["HX-Push-Url"] = url_for("brand.strategy_versions", **query.args())
-    return response
+    return list_page(
+        "brand/strategy_versions.html",
+        "version_rows",
+        query,
+        lambda _user, query, page_size: svc.list_versions(query, page_size),
+        url_for("brand.strategy_versions", **query.args()),
+    )
 
 
 @bp.get("/strategy/compare")

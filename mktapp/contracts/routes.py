@@ -32,13 +32,12 @@ from mktapp.contracts.forms import (
     put_problems,
 )
 from mktapp.core import clock, nav, pickers
-from mktapp.core.actions import record_action
+from mktapp.core.actions import act, again, record_action
 from mktapp.core.attachments import AttachmentError, attachments_for, register_attachable
 from mktapp.core.commands import daily_command
 from mktapp.core.errors import DomainError
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import is_partial, redirect_to, render
-from mktapp.core.i18n import amount_in_chinese
 from mktapp.core.pdf import pdf_response, render_pdf
 from mktapp.core.permissions import can, get_visible_or_404, require
 from mktapp.extensions import db
@@ -50,13 +49,6 @@ from mktapp.models import (
     Opportunity,
 )
 from mktapp.org.picker_sources import people_source
-
-
-@bp.app_template_filter("cn_amount")
-def cn_amount_filter(value) -> str:
-    """1234.5 -> 壹仟贰佰叁拾肆元伍角 (the amount in Chinese capitals)."""
-    return "" if value is None else amount_in_chinese(value)
-
 
 # --- lists ---------------------------------------------------------------------------
 
@@ -424,11 +416,10 @@ def detail(contract_id: int):
     return render("contracts/detail.html", block="version_diff", **_detail_context(contract))
 
 
-def _refused_page(contract_id: int, **forms):
+def _refused_page(contract: Contract, status: int = 422, **forms):
     """The contract's page again (422): the message above (action_error), or the form of
-    the action with its problems at their fields."""
-    contract = _load(contract_id)
-    return render("contracts/detail.html", status=422, **_detail_context(contract, **forms))
+    the action with its problems at their fields (the page of again())."""
+    return render("contracts/detail.html", status=status, **_detail_context(contract, **forms))
 
 
 def _scan_fields(error) -> dict | None:
@@ -451,9 +442,21 @@ def _contract_action(
         do,
         message=message,
         then=url_for("contracts.detail", contract_id=contract.id),
-        on_error=on_error
-        or (lambda error, form: _refused_page(contract.id, action_error=error.message)),
+        on_error=on_error or again(_refused_page, Contract, contract.id),
         form=form,
+    )
+
+
+def _step(contract_id: int, action: Callable[[Any, Contract, date], Any], message: str):
+    """A one-click step of the contract's execution, dated today (act): done, the
+    contract's page; refused, the page again with the reason above."""
+    return act(
+        _refused_page,
+        Contract,
+        contract_id,
+        lambda user, contract: action(user, contract, clock.today()),
+        message,
+        url_for("contracts.detail", contract_id=contract_id),
     )
 
 
@@ -468,7 +471,7 @@ def submit(contract_id: int):
         on_error=lambda error, form: (
             _not_submitted(contract_id, error)
             if isinstance(error, svc.TermsError)
-            else _refused_page(contract_id, action_error=error.message)
+            else again(_refused_page, Contract, contract_id)(error, form)
         ),
     )
 
@@ -496,7 +499,7 @@ def sign(contract_id: int):
         _("Contract %(number)s is signed."),
         form=SignForm(),
         on_error=lambda error, form: _refused_page(
-            contract_id, sign_form=put_error(form, error, _scan_fields(error))
+            _load(contract_id), sign_form=put_error(form, error, _scan_fields(error))
         ),
     )
 
@@ -505,11 +508,7 @@ def sign(contract_id: int):
 @require("contracts.view")
 def start(contract_id: int):
     """Put a signed contract into execution."""
-    return _contract_action(
-        _load(contract_id),
-        lambda contract, form: svc.start_execution(current_user, contract, clock.today()),
-        _("Contract %(number)s is in execution."),
-    )
+    return _step(contract_id, svc.start_execution, _("Contract %(number)s is in execution."))
 
 
 @bp.post("/<int:contract_id>/milestones/<int:milestone_id>")
@@ -533,8 +532,12 @@ def milestone(contract_id: int, milestone_id: int):
         ),
         _("Recorded."),
         form=MilestoneForm(),
-        on_error=lambda error, form: _refused_page(
-            contract_id, milestone_form=put_error(form, error), milestone_id=milestone_id
+        on_error=again(
+            _refused_page,
+            Contract,
+            contract_id,
+            form_as="milestone_form",
+            milestone_id=milestone_id,
         ),
     )
 
@@ -543,11 +546,7 @@ def milestone(contract_id: int, milestone_id: int):
 @require("contracts.view")
 def complete(contract_id: int):
     """Close a contract whose deliveries and payments are all done."""
-    return _contract_action(
-        _load(contract_id),
-        lambda contract, form: svc.complete_contract(current_user, contract, clock.today()),
-        _("Contract %(number)s is completed."),
-    )
+    return _step(contract_id, svc.complete_contract, _("Contract %(number)s is completed."))
 
 
 @bp.post("/<int:contract_id>/terminate")
@@ -561,9 +560,7 @@ def terminate(contract_id: int):
         ),
         _("Contract %(number)s is terminated."),
         form=TerminateForm(),
-        on_error=lambda error, form: _refused_page(
-            contract_id, terminate_form=put_error(form, error)
-        ),
+        on_error=again(_refused_page, Contract, contract_id, form_as="terminate_form"),
     )
 
 

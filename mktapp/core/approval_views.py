@@ -7,6 +7,8 @@ the approval engine.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -205,38 +207,44 @@ def reject(step_id: int):
     return _decide(step_id, "reject")
 
 
-@bp.post("/<doc_type>/<int:doc_id>/withdraw")
-@require()
-def withdraw(doc_type: str, doc_id: int):
-    """The applicant withdraws a document before the first decision."""
+def _on_document(doc_type: str, doc_id: int, do: Callable[[object], object], message: str):
+    """Do `do(doc)` with the engine on a document the user may see, then go back to it
+    (or to `next`) with `message`; a refusal is answered like a decision's."""
     flow = _flow_or_404(doc_type)
     doc = get_visible_or_404(flow.model, doc_id, current_user)
     back = safe_next(request.form.get("next") or flow.url(doc_id))
     try:
-        engine.withdraw(doc, current_user)
+        do(doc)
     except engine.ApprovalError as error:
         db.session.rollback()
         return _answer_error(error, back, db.session.get(flow.model, doc_id))
     db.session.commit()
-    flash(_("Withdrawn. You can edit it and submit it again."), "success")
+    flash(message, "success")
     return redirect_to(back)
+
+
+@bp.post("/<doc_type>/<int:doc_id>/withdraw")
+@require()
+def withdraw(doc_type: str, doc_id: int):
+    """The applicant withdraws a document before the first decision."""
+    return _on_document(
+        doc_type,
+        doc_id,
+        lambda doc: engine.withdraw(doc, current_user),
+        _("Withdrawn. You can edit it and submit it again."),
+    )
 
 
 @bp.post("/<doc_type>/<int:doc_id>/comment")
 @require()
 def comment(doc_type: str, doc_id: int):
     """Add a comment to a document's approval timeline."""
-    flow = _flow_or_404(doc_type)
-    doc = get_visible_or_404(flow.model, doc_id, current_user)
-    back = safe_next(request.form.get("next") or flow.url(doc_id))
-    try:
-        engine.comment(doc, current_user, request.form.get("comment", "")[:2000])
-    except engine.ApprovalError as error:
-        db.session.rollback()
-        return _answer_error(error, back, db.session.get(flow.model, doc_id))
-    db.session.commit()
-    flash(_("Comment added."), "success")
-    return redirect_to(back)
+    return _on_document(
+        doc_type,
+        doc_id,
+        lambda doc: engine.comment(doc, current_user, request.form.get("comment", "")[:2000]),
+        _("Comment added."),
+    )
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, flash, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -85,6 +85,14 @@ def _readable(attachment_id: int) -> Attachment:
     return attachment
 
 
+def _private(response: Response) -> Response:
+    """A stored file as sent: never sniffed nor run, revalidated before each use."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
 @bp.get("/<int:attachment_id>")
 @require()
 def download(attachment_id: int):
@@ -102,10 +110,7 @@ def download(attachment_id: int):
         etag=attachment.sha256,
         max_age=0,
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return _private(response)
 
 
 @bp.get("/<int:attachment_id>/preview.png")
@@ -119,10 +124,7 @@ def preview(attachment_id: int):
     response = send_file(
         path, mimetype="image/png", conditional=True, etag=attachment.sha256 + "-p1", max_age=0
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return _private(response)
 
 
 @bp.app_template_global("receipt_preview")

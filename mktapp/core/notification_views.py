@@ -23,13 +23,7 @@ def index():
     """The signed-in user's notifications: unread first, newest first."""
     query = notify.NotificationQuery.from_args(request.args)
     page = notify.notifications_page(current_user, query, current_app.config["PAGE_SIZE"])
-    return render(
-        "core/notifications.html",
-        block="notification_rows",
-        page=page,
-        query=query,
-        list_url=url_for("notifications.index"),
-    )
+    return render("core/notifications.html", block="notification_rows", page=page, query=query)
 
 
 @bp.get("/bell")

@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from mktapp.core import approvals as engine
 from mktapp.core import clock, fragments, nav, pickers
-from mktapp.core.actions import record_action
+from mktapp.core.actions import act, record_action
 from mktapp.core.attachments import attachments_for, register_attachable
 from mktapp.core.exports import xlsx_response
 from mktapp.core.forms import ConfirmForm, put_error
@@ -43,7 +43,8 @@ def _register_pickers(state) -> None:
 
 @bp.app_template_filter("cn_amount")
 def cn_amount_filter(value) -> str:
-    """1234.5 -> 壹仟贰佰叁拾肆元伍角 (the amount in Chinese capitals)."""
+    """1234.5 -> 壹仟贰佰叁拾肆元伍角 (the amount in Chinese capitals; app-wide: the
+    contract pages and PDFs use it too)."""
     return "" if value is None else svc.amount_in_chinese(value)
 
 
@@ -323,31 +324,26 @@ def _detail_context(claim: ExpenseClaim, pay_form: PaymentForm | None = None) ->
 @require()
 def claim_detail(claim_id: int):
     """A claim: its details, receipts, approval, payment and history."""
-    claim = get_visible_or_404(ExpenseClaim, claim_id, current_user)
-    return render("expense/claim_detail.html", **_detail_context(claim))
+    return _detail_page(get_visible_or_404(ExpenseClaim, claim_id, current_user))
+
+
+def _detail_page(claim: ExpenseClaim, status: int = 200, **refusal):
+    """The claim's page; again (422) with the reason an action was refused above it (the
+    page of act())."""
+    return render("expense/claim_detail.html", status=status, **_detail_context(claim), **refusal)
 
 
 @bp.post("/claims/<int:claim_id>/submit")
 @require()
 def claim_submit(claim_id: int):
     """Send a draft, returned or withdrawn claim for approval."""
-    claim = get_visible_or_404(ExpenseClaim, claim_id, current_user)
-    return record_action(
-        claim,
-        lambda claim, form: svc.submit_claim(current_user, claim, clock.today()),
-        message=_("Claim %(number)s submitted for approval."),
-        then=url_for("expense.claim_detail", claim_id=claim.id),
-        on_error=lambda error, form: _detail_refused(claim, error),
-    )
-
-
-def _detail_refused(claim: ExpenseClaim, error):
-    """The claim's page again (422), the reason the action was refused above it."""
-    return render(
-        "expense/claim_detail.html",
-        status=422,
-        **_detail_context(claim),
-        action_error=error.message,
+    return act(
+        _detail_page,
+        ExpenseClaim,
+        claim_id,
+        lambda user, claim: svc.submit_claim(user, claim, clock.today()),
+        _("Claim %(number)s submitted for approval."),
+        url_for("expense.claim_detail", claim_id=claim_id),
     )
 
 
@@ -420,13 +416,13 @@ def payments_count():
 @require()
 def claim_archive(claim_id: int):
     """Archive a draft that will not be submitted (it is kept, not deleted)."""
-    claim = get_visible_or_404(ExpenseClaim, claim_id, current_user)
-    return record_action(
-        claim,
-        lambda claim, form: svc.archive_claim(current_user, claim),
-        message=_("Claim %(number)s archived."),
-        then=url_for("expense.my_claims"),
-        on_error=lambda error, form: _detail_refused(claim, error),
+    return act(
+        _detail_page,
+        ExpenseClaim,
+        claim_id,
+        svc.archive_claim,
+        _("Claim %(number)s archived."),
+        url_for("expense.my_claims"),
     )
 
 

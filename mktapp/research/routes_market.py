@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from mktapp.core import clock, nav
-from mktapp.core.actions import record_action
+from mktapp.core.actions import edit_page, record_action
 from mktapp.core.forms import ConfirmForm, put_error
 from mktapp.core.htmx import redirect_to, render
 from mktapp.core.lists import list_page
@@ -61,20 +61,18 @@ def _competitor_input(form: CompetitorForm) -> svc.CompetitorInput:
     )
 
 
-def _competitor_save(form: CompetitorForm, competitor: Competitor | None):
-    return record_action(
+def _competitor_page(form: CompetitorForm, competitor: Competitor | None):
+    """The competitor's form (`competitor` None: a new one), for GET and POST."""
+    return edit_page(
+        "research/competitor_form.html",
+        "competitor_form",
+        form,
         competitor,
         lambda competitor, form: svc.save_competitor(competitor, _competitor_input(form)),
         message=lambda competitor: _("Competitor %(name)s saved.", name=competitor.name),
         then=lambda competitor: url_for("research.competitor", competitor_id=competitor.id),
-        on_error=lambda error, form: render(
-            "research/competitor_form.html",
-            status=422,
-            form=put_error(form, error),
-            competitor=competitor,
-            fields=svc.COMPETITOR_FIELDS,
-        ),
-        form=form,
+        competitor=competitor,
+        fields=svc.COMPETITOR_FIELDS,
     )
 
 
@@ -82,15 +80,7 @@ def _competitor_save(form: CompetitorForm, competitor: Competitor | None):
 @require("research.edit")
 def competitor_new():
     """Record a competitor."""
-    form = CompetitorForm()
-    if request.method == "GET":
-        return render(
-            "research/competitor_form.html",
-            form=form,
-            competitor=None,
-            fields=svc.COMPETITOR_FIELDS,
-        )
-    return _competitor_save(form, None)
+    return _competitor_page(CompetitorForm(), None)
 
 
 @bp.route("/competitors/<int:competitor_id>/edit", methods=["GET", "POST"])
@@ -98,14 +88,8 @@ def competitor_new():
 def competitor_edit(competitor_id: int):
     """Update what is known about a competitor (the history keeps every change)."""
     competitor = get_visible_or_404(Competitor, competitor_id, current_user)
-    if request.method == "GET":
-        return render(
-            "research/competitor_form.html",
-            form=CompetitorForm(obj=competitor),
-            competitor=competitor,
-            fields=svc.COMPETITOR_FIELDS,
-        )
-    return _competitor_save(CompetitorForm(), competitor)
+    form = CompetitorForm(obj=competitor) if request.method == "GET" else CompetitorForm()
+    return _competitor_page(form, competitor)
 
 
 @bp.get("/competitors/<int:competitor_id>")
@@ -165,16 +149,17 @@ def _news_input(form: NewsForm) -> svc.NewsInput:
     )
 
 
-def _news_save(form: NewsForm, item: IndustryNews | None):
-    return record_action(
+def _news_page(form: NewsForm, item: IndustryNews | None):
+    """The news item's form (`item` None: a new one), for GET and POST."""
+    return edit_page(
+        "research/news_form.html",
+        "news_form",
+        form,
         item,
         lambda item, form: svc.save_news(current_user, item, _news_input(form)),
         message=_("Industry news saved."),
         then=url_for("research.news"),
-        on_error=lambda error, form: render(
-            "research/news_form.html", status=422, form=put_error(form, error), item=item
-        ),
-        form=form,
+        item=item,
     )
 
 
@@ -186,8 +171,7 @@ def news_new():
     if request.method == "GET":
         form.published_on.data = clock.today()
         form.impact.data = "medium"
-        return render("research/news_form.html", form=form, item=None)
-    return _news_save(form, None)
+    return _news_page(form, None)
 
 
 @bp.route("/news/<int:news_id>/edit", methods=["GET", "POST"])
@@ -195,9 +179,7 @@ def news_new():
 def news_edit(news_id: int):
     """Correct an industry news item."""
     item = get_visible_or_404(IndustryNews, news_id, current_user)
-    if request.method == "GET":
-        return render("research/news_form.html", form=NewsForm(obj=item), item=item)
-    return _news_save(NewsForm(), item)
+    return _news_page(NewsForm(obj=item) if request.method == "GET" else NewsForm(), item)
 
 
 # --- market demand --------------------------------------------------------------------------------

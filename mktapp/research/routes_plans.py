@@ -16,9 +16,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from mktapp.core import clock, nav, pickers
-from mktapp.core.actions import act, again, part_or_404, record_action, refreshed
+from mktapp.core.actions import act, again, edit_page, part_or_404, record_action, refreshed
 from mktapp.core.attachments import register_attachable
-from mktapp.core.forms import ConfirmForm, put_error
+from mktapp.core.forms import ConfirmForm
 from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.lists import list_page
 from mktapp.core.permissions import get_visible_or_404, require
@@ -122,12 +122,12 @@ def _input(form: PlanForm) -> svc.PlanInput:
     )
 
 
-def _form_page(form, plan, status=200):
-    return render("research/plan_form.html", block="plan_form", status=status, form=form, plan=plan)
-
-
-def _save(form: PlanForm, plan: ResearchPlan | None):
-    return record_action(
+def _edit(form: PlanForm, plan: ResearchPlan | None):
+    """The plan's form (`plan` None: a new one), for GET and POST; saved, the plan's page."""
+    return edit_page(
+        "research/plan_form.html",
+        "plan_form",
+        form,
         plan,
         lambda plan, form: (
             svc.create_plan(current_user, _input(form))
@@ -136,8 +136,7 @@ def _save(form: PlanForm, plan: ResearchPlan | None):
         ),
         message=lambda plan: _("Research plan %(number)s saved.", number=plan.number),
         then=lambda plan: url_for("research.plan_detail", plan_id=plan.id),
-        on_error=lambda error, form: _form_page(put_error(form, error), plan, 422),
-        form=form,
+        plan=plan,
     )
 
 
@@ -150,8 +149,7 @@ def plan_new():
         form.start_on.data = clock.today()
         form.contents.data = []
         form.methods.data = []
-        return _form_page(form, None)
-    return _save(form, None)
+    return _edit(form, None)
 
 
 @bp.route("/plans/<int:plan_id>/edit", methods=["GET", "POST"])
@@ -167,10 +165,10 @@ def plan_edit(plan_id: int):
         form = PlanForm()
     if not svc.may_edit(current_user, plan):
         form.form_errors.append(_("This plan is under review or approved and cannot be changed."))
-        return _form_page(form, plan, 422)
-    if request.method == "GET":
-        return _form_page(form, plan)
-    return _save(form, plan)
+        return render(
+            "research/plan_form.html", block="plan_form", status=422, form=form, plan=plan
+        )
+    return _edit(form, plan)
 
 
 # --- one plan -----------------------------------------------------------------------------------
@@ -253,15 +251,13 @@ def plan_archive(plan_id: int):
 def milestone_add(plan_id: int):
     """Add a milestone to the plan's schedule."""
     plan = get_visible_or_404(ResearchPlan, plan_id, current_user)
-    return record_action(
+    return _panel_action(
+        plan,
         plan,
         lambda plan, form: svc.add_milestone(current_user, plan, form.due_on.data, form.title.data),
-        message=None,
-        then=lambda _milestone: _fragment_or_page(refreshed(plan), "plan_schedule"),
-        on_error=again(
-            _detail, ResearchPlan, plan_id, form_as="milestone_form", block="plan_schedule"
-        ),
+        "plan_schedule",
         form=MilestoneForm(),
+        form_as="milestone_form",
     )
 
 
@@ -271,42 +267,55 @@ def _fragment_or_page(plan, block):
     return redirect_to(url_for("research.plan_detail", plan_id=plan.id))
 
 
-def _milestone(milestone_id: int) -> ResearchMilestone:
-    return part_or_404(ResearchMilestone, milestone_id, ResearchPlan, "plan_id")
+def _panel_action(
+    plan: ResearchPlan,
+    record,
+    do,
+    block: str,
+    form=None,
+    form_as: str | None = None,
+    message_as: str = "action_error",
+):
+    """Change the plan's schedule or staff (`do(record, form)`): the panel (`block`)
+    redrawn, or refused, redrawn (422) with the form again (passed as `form_as`) or the
+    message (passed as `message_as`)."""
+    return record_action(
+        record,
+        do,
+        message=None,
+        then=lambda _outcome: _fragment_or_page(refreshed(plan), block),
+        on_error=again(
+            _detail, ResearchPlan, plan.id, form_as=form_as, message_as=message_as, block=block
+        ),
+        form=form,
+    )
+
+
+def _milestone_action(milestone_id: int, change):
+    """Tick off or take out a milestone (`change(user, milestone)`): the schedule redrawn,
+    or its message in place (422)."""
+    milestone = part_or_404(ResearchMilestone, milestone_id, ResearchPlan, "plan_id")
+    return _panel_action(
+        milestone.plan,
+        milestone,
+        lambda milestone, form: change(current_user, milestone),
+        "plan_schedule",
+        message_as="schedule_error",
+    )
 
 
 @bp.post("/milestones/<int:milestone_id>/toggle")
 @require("research.edit")
 def milestone_toggle(milestone_id: int):
     """Tick a milestone off (or undo it)."""
-    return _schedule_action(
-        _milestone(milestone_id),
-        lambda milestone, form: svc.toggle_milestone(current_user, milestone),
-    )
+    return _milestone_action(milestone_id, svc.toggle_milestone)
 
 
 @bp.post("/milestones/<int:milestone_id>/remove")
 @require("research.edit")
 def milestone_remove(milestone_id: int):
     """Take a milestone out of a draft plan's schedule."""
-    return _schedule_action(
-        _milestone(milestone_id),
-        lambda milestone, form: svc.remove_milestone(current_user, milestone),
-    )
-
-
-def _schedule_action(milestone: ResearchMilestone, do):
-    """Tick off or take out a milestone: the schedule redrawn, or its message in place (422)."""
-    plan = milestone.plan
-    return record_action(
-        milestone,
-        do,
-        message=None,
-        then=lambda _outcome: _fragment_or_page(refreshed(plan), "plan_schedule"),
-        on_error=again(
-            _detail, ResearchPlan, plan.id, message_as="schedule_error", block="plan_schedule"
-        ),
-    )
+    return _milestone_action(milestone_id, svc.remove_milestone)
 
 
 @bp.post("/plans/<int:plan_id>/staff")
@@ -314,13 +323,13 @@ def _schedule_action(milestone: ResearchMilestone, do):
 def assignment_add(plan_id: int):
     """Put a colleague on the plan with their task."""
     plan = get_visible_or_404(ResearchPlan, plan_id, current_user)
-    return record_action(
+    return _panel_action(
+        plan,
         plan,
         lambda plan, form: svc.assign(current_user, plan, form.user_id.data, form.task.data),
-        message=None,
-        then=lambda _assignment: _fragment_or_page(refreshed(plan), "plan_staff"),
-        on_error=again(_detail, ResearchPlan, plan_id, form_as="staff_form", block="plan_staff"),
+        "plan_staff",
         form=AssignmentForm(),
+        form_as="staff_form",
     )
 
 
@@ -329,15 +338,12 @@ def assignment_add(plan_id: int):
 def assignment_remove(assignment_id: int):
     """Take a colleague off a draft plan."""
     assignment = part_or_404(ResearchAssignment, assignment_id, ResearchPlan, "plan_id")
-    plan = assignment.plan
-    return record_action(
+    return _panel_action(
+        assignment.plan,
         assignment,
         lambda assignment, form: svc.unassign(current_user, assignment),
-        message=None,
-        then=lambda _outcome: _fragment_or_page(refreshed(plan), "plan_staff"),
-        on_error=again(
-            _detail, ResearchPlan, plan.id, message_as="staff_error", block="plan_staff"
-        ),
+        "plan_staff",
+        message_as="staff_error",
     )
 
 
@@ -354,6 +360,22 @@ def _note_input(form: NoteForm) -> svc.NoteInput:
     )
 
 
+def _note_page(form: NoteForm, plan: ResearchPlan, note: FieldNote | None, do, message: str):
+    """The field note's form on `plan` (`note` None: a new one), for GET and POST; saved,
+    the note's page."""
+    return edit_page(
+        "research/note_form.html",
+        "note_form",
+        form,
+        plan if note is None else note,
+        do,
+        message=message,
+        then=lambda note: url_for("research.note_detail", note_id=note.id),
+        plan=plan,
+        note=note,
+    )
+
+
 @bp.route("/plans/<int:plan_id>/notes/new", methods=["GET", "POST"])
 @require("research.edit")
 def note_new(plan_id: int):
@@ -364,16 +386,12 @@ def note_new(plan_id: int):
         form.held_on.data = clock.today()
         if request.args.get("method") in dict(form.method.choices):
             form.method.data = request.args["method"]
-        return render("research/note_form.html", form=form, plan=plan, note=None)
-    return record_action(
+    return _note_page(
+        form,
         plan,
+        None,
         lambda plan, form: svc.add_note(current_user, plan, _note_input(form)),
-        message=_("Field note saved. Attach recordings, photos or documents below."),
-        then=lambda note: url_for("research.note_detail", note_id=note.id),
-        on_error=lambda error, form: render(
-            "research/note_form.html", status=422, form=put_error(form, error), plan=plan, note=None
-        ),
-        form=form,
+        _("Field note saved. Attach recordings, photos or documents below."),
     )
 
 
@@ -396,21 +414,12 @@ def note_edit(note_id: int):
     note = get_visible_or_404(FieldNote, note_id, current_user)
     if not svc.may_edit_note(current_user, note):
         abort(403)
-    if request.method == "GET":
-        return render("research/note_form.html", form=NoteForm(obj=note), plan=note.plan, note=note)
-    return record_action(
+    return _note_page(
+        NoteForm(obj=note) if request.method == "GET" else NoteForm(),
+        note.plan,
         note,
         lambda note, form: svc.update_note(current_user, note, _note_input(form)),
-        message=_("Field note saved."),
-        then=url_for("research.note_detail", note_id=note.id),
-        on_error=lambda error, form: render(
-            "research/note_form.html",
-            status=422,
-            form=put_error(form, error),
-            plan=note.plan,
-            note=note,
-        ),
-        form=NoteForm(),
+        _("Field note saved."),
     )
 
 

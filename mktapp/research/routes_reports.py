@@ -10,9 +10,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from mktapp.core import clock, nav
-from mktapp.core.actions import act, again, record_action
+from mktapp.core.actions import act, again, edit_page, record_action
 from mktapp.core.attachments import file_path, register_attachable
-from mktapp.core.forms import ConfirmForm, put_error
+from mktapp.core.forms import ConfirmForm
 from mktapp.core.htmx import render
 from mktapp.core.lists import list_page
 from mktapp.core.pdf import pdf_response
@@ -68,19 +68,13 @@ def _input(form: ReportForm) -> svc.ReportInput:
     )
 
 
-def _form_page(form, report, status=200):
-    return render(
+def _edit(form: ReportForm, report: ResearchReport | None):
+    """The report's form (`report` None: a new one), for GET and POST; saved, the report's
+    page."""
+    return edit_page(
         "research/report_form.html",
-        block="report_form",
-        status=status,
-        form=form,
-        report=report,
-        section_keys=list(REPORT_SECTIONS),
-    )
-
-
-def _save(form: ReportForm, report: ResearchReport | None):
-    return record_action(
+        "report_form",
+        form,
         report,
         lambda report, form: (
             svc.create_report(current_user, _input(form), clock.today().year)
@@ -89,8 +83,8 @@ def _save(form: ReportForm, report: ResearchReport | None):
         ),
         message=lambda report: _("Research report %(number)s saved.", number=report.number),
         then=lambda report: url_for("research.report", report_id=report.id),
-        on_error=lambda error, form: _form_page(put_error(form, error), report, 422),
-        form=form,
+        report=report,
+        section_keys=list(REPORT_SECTIONS),
     )
 
 
@@ -104,8 +98,7 @@ def report_new():
         plan_id = request.args.get("plan", type=int)
         form.plan_id.data = plan_id if plan_id in dict(form.plan_id.choices) else 0
         form.groups.data = []
-        return _form_page(form, None)
-    return _save(form, None)
+    return _edit(form, None)
 
 
 @bp.route("/reports/<int:report_id>/edit", methods=["GET", "POST"])
@@ -119,10 +112,15 @@ def report_edit(report_id: int):
         form.groups.data = report.group_ids
     if not svc.may_edit(current_user, report):
         form.form_errors.append(_("This report is under review or approved and cannot be changed."))
-        return _form_page(form, report, 422)
-    if request.method == "GET":
-        return _form_page(form, report)
-    return _save(form, report)
+        return render(
+            "research/report_form.html",
+            block="report_form",
+            status=422,
+            form=form,
+            report=report,
+            section_keys=list(REPORT_SECTIONS),
+        )
+    return _edit(form, report)
 
 
 def _block_form(report: ResearchReport, form: BlockForm | None = None) -> BlockForm:

@@ -9,9 +9,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from mktapp.core import nav
-from mktapp.core.actions import act, again, part_or_404, record_action, refreshed
+from mktapp.core.actions import act, again, edit_page, part_or_404, record_action, refreshed
 from mktapp.core.exports import xlsx_response
-from mktapp.core.forms import ConfirmForm, put_error
+from mktapp.core.forms import ConfirmForm
 from mktapp.core.htmx import is_partial, redirect_to, render
 from mktapp.core.lists import list_page
 from mktapp.core.permissions import get_visible_or_404, require
@@ -88,8 +88,20 @@ def _plan_choices():
     return [(0, "—")] + [(p.id, f"{p.number} {p.title}") for p in plans]
 
 
-def _survey_form(form: SurveyForm, survey: Survey | None, status=200):
-    return render("research/survey_form.html", status=status, form=form, survey=survey)
+def _survey_page(form: SurveyForm, survey: Survey | None, do, message: str):
+    """The questionnaire's settings (`survey` None: a new one), for GET and POST; saved,
+    its page."""
+    form.plan_id.choices = _plan_choices()
+    return edit_page(
+        "research/survey_form.html",
+        "survey_form",
+        form,
+        survey,
+        do,
+        message=message,
+        then=lambda survey: url_for("research.survey_detail", survey_id=survey.id),
+        survey=survey,
+    )
 
 
 @bp.route("/surveys/new", methods=["GET", "POST"])
@@ -97,25 +109,22 @@ def _survey_form(form: SurveyForm, survey: Survey | None, status=200):
 def survey_new():
     """Start a questionnaire: its title, introduction and type; questions come next."""
     form = SurveyForm()
-    form.plan_id.choices = _plan_choices()
-    if request.method == "GET":
-        if request.args.get("plan", "").isdigit():
-            form.plan_id.data = int(request.args["plan"])
-        return _survey_form(form, None)
-    if not form.validate_on_submit():
-        return _survey_form(form, None, 422)
-    survey = svc.create_survey(
-        current_user,
-        form.title.data,
-        form.intro.data,
-        form.kind.data,
-        form.plan_id.data or None,
-        form.period.data,
-        form.answer_limit.data or "open",
+    if request.method == "GET" and request.args.get("plan", "").isdigit():
+        form.plan_id.data = int(request.args["plan"])
+    return _survey_page(
+        form,
+        None,
+        lambda _none, form: svc.create_survey(
+            current_user,
+            form.title.data,
+            form.intro.data,
+            form.kind.data,
+            form.plan_id.data or None,
+            form.period.data,
+            form.answer_limit.data or "open",
+        ),
+        _("Questionnaire created. Add its questions."),
     )
-    db.session.commit()
-    flash(_("Questionnaire created. Add its questions."), "success")
-    return redirect_to(url_for("research.survey_detail", survey_id=survey.id))
 
 
 @bp.route("/surveys/<int:survey_id>/edit", methods=["GET", "POST"])
@@ -124,11 +133,10 @@ def survey_edit(survey_id: int):
     """Change a questionnaire's title, introduction, period and plan."""
     survey = get_visible_or_404(Survey, survey_id, current_user)
     form = SurveyForm(obj=survey) if request.method == "GET" else SurveyForm()
-    form.plan_id.choices = _plan_choices()
     if request.method == "GET":
         form.plan_id.data = survey.plan_id or 0
-        return _survey_form(form, survey)
-    return record_action(
+    return _survey_page(
+        form,
         survey,
         lambda survey, form: svc.update_survey(
             current_user,
@@ -141,10 +149,7 @@ def survey_edit(survey_id: int):
             # Kept as it is when the form did not send it (an older page, a script).
             form.answer_limit.data if "answer_limit" in request.form else None,
         ),
-        message=_("Questionnaire saved."),
-        then=url_for("research.survey_detail", survey_id=survey.id),
-        on_error=lambda error, form: _survey_form(put_error(form, error), survey, 422),
-        form=form,
+        _("Questionnaire saved."),
     )
 
 
@@ -201,7 +206,8 @@ def _after_build(survey: Survey):
 def question_add(survey_id: int):
     """Add a question (or a section heading) at the end."""
     survey = get_visible_or_404(Survey, survey_id, current_user)
-    return record_action(
+    return _build_action(
+        survey,
         survey,
         lambda survey, form: svc.add_question(
             current_user,
@@ -212,12 +218,8 @@ def question_add(survey_id: int):
             form.required.data,
             form.options.data,
         ),
-        message=None,
-        then=lambda _question: _after_build(refreshed(survey)),
-        on_error=again(
-            _detail, Survey, survey_id, form_as="question_form", block="survey_questions"
-        ),
         form=QuestionForm(),
+        form_as="question_form",
     )
 
 
@@ -239,10 +241,10 @@ def question_edit(question_id: int):
 def question_update(question_id: int):
     """Save a question's text, hint, choices and required flag."""
     question = _question(question_id)
-    survey = question.survey
     form = QuestionForm()
     form.kind.data = question.kind
-    return record_action(
+    return _build_action(
+        question.survey,
         question,
         lambda question, form: svc.update_question(
             current_user,
@@ -252,17 +254,9 @@ def question_update(question_id: int):
             form.required.data,
             form.options.data,
         ),
-        message=None,
-        then=lambda _question: _after_build(survey),
-        on_error=again(
-            _detail,
-            Survey,
-            survey.id,
-            form_as="edit_form",
-            block="survey_questions",
-            editing=question_id,
-        ),
         form=form,
+        form_as="edit_form",
+        editing=question_id,
     )
 
 
@@ -272,6 +266,7 @@ def question_move(question_id: int):
     """Move a question up or down."""
     question = _question(question_id)
     return _build_action(
+        question.survey,
         question,
         lambda question, form: svc.move_question(
             current_user, question, request.form.get("dir", "")
@@ -285,21 +280,31 @@ def question_remove(question_id: int):
     """Take a question out of a draft questionnaire."""
     question = _question(question_id)
     return _build_action(
-        question, lambda question, form: svc.remove_question(current_user, question)
+        question.survey,
+        question,
+        lambda question, form: svc.remove_question(current_user, question),
     )
 
 
-def _build_action(question: SurveyQuestion, do):
-    """Move or take out a question: the builder redrawn, or its message in place (422)."""
-    survey = question.survey
+def _build_action(survey: Survey, record, do, form=None, form_as: str | None = None, **context):
+    """Change the questionnaire's questions (`do(record, form)`): the builder redrawn, or
+    refused, redrawn (422) with the form again (passed as `form_as`, with `context`) or
+    the message in place."""
     return record_action(
-        question,
+        record,
         do,
         message=None,
-        then=lambda _outcome: _after_build(survey),
+        then=lambda _outcome: _after_build(refreshed(survey)),
         on_error=again(
-            _detail, Survey, survey.id, message_as="build_error", block="survey_questions"
+            _detail,
+            Survey,
+            survey.id,
+            form_as=form_as,
+            message_as="build_error",
+            block="survey_questions",
+            **context,
         ),
+        form=form,
     )
 
 
