@@ -3,6 +3,8 @@ empty state and list filters render the markup the CSS and the tests of each pag
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import render_template_string
 
 IMPORT = '{% from "_macros/page.html" import page_head, breadcrumb, empty_state, select_filter, check_filter %}'
@@ -32,6 +34,22 @@ def test_page_head_has_the_title_the_line_under_it_and_the_actions(app):
 def test_breadcrumb_links_all_but_the_last_crumb(app):
     html = _render(app, '{{ breadcrumb(("客户", "/c"), ("华东", "/c/1"), ("合并", none)) }}')
     assert html.endswith('><a href="/c">客户</a> / <a href="/c/1">华东</a> / 合并</nav>')
+
+
+def test_breadcrumb_leaves_out_a_crumb_that_is_none(app):
+    html = _render(app, '{{ breadcrumb(("用户管理", "/u"), none, ("新建用户", none)) }}')
+    assert html.endswith('><a href="/u">用户管理</a> / 新建用户</nav>')
+
+
+def test_no_template_writes_its_own_breadcrumb():
+    """One separator and one markup: every breadcrumb comes from the macro."""
+    root = Path(__file__).resolve().parents[2] / "templates"
+    hand_made = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.html")
+        if "_macros" not in p.parts and 'class="breadcrumb"' in p.read_text()
+    ]
+    assert hand_made == []
 
 
 def test_empty_state_offers_the_whole_list_when_filters_find_nothing(app):
