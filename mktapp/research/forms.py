@@ -56,8 +56,8 @@ class PlanForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.contents.choices = [(k, str(v)) for k, v in RESEARCH_CONTENTS.items()]
-        self.methods.choices = [(k, str(v)) for k, v in RESEARCH_METHODS.items()]
+        self.contents.choices = RESEARCH_CONTENTS.choices()
+        self.methods.choices = RESEARCH_METHODS.choices()
 
 
 class MilestoneForm(FlaskForm):
@@ -135,7 +135,7 @@ class SurveyForm(FlaskForm):
     def __init__(self, *args, **kwargs):
 
         super().__init__(*args, **kwargs)
-        self.answer_limit.choices = [(k, str(v)) for k, v in ANSWER_LIMITS.items()]
+        self.answer_limit.choices = ANSWER_LIMITS.choices()
 
 
 class QuestionForm(FlaskForm):
@@ -151,7 +151,7 @@ class QuestionForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.kind.choices = [(k, str(v)) for k, v in QUESTION_KINDS.items()]
+        self.kind.choices = QUESTION_KINDS.choices()
 
 
 class PublishForm(FlaskForm):
@@ -235,8 +235,8 @@ class NewsForm(FlaskForm):
     def __init__(self, *args, **kwargs):
 
         super().__init__(*args, **kwargs)
-        self.category.choices = [(k, str(v)) for k, v in NEWS_CATEGORIES.items()]
-        self.impact.choices = [(k, str(v)) for k, v in NEWS_IMPACTS.items()]
+        self.category.choices = NEWS_CATEGORIES.choices()
+        self.impact.choices = NEWS_IMPACTS.choices()
 
 
 class CompetitorBlockForm(FlaskForm):

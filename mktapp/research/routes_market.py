@@ -132,7 +132,7 @@ def news():
         "news_rows",
         query,
         svc.news_feed,
-        query.url(url_for("research.news"), page=1),
+        query.url(url_for("research.news")),
         categories=NEWS_CATEGORIES,
         impacts=NEWS_IMPACTS,
     )

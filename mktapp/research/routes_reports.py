@@ -42,7 +42,7 @@ def reports():
         "report_rows",
         query,
         svc.list_reports,
-        query.url(url_for("research.reports"), page=1),
+        query.url(url_for("research.reports")),
         statuses=REPORT_STATUSES,
     )
 

@@ -265,3 +265,12 @@ def test_competitor_comparison_is_inserted_and_an_archived_one_is_unavailable(ap
     page = author.get(f"/research/reports/{rid}").get_data(as_text=True)
     findings = page.split('id="sec-findings"', 1)[1].split('id="sec-conclusions"', 1)[0]
     assert "block-unavailable" in findings and "compare-table" not in findings
+
+
+def test_paging_the_reports_and_the_news_keeps_the_page_in_the_address_bar(login):
+    client = login("market1")
+    for url in ("/research/reports/?page=2&q=x", "/research/news/?page=2&q=x"):
+        response = client.get(url, htmx=True)
+        assert response.status_code == 200
+        pushed = response.headers.get("HX-Push-Url", "")
+        assert "page=2" in pushed and "q=x" in pushed, (url, pushed)
