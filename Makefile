@@ -20,7 +20,7 @@ run: setup
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	@echo
-	@echo "  mktapp on http://127.0.0.1:5000 — demo logins (password demo1234, demo only):"
+	@echo "  mktapp on http://127.0.0.1:5000 — demo logins (password mktapp-demo-2026, demo only):"
 	@echo "  admin manager market1 market2 sales1 sales2 sales3 service1 service2 finance1 boss"
 	@echo
 	$(FLASK) run --host 127.0.0.1 --port 5000

@@ -276,7 +276,7 @@ def time_evaluation(activity_id: int, username: str, repeat: int) -> dict:
         out["computation statements"] = len(seen)
         db.session.rollback()
     client = app.test_client()
-    client.post("/auth/login", data={"username": username, "password": "demo1234"})
+    client.post("/auth/login", data={"username": username, "password": "mktapp-demo-2026"})
     path = f"/brand/activities/{activity_id}/evaluation"
     assert client.get(path).status_code == 200
     out["evaluation page"], out["page statements"] = pages.time_requests(app, client, path, repeat)

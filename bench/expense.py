@@ -243,7 +243,7 @@ def time_report(username: str, repeat: int) -> dict:
         out["report + anomaly rules"] = statistics.median(times)
         db.session.rollback()
     client = app.test_client()
-    client.post("/auth/login", data={"username": username, "password": "demo1234"})
+    client.post("/auth/login", data={"username": username, "password": "mktapp-demo-2026"})
     client.get("/expense/monitoring")  # stores the findings once
     seen: list[str] = []
 

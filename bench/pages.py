@@ -140,7 +140,7 @@ def count_statements(path: str, username: str, show: bool = False) -> int | None
     app = create_app()
     app.config["WTF_CSRF_ENABLED"] = False
     client = app.test_client()
-    client.post("/auth/login", data={"username": username, "password": "demo1234"})
+    client.post("/auth/login", data={"username": username, "password": "mktapp-demo-2026"})
     client.get(path)  # warm caches (roles, babel ...)
     seen: list[str] = []
 
@@ -439,7 +439,7 @@ def load_beside_bare(env: dict, args, path: str, user: str | None) -> dict:
         bare_proc = start_gunicorn("bare_app:app", bare_port, env, ROOT / "bench", args.workers)
         wait_until_up(app_port, "/healthz", app_proc)
         wait_until_up(bare_port, "/users", bare_proc)
-        cookie = sign_in(app_port, user, "demo1234") if user else ""
+        cookie = sign_in(app_port, user, "mktapp-demo-2026") if user else ""
         status, _, body = get(app_port, path, cookie)
         if status != 200 or 'name="password"' in body:
             raise SystemExit(f"{path} answers HTTP {status} to {user or 'a visitor'}")

@@ -171,7 +171,7 @@ def time_page(path: str, username: str, repeat: int) -> tuple[float, int]:
     app = create_app()
     app.config["WTF_CSRF_ENABLED"] = False
     client = app.test_client()
-    client.post("/auth/login", data={"username": username, "password": "demo1234"})
+    client.post("/auth/login", data={"username": username, "password": "mktapp-demo-2026"})
     first = client.get(path)  # warm caches (roles, babel, templates)
     if first.status_code != 200:
         raise SystemExit(f"{path} answers HTTP {first.status_code} to {username}")

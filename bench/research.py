@@ -177,7 +177,7 @@ def time_analysis(survey_id: int, username: str, repeat: int) -> dict:
             out[name] = statistics.median(times)
         db.session.rollback()
     client = app.test_client()
-    client.post("/auth/login", data={"username": username, "password": "demo1234"})
+    client.post("/auth/login", data={"username": username, "password": "mktapp-demo-2026"})
     path = f"/research/surveys/{survey_id}/analysis"
     assert client.get(path).status_code == 200
     out["analysis page"], out["statements"] = pages.time_requests(app, client, path, repeat)

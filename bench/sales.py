@@ -205,7 +205,7 @@ def time_page(path: str, username: str, repeat: int) -> float:
     app = create_app()
     app.config["WTF_CSRF_ENABLED"] = False
     client = app.test_client()
-    client.post("/auth/login", data={"username": username, "password": "demo1234"})
+    client.post("/auth/login", data={"username": username, "password": "mktapp-demo-2026"})
     client.get(path)
     times = []
     for _ in range(repeat):
@@ -245,7 +245,7 @@ def import_rows(n_rows: int, username: str) -> dict:
     app = create_app()
     app.config["WTF_CSRF_ENABLED"] = False
     client = app.test_client()
-    client.post("/auth/login", data={"username": username, "password": "demo1234"})
+    client.post("/auth/login", data={"username": username, "password": "mktapp-demo-2026"})
     out: dict = {}
     t0 = time.perf_counter()
     response = client.post(

@@ -10,10 +10,11 @@ from dotenv import load_dotenv
 from flask import Flask, g, request, session
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from mktapp import models  # noqa: F401  (every table, for create_all and migrations)
 from mktapp.config import Config
-from mktapp.core import audit, audit_display, fragments, htmx, i18n, static_files
+from mktapp.core import audit, audit_display, fragments, htmx, i18n, requests, static_files
 from mktapp.core.errors import register_error_handlers
 from mktapp.core.nav import layout_links, sidebar_for
 from mktapp.core.permissions import can, role_label, role_labels
@@ -33,6 +34,7 @@ def create_app(config: object | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    requests.init_app(app)  # before any route: what a request may carry (core/requests.py)
 
     if config is None:
         config = Config(app.instance_path)
@@ -41,6 +43,11 @@ def create_app(config: object | None = None) -> Flask:
         for key, value in overrides.items():
             setattr(config, key, value)
     app.config.from_object(config)
+    if app.config.get("TRUSTED_PROXIES"):
+        # Behind a reverse proxy: the client's address and scheme as the proxy forwards them
+        # (X-Forwarded-For, X-Forwarded-Proto; the proxy passes the Host header on).
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     logging.basicConfig(level=logging.INFO)
     # Chatty libraries: their progress lines would drown the app's own log.
     for noisy in ("weasyprint", "fontTools", "alembic.runtime.plugins"):

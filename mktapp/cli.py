@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from sqlalchemy import func, select
 
+from mktapp.auth.passwords import password_problem
 from mktapp.auth.services import create_user, ensure_roles
 from mktapp.core import clock
 from mktapp.core.audit import acting_as
@@ -30,7 +31,7 @@ DEMO_SEEDERS = (
     "mktapp.demo.budget:close_last_year",
 )
 
-DEMO_PASSWORD = "demo1234"
+DEMO_PASSWORD = "mktapp-demo-2026"
 
 
 def database_is_empty() -> bool:
@@ -85,7 +86,7 @@ def register_cli(app) -> None:
             if not force:
                 raise click.ClickException("the database is not empty (use --force to add anyway)")
         seed_demo_data(current_app.config["PASSWORD_HASH_METHOD"], today.date() if today else None)
-        click.echo("Demo data loaded. Demo logins (password demo1234, demo only):")
+        click.echo(f"Demo data loaded. Demo logins (password {DEMO_PASSWORD}, demo only):")
         click.echo(
             "  admin manager market1 market2 sales1 sales2 sales3 service1 service2 finance1 boss"
         )
@@ -98,8 +99,9 @@ def register_cli(app) -> None:
     def create_user_cmd(username: str, display_name: str, roles: tuple[str, ...], password: str):
         """Create a user (by default the first administrator)."""
 
-        if len(password) < 8:
-            raise click.ClickException("the password needs at least 8 characters")
+        problem = password_problem(password, username)
+        if problem:
+            raise click.ClickException(problem)
         if db.session.scalar(select(User).where(func.lower(User.username) == username.lower())):
             raise click.ClickException(f"user {username!r} exists already")
         ensure_roles()

@@ -72,8 +72,17 @@ class Config:
         self.SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 60)
         self.PERMANENT_SESSION_LIFETIME = timedelta(minutes=self.SESSION_IDLE_MINUTES)
         self.SESSION_REFRESH_EACH_REQUEST = True
+        # Failed sign-ins: an account may fail LOGIN_MAX_FAILURES times in a row from any
+        # address, an address LOGIN_ADDRESS_MAX_FAILURES times on any accounts; then each
+        # attempt waits LOGIN_FAILURE_WINDOW_SECONDS after the last failure, doubled with
+        # every further failure, up to LOGIN_MAX_DELAY_SECONDS (a delay, never a lock).
         self.LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
+        self.LOGIN_ADDRESS_MAX_FAILURES = _env_int("LOGIN_ADDRESS_MAX_FAILURES", 30)
         self.LOGIN_FAILURE_WINDOW_SECONDS = _env_int("LOGIN_FAILURE_WINDOW_SECONDS", 60)
+        self.LOGIN_MAX_DELAY_SECONDS = _env_int("LOGIN_MAX_DELAY_SECONDS", 900)
+        # How many reverse proxies in front of the app set X-Forwarded-For and -Proto
+        # (0: none; the client's address is the connection's). Read through ProxyFix.
+        self.TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
         self.PASSWORD_HASH_METHOD = _env("PASSWORD_HASH_METHOD", "scrypt")
         self.UPLOAD_FOLDER = _env("UPLOAD_FOLDER", os.path.join(instance_path, "uploads"))
         self.MAX_UPLOAD_MB = _env_int("MAX_UPLOAD_MB", 20)

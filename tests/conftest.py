@@ -420,7 +420,7 @@ class Client:
             self._token = match.group(1)
         return self._token
 
-    def login(self, username: str, password: str = "demo1234"):
+    def login(self, username: str, password: str = "mktapp-demo-2026"):
         response = self.c.post(
             "/auth/login",
             data={"username": username, "password": password, "csrf_token": self.token()},

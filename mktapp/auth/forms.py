@@ -1,12 +1,14 @@
 """Forms for signing in and changing one's password."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from mktapp.auth.passwords import HINT, length_checks
+from mktapp.core.forms import AppForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(AppForm):
     username = StringField(
         _l("Username"),
         validators=[DataRequired(), Length(max=40)],
@@ -20,16 +22,18 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(AppForm):
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired()],
         render_kw={"autocomplete": "current-password"},
     )
+    # The length is checked here too; the rest (not the username, not a common password)
+    # by the service that sets every password (auth.services.set_password).
     new_password = PasswordField(
         _l("New password"),
-        validators=[DataRequired(), Length(min=8, max=200)],
-        description=_l("At least 8 characters."),
+        validators=[DataRequired(), *length_checks()],
+        description=HINT,
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(

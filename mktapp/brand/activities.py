@@ -35,6 +35,7 @@ from mktapp.core import approvals as engine
 from mktapp.core import clock, settings, vocab
 from mktapp.core.audit import describe_note
 from mktapp.core.audit_display import describe
+from mktapp.core.commands import mark_once
 from mktapp.core.errors import DomainError
 from mktapp.core.i18n import money
 from mktapp.core.lists import (
@@ -539,13 +540,18 @@ def scan(today: date | None = None) -> tuple[int, int]:
             ),
         )
     ).all()
+    # Each move is made where the status is still what this run read (mark_once): of two
+    # runs at the same instant one moves an activity, and a run after it finds it moved.
+    moves: dict[tuple[str, str], list[Activity]] = {}
     for activity in rows:
-        if activity.end_on < today:
-            activity.status = "ended"
-            ended += 1
+        target = "ended" if activity.end_on < today else "running"
+        moves.setdefault((activity.status, target), []).append(activity)
+    for (status, target), group in sorted(moves.items()):
+        moved = len(mark_once(group, "status", target, expected=status))
+        if target == "ended":
+            ended += moved
         else:
-            activity.status = "running"
-            started += 1
+            started += moved
     db.session.flush()
     return started, ended
 

@@ -32,6 +32,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from mktapp.core import vocab
 from mktapp.core.audit import describe_note
 from mktapp.core.audit_display import describe
+from mktapp.core.commands import mark_once
 from mktapp.core.errors import DomainError
 from mktapp.core.notify import notify
 from mktapp.core.paging import Paging
@@ -389,8 +390,9 @@ def scan_overdue(today: date, url_for_activity=None) -> int:
             overdue_tasks(today).where(ActivityTask.overdue_notified_at.is_(None))
         ).unique()
     )
-    now = utcnow()
-    for task in rows:
+    # Only the tasks this run marks (another run at the same instant takes the others).
+    taken = mark_once(rows, "overdue_notified_at", utcnow())
+    for task in taken:
         owner = task.owner
         if owner is not None and owner.active:
             with force_locale(owner.locale or "zh_Hans"):
@@ -404,9 +406,9 @@ def scan_overdue(today: date, url_for_activity=None) -> int:
                     ),
                     body=task.activity.theme,
                     url=url_for_activity(task.activity) if url_for_activity else "",
+                    once=f"task_overdue:{task.id}:{task.due_on}:{today}",
                 )
-        task.overdue_notified_at = now
-    return len(rows)
+    return len(taken)
 
 
 # --- participants ----------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DecimalField,
     FieldList,
@@ -19,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from mktapp.brand import activities as svc
-from mktapp.core.forms import LocalDateField, RowForm, sensible_date
+from mktapp.core.forms import AppForm, LocalDateField, RowForm, sensible_date
 from mktapp.core.pickers import SHORT_LIST, PickerField
 from mktapp.expense.common import MoneyError, category_choices, parse_money
 from mktapp.models.brand import ACTIVITY_FORMS, ACTIVITY_KINDS
@@ -49,7 +48,7 @@ class LineRow(RowForm):
     note = StringField(_l("Note"), validators=[Length(max=200)])
 
 
-class ActivityForm(FlaskForm):
+class ActivityForm(AppForm):
     kind = SelectField(_l("Kind"), validators=[DataRequired()], validate_choice=False)
     theme = StringField(_l("Theme"), validators=[DataRequired(), Length(max=200)])
     purpose = TextAreaField(
@@ -216,7 +215,7 @@ class ChangeForm(ActivityForm):
     )
 
 
-class SubmitForm(FlaskForm):
+class SubmitForm(AppForm):
     over_budget_reason = TextAreaField(
         _l("Reason for exceeding the budget"),
         validators=[Length(max=2000)],
@@ -224,5 +223,5 @@ class SubmitForm(FlaskForm):
     )
 
 
-class CancelForm(FlaskForm):
+class CancelForm(AppForm):
     reason = TextAreaField(_l("Reason for cancelling"), validators=[Length(max=2000)])

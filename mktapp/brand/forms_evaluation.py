@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from mktapp.brand.evaluation import LIMITS, EvaluationInput
+from mktapp.core.forms import AppForm
 
 _NUMBER = _l("Enter a whole number of zero or more.")
 
@@ -30,7 +30,7 @@ def _count(label, name: str, description=None) -> IntegerField:
     )
 
 
-class EvaluationForm(FlaskForm):
+class EvaluationForm(AppForm):
     reach = _count(
         _l("Reach"), "reach", _l("People reached: views, readers, audience (all channels).")
     )

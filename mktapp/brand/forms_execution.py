@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from mktapp.core.forms import LocalDateField, sensible_date
+from mktapp.core.forms import AppForm, LocalDateField, sensible_date
 from mktapp.core.pickers import SHORT_LIST, PickerField
 from mktapp.models.brand import TASK_STATUSES
 
@@ -19,7 +18,7 @@ def _int_or_zero(value) -> int:
         return 0
 
 
-class TaskForm(FlaskForm):
+class TaskForm(AppForm):
     title = StringField(_l("Task"), validators=[DataRequired(), Length(max=200)])
     owner_id = PickerField(
         _l("Owner"),
@@ -35,7 +34,7 @@ class TaskForm(FlaskForm):
         self.owner_id.scope = activity.id if activity is not None else None
 
 
-class StatusForm(FlaskForm):
+class StatusForm(AppForm):
     status = SelectField(_l("Status"), validators=[InputRequired()])
 
     def __init__(self, *args, **kwargs):
@@ -43,7 +42,7 @@ class StatusForm(FlaskForm):
         self.status.choices = TASK_STATUSES.choices()
 
 
-class ParticipantForm(FlaskForm):
+class ParticipantForm(AppForm):
     kind = RadioField(
         _l("Kind"),
         default="registered",
@@ -61,7 +60,7 @@ class ParticipantForm(FlaskForm):
         ]
 
 
-class AttachSurveyForm(FlaskForm):
+class AttachSurveyForm(AppForm):
     survey_id = SelectField(
         _l("Open questionnaire"), coerce=_int_or_zero, validators=[InputRequired()]
     )

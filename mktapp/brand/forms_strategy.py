@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from mktapp.brand import strategy as svc
 from mktapp.core.attachments import AttachmentField
-from mktapp.core.forms import RowForm
+from mktapp.core.forms import AppForm, RowForm
 
 
 class ChannelRow(RowForm):
@@ -20,7 +19,7 @@ class ChannelRow(RowForm):
     )
 
 
-class StrategyForm(FlaskForm):
+class StrategyForm(AppForm):
     positioning = TextAreaField(
         _l("Brand positioning"),
         validators=[DataRequired(message=_l("Describe the brand positioning.")), Length(max=5000)],
@@ -115,5 +114,5 @@ class StrategyForm(FlaskForm):
         )
 
 
-class FileForm(FlaskForm):
+class FileForm(AppForm):
     file = AttachmentField(_l("Visual-identity file"), required=True)

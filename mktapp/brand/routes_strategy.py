@@ -115,8 +115,8 @@ def strategy_edit():
         "brand/strategy_form.html",
         "strategy_form",
         form,
-        None,
-        lambda _none, form: svc.save_version(current_user, form.to_input()),
+        latest,  # read from the latest version: another saved meanwhile is a conflict
+        lambda _latest, form: svc.save_version(current_user, form.to_input()),
         message=lambda strategy: _("Brand strategy version %(n)s saved.", n=strategy.version),
         then=url_for("brand.strategies"),
         latest=latest,

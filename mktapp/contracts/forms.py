@@ -10,13 +10,12 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from mktapp.contracts import services as svc
 from mktapp.core.attachments import AttachmentField
-from mktapp.core.forms import LocalDateField, MoneyField, RowForm, sensible_date
+from mktapp.core.forms import AppForm, LocalDateField, MoneyField, RowForm, sensible_date
 from mktapp.core.pickers import SHORT_LIST, FilterForm, PickerField
 
 
@@ -79,7 +78,7 @@ class InstalmentForm(RowForm):
     description = StringField(_l("Instalment"), validators=[Length(max=200)])
 
 
-class TermsForm(FlaskForm):
+class TermsForm(AppForm):
     title = StringField(_l("Contract title"), validators=[Length(max=200)])
     tax_rate = MoneyField(
         _l("Tax rate (%)"),
@@ -216,14 +215,14 @@ class AmendmentForm(TermsForm):
     )
 
 
-class SignForm(FlaskForm):
+class SignForm(AppForm):
     signed_on = LocalDateField(_l("Signed on"), validators=[Optional(), sensible_date])
     scan = AttachmentField(
         _l("Signed contract (scan)"),
     )
 
 
-class MilestoneForm(FlaskForm):
+class MilestoneForm(AppForm):
     actual_date = LocalDateField(_l("Actual date"), validators=[Optional(), sensible_date])
     actual_amount = MoneyField(
         parse=parse_number, label=_l("Amount received"), render_kw={"inputmode": "decimal"}
@@ -231,11 +230,11 @@ class MilestoneForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Length(max=300)])
 
 
-class TerminateForm(FlaskForm):
+class TerminateForm(AppForm):
     reason = TextAreaField(_l("Reason for termination"), validators=[Length(max=5000)])
 
 
-class ArchiveForm(FlaskForm):
+class ArchiveForm(AppForm):
     archive_no = StringField(_l("Archive number"), validators=[Length(max=40)])
     location = StringField(
         _l("Archive location"),

@@ -30,6 +30,7 @@ from mktapp.core import settings, vocab
 from mktapp.core.attachments import AttachmentError, check_upload, save_upload
 from mktapp.core.audit import describe_note
 from mktapp.core.audit_display import describe, snapshot
+from mktapp.core.commands import mark_once
 from mktapp.core.errors import DomainError
 from mktapp.core.i18n import money
 from mktapp.core.money import CENT, MAX_AMOUNT
@@ -1110,7 +1111,9 @@ def scan_overdue(today: date) -> int:
         )
     )
 
-    for m in rows:
+    # Only the milestones this run marks (another run at the same instant takes the others).
+    taken = mark_once(rows, "overdue_notified_on", today)
+    for m in taken:
         contract = m.contract
         people = {u.id: u for u in managers}
         if contract.owner is not None:
@@ -1127,9 +1130,9 @@ def scan_overdue(today: date) -> int:
                         day=m.planned_date.isoformat(),
                     ),
                     url=FLOW.url(contract.id),
+                    once=f"milestone_overdue:{m.id}:{m.planned_date}:{today}",
                 )
-        m.overdue_notified_on = today
-    return len(rows)
+    return len(taken)
 
 
 def products_by_id(ids) -> dict[int, Product]:

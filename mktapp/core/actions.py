@@ -26,22 +26,53 @@ and record_action does the rest, the same way for every chapter:
 
 An action that takes input passes its form (form=PublishForm()); on_error usually puts
 the error on it (core.forms.put_error) and draws the page again with status 422.
+
+Two people, or one person twice, at once (issue 13), handled here for every action:
+- the same form sent twice (a double click, a resend): its one-time token
+  (core.forms.AppForm) is kept with the answer; the second sending gets the first
+  answer (the record already made) instead of doing it again;
+- a save over someone else's: an edit form carries the record's row_version and what
+  its fields held when it was read; when the record has moved on and one of those
+  fields changed, the save is refused with 409, who changed it and when, and each such
+  field's saved value next to what this person typed (kept on the form). Saving again
+  then overwrites on purpose. A change to a field the form does not show is no conflict;
+- a write that loses a race inside the request (two payments of one claim, two reps
+  taking one customer: the row's version moved between read and write) is a 409 for
+  the loser, with nothing of its side effects (notices, audit) kept.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from flask import Response, abort, flash, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import delete, inspect, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
+from mktapp.core import clock
 from mktapp.core.errors import DomainError
-from mktapp.core.forms import ConfirmForm, put_error
+from mktapp.core.forms import (
+    ONCE_FIELD,
+    ConfirmForm,
+    is_versioned,
+    put_error,
+    reading,
+    shown_columns,
+    version_of,
+)
 from mktapp.core.htmx import redirect_to, render
+from mktapp.core.i18n import local_datetime
 from mktapp.core.permissions import get_visible_or_404
 from mktapp.extensions import db
+from mktapp.models import AuditLog, FormSubmission
 
 
 def checked(form: FlaskForm | None = None) -> FlaskForm:
@@ -97,20 +128,149 @@ def record_action(
 ):
     """Run `do(record, form)` as one transaction and answer the request (see the module)."""
     form = form if form is not None else ConfirmForm()
+    token = None
     try:
-        checked(form)
+        try:
+            checked(form)
+        except DomainError:  # sent twice, the first sending may have made what now clashes
+            if (earlier := _answered(request.form.get(ONCE_FIELD, ""))) is not None:
+                return earlier
+            raise
+        token = _claim(request.form.get(ONCE_FIELD, ""))
+        if token is not None and not isinstance(token, str):
+            return token  # sent before: the first answer
+        _check_version(record, form)
         result = do(record, form)
-    except DomainError as error:
+        db.session.commit()
+    except (DomainError, StaleDataError) as error:
         db.session.rollback()
+        if isinstance(error, StaleDataError):
+            error = DomainError(LOST_RACE, status=409)
         if error.status in (403, 404):
             raise
-        return on_error(error, form)
-    db.session.commit()
+        if error.status == 409 and getattr(form, "read_version", None) is not None:
+            reading(form, record)  # an edit form: saving again overwrites on purpose
+        answer = on_error(error, form)
+        if error.status == 409 and getattr(answer, "status_code", None) == 422:
+            answer.status_code = 409  # an on_error that says 422 for every refusal
+        return answer
     outcome = record if result is None else result
     if message:
         flash(str(message(outcome)) if callable(message) else _text(message, record), "success")
     answer = then(outcome) if callable(then) else then
+    if token:
+        _remember(token, answer if isinstance(answer, str) else "")
     return redirect_to(answer) if isinstance(answer, str) else answer
+
+
+# --- the same form sent twice ------------------------------------------------------------
+
+ONCE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+ONCE_KEPT = timedelta(days=2)
+
+
+LOST_RACE = _l(
+    "Someone else changed this at the same moment. Nothing was saved: look at it again and retry."
+)
+
+
+def _claim(token: str) -> str | Response | None:
+    """Keep the form's one-time token in this transaction: the token (first sending), the
+    first answer (a redirect: sent before), or None (a form without one). A twin sent at
+    the same instant waits on the token's row and then finds it."""
+    if not ONCE_TOKEN.fullmatch(token or ""):
+        return None
+    user_id = current_user.id if current_user.is_authenticated else None
+    earlier = db.session.get(FormSubmission, token)
+    if earlier is None:
+        try:
+            db.session.add(FormSubmission(token=token, user_id=user_id))
+            db.session.flush()
+            return token
+        except IntegrityError:
+            db.session.rollback()  # nothing else is done yet
+            earlier = db.session.get(FormSubmission, token)
+    if earlier is not None and (answer := _answered(token)) is not None:
+        return answer
+    raise DomainError(
+        _("This form has already been sent. Reload the page to send it again."), status=409
+    )
+
+
+def _answered(token: str) -> Response | None:
+    """The first answer to a form sent before (a redirect to what it made), or None."""
+    if not ONCE_TOKEN.fullmatch(token or ""):
+        return None
+    earlier = db.session.get(FormSubmission, token)
+    user_id = current_user.id if current_user.is_authenticated else None
+    if earlier is None or not earlier.url or earlier.user_id != user_id:
+        return None
+    flash(_("This form had already been sent; it was not sent again."), "info")
+    return redirect_to(earlier.url)
+
+
+def _remember(token: str, url: str) -> None:
+    """The first answer to a token (a URL: the record made), and old tokens let go."""
+    row = db.session.get(FormSubmission, token)
+    if row is not None:
+        row.url = url[:500]
+    db.session.execute(delete(FormSubmission).where(FormSubmission.at < clock.now() - ONCE_KEPT))
+    db.session.commit()
+
+
+# --- a save over someone else's ----------------------------------------------------------
+
+
+def _check_version(record: Any, form: FlaskForm) -> None:
+    """409 when the record moved on since the form was read and a field it shows changed."""
+    read = getattr(form, "read_version", None)
+    if not is_versioned(record) or read is None or read == version_of(record):
+        return
+    seen = dict(part.split("=", 1) for part in (form.read_seen or "").split(";") if "=" in part)
+    changed = [
+        name for name, digest in shown_columns(record, form).items() if seen.get(name) != digest
+    ]
+    if not changed:
+        return  # only what this form does not show changed: the two saves merge
+    last = db.session.scalar(
+        select(AuditLog)
+        .where(AuditLog.record_type == type(record).__name__, AuditLog.record_id == record.id)
+        .order_by(AuditLog.id.desc())
+        .limit(1)
+    )
+    who = last.actor.display_name if last is not None and last.actor else _("someone")
+    when = local_datetime(last.at) if last is not None else ""
+    problems = [
+        (
+            None,
+            _(
+                "%(who)s saved this record at %(when)s, after you opened it. What you typed "
+                "is kept below; the marked fields now hold what they saved. Save again to "
+                "replace it with yours.",
+                who=who,
+                when=when,
+            ),
+        )
+    ]
+    for name in changed:
+        problems.append((name, _("Saved meanwhile: %(value)s", value=_shown(form[name], record))))
+    raise DomainError(problems[0][1], problems=problems, status=409)
+
+
+def _shown(field: Any, record: Any) -> str:
+    """What a field of the record holds now, as a person reads it."""
+    columns = {c.key for c in inspect(type(record)).column_attrs}
+    name = field.name if field.name in columns else f"{field.name}_id"
+    value = getattr(record, name, None)
+    for choice in getattr(field, "choices", None) or ():
+        if isinstance(choice, tuple | list) and len(choice) >= 2 and str(choice[0]) == str(value):
+            return str(choice[1])
+    if value is None or value == "":
+        return _("(empty)")
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    text = str(value)
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def refreshed(record: Any) -> Any:
@@ -152,13 +312,15 @@ def edit_page(
         return render(template, block=block, status=status, form=form, **context)
 
     if request.method == "GET":
-        return page(form)
+        return page(reading(form, record))
     return record_action(
         record,
         do,
         message=message,
         then=then,
-        on_error=lambda error, form: page(put_error(form, error), 422),
+        on_error=lambda error, form: page(
+            put_error(form, error), 409 if error.status == 409 else 422
+        ),
         form=form,
     )
 

@@ -53,6 +53,7 @@ def approval_state(doc):
         "step": step,
         "may_decide": step is not None and engine.may_decide(current_user, step),
         "is_applicant": current is not None and current.applicant_id == current_user.id,
+        "may_comment": engine.may_comment(current_user, doc, rounds),
         "may_withdraw": (
             current is not None
             and current.status == "pending"
@@ -238,13 +239,15 @@ def withdraw(doc_type: str, doc_id: int):
 @bp.post("/<doc_type>/<int:doc_id>/comment")
 @require()
 def comment(doc_type: str, doc_id: int):
-    """Add a comment to a document's approval timeline."""
-    return _on_document(
-        doc_type,
-        doc_id,
-        lambda doc: engine.comment(doc, current_user, request.form.get("comment", "")[:2000]),
-        _("Comment added."),
-    )
+    """Add a comment to a document's approval timeline (the people in its approval only:
+    engine.may_comment, which also decides whether the panel offers the comment box)."""
+
+    def add(doc):
+        if not engine.may_comment(current_user, doc):
+            raise engine.NotYourStep(_l("Only the people in this approval may comment on it."))
+        engine.comment(doc, current_user, request.form.get("comment", "")[:2000])
+
+    return _on_document(doc_type, doc_id, add, _("Comment added."))
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -16,6 +16,10 @@ Rules that hold for every document:
 - a rejection needs a reason, goes back to the applicant, who may edit and
   resubmit: each submission is a new round and the history keeps them all;
 - the applicant may withdraw until the first decision;
+- every write on a request (a decision, a withdrawal) takes the request's row first,
+  then its steps by id (_hold), so that two of them at the same instant wait for each
+  other in one order (no deadlock) and the second sees what the first did: one wins,
+  the other gets AlreadyDecided (409);
 - a notice that asks for a decision names its step as its task: when the step is
   decided or its round ends, every such notice is resolved for everyone it
   addressed (a "returned to you" notice, when the applicant submits again).
@@ -36,6 +40,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from mktapp.core import notify as notices
 from mktapp.core.errors import DomainError
+from mktapp.core.permissions import can
 from mktapp.extensions import db
 from mktapp.models import (
     ApprovalEvent,
@@ -393,6 +398,37 @@ def is_locked(doc: Any) -> bool:
     return request is not None and request.status in ("pending", "approved")
 
 
+def may_comment(user: User, doc: Any, rounds: list[ApprovalRequest] | None = None) -> bool:
+    """Whether a user may comment on a document's approval (the panel's comment box and the
+    comment action both ask): once it is submitted, the people in it — its applicant (the
+    document's owner), whoever has or had a step of it, whoever holds a role that approves
+    this kind of document — and those who oversee every record (the manager, executives).
+    Someone who may only read the document may not. The caller has loaded the document
+    through its record rules: nobody comments on what they may not see."""
+    flow = flow_of(doc)
+    if flow is None or user is None or not getattr(user, "is_authenticated", False):
+        return False
+    rounds = requests_for(doc) if rounds is None else rounds
+    if not rounds:
+        return False
+    if can(user, "business.all"):
+        return True
+    applicant = flow.applicant(doc)
+    if (applicant is not None and applicant.id == user.id) or any(
+        r.applicant_id == user.id for r in rounds
+    ):
+        return True
+    roles = user.role_codes
+    if any(spec.approver in roles for spec in flow.steps):
+        return True
+    return any(
+        user.id in (s.assignee_user_id, s.decided_by_id)
+        or (s.assignee_user_id is None and s.assignee_role in roles and s.status != "skipped")
+        for r in rounds
+        for s in r.steps
+    )
+
+
 # --- actions ------------------------------------------------------------------
 
 
@@ -511,16 +547,66 @@ def submit(doc: Any, actor: User) -> ApprovalRequest:
     return request
 
 
+def _decided(request: ApprovalRequest) -> bool:
+    return any(s.status in ("approved", "rejected") for s in request.steps)
+
+
+def _no_longer_pending(request: ApprovalRequest) -> AlreadyDecided:
+    """The refusal for a request that left review while we looked at it."""
+    if request.status == "withdrawn":
+        return AlreadyDecided(_l("The applicant has withdrawn this document: nothing to decide."))
+    return AlreadyDecided(_l("Someone else decided this step a moment ago."))
+
+
+def _hold(request: ApprovalRequest) -> None:
+    """Take the request for this transaction: what every engine write (a decision, a
+    withdrawal) does first, in the same order, so that two of them on one request wait
+    for each other instead of crossing or deadlocking.
+
+    First the request's row, by an UPDATE ... WHERE status = 'pending' (PostgreSQL holds
+    its row lock to the commit; SQLite its write lock, and its rowcount decides there),
+    then its steps by id (SELECT ... FOR UPDATE). Request and steps are read again after
+    the lock, so the second of two writers sees what the first did. Raises AlreadyDecided
+    (409) when the request has left review meanwhile.
+    """
+    with db.session.no_autoflush:
+        held = db.session.execute(
+            update(ApprovalRequest)
+            .where(ApprovalRequest.id == request.id, ApprovalRequest.status == "pending")
+            .values(status=ApprovalRequest.status)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.scalars(
+            select(ApprovalRequest)
+            .where(ApprovalRequest.id == request.id)
+            .execution_options(populate_existing=True)
+        ).one()
+        db.session.scalars(
+            select(ApprovalStep)
+            .where(ApprovalStep.request_id == request.id)
+            .order_by(ApprovalStep.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+    if held != 1 or request.status != "pending":
+        refusal = _no_longer_pending(request)
+        db.session.rollback()
+        raise refusal
+
+
 def _decide(step_id: int, actor: User, outcome: str, comment: str) -> ApprovalStep:
     step = db.session.get(ApprovalStep, step_id)
     if step is None:
         raise ApprovalError(_l("There is no such approval step."))
+    if step.request.status == "withdrawn":
+        raise _no_longer_pending(step.request)
     if step.status != "pending" or step.request.status != "pending":
         raise AlreadyDecided(_l("This step has already been decided."))
     if not may_decide(actor, step):
         raise NotYourStep(_l("This step is not yours to decide."))
-    # The guard in WHERE makes the decision atomic: of two concurrent deciders
-    # exactly one updates the row.
+    # The request first (as a withdrawal does), then the step: the guard in WHERE makes
+    # the decision atomic, so of two concurrent deciders exactly one updates the row.
+    _hold(step.request)
     result = db.session.execute(
         update(ApprovalStep)
         .where(ApprovalStep.id == step.id, ApprovalStep.status == "pending")
@@ -572,29 +658,23 @@ def reject(step_id: int, actor: User, comment: str) -> ApprovalRequest:
 
 def withdraw(doc: Any, actor: User) -> ApprovalRequest:
     request = current_request(doc)
-    if request is None or request.status != "pending":
+    if request is None:
         raise ApprovalError(_l("Only a document under review can be withdrawn."))
     if request.applicant_id != actor.id:
         raise NotYourStep(_l("Only the applicant may withdraw it."))
-    if any(s.status in ("approved", "rejected") for s in request.steps):
-        raise ApprovalError(_l("Too late to withdraw: a decision has been made."))
-    # Guarded like a decision, so a withdrawal cannot cross an approval in flight.
-    result = db.session.execute(
-        update(ApprovalStep)
-        .where(
-            ApprovalStep.request_id == request.id, ApprovalStep.status.in_(["pending", "waiting"])
-        )
-        .values(status="cancelled")
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount == 0:
-        db.session.rollback()
-        raise AlreadyDecided(_l("Someone decided this step a moment ago."))
-    for s in request.steps:
-        db.session.refresh(s)
-    if any(s.status in ("approved", "rejected") for s in request.steps):
+    if request.status == "withdrawn":
+        raise AlreadyDecided(_l("This document has been withdrawn already."))
+    if request.status != "pending" or _decided(request):
+        raise AlreadyDecided(_l("Too late to withdraw: a decision has been made."))
+    # The same lock as a decision, taken in the same order: a withdrawal and an approval
+    # at the same instant wait for each other, and the second sees what the first did.
+    _hold(request)
+    if _decided(request):
         db.session.rollback()
         raise AlreadyDecided(_l("Too late to withdraw: a decision has been made."))
+    for s in request.steps:
+        if s.status in ("pending", "waiting"):
+            s.status = "cancelled"
     request.status = "withdrawn"
     request.decided_at = utcnow()
     _close_round(request)

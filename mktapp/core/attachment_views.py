@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from mktapp.core import attachments as att
+from mktapp.core.forms import AppForm
 from mktapp.core.htmx import _toasts_html, is_htmx, redirect_to
 from mktapp.core.permissions import get_visible_or_404, require
 from mktapp.core.views import safe_next
@@ -18,7 +18,7 @@ from mktapp.models import Attachment
 bp = Blueprint("attachments", __name__, url_prefix="/attachments")
 
 
-class UploadForm(FlaskForm):
+class UploadForm(AppForm):
     """The attachment panel's upload form."""
 
     file = att.AttachmentField(required=True)

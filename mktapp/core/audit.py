@@ -44,7 +44,7 @@ from mktapp.core import clock
 from mktapp.extensions import db
 from mktapp.models import AuditLog
 
-ALWAYS_EXCLUDED = {"created_at", "updated_at"}
+ALWAYS_EXCLUDED = {"created_at", "updated_at", "row_version"}
 # Never logged whatever a model says: a password hash in the log would outlive a reset.
 SECRET_NAME = re.compile(r"password|secret|token|_hash$|^hash$", re.IGNORECASE)
 

@@ -35,8 +35,23 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Numeric, inspect, or_, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Numeric,
+    and_,
+    false,
+    inspect,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import AsBoolean, False_, True_
 
 from mktapp.core import permissions, settings
 from mktapp.core.audit import ACTION_LABELS, history_for, note_text, record_label
@@ -638,11 +653,117 @@ def _local_day_start(day, tz_name: str) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(tz_name)).astimezone(UTC)
 
 
-def search_log(query, page_size: int, tz_name: str) -> ListPage:
-    """One page of the audit log, filtered, its rows as entries (present()); two queries
-    plus one per referenced table."""
+# --- who reads which entries --------------------------------------------------------
+#
+# An entry about a record is shown only to someone who may see that record, by the record
+# rules themselves (core/permissions.visible): the manager and the executives read the
+# business history, a sales rep the history of their own customers, the administrator
+# (no business role) the people, groups, posts, policy, settings and his own actions.
+# A record type states its rule with visible_to(user) (or is an owned record); a part of
+# another record (a contact of a customer, a line of a budget) is seen with what it
+# belongs to; a type with neither is business data, read by those who see every record.
 
-    conditions = []
+# The company's own rules, read by everyone (the policy) or set by the administrator (the
+# settings): whoever may open the log reads their history.
+OPEN_TYPES: set[str] = {"PolicyChapter", "PolicyVersion", "Setting"}
+
+
+@cache
+def _logged_models() -> tuple[tuple[str, type], ...]:
+    """Every record type an entry can be about (log() writes non-audited ones too)."""
+
+    return tuple(sorted((m.class_.__name__, m.class_) for m in db.Model.registry.mappers))
+
+
+@cache
+def _owners(cls: type) -> tuple[tuple[Any, type], ...]:
+    """What a record without a rule of its own belongs to: the records its required
+    many-to-one references point to (a person it names is not what it belongs to)."""
+
+    owners = []
+    for rel in inspect(cls).relationships:
+        if rel.direction.name != "MANYTOONE" or rel.mapper.class_ is User:
+            continue
+        columns = list(rel.local_columns)
+        if len(columns) == 1 and not columns[0].nullable:
+            owners.append((getattr(cls, columns[0].key), rel.mapper.class_))
+    return tuple(owners)
+
+
+def _is(condition: Any, kind: type) -> bool:
+    """Whether a rule is the constant true() or false() (or_(true(), ...) comes wrapped)."""
+    if isinstance(condition, AsBoolean) and condition.operator is operators.is_true:
+        condition = condition.element
+    return isinstance(condition, kind)
+
+
+def _rows_rule(cls: type, user: Any, depth: int = 0) -> Any | None:
+    """The condition on `cls`'s rows that this user may see, or None when the type has
+    no rule (nor anything it belongs to)."""
+
+    if getattr(cls, "visible_to", None) is not None:
+        return cls.visible_to(user)
+    owners = _owners(cls) if depth < 3 else ()
+    if owners:
+        parts = []
+        for column, owner in owners:
+            rule = _rows_rule(owner, user, depth + 1)
+            if rule is None:
+                rule = true() if permissions.sees_all_records(user) else false()
+            if _is(rule, False_):
+                return false()
+            if not _is(rule, True_):
+                parts.append(column.in_(select(owner.id).where(rule)))
+        return and_(*parts) if parts else true()
+    if hasattr(cls, "owner_id"):
+        return permissions.owner_rule(cls, user)
+    return None
+
+
+def type_rule(record_type: str, user: Any) -> Any:
+    """The condition on a type's rows whose entries this user may read: true() for all,
+    false() for none."""
+
+    if record_type in OPEN_TYPES:
+        return true()
+    cls = model_class(record_type)
+    rule = _rows_rule(cls, user) if cls is not None else None
+    if rule is None:
+        return true() if permissions.sees_all_records(user) else false()
+    return rule
+
+
+def readable_types(user: Any) -> list[str]:
+    """The audited record types of which this user may read some entries."""
+
+    return [t for t in audited_types() if not _is(type_rule(t, user), False_)]
+
+
+def entries_visible_to(user: Any):
+    """The condition on AuditLog rows this user may read: his own actions, and the entries
+    about records he may see (one clause per type, "record_id in (the ids he sees)")."""
+
+    whole: list[str] = []
+    some = []
+    for record_type, cls in _logged_models():
+        rule = type_rule(record_type, user)
+        if _is(rule, True_):
+            whole.append(record_type)
+        elif not _is(rule, False_):
+            some.append(
+                and_(
+                    AuditLog.record_type == record_type,
+                    AuditLog.record_id.in_(select(cls.id).where(rule)),
+                )
+            )
+    return or_(AuditLog.actor_id == user.id, AuditLog.record_type.in_(whole), *some)
+
+
+def search_log(query, page_size: int, tz_name: str, user: Any) -> ListPage:
+    """One page of the audit log that `user` may read, filtered, its rows as entries
+    (present()); two queries plus one per referenced table."""
+
+    conditions = [entries_visible_to(user)]
     if query.record_type:
         conditions.append(AuditLog.record_type == query.record_type)
     if query.record_id is not None:

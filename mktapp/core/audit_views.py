@@ -7,6 +7,7 @@ from datetime import date
 from flask import Blueprint, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField, HiddenField, IntegerField, SearchField, SelectField
 from wtforms.validators import Length as MaxLength
@@ -41,7 +42,8 @@ class AuditFilterForm(RowForm):
 def _filter_form() -> AuditFilterForm:
     args = MultiDict({k: v for k, v in request.args.items(multi=True) if v != ""})
     form = AuditFilterForm(args)
-    types = [(t, audit_display.type_title(t)) for t in audit_display.audited_types()]
+    # Only the types of records the user may see (an administrator is offered no business).
+    types = [(t, audit_display.type_title(t)) for t in audit_display.readable_types(current_user)]
     form.type.choices = [("", _("All record types"))] + sorted(types, key=lambda c: c[1])
     form.actor.choices = [
         ("", _("Everyone")),
@@ -67,12 +69,13 @@ def _valid_args(form: AuditFilterForm) -> dict:
 @bp.get("/")
 @require("audit.view")
 def index():
-    """The audit log: every change to every record, newest first, filterable."""
+    """The audit log: every change to the records the user may see (and his own), newest
+    first, filterable."""
     form = _filter_form()
     valid = form.validate()
     query = audit_display.AuditLogQuery.from_args(_valid_args(form))
     page = audit_display.search_log(
-        query, current_app.config["PAGE_SIZE"], current_app.config["TIMEZONE"]
+        query, current_app.config["PAGE_SIZE"], current_app.config["TIMEZONE"], current_user
     )
     # The links keep the address's own arguments in its order, and its sort=old/new.
     params = {k: v for k, v in request.args.items() if v != "" and k != "page"}

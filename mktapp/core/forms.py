@@ -1,5 +1,13 @@
-"""What every chapter's forms share: the confirm form, the date field, and the one way to
-put a service's complaint next to its field.
+"""What every chapter's forms share: the base form, the confirm form, the date field, and
+the one way to put a service's complaint next to its field.
+
+- AppForm: the base of every form the app posts (a test finds any FlaskForm that is
+  not one). Before its own validators it refuses what cannot be saved: text that
+  carried a NUL byte or a lone surrogate (core/requests.py), whole numbers outside the
+  database's range, NaN and infinite numbers. Its hidden inputs draw as one, wherever a
+  template puts `form.csrf_token`: the CSRF token, the one-time token that makes the
+  same form sent twice one record, and, on a record's edit form, the version of the
+  record it was read at (core/actions.py checks both).
 
 - ConfirmForm: a POST with only its CSRF token, for a button that acts (submit,
   archive, claim ...). There is one; chapters import it from here.
@@ -15,22 +23,152 @@ put a service's complaint next to its field.
 
 from __future__ import annotations
 
+import hashlib
+import math
+import secrets
 from datetime import date
+from decimal import Decimal
+from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import _FlaskFormCSRF
 from flask_wtf.i18n import translations as wtforms_translations
+from markupsafe import Markup, escape
+from sqlalchemy import inspect
 from wtforms import DateField, Form, StringField
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import ValidationError
 
 from mktapp.core.errors import DomainError
+from mktapp.core.requests import INT_MAX
 
 EARLIEST = date(1990, 1, 1)
 LATEST = date(2100, 12, 31)
 
 
-class ConfirmForm(FlaskForm):
+ONCE_FIELD = "_once"  # the one-time token of a form sent (core/actions.py)
+VERSION_FIELD = "_version"  # the record the edit form was read from: "id.row_version"
+SEEN_FIELD = "_seen"  # what the edited fields held then (core.actions.seen_values)
+LARGEST = Decimal(10) ** 12  # beyond any amount or figure column (Numeric(14, 2))
+
+
+class _HiddenInputs(CSRFTokenField):
+    """`form.csrf_token` drawn with the form's other hidden inputs (see AppForm)."""
+
+    def __call__(self, **kwargs):
+        html = str(super().__call__(**kwargs))
+        form = self.csrf_impl.form
+        extra = {ONCE_FIELD: secrets.token_urlsafe(18)}
+        if form.read_version is not None:
+            extra[VERSION_FIELD] = form.read_version
+            extra[SEEN_FIELD] = form.read_seen or ""
+        for name, value in extra.items():
+            html += f'<input type="hidden" name="{name}" value="{escape(value)}">'
+        return Markup(html)
+
+
+class _Csrf(_FlaskFormCSRF):
+    field_class = _HiddenInputs
+
+    def setup_form(self, form):
+        self.form = form
+        return super().setup_form(form)
+
+
+def _fields(fields):
+    """Every field, also those inside lists of rows and sub-forms."""
+    for field in fields:
+        entries = getattr(field, "entries", None)
+        if entries is not None:
+            yield from _fields(entries)
+        elif hasattr(field, "form") and hasattr(field.form, "_fields"):
+            yield from _fields(field.form)
+        else:
+            yield field
+
+
+def _out_of_range(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return not -INT_MAX <= value <= INT_MAX
+    if isinstance(value, float):
+        return not math.isfinite(value) or abs(value) >= LARGEST
+    if isinstance(value, Decimal):
+        return not value.is_finite() or abs(value) >= LARGEST
+    if isinstance(value, list | tuple | set):
+        return any(_out_of_range(v) for v in value)
+    return False
+
+
+def is_versioned(record: Any) -> bool:
+    return record is not None and hasattr(type(record), "row_version")
+
+
+def shown_columns(record: Any, form: Any) -> dict[str, str]:
+    """The record's columns the form shows (a field of the column's name, or the column's
+    name without _id), as the field's name -> a short digest of the value."""
+    columns = {c.key for c in inspect(type(record)).column_attrs}
+    values = {}
+    for field in form:
+        for column in (field.name, f"{field.name}_id"):
+            if column in columns and column != "row_version":
+                value = repr(getattr(record, column))
+                values[field.name] = hashlib.blake2s(value.encode(), digest_size=4).hexdigest()
+                break
+    return values
+
+
+def version_of(record: Any) -> str:
+    """Which record, at which version: "17.3". A form that adds a new version of a
+    document (the brand strategy) is read from the latest one, and another saved since
+    is another record."""
+    return f"{record.id}.{record.row_version}"
+
+
+def reading(form: Any, record: Any) -> Any:
+    """Mark an edit form with the record as it is now: its version and what the shown
+    fields hold (drawn as hidden inputs by AppForm). An AppForm made with obj=record on
+    GET does it itself; so does core.actions.edit_page."""
+    if is_versioned(record) and hasattr(form, "read_version"):
+        form.read_version = version_of(record)
+        form.read_seen = ";".join(f"{k}={v}" for k, v in shown_columns(record, form).items())
+    return form
+
+
+class AppForm(FlaskForm):
+    """The base of the app's forms (see the module)."""
+
+    class Meta:
+        csrf_class = _Csrf
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # An edit form sent back keeps the version it was first read at (core/actions.py).
+        posted = request.form if has_request_context() and self.is_submitted() else {}
+        self.read_version: str | None = posted.get(VERSION_FIELD) or None
+        self.read_seen: str | None = posted.get(SEEN_FIELD) or None
+        if not posted and kwargs.get("obj") is not None:
+            reading(self, kwargs["obj"])  # an edit form: the record as it is read now
+
+    def validate(self, extra_validators=None) -> bool:
+        refused = request.refused_fields if has_request_context() else set()
+        bad = False
+        for field in _fields(self):
+            if field.name in refused:
+                field.errors = [str(_l("Remove the invisible control characters from this text."))]
+                bad = True
+            elif _out_of_range(field.data):
+                field.errors = [str(_l("This number is too large."))]
+                bad = True
+        if bad:
+            return False
+        return super().validate(extra_validators)
+
+
+class ConfirmForm(AppForm):
     """Only the CSRF token: for buttons that act."""
 
 

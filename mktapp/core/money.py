@@ -44,10 +44,11 @@ def parse_money(raw: object, allow_zero: bool = True, blank_is_zero: bool = True
         raise MoneyError(_l("Enter an amount as a number, like 12000 or 12000.50."))
     if value < 0:
         raise MoneyError(_l("The amount cannot be negative."))
+    # (the size first: quantize() cannot hold a number of 10³⁰⁹)
     if value == 0 and not allow_zero:
         raise MoneyError(_l("The amount must be more than zero."))
-    if value != value.quantize(CENT, rounding=ROUND_DOWN):
-        raise MoneyError(_l("Use at most two decimals (fen)."))
     if value >= MAX_AMOUNT:
         raise MoneyError(_l("The amount must be below ¥1,000,000,000,000."))
+    if value != value.quantize(CENT, rounding=ROUND_DOWN):
+        raise MoneyError(_l("Use at most two decimals (fen)."))
     return value.quantize(CENT)

@@ -7,6 +7,11 @@ succeeds the e-mail goes out: through SMTP when MKTAPP_SMTP_HOST is set
 (STARTTLS when MKTAPP_SMTP_TLS, the default; port 465 means implicit TLS),
 otherwise it is written to the log. A failed send is logged, never raised:
 the in-app notification is what counts.
+
+A job's notice names what it is about and which day (`once="followup:42:2026-12-07"`):
+it is written only if the user has no notice of that key yet (one INSERT ... ON CONFLICT
+DO NOTHING against a unique key), so a scan run twice, at once or one after the other,
+tells nobody twice, and mails only what it wrote.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from mktapp.core.lists import Column, Filter, ListPage, ListSpec, flag
@@ -39,30 +45,67 @@ class Mail:
     body: str
 
 
-def notify(user: Any, title: str, body: str = "", url: str = "", task: str = "") -> Notification:
+def notify(
+    user: Any, title: str, body: str = "", url: str = "", task: str = "", once: str = ""
+) -> Notification | None:
     """Tell a user something: in the app, and by e-mail after the commit.
 
     `task` names what the notice asks the user to do (e.g. "approval_step:42"):
     resolve(task) marks every notice of it done once it is done, by whoever.
+    `once` (what and which day, e.g. "followup:42:2026-12-07"): the notice is written only
+    if this user has none of that key yet, else nothing happens and None is returned.
     """
-    note = Notification(
-        user_id=user.id,
-        title=str(title)[:200],
-        body=str(body or ""),
-        url=_safe_url(url),
-        task=(task or "")[:60],
-        created_at=utcnow(),
-    )
-    db.session.add(note)
     address = (getattr(user, "email", "") or "").strip()
+    values = {
+        "user_id": user.id,
+        "title": str(title)[:200],
+        "body": str(body or ""),
+        "url": _safe_url(url),
+        "task": (task or "")[:60],
+        "created_at": utcnow(),
+        "emailed": bool(address),
+    }
+    if once:
+        note = _insert_once(values, once[:120])
+        if note is None:
+            return None
+    else:
+        note = Notification(**values)
+        db.session.add(note)
     if address:
-        note.emailed = True
         link = _absolute(note.url)
         text = note.body + (f"\n\n{link}" if link else "")
         db.session.info.setdefault(PENDING_KEY, []).append(
             Mail(to=address, subject=note.title, body=text.strip())
         )
     return note
+
+
+def _insert_once(values: dict, key: str) -> Notification | None:
+    """The notice, inserted unless the user has one of this key (None then). Of two
+    transactions inserting the same key at once the second waits for the first and
+    inserts nothing (PostgreSQL), or inserts after it, and nothing (SQLite)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - the two we run on
+        known = db.session.scalar(
+            select(Notification.id).where(
+                Notification.user_id == values["user_id"], Notification.once_key == key
+            )
+        )
+        if known is not None:
+            return None
+        note = Notification(**values, once_key=key)
+        db.session.add(note)
+        return note
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(Notification)
+        .values(**values, once_key=key)
+        .on_conflict_do_nothing(index_elements=["user_id", "once_key"])
+        .returning(Notification)
+    )
+    # RETURNING gives the row only when this statement inserted it.
+    return db.session.scalars(statement).first()
 
 
 def _safe_url(url: str) -> str:

@@ -18,6 +18,7 @@ from flask_login import current_user
 from sqlalchemy import Select, false, select, true
 
 from mktapp.core.i18n import per_language
+from mktapp.core.requests import INT_MAX
 from mktapp.extensions import db, login_manager
 
 # Permission names are "<area>.<verb>". A role grants a set of them.
@@ -264,6 +265,8 @@ def get_visible_or_404(model: Any, record_id: Any, user: Any, options: Iterable 
     try:
         record_id = int(record_id)
     except (TypeError, ValueError):
+        abort(404)
+    if not 0 < record_id <= INT_MAX:  # no such id fits the column: not found, not a crash
         abort(404)
     query = visible(select(model).where(model.id == record_id), user, model)
     for option in options:

@@ -200,10 +200,10 @@ def check_amount(value: Decimal) -> Decimal:
         raise ClaimError(_("Enter the amount as a number, like 1234.50."), "amount")
     if value <= 0:
         raise ClaimError(_("The amount must be more than zero."), "amount")
-    if value != value.quantize(CENT):
-        raise ClaimError(_("Use at most two decimals (yuan and fen)."), "amount")
     if value >= MAX_AMOUNT:
         raise ClaimError(_("The amount must be less than ¥1,000,000,000,000."), "amount")
+    if value != value.quantize(CENT):
+        raise ClaimError(_("Use at most two decimals (yuan and fen)."), "amount")
     return value.quantize(CENT)
 
 
@@ -581,7 +581,7 @@ def record_payment(actor: User, claim: ExpenseClaim, paid_on: date, reference: s
     if not can(actor, "expense.pay"):
         raise NotAllowed(_("Only finance records payments."))
     if claim.status == "paid":
-        raise ClaimError(_("This claim has already been paid."), "paid_on")
+        raise ClaimError(_("This claim has already been paid."), "paid_on", status=409)
     if claim.status != "approved":
         raise ClaimError(_("Only an approved claim can be paid."), "paid_on")
     if paid_on > today:

@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
+from mktapp.core.forms import AppForm
 from mktapp.expense.common import (
     MONTHS,
     MoneyError,
@@ -72,7 +72,7 @@ def apply_spread(formdata: Mapping, raw: dict[str, str]) -> dict[str, str]:
     return {}
 
 
-class BudgetForm(FlaskForm):
+class BudgetForm(AppForm):
     year = IntegerField(
         _l("Fiscal year"),
         validators=[
@@ -98,7 +98,7 @@ def _money_field(form, field) -> None:
         raise ValidationError(str(error)) from error
 
 
-class AdjustForm(FlaskForm):
+class AdjustForm(AppForm):
     category = SelectField(
         _l("Category"),
         validators=[InputRequired(message=_l("Choose a category from the list."))],
@@ -127,14 +127,14 @@ class AdjustForm(FlaskForm):
         self.month.choices = [(m, month_label(m)) for m in MONTHS]
 
 
-class CloseForm(FlaskForm):
+class CloseForm(AppForm):
     confirm = BooleanField(
         _l("I understand: a closed year takes no more adjustments or budget lines."),
         validators=[DataRequired(message=_l("Tick the box to confirm."))],
     )
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(AppForm):
     decision = TextAreaField(
         _l("Decision taken"),
         description=_l("What was done about it: the adjustment, who was asked, the outcome."),

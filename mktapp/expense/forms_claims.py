@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from mktapp.core import clock
 from mktapp.core.attachments import AttachmentField
-from mktapp.core.forms import LocalDateField, MoneyField, sensible_date
+from mktapp.core.forms import AppForm, LocalDateField, MoneyField, sensible_date
 from mktapp.core.pickers import SHORT_LIST, FilterForm, PickerField
 from mktapp.expense import claims as svc
 from mktapp.models import CATEGORIES, PAYMENT_METHODS
@@ -44,7 +43,7 @@ def _choices(mapping) -> list[tuple[str, object]]:
     return [(code, label) for code, label in mapping.items()]
 
 
-class ClaimForm(FlaskForm):
+class ClaimForm(AppForm):
     category = SelectField(
         _l("Category"),
         choices=lambda: [("", _l("Choose a category")), *_choices(CATEGORIES)],
@@ -127,7 +126,7 @@ class ClaimForm(FlaskForm):
         )
 
 
-class PaymentForm(FlaskForm):
+class PaymentForm(AppForm):
     paid_on = LocalDateField(_l("Paid on"), validators=[InputRequired(), sensible_date])
     reference = StringField(
         _l("Payment reference"),

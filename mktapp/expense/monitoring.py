@@ -580,6 +580,7 @@ def _notify(anomalies: list[ExpenseAnomaly]) -> None:
                     body=describe(anomaly),
                     url=url,
                     task=anomaly_task(anomaly),
+                    once=anomaly_task(anomaly),
                 )
 
 

@@ -53,6 +53,21 @@ class ReviewedMixin:
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class VersionedMixin:
+    """A record people edit. Its row_version goes up by one with every change the ORM
+    writes (SQLAlchemy's version_id_col; not "version", which a contract or a policy has
+    of its own), and a write made against an older row fails with StaleDataError, which
+    core.actions answers with 409. Edit forms carry the version they were read at
+    (core.forms.AppForm), so that a save over someone else's change is refused with their
+    name and the fields that differ instead of overwriting it."""
+
+    row_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls):  # noqa: N805
+        return {"version_id_col": cls.__table__.c.row_version}
+
+
 class ArchivableMixin:
     """Business records are archived, never deleted."""
 

@@ -42,6 +42,7 @@ from mktapp.models.base import (
     ReviewedMixin,
     TimestampMixin,
     UTCDateTime,
+    VersionedMixin,
     utcnow,
 )
 
@@ -130,7 +131,7 @@ def _brand_view_rule(user):
     return true() if can(user, "brand.view") else false()
 
 
-class BrandStrategy(OwnedMixin, TimestampMixin, db.Model):
+class BrandStrategy(VersionedMixin, OwnedMixin, TimestampMixin, db.Model):
     """品牌策略 (P3.1), one version per row; owner = who wrote the version."""
 
     __tablename__ = "brand_strategies"
@@ -192,7 +193,9 @@ class BrandChannel(db.Model):
     strategy: Mapped[BrandStrategy] = relationship(back_populates="channels")
 
 
-class Activity(ReviewedMixin, OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
+class Activity(
+    VersionedMixin, ReviewedMixin, OwnedMixin, ArchivableMixin, TimestampMixin, db.Model
+):
     """市场活动 (P3.2–P3.4). owner = the planner (a market specialist)."""
 
     __tablename__ = "activities"
@@ -296,7 +299,7 @@ class ActivityChange(ReviewedMixin, OwnedMixin, TimestampMixin, db.Model):
         return _brand_view_rule(user)
 
 
-class ActivityTask(db.Model):
+class ActivityTask(VersionedMixin, db.Model):
     """A checklist item of an activity's execution (P3.3)."""
 
     __tablename__ = "activity_tasks"

@@ -16,7 +16,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mktapp.core.permissions import team_rule
 from mktapp.extensions import db
-from mktapp.models.base import OwnedMixin, ReviewedMixin, TimestampMixin, UTCDateTime, utcnow
+from mktapp.models.base import (
+    OwnedMixin,
+    ReviewedMixin,
+    TimestampMixin,
+    UTCDateTime,
+    VersionedMixin,
+    utcnow,
+)
 
 Money = Numeric(14, 2)
 
@@ -33,7 +40,7 @@ def _contract_rule(column, user):
     )
 
 
-class Contract(ReviewedMixin, OwnedMixin, TimestampMixin, db.Model):
+class Contract(VersionedMixin, ReviewedMixin, OwnedMixin, TimestampMixin, db.Model):
     """销售合同. owner = the sales rep who drafted it. status moves only in contracts.services."""
 
     __tablename__ = "contracts"
@@ -118,7 +125,7 @@ class ContractLine(db.Model):
     contract: Mapped[Contract] = relationship(back_populates="lines")
 
 
-class ContractMilestone(db.Model):
+class ContractMilestone(VersionedMixin, db.Model):
     """A delivery date or a payment instalment: planned (the terms) and actual (execution).
 
     overdue_notified_on keeps the overdue notice from being sent twice.

@@ -1,10 +1,21 @@
-"""Records kept by the core machinery: audit log, attachments, notifications, login attempts."""
+"""Records kept by the core machinery: audit log, attachments, notifications, sign-in
+throttling and sessions."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mktapp.extensions import db
@@ -57,12 +68,17 @@ class Notification(db.Model):
     A notice that asks for something (an approval step) names its task, e.g.
     "approval_step:42"; when the task is done the engine resolves every notice of
     that task, for everyone it addressed (resolved_at, and read_at if unread).
+
+    A notice a job sends carries a key saying what it is about and which day
+    ("followup:42:2026-12-07"): a user has at most one notice of a key, so a scan
+    run twice (at once, or one after the other) tells nobody twice.
     """
 
     __tablename__ = "notifications"
     __table_args__ = (
         Index("ix_notifications_user_unread", "user_id", "read_at"),
         Index("ix_notifications_task", "task"),
+        UniqueConstraint("user_id", "once_key", name="uq_notifications_once"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,20 +91,42 @@ class Notification(db.Model):
     emailed: Mapped[bool] = mapped_column(Boolean, default=False)
     task: Mapped[str] = mapped_column(String(60), default="")
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # What and which day, for a notice sent once per user (None: any number of times).
+    once_key: Mapped[str | None] = mapped_column(String(120), nullable=True)
 
     user = relationship("User")
 
 
-class LoginAttempt(db.Model):
-    """A failed login, kept briefly to throttle guessing per account and address."""
+class LoginThrottle(db.Model):
+    """Failed sign-ins counted per account (key "user:<name>") and per address ("addr:<ip>").
 
-    __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_user_addr", "username", "address", "at"),)
+    auth.services.authenticate() locks an account's and an address's rows, reads the counts,
+    reserves an attempt (counted as a failure until the password proves right) and commits
+    before the password is checked: parallel guesses are checked one slot at a time. A row
+    is forgotten once its last failure is old enough (LOGIN_MAX_DELAY_SECONDS, twice over).
+    """
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(80))
-    address: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(150), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True, index=True
+    )
+
+
+class UserSession(db.Model):
+    """One signed-in browser. The cookie holds a random token; this row, keyed by the token's
+    SHA-256, says whether it still counts: signing out, a password change or an administrator
+    ends it (ended_at), and the user loader refuses a session that has ended or lay idle."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class DocumentCounter(db.Model):
@@ -109,3 +147,15 @@ class DataVersion(db.Model):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class FormSubmission(db.Model):
+    """A form's one-time token, kept once the form was sent (core.actions): the same form
+    sent again (a double click, a resend) gets the first answer instead of a second record."""
+
+    __tablename__ = "form_submissions"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    url: Mapped[str] = mapped_column(String(500), default="")

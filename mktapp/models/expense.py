@@ -30,6 +30,7 @@ from mktapp.models.base import (
     ReviewedMixin,
     TimestampMixin,
     UTCDateTime,
+    VersionedMixin,
     utcnow,
 )
 
@@ -65,7 +66,7 @@ PAYMENT_METHODS = Vocabulary(
 )
 
 
-class Budget(OwnedMixin, TimestampMixin, db.Model):
+class Budget(VersionedMixin, OwnedMixin, TimestampMixin, db.Model):
     """费用预算: one per fiscal year, approved by the executive (P6.1)."""
 
     __tablename__ = "budgets"
@@ -127,7 +128,9 @@ class BudgetAdjustment(db.Model):
     author = relationship("User")
 
 
-class ExpenseClaim(ReviewedMixin, OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
+class ExpenseClaim(
+    VersionedMixin, ReviewedMixin, OwnedMixin, ArchivableMixin, TimestampMixin, db.Model
+):
     """报销申请 (P6.2). owner = the applicant."""
 
     __tablename__ = "expense_claims"

@@ -25,7 +25,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mktapp.core.permissions import can, owner_rule
 from mktapp.extensions import db
-from mktapp.models.base import ArchivableMixin, OwnedMixin, TimestampMixin, UTCDateTime
+from mktapp.models.base import (
+    ArchivableMixin,
+    OwnedMixin,
+    TimestampMixin,
+    UTCDateTime,
+    VersionedMixin,
+)
 
 ROLE_CODES = (
     "admin",
@@ -56,7 +62,7 @@ class Role(db.Model):
         return f"<Role {self.code}>"
 
 
-class Group(TimestampMixin, db.Model):
+class Group(VersionedMixin, TimestampMixin, db.Model):
     """市场组 / 业务组 / 客服组: a group of the marketing department, with its leader."""
 
     __tablename__ = "groups"
@@ -83,7 +89,7 @@ class Group(TimestampMixin, db.Model):
         return sql_true()
 
 
-class Post(TimestampMixin, db.Model):
+class Post(VersionedMixin, TimestampMixin, db.Model):
     """岗位: a post in the department and its duties (P1.2)."""
 
     __tablename__ = "posts"
@@ -177,7 +183,7 @@ Index(
 )
 
 
-class PolicyChapter(TimestampMixin, db.Model):
+class PolicyChapter(VersionedMixin, TimestampMixin, db.Model):
     """One chapter of the marketing policy (P0–P7), its text editable."""
 
     __tablename__ = "policy_chapters"
@@ -206,7 +212,7 @@ class PolicyVersion(TimestampMixin, db.Model):
     author: Mapped[User | None] = relationship()
 
 
-class TrainingRecord(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
+class TrainingRecord(VersionedMixin, OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     """培训记录 (P7.1): a course a person attended. owner = the trainee."""
 
     __tablename__ = "training_records"

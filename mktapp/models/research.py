@@ -30,6 +30,7 @@ from mktapp.models.base import (
     ReviewedMixin,
     TimestampMixin,
     UTCDateTime,
+    VersionedMixin,
     utcnow,
 )
 
@@ -111,6 +112,10 @@ ANSWER_LIMITS = Vocabulary(
     tag_class="",
 )
 
+# Answers the public link takes from one address within an hour (Survey.address_hourly_limit)
+# unless the author sets another number (0: no limit).
+ADDRESS_HOURLY_LIMIT = 20
+
 RESPONSE_CHANNELS = Vocabulary(
     "channel",
     {
@@ -126,7 +131,9 @@ def _csv_get(raw: str) -> list[str]:
     return [part for part in (raw or "").split(",") if part]
 
 
-class ResearchPlan(ReviewedMixin, OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
+class ResearchPlan(
+    VersionedMixin, ReviewedMixin, OwnedMixin, ArchivableMixin, TimestampMixin, db.Model
+):
     """调研计划 (P2.1). owner = the author; approved by the marketing manager."""
 
     __tablename__ = "research_plans"
@@ -170,7 +177,7 @@ class ResearchPlan(ReviewedMixin, OwnedMixin, ArchivableMixin, TimestampMixin, d
         return true() if can(user, "research.view") else false()
 
 
-class ResearchMilestone(db.Model):
+class ResearchMilestone(VersionedMixin, db.Model):
     """A dated step of a plan's schedule."""
 
     __tablename__ = "research_milestones"
@@ -204,7 +211,7 @@ class ResearchAssignment(db.Model):
     user = relationship("User", lazy="joined")
 
 
-class FieldNote(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
+class FieldNote(VersionedMixin, OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     """A record of an interview, focus group, observation or web search (P2.2)."""
 
     __tablename__ = "research_field_notes"
@@ -233,7 +240,7 @@ class FieldNote(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
         return ResearchPlan.visible_to(user)
 
 
-class Survey(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
+class Survey(VersionedMixin, OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     """问卷: built in the app, answered through a public link, invitations or by phone."""
 
     __tablename__ = "surveys"
@@ -262,6 +269,12 @@ class Survey(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     # ANSWER_LIMITS: "open", "browser" (a cookie marks a browser that answered) or
     # "invitation" (the public link takes no answers; each invitation takes one).
     answer_limit: Mapped[str] = mapped_column(String(20), default="open", server_default="open")
+    # Answers through the public link from one address within an hour (0: no limit), and
+    # how many were turned away by it.
+    address_hourly_limit: Mapped[int] = mapped_column(
+        Integer, default=ADDRESS_HOURLY_LIMIT, server_default=str(ADDRESS_HOURLY_LIMIT)
+    )
+    address_refused: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     plan = relationship("ResearchPlan")
     questions: Mapped[list[SurveyQuestion]] = relationship(
@@ -279,7 +292,7 @@ class Survey(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
         return ResearchPlan.visible_to(user)
 
 
-class SurveyQuestion(db.Model):
+class SurveyQuestion(VersionedMixin, db.Model):
     """A question (or a section heading) of a questionnaire, in `seq` order."""
 
     __tablename__ = "survey_questions"
@@ -355,7 +368,10 @@ class SurveyResponse(db.Model):
 
     __tablename__ = "survey_responses"
     __audit_title__ = _l("Survey response")  # rows moved when customers are merged
-    __table_args__ = (Index("ix_survey_responses_survey_at", "survey_id", "submitted_at"),)
+    __table_args__ = (
+        Index("ix_survey_responses_survey_at", "survey_id", "submitted_at"),
+        Index("ix_survey_responses_address", "survey_id", "address_key", "submitted_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
@@ -370,6 +386,9 @@ class SurveyResponse(db.Model):
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     respondent: Mapped[str] = mapped_column(String(100), default="")
     locale: Mapped[str] = mapped_column(String(10), default="")
+    # The address an answer through the public link came from, keyed with the app's
+    # secret and the questionnaire (surveys.address_key): counted, never shown or kept.
+    address_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     customer = relationship("Customer")
     entered_by = relationship("User")
@@ -420,7 +439,9 @@ REPORT_SECTIONS: dict[str, object] = {
 }
 
 
-class ResearchReport(ReviewedMixin, OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
+class ResearchReport(
+    VersionedMixin, ReviewedMixin, OwnedMixin, ArchivableMixin, TimestampMixin, db.Model
+):
     """调研报告 (P2.5): six Markdown sections on one plan, approved by the marketing
     manager; on approval its PDF is frozen as an attachment (pdf_attachment_id)."""
 
@@ -461,7 +482,7 @@ class ResearchReport(ReviewedMixin, OwnedMixin, ArchivableMixin, TimestampMixin,
 # --- competitors, industry news, market demand (P2.3) ---------------------------------------
 
 
-class Competitor(ArchivableMixin, TimestampMixin, db.Model):
+class Competitor(VersionedMixin, ArchivableMixin, TimestampMixin, db.Model):
     """竞争对手: what they sell, how they price, sell and promote, and how they compare."""
 
     __tablename__ = "competitors"
@@ -506,7 +527,7 @@ NEWS_IMPACTS = Vocabulary(
 )
 
 
-class IndustryNews(TimestampMixin, db.Model):
+class IndustryNews(VersionedMixin, TimestampMixin, db.Model):
     """行业动态: a policy, trend, hot spot or pain point, with its source and expected impact."""
 
     __tablename__ = "industry_news"
@@ -530,7 +551,7 @@ class IndustryNews(TimestampMixin, db.Model):
         return ResearchPlan.visible_to(user)
 
 
-class MarketFigure(TimestampMixin, db.Model):
+class MarketFigure(VersionedMixin, TimestampMixin, db.Model):
     """市场需求: an estimate of a segment's market size (10k yuan) and growth for a year,
     with its source. One figure per segment and year."""
 

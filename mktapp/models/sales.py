@@ -16,7 +16,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from mktapp.core.permissions import team_rule
 from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
-from mktapp.models.base import ArchivableMixin, OwnedMixin, TimestampMixin, UTCDateTime, utcnow
+from mktapp.models.base import (
+    ArchivableMixin,
+    OwnedMixin,
+    TimestampMixin,
+    UTCDateTime,
+    VersionedMixin,
+    utcnow,
+)
 
 Money = Numeric(14, 2)
 
@@ -115,7 +122,7 @@ ALL_SALES_READERS = frozenset(
 )
 
 
-class Customer(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
+class Customer(VersionedMixin, OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     """客户: a company or a person. owner = the sales rep; no owner = in the shared pool."""
 
     __tablename__ = "customers"
@@ -168,7 +175,7 @@ class Customer(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
         return or_(rule, cls.owner_id.is_(None))
 
 
-class Contact(TimestampMixin, db.Model):
+class Contact(VersionedMixin, TimestampMixin, db.Model):
     """联系人 of a customer."""
 
     __tablename__ = "contacts"
@@ -190,7 +197,7 @@ class Contact(TimestampMixin, db.Model):
     customer: Mapped[Customer] = relationship(back_populates="contacts")
 
 
-class Product(ArchivableMixin, TimestampMixin, db.Model):
+class Product(VersionedMixin, ArchivableMixin, TimestampMixin, db.Model):
     """产品: list price and unit cost (the cost gives profit for the sales appraisal)."""
 
     __tablename__ = "products"
@@ -215,7 +222,7 @@ class Product(ArchivableMixin, TimestampMixin, db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
 
 
-class Opportunity(OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
+class Opportunity(VersionedMixin, OwnedMixin, ArchivableMixin, TimestampMixin, db.Model):
     """商机 moving through the five stages of P4.1. owner = the sales rep."""
 
     __tablename__ = "opportunities"
@@ -282,7 +289,7 @@ class OpportunityStageChange(db.Model):
     by = relationship("User")
 
 
-class Interaction(OwnedMixin, TimestampMixin, db.Model):
+class Interaction(VersionedMixin, OwnedMixin, TimestampMixin, db.Model):
     """跟进记录: a call, visit, e-mail ... with the customer. owner = who followed up.
 
     next_date becomes a reminder (notification) to the owner on that day; reminded_on

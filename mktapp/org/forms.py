@@ -8,7 +8,6 @@ message next to the field rather than a crash.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -21,9 +20,17 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from mktapp.auth.passwords import HINT, length_checks
+from mktapp.core.forms import AppForm
 from mktapp.core.phones import PhoneField
 from mktapp.core.pickers import SHORT_LIST, PickerField
 from mktapp.org.services import username_taken
+
+# The rules (auth.passwords, checked by the service that sets every password) and who to tell.
+INITIAL_HINT = _l(
+    "At least 10 characters, not containing the username, and not a common password. "
+    "Tell it to the person; they can change it."
+)
 
 USERNAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 # Deliberately plain: one @, something before it, a dot in the domain, no spaces.
@@ -44,7 +51,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class _PersonFields(FlaskForm):
+class _PersonFields(AppForm):
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
     email = StringField(
         _l("E-mail"),
@@ -103,8 +110,8 @@ class UserCreateForm(_PersonFields):
     )
     password = PasswordField(
         _l("Initial password"),
-        validators=[DataRequired(), Length(min=8, max=200)],
-        description=_l("At least 8 characters. Tell it to the person; they can change it."),
+        validators=[DataRequired(), *length_checks()],
+        description=INITIAL_HINT,
     )
 
     def validate_username(self, field) -> None:
@@ -117,11 +124,11 @@ class UserEditForm(_PersonFields):
     active = BooleanField(_l("Active (may sign in)"))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(AppForm):
     password = PasswordField(
         _l("New password"),
-        validators=[DataRequired(), Length(min=8, max=200)],
-        description=_l("At least 8 characters."),
+        validators=[DataRequired(), *length_checks()],
+        description=HINT,
     )
     confirm = PasswordField(
         _l("Repeat the new password"),
@@ -129,7 +136,7 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
-class HandoverForm(FlaskForm):
+class HandoverForm(AppForm):
     target_id = PickerField(
         _l("Hand the records to"),
         source="people",
@@ -139,7 +146,7 @@ class HandoverForm(FlaskForm):
     )
 
 
-class GroupForm(FlaskForm):
+class GroupForm(AppForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
     # The group's active members: set leader_id.scope to the group's id.
@@ -153,7 +160,7 @@ class GroupForm(FlaskForm):
     )
 
 
-class PostForm(FlaskForm):
+class PostForm(AppForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
     duties = TextAreaField(
         _l("Duties"),

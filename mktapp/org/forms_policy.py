@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
@@ -11,12 +10,14 @@ from wtforms.validators import (
     Length,
     Optional,
     Regexp,
+    ValidationError,
 )
 
-from mktapp.core.forms import LocalDateField, sensible_date
+from mktapp.core.forms import AppForm, LocalDateField, sensible_date
+from mktapp.org.policy import version_exists
 
 
-class ChapterForm(FlaskForm):
+class ChapterForm(AppForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
     body = TextAreaField(
         _l("Text"),
@@ -33,7 +34,7 @@ class ChapterForm(FlaskForm):
     )
 
 
-class VersionForm(FlaskForm):
+class VersionForm(AppForm):
     version = StringField(
         _l("Version"),
         validators=[
@@ -44,3 +45,8 @@ class VersionForm(FlaskForm):
     )
     effective_on = LocalDateField(_l("Effective date"), validators=[InputRequired(), sensible_date])
     summary = TextAreaField(_l("Summary of changes"), validators=[DataRequired(), Length(max=5000)])
+
+    def validate_version(self, field) -> None:
+        """Said together with any other mistake, not after they are fixed."""
+        if field.data and version_exists(field.data):
+            raise ValidationError(_l("Version %(v)s exists already.", v=field.data))

@@ -5,11 +5,10 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DecimalField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from mktapp.core.forms import LocalDateField, sensible_date
+from mktapp.core.forms import AppForm, LocalDateField, sensible_date
 from mktapp.core.pickers import SHORT_LIST, FilterForm, PickerField
 
 MAX_HOURS = Decimal("1000")
@@ -44,7 +43,7 @@ def sensible_hours(form, field) -> None:
         raise ValidationError(_l("Use at most one decimal place."))
 
 
-class TrainingForm(FlaskForm):
+class TrainingForm(AppForm):
     # Set trainee.scope to the record's trainee when editing (kept though inactive).
     trainee = PickerField(
         _l("Trainee"),

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from mktapp.core.audit import noting
+from mktapp.core.errors import DomainError
 from mktapp.extensions import db
 from mktapp.models import AuditLog, PolicyChapter, PolicyVersion
 
@@ -75,8 +76,11 @@ LABEL_RE = re.compile(r"^([^：:，。；]{2,12})[：:]")
 NOTE_RE = re.compile(r"^[【\[](说明|注)[】\]]")
 
 
-class DuplicateVersion(ValueError):
+class DuplicateVersion(DomainError):
     """A policy version with this number exists already."""
+
+    def __init__(self, version: str):
+        super().__init__(_l("Version %(v)s exists already.", v=version), "version")
 
 
 @dataclass(frozen=True)

@@ -6,20 +6,23 @@ groups, posts and duties.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
-from flask import current_app, flash, request, url_for
+from flask import abort, current_app, flash, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from mktapp.core import nav
+from mktapp.auth.services import SESSION_TOKEN, open_sessions
+from mktapp.core import audit, nav
 from mktapp.core.actions import edit_page, record_action
 from mktapp.core.forms import ConfirmForm
 from mktapp.core.htmx import redirect_to, render
 from mktapp.core.lists import list_page
-from mktapp.core.permissions import get_visible_or_404, require, require_any
+from mktapp.core.permissions import get_visible_or_404, require, require_any, role_label
 from mktapp.extensions import db
 from mktapp.models import Group, Post, User
 from mktapp.org import bp, picker_sources, services
@@ -126,13 +129,28 @@ def admin_user_new():
             hash_method=current_app.config["PASSWORD_HASH_METHOD"],
             **form.person(),
         ),
-        message=lambda user: _(
-            "%(name)s can now sign in as %(username)s.",
-            name=user.display_name,
-            username=user.username,
+        message=lambda user: (
+            _(
+                "%(name)s can now sign in as %(username)s.",
+                name=user.display_name,
+                username=user.username,
+            )
+            + _waiting(user)
         ),
         then=lambda user: url_for("org.profile", user_id=user.id),
         person=None,
+    )
+
+
+def _waiting(person: User) -> str:
+    """The toast's addition when some roles wait for an executive's consent."""
+    held = getattr(person, "pending_roles", None)
+    if not held:
+        return ""
+    return " " + _(
+        "The roles %(roles)s need an executive's consent for an administrator account; "
+        "the executives have been asked.",
+        roles="、".join(role_label(code) for code in sorted(held)),
     )
 
 
@@ -141,6 +159,8 @@ def admin_user_new():
 def admin_user_edit(user_id: int):
     """Change a person's roles, group, post, contact and active state."""
     person = get_visible_or_404(User, user_id, current_user)
+    # One's own roles are shown, not offered (update_user refuses a change to them too).
+    own = person.id == current_user.id
     if request.method == "GET":
         form = UserEditForm(obj=person)
         form.roles.data = [r.code for r in person.roles]
@@ -148,6 +168,8 @@ def admin_user_edit(user_id: int):
         form.post_id.data = person.post_id or 0
     else:
         form = UserEditForm()
+        if own and not form.roles.data:
+            form.roles.data = [r.code for r in person.roles]
     _person_choices(form)
     return edit_page(
         "org/user_form.html",
@@ -157,9 +179,12 @@ def admin_user_edit(user_id: int):
         lambda person, form: services.update_user(
             current_user, person, active=form.active.data, **form.person()
         ),
-        message=lambda person: _("The changes to %(name)s are saved.", name=person.display_name),
+        message=lambda person: (
+            _("The changes to %(name)s are saved.", name=person.display_name) + _waiting(person)
+        ),
         then=url_for("org.profile", user_id=person.id),
         person=person,
+        own=own,
     )
 
 
@@ -245,14 +270,80 @@ def admin_user_password(user_id: int):
         ResetPasswordForm(),
         person,
         lambda person, form: services.reset_password(
-            current_user, person, form.password.data, current_app.config["PASSWORD_HASH_METHOD"]
+            current_user,
+            person,
+            form.password.data,
+            current_app.config["PASSWORD_HASH_METHOD"],
+            keep=session.get(SESSION_TOKEN),
         ),
         message=lambda person: _(
-            "The password of %(name)s has been reset. Tell them the new one.",
+            "The password of %(name)s has been reset and their sessions have ended. "
+            "Tell them the new one.",
             name=person.display_name,
         ),
         then=url_for("org.profile", user_id=person.id),
         person=person,
+    )
+
+
+@bp.route("/users/<int:user_id>/end-sessions", methods=["GET", "POST"])
+@require("users.manage")
+def admin_user_end_sessions(user_id: int):
+    """Sign someone out everywhere after confirmation (a lost phone, a shared computer)."""
+    person = get_visible_or_404(User, user_id, current_user)
+    idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+
+    def end(actor: User, person: User) -> None:
+        services.end_user_sessions(actor, person, keep=session.get(SESSION_TOKEN))
+
+    return _confirmed(
+        person,
+        end,
+        lambda person: _(
+            "Every session of %(name)s has ended; they must sign in again.",
+            name=person.display_name,
+        ),
+        action=url_for("org.admin_user_end_sessions", user_id=person.id),
+        title=_("Sign %(name)s out everywhere?", name=person.display_name),
+        message=_(
+            "Open sessions of %(name)s: %(count)s. Every one of them ends now, on every "
+            "computer and phone; %(name)s can sign in again with their password.",
+            name=person.display_name,
+            count=open_sessions(person, idle),
+        ),
+        button=_("End all sessions"),
+        danger=True,
+        problem=None,
+    )
+
+
+@bp.route("/users/<int:user_id>/grant-roles", methods=["GET", "POST"])
+@require()
+def admin_user_grant(user_id: int):
+    """An executive confirms roles an administrator asked for an administrator account
+    (the executives' notification links here, with ?roles=a,b)."""
+    if not services.may_grant_roles(current_user):
+        abort(403)
+    person = get_visible_or_404(User, user_id, current_user)
+    codes = [c for c in request.args.get("roles", "").split(",") if c][:10]
+    names = "、".join(role_label(code) for code in codes)
+    return _confirmed(
+        person,
+        lambda actor, person: services.grant_roles(actor, person, codes),
+        lambda person: _(
+            "%(name)s now has the roles %(roles)s.", name=person.display_name, roles=names
+        ),
+        action=url_for("org.admin_user_grant", user_id=person.id, roles=",".join(codes)),
+        title=_("Give %(name)s the roles %(roles)s?", name=person.display_name, roles=names),
+        message=_(
+            "With these roles the account of %(name)s would hold the administrator role "
+            "together with business roles: it would keep users and settings and also see "
+            "business records. Grant them only if that is intended.",
+            name=person.display_name,
+        ),
+        button=_("Grant the roles"),
+        danger=True,
+        problem=services.grant_roles_problem(current_user, person, codes),
     )
 
 
@@ -352,6 +443,8 @@ def posts_edit(post_id: int):
 def setup(app) -> None:
     """What this module adds to the app's registries (sidebar, flows, settings, audit
     labels, attachments, page parts); called by the chapter's register(app)."""
+    audit.describe_action("password", _l("Password reset"))
+    audit.describe_action("sessions", _l("Sessions ended"))
     nav.add("P1", nav.NavEntry("org.chart", nav._l("Org chart"), icon="org"))
     nav.add("P1", nav.NavEntry("org.users", nav._l("Directory"), icon="people"))
     nav.add("P1", nav.NavEntry("org.posts", nav._l("Posts & duties"), icon="post"))

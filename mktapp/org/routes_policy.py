@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from mktapp.core import clock, nav
+from mktapp.core.actions import edit_page
 from mktapp.core.htmx import redirect_to, render
 from mktapp.core.pdf import pdf_response, render_pdf
 from mktapp.core.permissions import can, require
@@ -84,31 +85,16 @@ def policy_versions():
 @require("policy.edit")
 def policy_version_new():
     """Release a new version of the policy with its effective date."""
-    form = VersionForm()
-    status = 200
-    if request.method == "POST":
-        status = 422
-        valid = form.validate_on_submit()
-        if form.version.data and not form.version.errors and svc.version_exists(form.version.data):
-            # Said together with any other mistakes, not after they are fixed.
-            form.version.errors = [_("Version %(v)s exists already.", v=form.version.data)]
-            valid = False
-        if valid:
-            try:
-                record = svc.release_version(
-                    current_user, form.version.data, form.effective_on.data, form.summary.data
-                )
-            except svc.DuplicateVersion:
-                form.version.errors = [_("Version %(v)s exists already.", v=form.version.data)]
-            else:
-                db.session.commit()
-                flash(_("Version %(v)s released.", v=record.version), "success")
-                return redirect_to(url_for("org.policy_versions"))
-    return render(
+    return edit_page(
         "org/policy_version_form.html",
-        block="version_form",
-        status=status,
-        form=form,
+        "version_form",
+        VersionForm(),
+        None,
+        lambda _, form: svc.release_version(
+            current_user, form.version.data, form.effective_on.data, form.summary.data
+        ),
+        message=lambda record: _("Version %(v)s released.", v=record.version),
+        then=url_for("org.policy_versions"),
         versions=svc.versions(),
     )
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import date
 from functools import cache
 
+from flask import url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from mktapp.auth.services import ensure_roles, hash_password
+from mktapp.auth.services import end_sessions, ensure_roles, set_password
 from mktapp.core import clock
 from mktapp.core.audit import noting
 from mktapp.core.errors import DomainError
@@ -29,6 +31,7 @@ from mktapp.core.lists import (
     actions_column,
     one_of,
 )
+from mktapp.core.notify import notify, resolve
 from mktapp.core.permissions import get_visible_or_404, role_label, visible
 from mktapp.extensions import db
 from mktapp.models import ROLE_CODES, AuditLog, Group, Post, Role, User
@@ -36,6 +39,7 @@ from mktapp.models.base import utcnow
 from mktapp.models.org import user_roles
 
 ADMIN_ROLE = "admin"
+EXECUTIVE_ROLE = "executive"
 
 
 class OrgError(DomainError):
@@ -332,6 +336,149 @@ def _check_keeps_an_admin(user: User, *, active: bool, role_codes) -> None:
         )
 
 
+def _check_not_own_roles(actor: User, user: User, role_codes) -> None:
+    """Nobody changes their own roles (an administrator would make himself executive)."""
+    if actor.id == user.id and set(role_codes) != user.role_codes:
+        raise OrgError(_l("You cannot change your own roles; ask another administrator."), "roles")
+
+
+# --- business roles for administrator accounts ---------------------------------------
+#
+# The administrator keeps users and settings and sees no business data. An account that
+# holds the administrator role together with a business role (any other) would be both,
+# so such a grant needs a second person, an executive: when someone else asks for it, the
+# other changes are saved, the roles that would make the pair wait, and the executives
+# are asked (a notification linking to grant_roles_page). An executive's grant is applied
+# and told to the other executives.
+
+
+def roles_needing_executive(old_codes, new_codes) -> set[str]:
+    """Of the roles given (new minus old), those that make or widen an account holding
+    both the administrator role and a business role."""
+    old_codes, new_codes = set(old_codes), set(new_codes)
+    business = new_codes - {ADMIN_ROLE}
+    if ADMIN_ROLE not in new_codes or not business:
+        return set()
+    gained = new_codes - old_codes
+    held = gained & business
+    if ADMIN_ROLE in gained and (old_codes & business):
+        # A business account made administrator: that is the grant to confirm.
+        held.add(ADMIN_ROLE)
+    return held
+
+
+def _executives(*, but: User | None = None) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.active.is_(True), User.roles.any(Role.code == EXECUTIVE_ROLE))
+            .where(User.id != (but.id if but is not None else -1))
+            .order_by(User.id)
+        )
+    )
+
+
+def _role_names(codes) -> str:
+    return "、".join(role_label(code) for code in ROLE_CODES if code in set(codes))
+
+
+def _grant_task(user: User) -> str:
+    return f"role_grant:{user.id}"
+
+
+def _ask_executives(actor: User, user: User, codes: set[str]) -> None:
+    """Ask every active executive to grant `codes` to `user` (the caller commits)."""
+    url = url_for("org.admin_user_grant", user_id=user.id, roles=",".join(sorted(codes)))
+    for executive in _executives():
+        notify(
+            executive,
+            _("Confirm roles for %(name)s", name=user.display_name),
+            body=_(
+                "%(actor)s asked to give %(name)s the roles %(roles)s, which would make the "
+                "account both an administrator and a business user. That needs an "
+                "executive's consent: open this to grant the roles.",
+                actor=actor.display_name,
+                name=user.display_name,
+                roles=_role_names(codes),
+            ),
+            url=url,
+            task=_grant_task(user),
+        )
+
+
+def _tell_executives(actor: User, user: User, codes: set[str]) -> None:
+    """Tell the other executives that `actor` gave an administrator account business roles;
+    the requests for it are done."""
+    resolve(_grant_task(user))
+    for executive in _executives(but=actor):
+        notify(
+            executive,
+            _("Roles given to %(name)s", name=user.display_name),
+            body=_(
+                "%(actor)s gave %(name)s the roles %(roles)s: the account is now both an "
+                "administrator and a business user.",
+                actor=actor.display_name,
+                name=user.display_name,
+                roles=_role_names(codes),
+            ),
+            url=url_for("org.profile", user_id=user.id),
+        )
+
+
+def _split_roles(actor: User, old_codes, new_codes) -> tuple[set[str], set[str]]:
+    """(the roles to apply now, those waiting for an executive) for `actor`'s change."""
+    held = roles_needing_executive(old_codes, new_codes)
+    if not held:
+        return set(new_codes), set()
+    if actor is not None and actor.has_role(EXECUTIVE_ROLE):
+        return set(new_codes), set()
+    return set(new_codes) - held, held
+
+
+def _after_roles(actor: User, user: User, old_codes, applied, held) -> None:
+    """Notifications for a change of roles: the executives asked, or told."""
+    user.pending_roles = held  # for the route's message (not stored)
+    if held:
+        _ask_executives(actor, user, held)
+    given = roles_needing_executive(old_codes, applied)
+    if given:
+        _tell_executives(actor, user, given)
+
+
+def may_grant_roles(actor: User) -> bool:
+    """Whether `actor` may open the executives' page that grants the roles asked for."""
+    return actor.has_role(EXECUTIVE_ROLE)
+
+
+def grant_roles_problem(actor: User, user: User, codes) -> str | None:
+    """Why `actor` may not grant `codes` to `user` on the executives' page, or None."""
+    codes = set(codes)
+    if not codes or codes - set(ROLE_CODES):
+        return str(_l("Unknown role."))
+    if actor.id == user.id:
+        return str(_l("You cannot change your own roles; ask another administrator."))
+    if not user.active:
+        return str(_l("This account is inactive."))
+    if codes <= user.role_codes:
+        return str(_l("%(name)s already has these roles.", name=user.display_name))
+    return None
+
+
+def grant_roles(actor: User, user: User, codes) -> User:
+    """An executive gives `user` the roles `codes` (asked for by an administrator)."""
+    if not may_grant_roles(actor):
+        raise OrgError(_l("Only an executive can grant these roles."), status=403)
+    problem = grant_roles_problem(actor, user, codes)
+    if problem:
+        raise OrgError(problem)
+    old_codes = set(user.role_codes)
+    new_codes = old_codes | set(codes)
+    user.roles = _roles_by_code(new_codes)
+    _after_roles(actor, user, old_codes, new_codes, set())
+    db.session.flush()
+    return user
+
+
 def _check_not_self_deactivation(actor: User, user: User, active: bool) -> None:
     if not active and user.active and actor.id == user.id:
         raise OrgError(_l("You cannot deactivate your own account."), "active")
@@ -359,18 +506,21 @@ def create_user(
     user = User(
         username=username,
         display_name=display_name.strip(),
-        password_hash=hash_password(password, hash_method),
         email=(email or "").strip(),
         phone=(phone or "").strip(),
         active=True,
         joined_on=joined_on or clock.today(),
     )
-    roles = _roles_by_code(roles)
+    set_password(user, password, hash_method)
+    _roles_by_code(roles)  # unknown roles refused first
+    applied, held = _split_roles(actor, set(), roles)
+    roles = _roles_by_code(applied)
     group = _group_or_none(group_id)
     post = _post_or_none(post_id)
     user.roles, user.group, user.post = roles, group, post
     db.session.add(user)
     db.session.flush()
+    _after_roles(actor, user, set(), applied, held)
     return user
 
 
@@ -387,8 +537,14 @@ def update_user(
     joined_on: date | None = None,
     active: bool = True,
 ) -> User:
-    """Change a person's contact, roles, group, post and active state."""
-    new_roles = _roles_by_code(roles)
+    """Change a person's contact, roles, group, post and active state. Nobody changes
+    their own roles; business roles for an administrator account wait for an executive
+    unless `actor` is one (user.pending_roles: those that wait)."""
+    _roles_by_code(roles)  # unknown roles refused first
+    _check_not_own_roles(actor, user, roles)
+    old_codes = set(user.role_codes)
+    applied, held = _split_roles(actor, old_codes, roles)
+    new_roles = _roles_by_code(applied)
     group = _group_or_none(group_id)
     post = _post_or_none(post_id)
     _check_not_self_deactivation(actor, user, active)
@@ -409,7 +565,10 @@ def update_user(
     ):
         # A leader who leaves the group (or the company) no longer leads it.
         old_group.leader = None
+    if not active:
+        end_sessions(user)
     db.session.flush()
+    _after_roles(actor, user, old_codes, applied, held)
     return user
 
 
@@ -434,6 +593,7 @@ def deactivate_user(actor: User, user: User) -> None:
     group = user.group
     if group is not None and group.leader_id == user.id:
         group.leader = None
+    end_sessions(user)
     db.session.flush()
 
 
@@ -442,24 +602,43 @@ def reactivate_user(actor: User, user: User) -> None:
     db.session.flush()
 
 
-def reset_password(actor: User, user: User, password: str, hash_method: str) -> None:
-    """An administrator sets a new password for someone (to pass on to them)."""
-
-    user.password_hash = hash_password(password, hash_method)
-    # The hash itself never reaches the audit log; the fact of the reset does.
+def _log_account_action(actor: User, user: User, action: str, note: str) -> None:
+    """An entry in the user's history for an account action that changes no column."""
     db.session.add(
         AuditLog(
             at=utcnow(),
             actor_id=actor.id,
-            action="password",
+            action=action,
             record_type="User",
             record_id=user.id,
             record_label=user.display_name,
             changes={},
-            note=f"password reset by {actor.username}",
+            note=note,
         )
     )
+
+
+def reset_password(
+    actor: User, user: User, password: str, hash_method: str, keep: str | None = None
+) -> None:
+    """An administrator sets a new password for someone (to pass on to them): every
+    session of that person ends (`keep`: the token of the actor's own, if it is theirs)."""
+
+    set_password(user, password, hash_method)
+    end_sessions(user, keep=keep)
+    # The hash itself never reaches the audit log; the fact of the reset does.
+    _log_account_action(actor, user, "password", f"password reset by {actor.username}")
     db.session.flush()
+
+
+def end_user_sessions(actor: User, user: User, keep: str | None = None) -> int:
+    """An administrator signs someone out everywhere (a lost phone, a shared computer):
+    every open session of theirs ends (`keep`: the actor's own, when it is themself).
+    Returns how many ended."""
+    ended = end_sessions(user, keep=keep)
+    _log_account_action(actor, user, "sessions", f"sessions ended by {actor.username}")
+    db.session.flush()
+    return ended
 
 
 # --- hand-over ---------------------------------------------------------------

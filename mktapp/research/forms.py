@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DecimalField,
@@ -17,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from mktapp.core.forms import LocalDateField, sensible_date
+from mktapp.core.forms import AppForm, LocalDateField, sensible_date
 from mktapp.core.pickers import SHORT_LIST, PickerField
 from mktapp.models import (
     NEWS_CATEGORIES,
@@ -26,7 +25,7 @@ from mktapp.models import (
     RESEARCH_CONTENTS,
     RESEARCH_METHODS,
 )
-from mktapp.models.research import ANSWER_LIMITS
+from mktapp.models.research import ADDRESS_HOURLY_LIMIT, ANSWER_LIMITS
 from mktapp.research.plans import FIELD_METHODS
 
 
@@ -37,7 +36,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class PlanForm(FlaskForm):
+class PlanForm(AppForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     purpose = TextAreaField(
         _l("Purpose"),
@@ -60,12 +59,12 @@ class PlanForm(FlaskForm):
         self.methods.choices = RESEARCH_METHODS.choices()
 
 
-class MilestoneForm(FlaskForm):
+class MilestoneForm(AppForm):
     due_on = LocalDateField(_l("Date"), validators=[InputRequired(), sensible_date])
     title = StringField(_l("Milestone"), validators=[DataRequired(), Length(max=200)])
 
 
-class AssignmentForm(FlaskForm):
+class AssignmentForm(AppForm):
     user_id = PickerField(
         _l("Colleague"),
         source="research_staff",
@@ -76,7 +75,7 @@ class AssignmentForm(FlaskForm):
     task = StringField(_l("Task"), validators=[DataRequired(), Length(max=300)])
 
 
-class NoteForm(FlaskForm):
+class NoteForm(AppForm):
     method = SelectField(_l("Method"), validators=[DataRequired()])
     held_on = LocalDateField(_l("Date"), validators=[InputRequired(), sensible_date])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
@@ -92,7 +91,7 @@ class NoteForm(FlaskForm):
         self.method.choices = [(m, str(RESEARCH_METHODS[m])) for m in FIELD_METHODS]
 
 
-class SurveyForm(FlaskForm):
+class SurveyForm(AppForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     intro = TextAreaField(
         _l("Introduction"),
@@ -131,6 +130,17 @@ class SurveyForm(FlaskForm):
             "answers; each personal invitation link takes one."
         ),
     )
+    address_hourly_limit = IntegerField(
+        _l("Answers per address per hour"),
+        default=ADDRESS_HOURLY_LIMIT,
+        validators=[Optional(), NumberRange(min=0, max=10_000)],
+        description=_l(
+            "How many answers the public link takes from one network address within an "
+            "hour; more are turned away with a polite message and counted on the "
+            "questionnaire's page. Colleagues in one office often share an address. "
+            "0: no limit."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
 
@@ -138,7 +148,7 @@ class SurveyForm(FlaskForm):
         self.answer_limit.choices = ANSWER_LIMITS.choices()
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(AppForm):
     kind = SelectField(_l("Question type"), validators=[DataRequired()])
     text = StringField(_l("Question"), validators=[DataRequired(), Length(max=500)])
     help = StringField(_l("Hint"), validators=[Optional(), Length(max=500)])
@@ -154,7 +164,7 @@ class QuestionForm(FlaskForm):
         self.kind.choices = QUESTION_KINDS.choices()
 
 
-class PublishForm(FlaskForm):
+class PublishForm(AppForm):
     closes_on = LocalDateField(
         _l("Closes on"),
         validators=[Optional(), sensible_date],
@@ -167,11 +177,11 @@ class PublishForm(FlaskForm):
     )
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(AppForm):
     period = StringField(_l("New period"), validators=[DataRequired(), Length(max=40)])
 
 
-class ReportForm(FlaskForm):
+class ReportForm(AppForm):
     """A research report: its plan, title, six Markdown sections and the departments."""
 
     plan_id = SelectField(_l("Research plan"), coerce=int, validators=[InputRequired()])
@@ -191,7 +201,7 @@ class ReportForm(FlaskForm):
     )
 
 
-class BlockForm(FlaskForm):
+class BlockForm(AppForm):
     """Insert a live block (a question's chart and table, or a cross-tab) into a section."""
 
     section = SelectField(_l("Section"), choices=[], validators=[InputRequired()])
@@ -205,7 +215,7 @@ class BlockForm(FlaskForm):
     )
 
 
-class CompetitorForm(FlaskForm):
+class CompetitorForm(AppForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     market_share = DecimalField(
         _l("Market share (estimate)"),
@@ -220,7 +230,7 @@ class CompetitorForm(FlaskForm):
     weaknesses = TextAreaField(_l("Weaknesses"), validators=[Length(max=5000)])
 
 
-class NewsForm(FlaskForm):
+class NewsForm(AppForm):
     category = SelectField(_l("News category"), choices=[], validators=[InputRequired()])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     summary = TextAreaField(_l("Summary"), validators=[DataRequired(), Length(max=5000)])
@@ -239,7 +249,7 @@ class NewsForm(FlaskForm):
         self.impact.choices = NEWS_IMPACTS.choices()
 
 
-class CompetitorBlockForm(FlaskForm):
+class CompetitorBlockForm(AppForm):
     """Insert a side-by-side comparison of chosen competitors into a section."""
 
     section = SelectField(_l("Section"), choices=[], validators=[InputRequired()])
@@ -248,7 +258,7 @@ class CompetitorBlockForm(FlaskForm):
     )
 
 
-class FigureForm(FlaskForm):
+class FigureForm(AppForm):
     segment = StringField(
         _l("Segment"),
         validators=[DataRequired(), Length(max=80)],
@@ -270,7 +280,7 @@ class FigureForm(FlaskForm):
     )
 
 
-class PhoneAnswersForm(FlaskForm):
+class PhoneAnswersForm(AppForm):
     """Answers taken by phone: the customer asked (found by name), with the CSRF token; the
     answers themselves are read by the survey (surveys.submit_response)."""
 

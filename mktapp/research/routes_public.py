@@ -7,8 +7,10 @@ Every refusal is a friendly page in the respondent's language (Accept-Language, 
 language switch on the page): 404 for a link that does not exist, 410 for a closed
 questionnaire, 422 for answers that cannot be stored, a used one-time link or a second
 answer from a browser when the questionnaire takes one per browser, 403 for the public
-link of a questionnaire that only invited customers answer. Nothing is stored unless
-every answer is acceptable.
+link of a questionnaire that only invited customers answer, 429 (with Retry-After)
+when the public link has taken its answers per hour from the respondent's address
+(request.remote_addr: the proxy set-up makes it the client's); every answer turned away
+so is counted for the author. Nothing is stored unless every answer is acceptable.
 
 One answer per browser: after an answer through the public link a signed cookie,
 scoped to that link's path, marks the browser; the form is not shown to it again.
@@ -80,6 +82,12 @@ def _refusal(survey, error: svc.SurveyError):
     return _message(title, error.message, error.status, survey)
 
 
+def _too_many(survey, error: svc.TooManyFromAddress):
+    response = _message(_("Please try again later"), error.message, 429, survey)
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
 def _page(survey, action: str, status=200, problems=None, values=None, error=""):
     return render(
         "research/public.html",
@@ -111,6 +119,9 @@ def _answer(survey, invitation=None):
     if refusal is not None:
         return _refusal(survey, refusal)
     if request.method == "GET":
+        busy = svc.address_refusal(survey, request.remote_addr) if by_link else None
+        if busy is not None:  # before the questions are filled in for nothing
+            return _too_many(survey, busy)
         return _page(survey, action)
     if not ConfirmForm().validate_on_submit():
         return _page(
@@ -128,6 +139,7 @@ def _answer(survey, invitation=None):
             invitation=invitation,
             locale=str(get_locale()),
             answered_before=answered_before,
+            address=request.remote_addr,
         )
     except svc.AnswerProblems as failure:
         db.session.rollback()
@@ -144,6 +156,15 @@ def _answer(survey, invitation=None):
     except (svc.InvitationOnly, svc.AlreadyAnswered) as failure:
         db.session.rollback()
         return _refusal(survey, failure)
+    except svc.TooManyFromAddress as failure:
+        db.session.rollback()
+        svc.count_address_refusal(survey)
+        db.session.commit()
+        # The answers stay on the page, to be sent again later.
+        values = {k: request.form.getlist(k) for k in request.form}
+        response = _page(survey, action, 429, values=values, error=failure.message)
+        response.headers["Retry-After"] = str(failure.retry_after)
+        return response
     db.session.commit()
     response = redirect_to(url_for("research.answer_thanks", token=survey.token))
     if by_link and survey.answer_limit == "browser":

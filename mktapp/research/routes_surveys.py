@@ -122,6 +122,7 @@ def survey_new():
             form.plan_id.data or None,
             form.period.data,
             form.answer_limit.data or "open",
+            form.address_hourly_limit.data,
         ),
         _("Questionnaire created. Add its questions."),
     )
@@ -148,6 +149,8 @@ def survey_edit(survey_id: int):
             form.period.data,
             # Kept as it is when the form did not send it (an older page, a script).
             form.answer_limit.data if "answer_limit" in request.form else None,
+            # Likewise (an empty box keeps it too).
+            form.address_hourly_limit.data if "address_hourly_limit" in request.form else None,
         ),
         _("Questionnaire saved."),
     )

@@ -6,6 +6,10 @@ by hand, at the end of its closing day or when it reaches its response cap. One 
 belongs to a research plan is published only once the plan is approved. Invitations
 give one customer a one-time link. The public link takes any number of answers, one per
 browser (the route keeps a cookie), or none (invited customers only): answer_limit.
+It also takes at most address_hourly_limit answers from one address within an hour
+(0: no limit): the address is kept with each link answer as a hash keyed with the app's
+secret, counted after the questionnaire's row is locked (so parallel answers cannot all
+pass the count), and every answer turned away is counted for the author.
 Staff enter answers taken by phone (channel "phone").
 
 Answers are checked by check_answers() before anything is stored: every problem is
@@ -14,10 +18,14 @@ reported at once, in the respondent's language, and nothing is written.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, or_, select, update
@@ -42,13 +50,15 @@ from mktapp.models import (
     SurveyResponse,
     utcnow,
 )
-from mktapp.models.research import ANSWER_LIMITS, SURVEY_KINDS
+from mktapp.models.research import ADDRESS_HOURLY_LIMIT, ANSWER_LIMITS, SURVEY_KINDS
 
 MAX_SHORT = 200
 MAX_LONG = 5000
 MAX_NUMBER = 1e12
 MAX_OPTIONS = 30
 MAX_QUESTIONS = 200
+MAX_ADDRESS_LIMIT = 10_000  # answers per address per hour an author may set
+ADDRESS_WINDOW = timedelta(hours=1)
 
 KINDS = QUESTION_KINDS
 STATUSES = SURVEY_STATUSES
@@ -78,6 +88,17 @@ class InvitationOnly(SurveyError):
     """The public link of a questionnaire that only invited customers answer."""
 
     status = 403
+
+
+class TooManyFromAddress(SurveyError):
+    """The public link has taken its answers per address for this hour from this address;
+    `retry_after`: seconds until the oldest of them leaves the hour."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -118,6 +139,7 @@ def create_survey(
     plan_id: int | None,
     period: str,
     answer_limit: str = "open",
+    address_hourly_limit: int | None = None,
 ):
     survey = Survey(
         owner_id=user.id,
@@ -128,6 +150,7 @@ def create_survey(
         period=(period or "").strip()[:40],
         status="draft",
         answer_limit=answer_limit if answer_limit in ANSWER_LIMITS else "open",
+        address_hourly_limit=_address_limit(address_hourly_limit, ADDRESS_HOURLY_LIMIT),
     )
     db.session.add(survey)
     db.session.flush()
@@ -143,6 +166,7 @@ def update_survey(
     plan_id,
     period: str,
     answer_limit: str | None = None,
+    address_hourly_limit: int | None = None,
 ):
     if not may_edit(user, survey):
         raise SurveyError(_("You cannot change this questionnaire."))
@@ -150,6 +174,10 @@ def update_survey(
         if answer_limit not in ANSWER_LIMITS:
             raise SurveyError(_("Choose who may answer."), "answer_limit")
         survey.answer_limit = answer_limit
+    if address_hourly_limit is not None:
+        survey.address_hourly_limit = _address_limit(
+            address_hourly_limit, survey.address_hourly_limit
+        )
     survey.title = title.strip()[:200]
     survey.intro = (intro or "").strip()
     if survey.status == "draft":
@@ -157,6 +185,18 @@ def update_survey(
     survey.plan_id = plan_id
     survey.period = (period or "").strip()[:40]
     return survey
+
+
+def _address_limit(value: int | None, unchanged: int) -> int:
+    """The answers per address per hour asked for (None: `unchanged`), or SurveyError."""
+    if value is None:
+        return unchanged
+    if not 0 <= value <= MAX_ADDRESS_LIMIT:
+        raise SurveyError(
+            _("Enter a number from 0 (no limit) to %(n)s.", n=MAX_ADDRESS_LIMIT),
+            "address_hourly_limit",
+        )
+    return value
 
 
 # --- questions ------------------------------------------------------------------------------
@@ -401,6 +441,69 @@ def link_refusal(survey: Survey, answered_before: bool) -> SurveyError | None:
     return None
 
 
+# --- answers from one address ---------------------------------------------------------------------
+
+
+def address_key(survey: Survey, address: str | None) -> str | None:
+    """The address an answer came from as kept with it: a hash keyed with the app's
+    secret and the questionnaire (the same address cannot be followed across them)."""
+    if not address:
+        return None
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    message = f"survey-address:{survey.id}:{address}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def _from_address(survey: Survey, key: str, now: datetime) -> TooManyFromAddress | None:
+    """The refusal when `key` has sent the questionnaire's answers per address within the
+    last hour, else None."""
+    limit = survey.address_hourly_limit
+    if not limit:
+        return None
+    count, oldest = db.session.execute(
+        select(func.count(), func.min(SurveyResponse.submitted_at)).where(
+            SurveyResponse.survey_id == survey.id,
+            SurveyResponse.address_key == key,
+            SurveyResponse.submitted_at > now - ADDRESS_WINDOW,
+        )
+    ).one()
+    if count < limit:
+        return None
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    wait = (oldest + ADDRESS_WINDOW - now).total_seconds() if oldest is not None else 3600
+    wait = max(60, min(3600, int(wait) + 1))
+    return TooManyFromAddress(
+        _(
+            "Many answers to this questionnaire have come from your network in the last "
+            "hour, more than it takes from one place. Please try again in about "
+            "%(minutes)s minutes. Thank you for your patience!",
+            minutes=math.ceil(wait / 60),
+        ),
+        retry_after=wait,
+    )
+
+
+def address_refusal(survey: Survey, address: str | None, now=None) -> TooManyFromAddress | None:
+    """Whether the public link would turn this address away now (a hint for the page that
+    shows the questions; submit_response decides, under the questionnaire's lock)."""
+    key = address_key(survey, address)
+    if key is None or survey.answer_limit == "invitation":
+        return None
+    return _from_address(survey, key, now or utcnow())
+
+
+def count_address_refusal(survey: Survey) -> None:
+    """Count one answer turned away by the per-address limit (shown to the author)."""
+    db.session.execute(
+        update(Survey)
+        .where(Survey.id == survey.id)
+        .values(address_refused=Survey.address_refused + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(survey, ["address_refused"])
+
+
 # --- answers --------------------------------------------------------------------------------------
 
 
@@ -476,15 +579,19 @@ def submit_response(
     respondent: str = "",
     locale: str = "",
     answered_before: bool = False,
+    address: str | None = None,
     now=None,
 ) -> SurveyResponse:
     """Store one response, or raise (SurveyClosed, LinkUsed, InvitationOnly,
-    AlreadyAnswered, AnswerProblems) writing nothing.
+    AlreadyAnswered, TooManyFromAddress, AnswerProblems) writing nothing.
 
     `answered_before`: the respondent's browser already answered through the public
-    link (the route reads its mark). The response count is bumped with a guarded UPDATE,
-    so a cap is never exceeded by two answers arriving together; a one-time link is
-    spent the same way.
+    link (the route reads its mark); `address`: where an answer through the public link
+    comes from. The response count is bumped with a guarded UPDATE, so a cap is never
+    exceeded by two answers arriving together; a one-time link is spent the same way.
+    That UPDATE also locks the questionnaire's row until the commit, so the answers from
+    one address are counted one request at a time (then the count sees every answer
+    committed before it).
     """
     now = now or utcnow()
     if channel != "phone" and not accepting(survey, now):
@@ -512,6 +619,12 @@ def submit_response(
     if result.rowcount != 1:
         db.session.rollback()
         raise SurveyClosed(closed_reason(survey, now))
+    key = address_key(survey, address) if channel == "link" else None
+    if key is not None:
+        refusal = _from_address(survey, key, now)
+        if refusal is not None:
+            db.session.rollback()
+            raise refusal
     if invitation is not None:
         spent = db.session.execute(
             update(SurveyInvitation)
@@ -534,6 +647,7 @@ def submit_response(
         entered_by_id=entered_by.id if entered_by is not None else None,
         respondent=(respondent or "").strip()[:100],
         locale=locale[:10],
+        address_key=key,
     )
     db.session.add(response)
     db.session.flush()
@@ -746,6 +860,8 @@ def setup(app) -> None:
             "response_cap": _l("Response cap"),
             "response_count": _l("Answers"),
             "answer_limit": _l("Who may answer"),
+            "address_hourly_limit": _l("Answers per address per hour"),
+            "address_refused": _l("Answers refused (too many from one address)"),
         },
         values={"status": SURVEY_STATUSES, "kind": SURVEY_KINDS, "answer_limit": ANSWER_LIMITS},
     )

@@ -530,10 +530,25 @@ def release(user: User, customer: Customer) -> None:
     customer.assigned_at = None
 
 
+def taken_from_under(user: User, customer_id: int) -> bool:
+    """A customer this rep could take a moment ago that another has taken since: it
+    exists, is not archived, has an owner, and is no longer one the rep may see."""
+    customer = db.session.get(Customer, customer_id) if 0 < customer_id < 2**31 else None
+    return (
+        customer is not None
+        and customer.owner_id is not None
+        and not customer.is_archived
+        and load_visible(user, customer_id) is None
+    )
+
+
 def claim(user: User, customer: Customer) -> None:
     """A rep takes a customer from the pool."""
     if not may_claim(user, customer):
-        raise CustomerError(_("This customer is not in the pool any more."))
+        taken = customer.owner_id is not None  # by someone else, a moment before: a lost race
+        raise CustomerError(
+            _("This customer is not in the pool any more."), status=409 if taken else 422
+        )
     customer.owner_id = user.id
     customer.assigned_at = utcnow()
 

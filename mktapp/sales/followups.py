@@ -23,6 +23,7 @@ from sqlalchemy.orm import aliased, joinedload, lazyload
 from mktapp.core import clock, vocab
 from mktapp.core.audit import describe_note
 from mktapp.core.audit_display import describe, present
+from mktapp.core.commands import mark_once
 from mktapp.core.errors import DomainError
 from mktapp.core.notify import notify
 from mktapp.core.permissions import can, visible
@@ -153,19 +154,20 @@ def send_due_reminders(today: date, user: User | None = None) -> int:
         )
     }
     sent = 0
-    for item in due:
-        item.reminded_on = today
+    # Marked reminded by this run only if no other run (the cron job, the owner's page)
+    # marked them first: each follow-up is reminded of once.
+    for item in mark_once(due, "reminded_on", today):
         owner = owners.get(item.owner_id)
         if item.id in superseded or owner is None or item.customer.is_archived:
             continue
         with force_locale(owner.locale or "zh_Hans"):
-            _remind(owner, item, today)
-        sent += 1
+            if _remind(owner, item, today):
+                sent += 1
     return sent
 
 
-def _remind(owner: User, item: Interaction, today: date) -> None:
-    notify(
+def _remind(owner: User, item: Interaction, today: date):
+    return notify(
         owner,
         _("Follow up %(name)s today", name=item.customer.name)
         if item.next_date == today
@@ -176,6 +178,7 @@ def _remind(owner: User, item: Interaction, today: date) -> None:
         ),
         body=item.next_action or item.notes[:200],
         url=customer_url(item.customer_id),
+        once=f"followup:{item.id}:{today}",
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -17,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
-from mktapp.core.forms import LocalDateField, sensible_date
+from mktapp.core.forms import AppForm, LocalDateField, sensible_date
 from mktapp.core.phones import PhoneField
 from mktapp.core.pickers import SHORT_LIST, FilterForm, PickerField
 from mktapp.models.sales import (
@@ -72,7 +71,7 @@ def _activity_id(value) -> int:
         return -1
 
 
-class CustomerForm(FlaskForm):
+class CustomerForm(AppForm):
     name = StringField(
         _l("Name"),
         validators=[DataRequired(message=_l("Enter the customer's name.")), Length(max=200)],
@@ -162,7 +161,7 @@ class CustomerForm(FlaskForm):
         )
 
 
-class ContactForm(FlaskForm):
+class ContactForm(AppForm):
     name = StringField(
         _l("Name"),
         validators=[DataRequired(message=_l("Enter the contact's name.")), Length(max=80)],
@@ -187,7 +186,7 @@ class ContactForm(FlaskForm):
         )
 
 
-class FollowupForm(FlaskForm):
+class FollowupForm(AppForm):
     kind = _vocab_select(_l("Kind"), INTERACTION_KINDS, "call")
     happened_at = DateTimeLocalField(
         _l("When"),
@@ -226,7 +225,7 @@ class FollowupForm(FlaskForm):
         )
 
 
-class AssignForm(FlaskForm):
+class AssignForm(AppForm):
     owner_id = PickerField(
         _l("Hand to"),
         source="sales_reps",
@@ -249,7 +248,7 @@ class CustomerFilters(FilterForm):
     )
 
 
-class MergeForm(FlaskForm):
+class MergeForm(AppForm):
     # One of the likely duplicates (radio buttons), or any customer found by name.
     other_id = StringField(_l("Customer to merge into this one"))
     other = PickerField(
@@ -270,7 +269,7 @@ class MergeForm(FlaskForm):
         return self.other.data
 
 
-class UploadForm(FlaskForm):
+class UploadForm(AppForm):
     file = FileField(
         _l("File"),
         description=_l(
@@ -280,7 +279,7 @@ class UploadForm(FlaskForm):
     )
 
 
-class ImportOptionsForm(FlaskForm):
+class ImportOptionsForm(AppForm):
     source = _vocab_select(
         _l("Lead source"),
         LEAD_SOURCES,

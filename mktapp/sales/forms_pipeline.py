@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from mktapp.core.forms import LocalDateField, MoneyField, sensible_date
+from mktapp.core.forms import AppForm, LocalDateField, MoneyField, sensible_date
 from mktapp.core.pickers import SHORT_LIST, FilterForm, PickerField
 from mktapp.models.sales import OPEN_STAGES, OPPORTUNITY_STAGES
 from mktapp.sales import pipeline as svc
 
 
-class OpportunityForm(FlaskForm):
+class OpportunityForm(AppForm):
     customer_id = PickerField(
         _l("Customer"),
         source="customers",
@@ -83,7 +82,7 @@ class OpportunityFilters(FilterForm):
     )
 
 
-class MoveForm(FlaskForm):
+class MoveForm(AppForm):
     stage = SelectField(
         _l("Move to"),
         choices=lambda: list(OPPORTUNITY_STAGES.items()),

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from mktapp.core.forms import MoneyField
+from mktapp.core.forms import AppForm, MoneyField
 from mktapp.sales import pipeline
 from mktapp.sales.products import ProductInput
 
@@ -17,7 +16,7 @@ def price_above_zero(form, field) -> None:
         raise ValidationError(_l("The list price must be more than zero."))
 
 
-class ProductForm(FlaskForm):
+class ProductForm(AppForm):
     code = StringField(
         _l("Product code"),
         validators=[DataRequired(message=_l("Enter the product code.")), Length(max=40)],

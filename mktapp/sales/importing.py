@@ -7,19 +7,17 @@ file), by row number -> run_import(): the valid rows in one transaction, by bulk
 inserts, then the file is removed.
 
 Bad files are refused whole with a clear message (ImportRefused): not a spreadsheet,
-too big, too many rows, no name column, formulas in cells.
+too big, too many rows, columns or cells, a cell too long, no name column, formulas in
+cells. The file is read through core.spreadsheets (its limits bound what is built).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import re
 import secrets
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,11 +25,9 @@ from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
 from sqlalchemy import insert, select
 
-from mktapp.core import fragments
+from mktapp.core import fragments, spreadsheets
 from mktapp.core.audit import current_actor_id
 from mktapp.core.notify import notify
 from mktapp.core.phones import InvalidPhone, normalize_phone
@@ -45,8 +41,9 @@ from mktapp.models.sales import (
 )
 from mktapp.sales.customers import is_assigner, name_key, phone_key
 
-MAX_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 10_000
+MAX_BYTES = spreadsheets.MAX_FILE_BYTES
+MAX_ROWS = spreadsheets.MAX_ROWS
+MAX_COLUMNS = spreadsheets.MAX_COLUMNS
 PREVIEW_ROWS = 5
 KEEP_SECONDS = 24 * 3600
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -174,16 +171,6 @@ class Table:
     rows: list[list[str]]  # data rows, as text; row n of the file is rows[n - 2]
 
 
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat()[:10] if hasattr(value, "date") else value.isoformat()
-    return str(value).strip()
-
-
 def _refuse_formulas(cells: list[str]) -> None:
     if cells:
         raise ImportRefused(
@@ -196,23 +183,21 @@ def _refuse_formulas(cells: list[str]) -> None:
 
 
 def read_table(data: bytes, filename: str) -> Table:
-    """The file's header row and data rows, or ImportRefused with the reason."""
-    if not data:
-        raise ImportRefused(_("The file is empty."))
-    if len(data) > MAX_BYTES:
-        raise ImportRefused(
-            _(
-                "The file is too big: at most %(mb)s MB can be imported at once.",
-                mb=MAX_BYTES // 2**20,
-            )
-        )
-    ext = os.path.splitext(filename or "")[1].lower()
-    if ext == ".xlsx":
-        rows = _read_xlsx(data)
-    elif ext == ".csv":
-        rows = _read_csv(data)
-    else:
-        raise ImportRefused(_("Upload an Excel workbook (.xlsx) or a CSV file (.csv)."))
+    """The file's header row and data rows, or ImportRefused with the reason. The file is
+    read through core.spreadsheets, whose limits bound what reading builds (columns,
+    cells, one cell, all the text) and stop a file past them while it is read."""
+    limits = spreadsheets.Limits(max_bytes=MAX_BYTES, max_rows=MAX_ROWS)
+    rows: list[list[str]] = []
+    formulas: list[str] = []
+    try:
+        for r, row in enumerate(spreadsheets.read_rows(data, filename, limits), start=1):
+            for c, cell in enumerate(row, start=1):
+                if cell.startswith("=") and len(formulas) < 6:
+                    formulas.append(f"{spreadsheets.column_letter(c)}{r}")
+            rows.append(row)
+    except spreadsheets.SpreadsheetRefused as refused:
+        raise ImportRefused(str(refused)) from refused
+    _refuse_formulas(formulas)
     if not rows:
         raise ImportRefused(_("The file is empty."))
     width = max(len(r) for r in rows)  # short rows are filled to the widest
@@ -225,81 +210,6 @@ def read_table(data: bytes, filename: str) -> Table:
     if not table.rows:
         raise ImportRefused(_("The file has column names but no rows to import."))
     return table
-
-
-def _read_xlsx(data: bytes) -> list[list[str]]:
-    """The first sheet's rows as text (ImportRefused: unreadable, too long, formulas)."""
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
-        raise ImportRefused(
-            _("This is not a readable Excel workbook (.xlsx). Save it again as .xlsx and retry.")
-        ) from error
-    try:
-        sheet = book.worksheets[0]
-        rows: list[list[str]] = []
-        formulas: list[str] = []
-        for r, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if r > MAX_ROWS + 1:
-                raise ImportRefused(
-                    _("The file has more than %(n)s rows; split it into smaller files.", n=MAX_ROWS)
-                )
-            row = []
-            for c, value in enumerate(values, start=1):
-                if isinstance(value, str) and value.startswith("="):
-                    formulas.append(f"{get_column_letter(c)}{r}")
-                row.append(_cell_text(value))
-            rows.append(row)
-        _refuse_formulas(formulas)
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as error:
-        raise ImportRefused(
-            _("This is not a readable Excel workbook (.xlsx). Save it again as .xlsx and retry.")
-        ) from error
-    finally:
-        book.close()
-    return rows
-
-
-def _read_csv(data: bytes) -> list[list[str]]:
-    """The rows of a UTF-8 or GB18030 CSV file (ImportRefused: not text, too long, formulas)."""
-    if b"\x00" in data[:4096]:
-        raise ImportRefused(_("This is not a text CSV file."))
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ImportRefused(_("The CSV file is neither UTF-8 nor GB18030 text."))
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    rows: list[list[str]] = []
-    formulas: list[str] = []
-    try:
-        for r, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
-            if r > MAX_ROWS + 1:
-                raise ImportRefused(
-                    _("The file has more than %(n)s rows; split it into smaller files.", n=MAX_ROWS)
-                )
-            cells = [cell.strip() for cell in row]
-            for c, cell in enumerate(cells, start=1):
-                if cell.startswith("="):
-                    formulas.append(f"{_column_letter(c)}{r}")
-            rows.append(cells)
-    except csv.Error as error:
-        raise ImportRefused(
-            _("The CSV file cannot be read: %(error)s", error=str(error))
-        ) from error
-    _refuse_formulas(formulas)
-    return rows
-
-
-def _column_letter(n: int) -> str:
-
-    return get_column_letter(n)
 
 
 # --- keeping the file between steps ---------------------------------------------------------------

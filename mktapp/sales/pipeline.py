@@ -96,10 +96,10 @@ def parse_amount(raw: Any) -> Decimal:
         raise PipelineError(_("Enter the amount as a number, like 1234.50."), "amount")
     if value < 0:
         raise PipelineError(_("The amount cannot be negative."), "amount")
-    if value != value.quantize(CENT):
-        raise PipelineError(_("Use at most two decimals (yuan and fen)."), "amount")
     if value >= MAX_AMOUNT:
         raise PipelineError(_("The amount is too large."), "amount")
+    if value != value.quantize(CENT):
+        raise PipelineError(_("Use at most two decimals (yuan and fen)."), "amount")
     return value
 
 

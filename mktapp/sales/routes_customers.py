@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.exceptions import NotFound
 
 from mktapp.core import clock, fragments, nav
 from mktapp.core.actions import act, record_action
@@ -336,8 +337,17 @@ def customer_restore(customer_id: int):
 @bp.post("/customers/<int:customer_id>/claim")
 @require("sales.edit")
 def customer_claim(customer_id: int):
-    """A rep takes a customer from the pool."""
-    return _act(customer_id, svc.claim, _("%(name)s is now your customer."))
+    """A rep takes a customer from the pool; one another rep took a moment before is a
+    409 (the customer is no longer visible to this rep, so not a 404)."""
+    try:
+        return _act(customer_id, svc.claim, _("%(name)s is now your customer."))
+    except NotFound:
+        db.session.rollback()
+        if svc.taken_from_under(current_user, customer_id):
+            raise svc.CustomerError(
+                _("Another rep has just taken this customer."), status=409
+            ) from None
+        raise
 
 
 @bp.post("/customers/<int:customer_id>/release")
@@ -511,7 +521,7 @@ def customers_import():
     """Step 1 of the import: upload an .xlsx or .csv file of leads."""
     form = UploadForm()
     if request.method == "GET":
-        return render("sales/import_upload.html", form=form, max_rows=importing.MAX_ROWS)
+        return render("sales/import_upload.html", form=form, **_upload_limits())
     upload = request.files.get("file")
     error = None
     if not form.validate_on_submit():
@@ -527,7 +537,16 @@ def customers_import():
         else:
             return redirect_to(url_for("sales.customers_import_map", token=token))
     form.file.errors = [error]
-    return render("sales/import_upload.html", form=form, status=422, max_rows=importing.MAX_ROWS)
+    return render("sales/import_upload.html", form=form, status=422, **_upload_limits())
+
+
+def _upload_limits() -> dict:
+    """What the upload page tells about the file (the limits core.spreadsheets holds it to)."""
+    return {
+        "max_rows": importing.MAX_ROWS,
+        "max_columns": importing.MAX_COLUMNS,
+        "max_mb": importing.MAX_BYTES // 2**20,
+    }
 
 
 def _loaded(token: str):

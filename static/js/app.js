@@ -107,4 +107,35 @@
       bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
     }
   });
+
+  // A form being sent cannot be sent again: its submit buttons are disabled and marked
+  // busy until the answer comes (the server also keeps each form's one-time token, so a
+  // second sending never makes a second record). htmx forms: while the request runs;
+  // plain forms: until the next page loads (a tick later, so that the button pressed
+  // is still sent with the form).
+  function busy(form, on) {
+    if (!form || !form.querySelectorAll) return;
+    form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]").forEach(function (b) {
+      b.disabled = on;
+      if (on) b.setAttribute("aria-busy", "true"); else b.removeAttribute("aria-busy");
+    });
+  }
+  function formOf(elt) {
+    return elt && elt.closest ? (elt.tagName === "FORM" ? elt : elt.closest("form")) : null;
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = formOf(event.detail.elt);
+    if (form && (event.detail.requestConfig || {}).verb !== "get") busy(form, true);
+  });
+  document.addEventListener("htmx:afterRequest", function (event) { busy(formOf(event.detail.elt), false); });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || (form.method || "").toLowerCase() !== "post") return;
+    window.setTimeout(function () { busy(form, true); }, 0);
+    // An answer that is a download leaves the page as it is: give the buttons back.
+    window.setTimeout(function () { busy(form, false); }, 8000);
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) document.querySelectorAll("form").forEach(function (f) { busy(f, false); });
+  });
 })();

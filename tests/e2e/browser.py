@@ -42,7 +42,7 @@ DEMO_USERS = (
     "finance1",
     "boss",
 )
-DEMO_PASSWORD = "demo1234"
+DEMO_PASSWORD = "mktapp-demo-2026"
 # The browser tests' screen (conftest's new_context) and a phone's (issue 11).
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}

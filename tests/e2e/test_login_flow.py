@@ -53,7 +53,7 @@ def test_wrong_password_shows_message_at_field_then_sign_in_and_switch_language(
     problems = [p for p in watch.take() if p not in expected]
     assert not problems, "\n".join(problems)
 
-    page.locator("input[name=password]").fill("demo1234")
+    page.locator("input[name=password]").fill("mktapp-demo-2026")
     page.locator("#login_form button[type=submit]").click()
     page.wait_for_url(lambda url: "/auth/login" not in url)
     assert page.locator(SIDEBAR_LINKS).count() > 0

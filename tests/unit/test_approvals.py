@@ -200,7 +200,7 @@ def test_two_people_deciding_at_once_record_exactly_one_decision(app, demo, flow
         create_user(
             username="finance2",
             display_name="财务二",
-            password="x" * 8,
+            password="finance-two-2026",
             hash_method=app.config["PASSWORD_HASH_METHOD"],
             roles=["finance"],
         )

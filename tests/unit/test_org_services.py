@@ -120,7 +120,7 @@ def test_create_user_checks_username_case_insensitively(ctx):
             admin,
             username="Sales1",
             display_name="x",
-            password="12345678",
+            password="a-long-passphrase",
             hash_method="pbkdf2:sha256:1000",
             roles=["sales_rep"],
         )
@@ -130,7 +130,7 @@ def test_create_user_checks_username_case_insensitively(ctx):
             admin,
             username="new1",
             display_name="x",
-            password="12345678",
+            password="a-long-passphrase",
             hash_method="pbkdf2:sha256:1000",
             roles=["sales_rep"],
             group_id=99999,

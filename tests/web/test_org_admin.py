@@ -36,7 +36,7 @@ def new_user_data(app, **changes) -> dict:
         "group_id": str(known["groups"]["sales"]),
         "post_id": str(known["posts"]["sales_rep"]),
         "joined_on": "2025-02-01",
-        "password": "welcome123",
+        "password": "Wu-Gang-2025!",
     }
     data.update(changes)
     return data
@@ -58,7 +58,7 @@ def test_admin_creates_a_user_who_can_sign_in(app, login, client):
         assert entry.action == "insert" and entry.changes["roles"] == [[], ["sales_rep"]]
         assert "password_hash" not in entry.changes
     assert response.headers["Location"].endswith(f"/org/users/{user.id}")
-    client.login("sales4", "welcome123")
+    client.login("sales4", "Wu-Gang-2025!")
 
 
 def test_new_user_form_through_htmx_redirects(app, login):
@@ -233,7 +233,9 @@ def test_deactivate_needs_confirmation_and_keeps_the_account(app, login, client,
         user = db.session.get(User, demo["sales2"])
         assert user is not None and user.active is False
     assert (
-        client.post("/auth/login", {"username": "sales2", "password": "demo1234"}).status_code
+        client.post(
+            "/auth/login", {"username": "sales2", "password": "mktapp-demo-2026"}
+        ).status_code
         == 422
     )
     assert c.post(f"/org/users/{demo['sales2']}/reactivate").status_code == 303
@@ -280,7 +282,7 @@ def test_last_active_admin_cannot_be_deactivated_or_lose_the_role(app, login, de
             actor,
             username="admin2",
             display_name="备用管理员",
-            password="demo1234",
+            password="mktapp-demo-2026",
             hash_method=app.config["PASSWORD_HASH_METHOD"],
             roles=["admin"],
         )
@@ -293,18 +295,21 @@ def test_last_active_admin_cannot_be_deactivated_or_lose_the_role(app, login, de
         assert db.session.get(User, demo["admin"]).active is False
         admin2 = db.session.scalar(select(User).where(User.username == "admin2"))
         admin2_id = admin2.id
-    # ... now admin2 is the last one: it cannot lose the role through the edit form.
+    # ... now admin2 is the last one: it cannot lose the role through the edit form
+    # (nobody changes their own roles, and the last administrator keeps the role).
     response = c2.post(
         f"/org/users/{admin2_id}/edit",
         edit_data(app, display_name="备用管理员", roles=["finance"], email=""),
     )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "roles-error" in html and ("last active administrator" in html or "管理员" in html)
-    # Reactivate the first; then admin2 can give up the role.
+    assert "roles-error" in html and ("own roles" in html or "自己的角色" in html)
+    # Reactivate the first (deactivation ended its sessions: it signs in again); then the
+    # first takes the role from admin2.
     assert c2.post(f"/org/users/{demo['admin']}/reactivate").status_code == 303
+    c = login("admin")
     assert (
-        c2.post(
+        c.post(
             f"/org/users/{admin2_id}/edit",
             edit_data(app, display_name="备用管理员", roles=["finance"], email=""),
         ).status_code
