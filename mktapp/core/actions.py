@@ -43,6 +43,7 @@ Two people, or one person twice, at once (issue 13), handled here for every acti
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -142,9 +143,13 @@ def record_action(
         _check_version(record, form)
         result = do(record, form)
         db.session.commit()
-    except (DomainError, StaleDataError) as error:
+    except (DomainError, StaleDataError, IntegrityError) as error:
         db.session.rollback()
-        if isinstance(error, StaleDataError):
+        if not isinstance(error, DomainError):
+            # A race lost inside the request: the row moved on since it was read
+            # (StaleDataError), or a twin inserted the same unique thing a moment before
+            # (two tabs submitting one document for approval).
+            logger.info("lost race on %s: %s", request.path, error)
             error = DomainError(LOST_RACE, status=409)
         if error.status in (403, 404):
             raise
@@ -169,6 +174,7 @@ ONCE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 ONCE_KEPT = timedelta(days=2)
 
 
+logger = logging.getLogger(__name__)
 LOST_RACE = _l(
     "Someone else changed this at the same moment. Nothing was saved: look at it again and retry."
 )

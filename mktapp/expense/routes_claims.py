@@ -253,7 +253,10 @@ def claim_edit(claim_id: int):
 @bp.get("/claims/budget")
 @require()
 def claim_budget():
-    """The live budget box of the form: what remains of the category's budget that month."""
+    """The live budget box of the form: what remains of the category's budget that month
+    (for those who write claims: budget figures are business data)."""
+    if not svc.may_claim(current_user):
+        abort(403)
     category = request.args.get("category", "")
     try:
         day = date.fromisoformat(request.args.get("incurred_on", "").strip())

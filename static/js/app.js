@@ -108,30 +108,39 @@
     }
   });
 
-  // A form being sent cannot be sent again: its submit buttons are disabled and marked
-  // busy until the answer comes (the server also keeps each form's one-time token, so a
-  // second sending never makes a second record). htmx forms: while the request runs;
-  // plain forms: until the next page loads (a tick later, so that the button pressed
-  // is still sent with the form).
-  function busy(form, on) {
+  // A form being sent cannot be sent again: its submit buttons are marked busy (they
+  // take no clicks: app.css) until the answer comes; a plain form's are also disabled a
+  // tick after it is sent (then the button pressed has gone with the form). htmx forms
+  // are not disabled: htmx reads the button pressed while it sends. The server keeps
+  // each form's one-time token besides, so a second sending never makes a second record.
+  function busy(form, on, disable) {
     if (!form || !form.querySelectorAll) return;
     form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]").forEach(function (b) {
-      b.disabled = on;
       if (on) b.setAttribute("aria-busy", "true"); else b.removeAttribute("aria-busy");
+      if (on && disable && !b.disabled) { b.disabled = true; b.dataset.busyDisabled = "1"; }
+      if (!on && b.dataset.busyDisabled) { b.disabled = false; delete b.dataset.busyDisabled; }
     });
   }
   function formOf(elt) {
     return elt && elt.closest ? (elt.tagName === "FORM" ? elt : elt.closest("form")) : null;
   }
+  var sending = new WeakMap();  // request -> the form it sends (the form may be swapped out)
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var form = formOf(event.detail.elt);
-    if (form && (event.detail.requestConfig || {}).verb !== "get") busy(form, true);
+    var elt = event.detail.elt;
+    var submits = elt && (elt.tagName === "FORM" || elt.matches("button, input[type=submit]"));
+    var form = submits ? formOf(elt) : null;  // a form sent, not a field asking for a hint
+    if (form && (event.detail.requestConfig || {}).verb !== "get") {
+      sending.set(event.detail.xhr, form);
+      busy(form, true, false);
+    }
   });
-  document.addEventListener("htmx:afterRequest", function (event) { busy(formOf(event.detail.elt), false); });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    busy(sending.get(event.detail.xhr), false);
+  });
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (event.defaultPrevented || (form.method || "").toLowerCase() !== "post") return;
-    window.setTimeout(function () { busy(form, true); }, 0);
+    window.setTimeout(function () { busy(form, true, true); }, 0);
     // An answer that is a download leaves the page as it is: give the buttons back.
     window.setTimeout(function () { busy(form, false); }, 8000);
   });

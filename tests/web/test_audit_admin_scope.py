@@ -292,3 +292,10 @@ def test_no_page_open_to_the_administrator_shows_business_data(app, login, demo)
     # not a vacuous walk: people's pages, the pickers he may use, his lists
     assert f"/org/users/{demo['sales1']}/handover" in pages
     assert any(u.startswith("/pick/people") for u in pages) and "/org/training" in pages
+
+
+def test_the_claim_forms_budget_box_is_not_open_to_the_administrator(login):
+    """Budget figures are business data: the box is for those who write claims."""
+    url = "/expense/claims/budget?category=research&incurred_on=2026-11-20&amount=100"
+    assert login("admin").get(url, htmx=True).status_code == 403
+    assert login("sales1").get(url, htmx=True).status_code == 200
