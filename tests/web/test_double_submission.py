@@ -9,20 +9,24 @@ answers with the first one's page."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from mktapp.core import clock
 from mktapp.extensions import db
 from tests.html_forms import Form, page_forms
 from tests.web.crawler import crawl
 
 CREATE = re.compile(r"(^|[._])(new|add|create)$")
+TODAY = clock.today()  # the suite's frozen day: the dates typed follow it
+LATER = TODAY + timedelta(days=30)
 FILL = {
-    "date": "2026-11-20",
-    "datetime-local": "2026-11-20T10:00",
-    "month": "2026-11",
+    "date": TODAY.isoformat(),
+    "datetime-local": f"{TODAY.isoformat()}T10:00",
+    "month": TODAY.strftime("%Y-%m"),
     "number": "2",
     "email": "shuangji@example.cn",
     "tel": "13800138000",
@@ -44,9 +48,9 @@ BY_NAME = [  # what a field's name says it wants
     (re.compile(r"url|website|link"), "https://example.cn"),
     (re.compile(r"amount|price|cost|budget|total|money|quantity|share"), "100"),
     (re.compile(r"^version$"), "9.9"),
-    (re.compile(r"^period$|month"), "2026-11"),
-    (re.compile(r"(^|_)(end|next|due|closes)"), "2026-12-30"),
-    (re.compile(r"(_on|_at|date)$"), "2026-11-20"),
+    (re.compile(r"^period$|month"), TODAY.strftime("%Y-%m")),
+    (re.compile(r"(^|_)(end|next|due|closes)"), LATER.isoformat()),
+    (re.compile(r"(_on|_at|date)$"), TODAY.isoformat()),
 ]
 
 
