@@ -54,7 +54,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import delete, inspect, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -63,6 +63,7 @@ from mktapp.core.errors import DomainError
 from mktapp.core.forms import (
     ONCE_FIELD,
     ConfirmForm,
+    column_shown,
     is_versioned,
     put_error,
     reading,
@@ -265,9 +266,8 @@ def _check_version(record: Any, form: FlaskForm) -> None:
 
 def _shown(field: Any, record: Any) -> str:
     """What a field of the record holds now, as a person reads it."""
-    columns = {c.key for c in inspect(type(record)).column_attrs}
-    name = field.name if field.name in columns else f"{field.name}_id"
-    value = getattr(record, name, None)
+    column = column_shown(record, field.name)
+    value = getattr(record, column) if column else None
     for choice in getattr(field, "choices", None) or ():
         if isinstance(choice, tuple | list) and len(choice) >= 2 and str(choice[0]) == str(value):
             return str(choice[1])

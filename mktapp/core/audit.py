@@ -99,7 +99,7 @@ def current_actor_id() -> int | None:
     return None
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     """A JSON-safe form of a column value."""
     if isinstance(value, Decimal):
         return str(value)
@@ -180,14 +180,14 @@ def _column_changes(obj: Any, new: bool) -> dict[str, list[Any]]:
         if new:
             value = getattr(obj, key)
             if key != "id" and value is not None and value != "":
-                changes[key] = [None, _plain(value)]
+                changes[key] = [None, plain_value(value)]
             continue
         history = state.attrs[key].history
         if history.has_changes():
             before = history.deleted[0] if history.deleted else None
             after = history.added[0] if history.added else None
             if before != after:
-                changes[key] = [_plain(before), _plain(after)]
+                changes[key] = [plain_value(before), plain_value(after)]
     for rel, label_attr in _relations(obj).items():
         history = state.attrs[rel].history
         if not (history.added or history.deleted):

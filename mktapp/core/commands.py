@@ -98,7 +98,9 @@ def mark_once(records: Iterable[Any], column: str, value: Any, expected: Any = N
             )
         if logged:
             # The values in the form the log keeps them (dates as ISO text ...).
-            audit.log(record, "update", {column: [audit._plain(expected), audit._plain(value)]})
+            audit.log(
+                record, "update", {column: [audit.plain_value(expected), audit.plain_value(value)]}
+            )
     names = getattr(model, "__fragment_versions__", ())
     if names:
         fragments.bump(db.session.connection(), names)

@@ -107,17 +107,22 @@ def is_versioned(record: Any) -> bool:
     return record is not None and hasattr(type(record), "row_version")
 
 
+def column_shown(record: Any, field_name: str) -> str | None:
+    """The record's column a form field shows: the field's name, or its name with _id
+    (a picker of a customer shows customer_id); None when it shows none."""
+    columns = {c.key for c in inspect(type(record)).column_attrs} - {"row_version"}
+    return next((c for c in (field_name, f"{field_name}_id") if c in columns), None)
+
+
 def shown_columns(record: Any, form: Any) -> dict[str, str]:
-    """The record's columns the form shows (a field of the column's name, or the column's
-    name without _id), as the field's name -> a short digest of the value."""
-    columns = {c.key for c in inspect(type(record)).column_attrs}
+    """The record's columns the form shows, as the field's name -> a short digest of the
+    value."""
     values = {}
     for field in form:
-        for column in (field.name, f"{field.name}_id"):
-            if column in columns and column != "row_version":
-                value = repr(getattr(record, column))
-                values[field.name] = hashlib.blake2s(value.encode(), digest_size=4).hexdigest()
-                break
+        column = column_shown(record, field.name)
+        if column is not None:
+            value = repr(getattr(record, column))
+            values[field.name] = hashlib.blake2s(value.encode(), digest_size=4).hexdigest()
     return values
 
 

@@ -38,6 +38,7 @@ from mktapp.core.lists import (
 from mktapp.core.notify import notify
 from mktapp.core.permissions import can, group_member_ids, visible
 from mktapp.core.phones import normalize_phone, phone_problem
+from mktapp.core.requests import INT_MAX
 from mktapp.extensions import db
 from mktapp.models import Activity, Role, User, utcnow
 from mktapp.models.sales import (
@@ -533,7 +534,7 @@ def release(user: User, customer: Customer) -> None:
 def taken_from_under(user: User, customer_id: int) -> bool:
     """A customer this rep could take a moment ago that another has taken since: it
     exists, is not archived, has an owner, and is no longer one the rep may see."""
-    customer = db.session.get(Customer, customer_id) if 0 < customer_id < 2**31 else None
+    customer = db.session.get(Customer, customer_id) if 0 < customer_id <= INT_MAX else None
     return (
         customer is not None
         and customer.owner_id is not None
