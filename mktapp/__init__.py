@@ -104,7 +104,17 @@ def _register_blueprints(app: Flask) -> None:
     settings, audit labels, attachments and page parts, in this order (the sidebar's)."""
     # The chapters import mktapp's modules: imported here, not when `mktapp` is, so that a
     # script importing one module does not load the whole app.
-    from mktapp import auth, brand, contracts, dashboard, expense, org, research, sales  # noqa: PLC0415
+    from mktapp import (  # noqa: PLC0415
+        auth,
+        brand,
+        contracts,
+        dashboard,
+        expense,
+        org,
+        research,
+        sales,
+        service,
+    )
     from mktapp.core import (  # noqa: PLC0415
         approval_views,
         attachment_views,
@@ -112,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
         notification_views,
         picker_views,
         views,
+        workcal_views,
     )
 
     for part in (
@@ -120,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
         org,
         views,
         approval_views,
+        workcal_views,
         audit_views,
         attachment_views,
         notification_views,
@@ -130,6 +142,7 @@ def _register_blueprints(app: Flask) -> None:
         brand,
         sales,
         contracts,
+        service,
         expense,
     ):
         part.register(app)

@@ -28,6 +28,7 @@ DEMO_SEEDERS = (
     "mktapp.demo.contracts:seed",
     "mktapp.demo.research:seed",
     "mktapp.demo.brand:seed",
+    "mktapp.demo.service:seed",
     "mktapp.demo.budget:close_last_year",
 )
 

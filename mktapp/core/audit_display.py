@@ -664,8 +664,14 @@ def _local_day_start(day, tz_name: str) -> datetime:
 # belongs to; a type with neither is business data, read by those who see every record.
 
 # The company's own rules, read by everyone (the policy) or set by the administrator (the
-# settings): whoever may open the log reads their history.
-OPEN_TYPES: set[str] = {"PolicyChapter", "PolicyVersion", "Setting"}
+# settings, among them the working calendar): whoever may open the log reads their history.
+OPEN_TYPES: set[str] = {
+    "PolicyChapter",
+    "PolicyVersion",
+    "Setting",
+    "WorkHours",
+    "CalendarDay",
+}
 
 
 @cache

@@ -37,7 +37,7 @@ from flask_wtf.csrf import _FlaskFormCSRF
 from flask_wtf.i18n import translations as wtforms_translations
 from markupsafe import Markup, escape
 from sqlalchemy import inspect
-from wtforms import DateField, Form, StringField
+from wtforms import DateField, Form, SelectField, StringField
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import ValidationError
 
@@ -281,3 +281,15 @@ class MoneyField(StringField):
         if self.raw_data:
             return self.raw_data[0]
         return f"{self.data:.2f}" if self.data is not None else ""
+
+
+def vocab_select(label, vocabulary, default: str = "", **kwargs):
+    """A select of a vocabulary's codes (core.vocab), starting at `default`; any other value
+    is refused with "Choose a value from the list."."""
+    return SelectField(
+        label,
+        choices=lambda: vocabulary.choices(),
+        default=default or None,
+        invalid_choice_message=_l("Choose a value from the list."),
+        **kwargs,
+    )

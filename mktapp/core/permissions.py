@@ -31,6 +31,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "audit.view",
             "settings.manage",
             "training.manage",
+            "service.settings",
         }
     ),
     "marketing_manager": frozenset(
@@ -57,6 +58,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "brand.view",
             "brand.edit",
             "brand.strategy",
+            "service.view",
+            "service.handle",
+            "service.reply",
+            "service.quality",
+            "service.settings",
         }
     ),
     "market_specialist": frozenset(
@@ -79,9 +85,22 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "contracts.view",
             "contracts.draft",
             "brand.view",
+            "service.view",
+            "service.handle",
         }
     ),
-    "service_agent": frozenset({"sales.view", "contracts.view", "contracts.archive", "brand.view"}),
+    "service_agent": frozenset(
+        {
+            "sales.view",
+            "contracts.view",
+            "contracts.archive",
+            "brand.view",
+            "service.view",
+            "service.handle",
+            "service.reply",
+            "service.quality",
+        }
+    ),
     "finance": frozenset(
         {"expense.pay", "expense.monitor", "expense.close", "contracts.view", "brand.view"}
     ),
@@ -94,6 +113,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "contracts.view",
             "research.view",
             "brand.view",
+            "service.view",
+            "service.quality",
         }
     ),
 }

@@ -13,23 +13,24 @@ it concerns) for the route to show; they never touch the request.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from math import ceil
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from mktapp.core import approvals as engine
-from mktapp.core import settings, vocab
+from mktapp.core import clock, settings, vocab
 from mktapp.core.attachments import UploadRejected, attachments_for, check_upload, save_upload
-from mktapp.core.audit_display import describe
+from mktapp.core.audit import record_label
+from mktapp.core.audit_display import describe, with_record
 from mktapp.core.errors import DomainError
 from mktapp.core.i18n import amount_in_chinese, money  # noqa: F401  (amount_in_chinese: re-exported)
 from mktapp.core.lists import (
@@ -57,8 +58,10 @@ from mktapp.models import (
     CATEGORIES,
     PAYMENT_METHODS,
     Activity,
+    Customer,
     ExpenseClaim,
     Group,
+    Ticket,
     User,
     utcnow,
 )
@@ -335,8 +338,10 @@ class ClaimInput:
     invoice_number: str = ""
     over_budget_reason: str = ""
     receipts: list[Any] = field(default_factory=list)  # uploaded files (FileStorage)
-    # What it paid for: a market activity's id (0 or None: nothing linked).
+    # What it paid for: a market activity's id or an after-sales ticket's, not both
+    # (0 or None: nothing linked).
     activity_id: int | None = None
+    ticket_id: int | None = None
 
 
 # --- what a claim paid for (a market activity) ----------------------------------------------
@@ -390,6 +395,118 @@ def activity_problem(user: User | None, activity_id: int | None) -> str | None:
     return None
 
 
+# --- what a claim paid for (an after-sales ticket, P5.5) ---------------------------------------
+
+# The tickets offered in the form: a select stays within 50 options ("— none —" is one);
+# beyond that, the newest open or recently closed ones (and the claim's own).
+TICKET_CHOICES = 49
+RECENTLY_CLOSED_DAYS = 90
+
+
+def linked_ticket_id(claim: ExpenseClaim | None) -> int | None:
+    if claim is None or claim.link_type != "ticket":
+        return None
+    return claim.link_id
+
+
+def ticket_choices(user: User, current: int | None = None) -> list[tuple[int, str]]:
+    """(id, "SH-2026-0007 · customer · subject") of the tickets the user sees, newest first:
+    all of them when few; else the newest open or recently closed ones; the current one too.
+
+    Each query walks the tickets newest first (ix_tickets_received) and stops at the limit."""
+    cutoff = clock.now() - timedelta(days=RECENTLY_CLOSED_DAYS)
+    current = current if current and current > 0 else None
+    columns = visible(
+        select(Ticket.id, Ticket.number, Customer.name, Ticket.title, Ticket.received_at).join(
+            Customer, Customer.id == Ticket.customer_id
+        ),
+        user,
+        Ticket,
+    )
+    newest = (Ticket.received_at.desc(), Ticket.id.desc())
+    live = or_(Ticket.status != "closed", Ticket.closed_at >= cutoff)
+    closed_long_ago = and_(
+        Ticket.status == "closed", or_(Ticket.closed_at.is_(None), Ticket.closed_at < cutoff)
+    )
+    rows = list(db.session.execute(columns.where(live).order_by(*newest).limit(TICKET_CHOICES)))
+    if len(rows) < TICKET_CHOICES:  # few open ones: the newest of those closed long ago too
+        rows += db.session.execute(
+            columns.where(closed_long_ago).order_by(*newest).limit(TICKET_CHOICES - len(rows))
+        )
+    if current is not None and all(row.id != current for row in rows):
+        extra = list(db.session.execute(columns.where(Ticket.id == current)))
+        rows = rows[: TICKET_CHOICES - len(extra)] + extra
+    rows.sort(key=lambda row: (row.received_at, row.id), reverse=True)
+    return [(row.id, ticket_choice_label(row.number, row.name, row.title)) for row in rows]
+
+
+def ticket_choice_label(number: str, customer: str, title: str) -> str:
+    title = title if len(title) <= 40 else title[:39] + "…"
+    return f"{number} · {customer} · {title}"
+
+
+def linked_ticket(user: User, claim: ExpenseClaim) -> Ticket | None:
+    """The after-sales ticket a claim paid for, if the user may see it."""
+    ticket_id = linked_ticket_id(claim)
+    if not ticket_id:
+        return None
+    return db.session.scalar(visible(select(Ticket), user, Ticket).where(Ticket.id == ticket_id))
+
+
+def ticket_problem(user: User | None, ticket_id: int | None) -> str | None:
+    """Why a claim cannot be linked to that ticket (None: it can, or none is chosen)."""
+    if not ticket_id:
+        return None
+    stmt = select(Ticket.id).where(Ticket.id == ticket_id)
+    if user is not None:
+        stmt = visible(stmt, user, Ticket)
+    if db.session.scalar(stmt) is None:
+        return _("Choose a ticket from the list.")
+    return None
+
+
+def link_problems(user: User | None, data: ClaimInput) -> list[tuple[str, str]]:
+    """What is wrong with what the claim says it paid for: one activity or one ticket."""
+    if data.activity_id and data.ticket_id:
+        return [
+            (
+                "ticket_id",
+                _(
+                    "A claim pays for one thing: choose a market activity or an after-sales "
+                    "ticket, not both."
+                ),
+            )
+        ]
+    problems = []
+    for name, problem in (
+        ("activity_id", activity_problem(user, data.activity_id)),
+        ("ticket_id", ticket_problem(user, data.ticket_id)),
+    ):
+        if problem:
+            problems.append((name, problem))
+    return problems
+
+
+@with_record
+def _paid_for(raw: Any, claim_number: str) -> str:
+    """A claim's link_id in its history: the record of the claim's kind of link.
+
+    The log keeps the id alone (the audit display names one record type per id column),
+    so the kind is the claim's kind now: a claim that moved from an activity to a ticket
+    reads its earlier id as a ticket too. One look-up per claim and page (g); the record
+    itself comes from the session's identity map when seen already."""
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        return str(raw)
+    kinds = g.setdefault("claim_link_kinds", {}) if has_app_context() else {}
+    if claim_number not in kinds:
+        kinds[claim_number] = db.session.scalar(
+            select(ExpenseClaim.link_type).where(ExpenseClaim.number == claim_number)
+        )
+    model = Ticket if kinds[claim_number] == "ticket" else Activity
+    record = db.session.get(model, raw, options=[lazyload("*")])
+    return record_label(record) if record is not None else f"#{raw}"
+
+
 def _check_receipt(file_storage: Any) -> None:
 
     try:
@@ -435,9 +552,7 @@ def problems_of(
         )
     if data.reason is not None and not data.reason.strip():
         problems.append(("reason", _("Say what the money was spent on.")))
-    linked = activity_problem(user, data.activity_id)
-    if linked:
-        problems.append(("activity_id", linked))
+    problems.extend(link_problems(user, data))
     for upload in data.receipts:
         try:
             _check_receipt(upload)
@@ -510,8 +625,12 @@ def _apply(claim: ExpenseClaim, data: ClaimInput, over: bool) -> None:
     claim.payee_account = (data.payee_account or "").strip()
     claim.invoice_number = (data.invoice_number or "").strip()
     claim.over_budget_reason = (data.over_budget_reason or "").strip() if over else ""
-    claim.link_type = "activity" if data.activity_id else ""
-    claim.link_id = data.activity_id or None
+    if data.ticket_id:
+        claim.link_type, claim.link_id = "ticket", data.ticket_id
+    elif data.activity_id:
+        claim.link_type, claim.link_id = "activity", data.activity_id
+    else:
+        claim.link_type, claim.link_id = "", None
 
 
 def create_claim(actor: User, data: ClaimInput, today: date) -> ExpenseClaim:
@@ -561,6 +680,7 @@ def submit_claim(actor: User, claim: ExpenseClaim, today: date):
         invoice_number=claim.invoice_number,
         over_budget_reason=claim.over_budget_reason,
         activity_id=linked_activity_id(claim),
+        ticket_id=linked_ticket_id(claim),
     )
     try:
         _validate(data, today, existing_receipts=len(attachments_for(claim)), user=actor)
@@ -873,7 +993,7 @@ def setup(app) -> None:
             "status": status_label,
             "category": category_label,
             "payment_method": method_label,
-            "link_type": {"activity": _l("Market activity")},
+            "link_type": {"activity": _l("Market activity"), "ticket": _l("After-sales ticket")},
+            "link_id": _paid_for,
         },
-        refs={"link_id": "Activity"},
     )

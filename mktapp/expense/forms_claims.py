@@ -32,7 +32,8 @@ def receipt_kind(form, field) -> None:
 
 
 def _activity_id(value) -> int:
-    """The chosen activity's id; 0 for none (or anything that is not a number)."""
+    """The chosen record's id (an activity, a ticket); 0 for none, -1 for anything that is
+    not a number."""
     try:
         return int(value or 0)
     except (TypeError, ValueError):
@@ -101,6 +102,16 @@ class ClaimForm(AppForm):
         validate_choice=False,
         description=_l("The activity this expense was for: it counts in the activity's cost."),
     )
+    # Or an after-sales ticket (link_type "ticket", P5.5), not both; the choices are set by
+    # the view (the tickets the user sees, claims.ticket_choices).
+    ticket_id = SelectField(
+        _l("Paid for (after-sales ticket)"),
+        coerce=_activity_id,
+        choices=[],
+        default=0,
+        validate_choice=False,
+        description=_l("The after-sales ticket this expense was for: it counts in its cost."),
+    )
 
     def to_input(self, valid_only: bool = False) -> svc.ClaimInput:
         """The claim as plain data; with valid_only, fields that failed are None (skipped)."""
@@ -123,6 +134,7 @@ class ClaimForm(AppForm):
             if self.receipt.data and not (valid_only and self.receipt.errors)
             else [],
             activity_id=self.activity_id.data or None,
+            ticket_id=self.ticket_id.data or None,
         )
 
 

@@ -153,6 +153,9 @@ def _form_page(form: ClaimForm, claim: ExpenseClaim | None, status: int = 200):
     form.activity_id.choices = [(0, _("— none —"))] + svc.activity_choices(
         current_user, form.activity_id.data
     )
+    form.ticket_id.choices = [(0, _("— none —"))] + svc.ticket_choices(
+        current_user, form.ticket_id.data
+    )
     return render(
         "expense/claim_form.html",
         block="claim_form",
@@ -224,6 +227,8 @@ def claim_new():
         form.incurred_on.data = clock.today()
         # "Claim an expense for this activity" (the activity's evaluation) preselects it.
         form.activity_id.data = request.args.get("activity", type=int) or 0
+        # ... and "claim an expense for this ticket" (the ticket's page) the ticket.
+        form.ticket_id.data = request.args.get("ticket", type=int) or 0
         return _form_page(form, None)
     return _save(form, None)
 
@@ -238,6 +243,7 @@ def claim_edit(claim_id: int):
     form = ClaimForm(obj=claim) if request.method == "GET" else ClaimForm()
     if request.method == "GET":
         form.activity_id.data = svc.linked_activity_id(claim) or 0
+        form.ticket_id.data = svc.linked_ticket_id(claim) or 0
     if not svc.may_edit(current_user, claim):
         form.form_errors.append(
             svc.locked_message(claim)
@@ -320,6 +326,7 @@ def _detail_context(claim: ExpenseClaim, pay_form: PaymentForm | None = None) ->
         "confirm": ConfirmForm(),
         "check": svc.budget_check(claim.category, claim.incurred_on, None),
         "linked_activity": svc.linked_activity(current_user, claim),
+        "linked_ticket": svc.linked_ticket(current_user, claim),
     }
 
 

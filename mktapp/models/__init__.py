@@ -98,6 +98,26 @@ from mktapp.models.sales import (
     OpportunityStageChange,
     Product,
 )
+from mktapp.models.service import (
+    COST_KINDS,
+    PAUSED_STATUSES,
+    TICKET_CHANNELS,
+    TICKET_PRIORITIES,
+    TICKET_STATUSES,
+    TICKET_TYPES,
+    ServiceDepartment,
+    SlaPolicy,
+    Ticket,
+    TicketCost,
+    TicketEvent,
+    TicketRoute,
+)
+from mktapp.models.service_quality import (
+    IMPROVEMENT_FIGURES,
+    IMPROVEMENT_STATUSES,
+    ServiceImprovement,
+)
+from mktapp.models.workcal import DAY_KINDS, DAY_SOURCES, CalendarDay, WorkHours
 
 __all__ = [
     "ACTIVITY_FORMS",
@@ -191,4 +211,23 @@ __all__ = [
     "User",
     "user_roles",
     "utcnow",
+    "COST_KINDS",
+    "PAUSED_STATUSES",
+    "TICKET_CHANNELS",
+    "TICKET_PRIORITIES",
+    "TICKET_STATUSES",
+    "TICKET_TYPES",
+    "ServiceDepartment",
+    "SlaPolicy",
+    "Ticket",
+    "TicketCost",
+    "TicketEvent",
+    "TicketRoute",
+    "DAY_KINDS",
+    "DAY_SOURCES",
+    "CalendarDay",
+    "WorkHours",
+    "IMPROVEMENT_FIGURES",
+    "IMPROVEMENT_STATUSES",
+    "ServiceImprovement",
 ]

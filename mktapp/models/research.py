@@ -359,6 +359,8 @@ class SurveyInvitation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # After this moment the link takes no answer (a ticket's satisfaction link: 30 days).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     customer = relationship("Customer", lazy="joined")
 

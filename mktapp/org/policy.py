@@ -58,6 +58,8 @@ SCREENS: dict[str, list[tuple[str, object]]] = {
         ("service.care_plans", _l("Care plans")),
         ("service.followups", _l("Follow-ups")),
         ("service.tickets", _l("After-sales tickets")),
+        ("service.my_desk", _l("My service desk")),
+        ("service.quality", _l("Service quality")),
     ],
     "P6": [
         ("expense.budgets", _l("Budgets")),

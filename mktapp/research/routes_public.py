@@ -108,7 +108,16 @@ def _answer(survey, invitation=None):
         return _message(
             _("Already answered"),
             _("This personal link has already been used to answer. Each link takes one answer."),
-            422,
+            410 if invitation.expires_at is not None else 422,
+            survey,
+        )
+    if invitation is not None and svc.link_expired(invitation):
+        return _message(
+            _("Link expired"),
+            _(
+                "This personal link has expired. Please contact us if you would still like to tell us how we did."
+            ),
+            410,
             survey,
         )
     if not svc.accepting(survey):
@@ -149,7 +158,8 @@ def _answer(survey, invitation=None):
         )
     except svc.LinkUsed as failure:
         db.session.rollback()
-        return _message(_("Already answered"), failure.message, 422, survey)
+        gone = invitation is not None and invitation.expires_at is not None
+        return _message(_("Already answered"), failure.message, 410 if gone else 422, survey)
     except svc.SurveyClosed as failure:
         db.session.rollback()
         return _message(_("Questionnaire closed"), failure.message, 410, survey)

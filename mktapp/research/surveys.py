@@ -51,6 +51,7 @@ from mktapp.models import (
     utcnow,
 )
 from mktapp.models.research import ADDRESS_HOURLY_LIMIT, ANSWER_LIMITS, SURVEY_KINDS
+from mktapp.research import public
 
 MAX_SHORT = 200
 MAX_LONG = 5000
@@ -415,6 +416,11 @@ def by_token(token: str) -> Survey | None:
     return db.session.scalar(select(Survey).where(Survey.token == token))
 
 
+def link_expired(invitation: SurveyInvitation, now=None) -> bool:
+    """A one-time link past its end (a ticket's satisfaction link: 30 days after closing)."""
+    return invitation.expires_at is not None and (now or utcnow()) > invitation.expires_at
+
+
 def invitation_by_token(token: str) -> SurveyInvitation | None:
     if not token or len(token) > 64:
         return None
@@ -605,6 +611,8 @@ def submit_response(
         raise LinkUsed(
             _("This personal link has already been used to answer. Each link takes one answer.")
         )
+    if invitation is not None and link_expired(invitation, now):
+        raise SurveyClosed(_("This personal link has expired."))
     rows, problems = check_answers(survey.questions, form)
     if problems:
         raise AnswerProblems(problems=problems)
@@ -659,6 +667,8 @@ def submit_response(
                 for q, n, t in rows
             ],
         )
+    if invitation is not None:
+        public.invitation_answered(invitation, response)
     db.session.expire(survey, ["response_count"])
     if survey.response_cap is not None and survey.response_count >= survey.response_cap:
         survey.status = "closed"

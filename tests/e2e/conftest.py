@@ -44,6 +44,7 @@ def _configure(app) -> None:
     app.config["DEMO_SALES"] = True  # customers, pipeline and 80 contracts
     app.config["DEMO_RESEARCH"] = True  # and 300 satisfaction survey responses
     app.config["DEMO_BRAND"] = True  # twelve market activities, the logo and VI files
+    app.config["DEMO_SERVICE"] = True  # 150 after-sales tickets, the technical department
     # The server runs on the suite's frozen day, Chromium on the real one: a cookie that
     # expires an hour after the frozen moment would be stale to the browser already.
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=3650)

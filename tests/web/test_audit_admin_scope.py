@@ -45,6 +45,12 @@ ADMIN_TYPES = {
     "PolicyVersion",
     "TrainingRecord",
     "Setting",
+    # The working calendar and the after-sales routing and time limits (settings pages).
+    "WorkHours",
+    "CalendarDay",
+    "ServiceDepartment",
+    "TicketRoute",
+    "SlaPolicy",
 }
 
 

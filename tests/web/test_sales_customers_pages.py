@@ -348,7 +348,8 @@ def test_customer_page_query_count_with_1000_followups(app, login, count_queries
     assert response.status_code == 200
     assert html.count('class="tl-item') == 50
     assert 'id="timeline_more"' in html
-    assert q.count <= 8, "\n".join(q.statements)
+    # One query per panel of other chapters (contracts, after-sales tickets) included.
+    assert q.count <= 9, "\n".join(q.statements)
     more = c.get(f"/sales/customers/{cid}/timeline?offset=50", htmx="timeline_more")
     assert more.get_data(as_text=True).count('class="tl-item') == 50
 
