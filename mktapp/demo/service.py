@@ -131,6 +131,8 @@ RESOLUTIONS = {
         "已告知续费流程，并转业务员跟进续约报价。",
         "已提供备份脚本和操作说明，客户 IT 已完成首次备份。",
         "已与财务确认开票时间，发票将于三个工作日内寄出。",
+        "已说明本次升级只更新系统组件，不影响已安装软件，并远程指导完成升级。",
+        "已说明由我司工程师加装内存不影响保修，已安排上门加装。",
     ],
     "complaint": [
         "已向客户致歉，调整排班，承诺此后上门提前一天确认时间。",
@@ -138,6 +140,7 @@ RESOLUTIONS = {
         "已增加午间值班人员，并向客户致歉说明。",
         "已协调仓库加急发货，配件次日送达。",
         "已补充安排一次半天的现场培训。",
+        "已与当事工程师沟通并由主管回访致歉，此后改派其他工程师服务该客户。",
     ],
     "repair": [
         "上门检测为电源板故障，已更换电源板，开机测试正常。",
@@ -230,6 +233,17 @@ def _clock_at(moment: datetime) -> Iterator[None]:
         yield
     finally:
         clock._offset = previous
+
+
+def _resolution_of(plan) -> str:
+    """How the problem of this subject was solved (the lists go in the same order)."""
+    subjects = [title for title, _description in SUBJECTS[plan.ticket_type]]
+    solved = RESOLUTIONS[plan.ticket_type]
+    return solved[subjects.index(plan.title) % len(solved)] if plan.title in subjects else solved[0]
+
+
+# How each reply was given (REPLIES in order): phone, WeChat, e-mail, phone.
+REPLY_CHANNELS = ("phone", "wechat", "email", "phone")
 
 
 def _pick(rng: random.Random, weights: dict):
@@ -477,7 +491,7 @@ class _Seeder:
             resolved = active + shift
         for line in self._costs(plan):
             steps.append((resolved, "cost", line))
-        steps.append((resolved, "resolve", {"text": rng.choice(RESOLUTIONS[kind])}))
+        steps.append((resolved, "resolve", {"text": _resolution_of(plan)}))
         if outcome == "resolved":
             return sorted(steps, key=lambda s: s[0])
         agent = rng.choice(["service1", "service1", "service2"])
@@ -491,7 +505,7 @@ class _Seeder:
             again = closed + rng.uniform(450, 2700)
             steps.append((again, "reopen", {"by": agent, "reason": rng.choice(REOPEN_REASONS)}))
             fixed = again + rng.uniform(120, 900)
-            steps.append((fixed, "resolve", {"text": rng.choice(RESOLUTIONS[kind])}))
+            steps.append((fixed, "resolve", {"text": _resolution_of(plan)}))
             steps.append((fixed + rng.uniform(10, 120), "reply", {"by": agent, "text": REPLIES[3]}))
             closed = fixed + rng.uniform(150, 600)
             steps.append((closed, "close", {"by": agent}))
@@ -549,7 +563,7 @@ class _Seeder:
                 total = rng.uniform(1500, 2500)
                 steps = [
                     (total * 0.02, "start", {}),
-                    (total * 0.1, "resolve", {"text": rng.choice(RESOLUTIONS[kind])}),
+                    (total * 0.1, "resolve", {"text": ""}),  # the subject's, when done
                     (total * 0.15, "reply", {"by": "service1", "text": REPLIES[0]}),
                     (total * 0.3, "close", {"by": "service1"}),
                     (total - 60, "reopen", {"by": "service1", "reason": REOPEN_REASONS[0]}),
@@ -625,9 +639,9 @@ class _Seeder:
                 rate=LABOUR_RATE if "hours" in details else None,
             )
         elif action == "resolve":
-            svc.resolve(self._owner(ticket), ticket, details["text"])
+            svc.resolve(self._owner(ticket), ticket, details["text"] or _resolution_of(ticket))
         elif action == "reply":
-            channel = self.rng.choice(["phone", "phone", "wechat", "email"])
+            channel = REPLY_CHANNELS[REPLIES.index(details["text"])]
             svc.reply(self.users[details["by"]], ticket, channel, details["text"])
         elif action == "close":
             svc.close(self.users[details["by"]], ticket)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer
+from sqlalchemy import DateTime, ForeignKey, Integer, Numeric
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from mktapp.core import clock
 from mktapp.extensions import db
+
+# Money columns: yuan with two decimals, below a trillion (core/money.py reads and checks it).
+Money = Numeric(14, 2)
 
 
 def utcnow() -> datetime:

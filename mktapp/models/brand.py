@@ -24,7 +24,6 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Integer,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -38,6 +37,7 @@ from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models.base import (
     ArchivableMixin,
+    Money,
     OwnedMixin,
     ReviewedMixin,
     TimestampMixin,
@@ -45,8 +45,6 @@ from mktapp.models.base import (
     VersionedMixin,
     utcnow,
 )
-
-Money = Numeric(14, 2)
 
 # P3.2: the kinds of activity (a kind's tag is muted, with the kind's own class).
 ACTIVITY_KINDS = Vocabulary(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from mktapp.core.permissions import team_rule
 from mktapp.extensions import db
 from mktapp.models.base import (
+    Money,
     OwnedMixin,
     ReviewedMixin,
     TimestampMixin,
@@ -24,8 +25,6 @@ from mktapp.models.base import (
     VersionedMixin,
     utcnow,
 )
-
-Money = Numeric(14, 2)
 
 
 def _contract_rule(column, user):

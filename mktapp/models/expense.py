@@ -12,7 +12,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -26,6 +25,7 @@ from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models.base import (
     ArchivableMixin,
+    Money,
     OwnedMixin,
     ReviewedMixin,
     TimestampMixin,
@@ -33,8 +33,6 @@ from mktapp.models.base import (
     VersionedMixin,
     utcnow,
 )
-
-Money = Numeric(14, 2)
 
 # Budget categories of P6.1 (and 其他); stored by code everywhere.
 # The claims' pages name them `claim_category`; an activity's budget lines show the same

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, or_
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mktapp.core.permissions import team_rule
@@ -18,14 +18,13 @@ from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models.base import (
     ArchivableMixin,
+    Money,
     OwnedMixin,
     TimestampMixin,
     UTCDateTime,
     VersionedMixin,
     utcnow,
 )
-
-Money = Numeric(14, 2)
 
 CUSTOMER_KINDS = Vocabulary(
     "customer_kind",

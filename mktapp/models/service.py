@@ -37,6 +37,7 @@ from mktapp.core.vocab import Vocabulary
 from mktapp.extensions import db
 from mktapp.models.base import (
     ArchivableMixin,
+    Money,
     OwnedMixin,
     TimestampMixin,
     UTCDateTime,
@@ -44,8 +45,6 @@ from mktapp.models.base import (
     utcnow,
 )
 from mktapp.models.sales import Customer
-
-Money = Numeric(14, 2)
 
 TICKET_STATUSES = Vocabulary(
     "ticket_status",

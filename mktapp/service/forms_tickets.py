@@ -78,17 +78,9 @@ class TicketEditForm(AppForm):
 
     title = TicketForm.title
     description = TicketForm.description
-    channel = vocab_select(_l("Received by"), TICKET_CHANNELS, "phone")
-    contact_id = PickerField(
-        _l("Contact"),
-        source="contacts",
-        select_up_to=SHORT_LIST,
-        blank=_l("No contact"),
-        invalid_message=_l("Choose a contact of this customer."),
-    )
-    product_id = PickerField(
-        _l("Product"), source="products", blank=_l("No product"), select_up_to=SHORT_LIST
-    )
+    channel = TicketForm.channel
+    contact_id = TicketForm.contact_id
+    product_id = TicketForm.product_id
 
 
 class PauseForm(AppForm):

@@ -54,10 +54,24 @@ def repair_department(live_server) -> tuple[str, str]:
     return result
 
 
-@pytest.mark.slow(20)
+def on_time_counts(new_context) -> list[tuple[int, int]]:
+    """The quality page's on-time response and resolution: (on time, of) each, this period."""
+    context, page = as_user(new_context, "manager", locale="en-US")
+    page.goto("/service/quality")
+    counts = []
+    for kpi in (page.locator(".kpi").nth(1), page.locator(".kpi").nth(2)):
+        note = kpi.locator(".kpi-note").inner_text()
+        found = re.search(r"(\d+) of (\d+)", note.replace(",", ""))
+        counts.append((int(found.group(1)), int(found.group(2))))
+    context.close()
+    return counts
+
+
+@pytest.mark.slow(24)
 def test_repair_routed_paused_resolved_replied_closed_rated_and_counted(new_context, live_server):
     contract_id, customer_id, contract_number = signed_contract(live_server)
     department, engineer = repair_department(live_server)
+    before = on_time_counts(new_context)
 
     # service1 takes the call from the customer's page.
     context, page = as_user(new_context, "service1")
@@ -133,7 +147,9 @@ def test_repair_routed_paused_resolved_replied_closed_rated_and_counted(new_cont
         assert not ticket.response_breached and not ticket.resolution_breached
         db.session.remove()
 
-    # The quality page counts it among the tickets resolved on time this month.
+    # The quality page counts it responded to and resolved on time (the pause not counted).
+    after = on_time_counts(new_context)
+    assert after == [(ok + 1, of + 1) for ok, of in before]
     context, page = as_user(new_context, "manager")
     page.goto("/service/quality")
     expect(page.locator("main")).to_contain_text(department)
