@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import wraps
 
@@ -11,6 +11,8 @@ from flask_babel import Domain, format_date, format_datetime, get_locale, get_tr
 from flask_login import current_user
 from jinja2 import pass_eval_context
 from markupsafe import Markup
+
+from mktapp.core import clock
 
 SUPPORTED = ("zh_Hans", "en")
 LANGUAGE_NAMES = {"zh_Hans": "简体中文", "en": "English"}
@@ -67,15 +69,37 @@ def money(value, currency: str = "¥") -> str:
     return f"{sign}{currency}{abs(amount):,.2f}"
 
 
-def local_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
-    return format_datetime(value, fmt) if value else ""
+DATETIME_FORMAT = "yyyy-MM-dd HH:mm"
+DATE_FORMAT = "yyyy-MM-dd"
 
 
-def local_date(value: date | datetime | None, fmt: str = "yyyy-MM-dd") -> str:
+def _local(value: datetime) -> datetime:
+    """A stored moment (UTC; naive means UTC) in the company's time zone."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(clock.zone())
+
+
+def local_datetime(value: datetime | None, fmt: str = DATETIME_FORMAT) -> str:
+    """A moment as the company reads it. The default, all digits, is the same in every
+    language: written directly (Babel's pattern formatting costs a list of a hundred
+    rows a few milliseconds)."""
+    if not value:
+        return ""
+    if fmt == DATETIME_FORMAT:
+        return _local(value).strftime("%Y-%m-%d %H:%M")
+    return format_datetime(value, fmt)
+
+
+def local_date(value: date | datetime | None, fmt: str = DATE_FORMAT) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
+        if fmt == DATE_FORMAT:
+            return _local(value).date().isoformat()
         return format_datetime(value, fmt)
+    if fmt == DATE_FORMAT:
+        return value.isoformat()
     return format_date(value, fmt)
 
 

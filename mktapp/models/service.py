@@ -145,6 +145,7 @@ class ServiceDepartment(VersionedMixin, ArchivableMixin, TimestampMixin, db.Mode
     marketing department (`group_id`) has the group's people; any other its `members`."""
 
     __tablename__ = "service_departments"
+    __fragment_versions__ = ("tickets",)  # the cached tickets list (core/fragments)
     __audited__ = True
     __audit_label__ = "name"
     __audit_title__ = _l("Service department")
@@ -215,6 +216,7 @@ class SlaPolicy(VersionedMixin, db.Model):
 
     __tablename__ = "sla_policies"
     __table_args__ = (UniqueConstraint("ticket_type", "priority", name="uq_sla_policies_key"),)
+    __fragment_versions__ = ("tickets",)  # the countdowns of the cached tickets list
     __audited__ = True
     __audit_title__ = _l("Service time limit")
     __audit_values__ = {"ticket_type": TICKET_TYPES, "priority": TICKET_PRIORITIES}
@@ -247,6 +249,7 @@ class Ticket(VersionedMixin, OwnedMixin, TimestampMixin, db.Model):
         Index("ix_tickets_department", "department_id", "status"),
         Index("ix_tickets_received", "received_at", "id"),
     )
+    __fragment_versions__ = ("tickets",)  # the cached tickets list (core/fragments)
     __audited__ = True
     __audit_label__ = "number"
     __audit_values__ = {

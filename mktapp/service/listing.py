@@ -7,7 +7,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 
 from mktapp.core import clock
-from mktapp.core.lists import Column, Filter, ListPage, ListSpec, contains, integer, one_of
+from mktapp.core.lists import (
+    Cached,
+    Column,
+    Filter,
+    ListPage,
+    ListSpec,
+    contains,
+    integer,
+    one_of,
+)
 from mktapp.core.permissions import visible
 from mktapp.extensions import db
 from mktapp.models import Customer, ServiceDepartment, Ticket, User
@@ -95,6 +104,9 @@ TICKETS = ListSpec(
     default_dir="desc",
     tie=Ticket.id,
     sorts={"updated": Ticket.updated_at},
+    # The rows stay drawn until a ticket, a customer or a person changes; the countdowns
+    # are drawn again each minute (the route's key names the minute).
+    cache=Cached(depends=("tickets", "customers", "people"), rules=(Ticket,)),
 )
 TicketQuery = TICKETS.Query
 

@@ -427,18 +427,21 @@ def _medians(conditions: list, months: list[date]) -> list[dict[Any, Any]]:
         *conditions, or_(t.response_minutes.is_not(None), resolution.is_not(None))
     )
     rows = db.session.execute(stmt).all()
+    if not rows:
+        return found
+    columns = list(zip(*rows, strict=True))
     for index in (0, 1):
-        measured = [(*row[:4], row[4 + index]) for row in rows if row[4 + index] is not None]
-        for n, group in enumerate(found):
-            values: dict[Any, list] = defaultdict(list)
-            if n == 0:
-                values[None] = [row[4] for row in measured]
-            else:
-                for row in measured:
-                    values[row[n - 1]].append(row[4])
-            for k, numbers in values.items():
-                if numbers:
-                    group.setdefault(k, [None, None])[index] = median(numbers)
+        values = columns[4 + index]
+        measured = [v for v in values if v is not None]
+        if measured:
+            found[0].setdefault(None, [None, None])[index] = median(measured)
+        for n in range(1, len(keys) + 1):
+            groups: dict[Any, list] = defaultdict(list)
+            for key, value in zip(columns[n - 1], values, strict=True):
+                if value is not None:
+                    groups[key].append(value)
+            for key, numbers in groups.items():
+                found[n].setdefault(key, [None, None])[index] = median(numbers)
     return found
 
 

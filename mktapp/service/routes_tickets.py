@@ -65,13 +65,16 @@ WARRANTY = settings.SettingSpec(
 def tickets():
     """Every ticket this user may see: search, filters, sort, paging."""
     query = lst.TicketQuery.from_args(request.args)
+    now = clock.now()
     return list_page(
         "service/tickets.html",
         "ticket_rows",
         query,
         lst.list_tickets,
         url_for("service.tickets", **query.args()),
-        now=clock.now(),
+        # the countdowns: drawn again each minute; "mine": the reader's own
+        key=(now.strftime("%Y%m%d%H%M"), current_user.id if query.scope != "all" else None),
+        now=now,
         departments=lst.department_choices(),
         status_choices=TICKET_STATUSES.choices(),
         type_choices=TICKET_TYPES.choices(),

@@ -309,3 +309,19 @@ def test_the_list_sorts_by_each_column_both_ways(app, login, setup, sort):
     for direction in ("asc", "desc"):
         rows = agent.get(f"/service/tickets/?sort={sort}&dir={direction}&q=售后测试", htmx=True)
         assert rows.status_code == 200 and number in rows.get_data(as_text=True)
+
+
+def test_the_list_shows_a_step_taken_at_once_and_each_readers_own_tickets(app, login, setup):
+    agent = login("service1")
+    receive(agent, setup["mine"])
+    t = the_ticket(app, customer_id=setup["mine"])
+    rows = agent.get("/service/tickets/", headers=EN, htmx=True).get_data(as_text=True)
+    assert "Logged" in rows
+    agent.post(f"/service/tickets/{t.id}/start")
+    rows = agent.get("/service/tickets/", headers=EN, htmx=True).get_data(as_text=True)
+    assert "Being handled" in rows and "Logged" not in rows
+    # The same list for another reader is drawn for their scope: sales2 sees none of it.
+    other = login("sales2").get("/service/tickets/", headers=EN).get_data(as_text=True)
+    assert t.number not in other
+    mine = login("service2").get("/service/tickets/?scope=mine", headers=EN)
+    assert t.number not in mine.get_data(as_text=True)
