@@ -5,7 +5,7 @@ The administrator adds a 技术部 (led by 黄丽, who does the repairs) and rou
 types: repairs to 技术部, returns and disputes to the 业务组 (its leader by default),
 enquiries and complaints to the 客服组. Then about 150 tickets over the last six months,
 mostly for customers with a signed contract, go through the services in time order, each
-step under the clock moved to the minute it happened (`_clock_at`): received, started,
+step under the clock moved to the minute it happened (`core.clock.at`): received, started,
 paused waiting for parts or the customer and resumed, resolved with cost lines, replied
 to, closed and rated by the customer through the satisfaction link; some answered late
 (their deadline missed), some reopened, some still waiting to be closed. The hourly scan
@@ -16,8 +16,6 @@ of today a couple of tickets close to their limit and one past it.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -215,24 +213,6 @@ PARTS = [
     ("屏幕排线", "150.00"),
 ]
 LABOUR_RATE = Decimal("180.00")
-
-
-@contextmanager
-def _clock_at(moment: datetime) -> Iterator[None]:
-    """Within the block, clock.now() reads `moment` (and runs on from it).
-
-    The demo works each ticket through its services at the minute each step happened, so
-    that the deadlines, the working minutes to the response and the resolution, and the
-    deadlines missed come out of the services' own reckoning. core.clock.anchored() moves
-    whole days only; this moves the offset it keeps to the exact moment, on top of the
-    anchoring, and puts it back after (the seeder is single-threaded, as anchored() asks).
-    """
-    previous = clock._offset
-    clock._offset = previous + (moment - clock.now())
-    try:
-        yield
-    finally:
-        clock._offset = previous
 
 
 def _resolution_of(plan) -> str:
@@ -694,7 +674,7 @@ class _Seeder:
 def _departments(users: dict[str, User], when: datetime) -> None:
     """The administrator adds 技术部 and routes each ticket type."""
     admin = users.get("admin") or users["manager"]
-    with _clock_at(when):
+    with clock.at(when):
         depts.ensure_departments()
         codes = {d.code: d for d in db.session.scalars(select(ServiceDepartment))}
         tech = depts.save_department(
@@ -761,7 +741,7 @@ def seed(ctx: dict) -> None:
     ]
     timeline.sort(key=lambda e: (e[0], e[1], e[2]))
     for moment, _i, _j, plan, action, details in timeline:
-        with _clock_at(moment):
+        with clock.at(moment):
             if plan is None:
                 svc.scan(moment)
             else:
