@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g, url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from mktapp.sales.customer_page import (
     Action,
     Panel,
     TimelineItem,
+    once_per_request,
     register_action,
     register_panel,
     register_timeline_source,
@@ -32,18 +33,19 @@ TIMELINE_LIMIT = 50  # the customer page's timeline shows the newest 50 entries
 def _contracts_of(customer, user) -> list[Contract]:
     """The customer's newest contracts this user may see, read once per request for both
     the panel and the timeline (one query)."""
-    memo = g.setdefault("customer_contracts", {})
-    key = (customer.id, user.id)
-    if key not in memo:
-        memo[key] = list(
+    return once_per_request(
+        "contracts",
+        customer,
+        user,
+        lambda: list(
             db.session.scalars(
                 visible(select(Contract), user, Contract)
                 .where(Contract.customer_id == customer.id)
                 .order_by(Contract.created_at.desc(), Contract.id.desc())
                 .limit(TIMELINE_LIMIT)
             ).unique()
-        )
-    return memo[key]
+        ),
+    )
 
 
 def load_panel(customer, user) -> dict:

@@ -52,6 +52,13 @@ def today() -> date:
     return local_now().date()
 
 
+def local(moment: datetime) -> datetime:
+    """A stored (UTC; naive means UTC) moment in the company's time zone."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone())
+
+
 def local_date(moment: datetime) -> date:
     """The company's local date of a stored (UTC) moment."""
     if moment.tzinfo is None:

@@ -288,7 +288,7 @@ def vocab_select(label, vocabulary, default: str = "", **kwargs):
     is refused with "Choose a value from the list."."""
     return SelectField(
         label,
-        choices=lambda: vocabulary.choices(),
+        choices=lambda: list(vocabulary.items()),
         default=default or None,
         invalid_choice_message=_l("Choose a value from the list."),
         **kwargs,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import wraps
 
@@ -73,13 +73,6 @@ DATETIME_FORMAT = "yyyy-MM-dd HH:mm"
 DATE_FORMAT = "yyyy-MM-dd"
 
 
-def _local(value: datetime) -> datetime:
-    """A stored moment (UTC; naive means UTC) in the company's time zone."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(clock.zone())
-
-
 def local_datetime(value: datetime | None, fmt: str = DATETIME_FORMAT) -> str:
     """A moment as the company reads it. The default, all digits, is the same in every
     language: written directly (Babel's pattern formatting costs a list of a hundred
@@ -87,7 +80,7 @@ def local_datetime(value: datetime | None, fmt: str = DATETIME_FORMAT) -> str:
     if not value:
         return ""
     if fmt == DATETIME_FORMAT:
-        return _local(value).strftime("%Y-%m-%d %H:%M")
+        return clock.local(value).strftime("%Y-%m-%d %H:%M")
     return format_datetime(value, fmt)
 
 
@@ -96,7 +89,7 @@ def local_date(value: date | datetime | None, fmt: str = DATE_FORMAT) -> str:
         return ""
     if isinstance(value, datetime):
         if fmt == DATE_FORMAT:
-            return _local(value).date().isoformat()
+            return clock.local(value).date().isoformat()
         return format_datetime(value, fmt)
     if fmt == DATE_FORMAT:
         return value.isoformat()

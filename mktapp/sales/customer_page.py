@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask import g
+
 from mktapp.core.page_parts import Action, PageParts, Panel
 
 __all__ = ["Action", "Panel", "TimelineItem", "register_action", "register_panel"]
@@ -44,6 +46,16 @@ register_panel = _parts.register_panel
 actions_for = _parts.actions_for
 panels_for = _parts.panels_for
 rendered_panels = _parts.rendered_panels
+
+
+def once_per_request(name: str, customer, user, load: Callable[[], list]) -> list:
+    """What `load()` reads for this customer and reader, read once per request: a part's
+    panel and its timeline entries share one query."""
+    memo = g.setdefault(f"customer_page_{name}", {})
+    key = (customer.id, user.id)
+    if key not in memo:
+        memo[key] = load()
+    return memo[key]
 
 
 def register_timeline_source(kind: str, source: TimelineSource) -> TimelineSource:

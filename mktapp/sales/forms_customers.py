@@ -16,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
-from mktapp.core.forms import AppForm, LocalDateField, sensible_date
+from mktapp.core.forms import AppForm, LocalDateField, sensible_date, vocab_select
 from mktapp.core.phones import PhoneField
 from mktapp.core.pickers import SHORT_LIST, FilterForm, PickerField
 from mktapp.models.sales import (
@@ -39,17 +39,6 @@ CHOOSE = _l("Choose a value from the list.")
 EMAIL = Regexp(
     r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail address like name@example.com.")
 )
-
-
-def _vocab_select(label, vocabulary, default: str, **kwargs) -> SelectField:
-    """A select of a vocabulary's codes, starting at `default`; any other value is refused."""
-    return SelectField(
-        label,
-        choices=lambda: _choices(vocabulary),
-        default=default,
-        invalid_choice_message=CHOOSE,
-        **kwargs,
-    )
 
 
 def _owner_picker() -> PickerField:
@@ -77,7 +66,7 @@ class CustomerForm(AppForm):
         validators=[DataRequired(message=_l("Enter the customer's name.")), Length(max=200)],
         description=_l("The company's full registered name, or the person's name."),
     )
-    kind = _vocab_select(_l("Kind"), CUSTOMER_KINDS, "company")
+    kind = vocab_select(_l("Kind"), CUSTOMER_KINDS, "company")
     industry = StringField(_l("Industry"), validators=[Optional(), Length(max=80)])
     size = SelectField(
         _l("Company size"),
@@ -94,14 +83,14 @@ class CustomerForm(AppForm):
     )
     city = StringField(_l("City"), validators=[Optional(), Length(max=40)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
-    grade = _vocab_select(
+    grade = vocab_select(
         _l("Grade"),
         CUSTOMER_GRADES,
         "C",
         description=_l("A: key customer, B: normal, C: small or unsure."),
     )
-    status = _vocab_select(_l("Status"), CUSTOMER_STATUSES, "potential")
-    source = _vocab_select(_l("Lead source"), LEAD_SOURCES, "fair")
+    status = vocab_select(_l("Status"), CUSTOMER_STATUSES, "potential")
+    source = vocab_select(_l("Lead source"), LEAD_SOURCES, "fair")
     source_detail = StringField(
         _l("Source detail"),
         validators=[Optional(), Length(max=200)],
@@ -187,7 +176,7 @@ class ContactForm(AppForm):
 
 
 class FollowupForm(AppForm):
-    kind = _vocab_select(_l("Kind"), INTERACTION_KINDS, "call")
+    kind = vocab_select(_l("Kind"), INTERACTION_KINDS, "call")
     happened_at = DateTimeLocalField(
         _l("When"),
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
@@ -280,7 +269,7 @@ class UploadForm(AppForm):
 
 
 class ImportOptionsForm(AppForm):
-    source = _vocab_select(
+    source = vocab_select(
         _l("Lead source"),
         LEAD_SOURCES,
         "fair",

@@ -3,7 +3,7 @@ tickets panel (with the count of open ones) and the timeline's tickets and ratin
 
 from __future__ import annotations
 
-from flask import g, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -16,6 +16,7 @@ from mktapp.sales.customer_page import (
     Action,
     Panel,
     TimelineItem,
+    once_per_request,
     register_action,
     register_panel,
     register_timeline_source,
@@ -27,18 +28,19 @@ TIMELINE_LIMIT = 50
 
 def _tickets_of(customer, user) -> list[Ticket]:
     """The customer's newest tickets this user may see (one query per request)."""
-    memo = g.setdefault("customer_tickets", {})
-    key = (customer.id, user.id)
-    if key not in memo:
-        memo[key] = list(
+    return once_per_request(
+        "tickets",
+        customer,
+        user,
+        lambda: list(
             db.session.scalars(
                 visible(select(Ticket), user, Ticket)
                 .where(Ticket.customer_id == customer.id)
                 .order_by(Ticket.received_at.desc(), Ticket.id.desc())
                 .limit(TIMELINE_LIMIT)
             ).unique()
-        )
-    return memo[key]
+        ),
+    )
 
 
 def load_panel(customer, user) -> dict:

@@ -70,6 +70,15 @@ def people_of(department: ServiceDepartment) -> list[User]:
     return sorted(people.values(), key=lambda u: (u.id != department.leader_id, u.id))
 
 
+def people_choices() -> list[tuple[int, str]]:
+    """Everyone a ticket can be passed to, each named with their (first) department."""
+    people: dict[int, str] = {}
+    for department in departments():
+        for person in people_of(department):
+            people.setdefault(person.id, f"{person.display_name} · {department.name}")
+    return list(people.items())
+
+
 def works_in(user, department_id: int) -> bool:
     return department_id in set(db.session.scalars(department_ids_of(user)))
 

@@ -36,7 +36,8 @@ SCOPES = ("mine", "department", "all")
 
 
 def _local(moment):
-    return moment.astimezone(clock.zone()).replace(tzinfo=None) if moment else None
+    """A moment as the spreadsheet shows it: the company's wall-clock time."""
+    return clock.local(moment).replace(tzinfo=None) if moment else None
 
 
 TICKETS = ListSpec(

@@ -11,7 +11,6 @@ from flask import request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from mktapp.core import clock, nav, settings, vocab
 from mktapp.core.actions import act, again, edit_page, record_action
@@ -19,9 +18,8 @@ from mktapp.core.attachments import register_attachable
 from mktapp.core.commands import daily_command
 from mktapp.core.htmx import render
 from mktapp.core.lists import list_page
-from mktapp.core.permissions import can, get_visible_or_404, require, visible
+from mktapp.core.permissions import can, get_visible_or_404, require
 from mktapp.core.qr import qr_svg
-from mktapp.extensions import db
 from mktapp.models import Contract, Customer, Ticket
 from mktapp.models.service import (
     COST_KINDS,
@@ -105,17 +103,9 @@ def _customer_choices(form: TicketForm | TicketEditForm, customer_id: int | None
     """The chosen customer's contacts and its contracts this user may see."""
     form.contact_id.scope = customer_id
     if isinstance(form, TicketForm):
-        contracts = []
-        if customer_id:
-            contracts = db.session.scalars(
-                visible(select(Contract), current_user, Contract)
-                .where(Contract.customer_id == customer_id, Contract.signed_on.is_not(None))
-                .order_by(Contract.signed_on.desc())
-                .limit(50)
-            ).unique()
-        form.contract_id.choices = [(None, _("No contract"))] + [
-            (c.id, f"{c.number} · {c.title}") for c in contracts
-        ]
+        form.contract_id.choices = [(None, _("No contract"))] + svc.contract_choices(
+            current_user, customer_id
+        )
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
@@ -199,11 +189,7 @@ def _page(ticket: Ticket, status: int = 200, **forms):
     now = clock.now()
     reassign = forms.pop("reassign_form", None) or ReassignForm()
     reassign.department_id.choices = lst.department_choices()
-    people: dict[int, str] = {}
-    for department in depts.departments():
-        for person in depts.people_of(department):
-            people.setdefault(person.id, f"{person.display_name} · {department.name}")
-    reassign.owner_id.choices = [(None, _("The department's leader"))] + list(people.items())
+    reassign.owner_id.choices = [(None, _("The department's leader"))] + depts.people_choices()
     if reassign.department_id.data is None:
         reassign.department_id.data = ticket.department_id
     cost = forms.pop("cost_form", None) or CostForm(spent_on=clock.today())

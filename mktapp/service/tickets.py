@@ -24,7 +24,8 @@ from sqlalchemy import func, select
 from mktapp.core import clock, workcal
 from mktapp.core.commands import mark_once
 from mktapp.core.errors import DomainError
-from mktapp.core.money import MAX_AMOUNT
+from mktapp.core.i18n import local_datetime
+from mktapp.core.money import MAX_AMOUNT, MoneyError, parse_money
 from mktapp.core.notify import notify
 from mktapp.core.numbering import next_number
 from mktapp.core.permissions import can, visible
@@ -240,6 +241,19 @@ def receive(
     return ticket
 
 
+def contract_choices(user, customer_id: int | None) -> list[tuple[int, str]]:
+    """The customer's signed contracts this user may see, newest first (the form's select)."""
+    if not customer_id:
+        return []
+    contracts = db.session.scalars(
+        visible(select(Contract), user, Contract)
+        .where(Contract.customer_id == customer_id, Contract.signed_on.is_not(None))
+        .order_by(Contract.signed_on.desc())
+        .limit(50)
+    ).unique()
+    return [(c.id, f"{c.number} · {c.title}") for c in contracts]
+
+
 def _product_of(contract: Contract) -> int | None:
     for line in contract.lines:
         if line.product_id:
@@ -450,20 +464,12 @@ def add_note(user, ticket: Ticket, body: str) -> TicketEvent:
 # --- cost (P5.5) -----------------------------------------------------------------------------
 
 
-def _amount(value, field: str, *, allow_zero: bool = False) -> Decimal:
+def _amount(value, field: str) -> Decimal:
+    """An amount above zero (core.money's rules), refused at `field`."""
     try:
-        amount = Decimal(str(value))
-    except Exception as error:  # noqa: BLE001  (anything not a number)
-        raise TicketError(_l("Enter an amount."), field) from error
-    if not amount.is_finite():
-        raise TicketError(_l("Enter an amount."), field)
-    if amount != amount.quantize(Decimal("0.01")):
-        raise TicketError(_l("At most two decimals."), field)
-    if amount < 0 or (amount == 0 and not allow_zero):
-        raise TicketError(_l("Enter an amount above zero."), field)
-    if amount >= MAX_AMOUNT:
-        raise TicketError(_l("The amount is too large."), field)
-    return amount.quantize(Decimal("0.01"))
+        return parse_money(value, allow_zero=False, blank_is_zero=False)
+    except MoneyError as error:
+        raise TicketError(error.message, field) from None
 
 
 def add_cost(
@@ -565,9 +571,9 @@ def scan(now: datetime) -> tuple[int, int]:
         if ticket.owner is not None and notify(
             ticket.owner,
             _l("Ticket %(number)s is due soon") % {"number": ticket.number},
-            _l("Respond by %(at)s") % {"at": _local(ticket.response_by)}
+            _l("Respond by %(at)s") % {"at": local_datetime(ticket.response_by)}
             if which == "response"
-            else _l("Resolve by %(at)s") % {"at": _local(ticket.resolution_by)},
+            else _l("Resolve by %(at)s") % {"at": local_datetime(ticket.resolution_by)},
             url=f"/service/tickets/{ticket.id}",
             once=f"ticket-soon:{ticket.id}:{which}",
         ):
@@ -589,7 +595,3 @@ def scan(now: datetime) -> tuple[int, int]:
                     once=f"ticket-breach:{ticket.id}:{which}",
                 )
     return warned, breached
-
-
-def _local(moment: datetime) -> str:
-    return moment.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M")
